@@ -1,0 +1,16 @@
+# One warning set for every target of the project.
+add_library(spk_warnings INTERFACE)
+target_compile_options(spk_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
+  -Woverloaded-virtual -Wimplicit-fallthrough -Wformat=2
+  -Wno-missing-field-initializers)
+if(SPK_WERROR)
+  target_compile_options(spk_warnings INTERFACE -Werror)
+endif()
+
+add_library(spk_sanitizers INTERFACE)
+if(SPK_SANITIZE)
+  target_compile_options(spk_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(spk_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,66 @@
+#include "net/loopback_server.h"
+
+#include <httplib.h>
+
+namespace spk::net {
+
+LoopbackServer::LoopbackServer(Handler handler) : handler_(std::move(handler)) {}
+
+LoopbackServer::~LoopbackServer() { Stop(); }
+
+Status LoopbackServer::Start(const std::string& host, int port) {
+  if (server_) return FailedPreconditionError("server already started");
+  server_ = std::make_unique<httplib::Server>();
+  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
+    ServerRequest r;
+    r.method = req.method;
+    r.path = req.path;
+    auto q = req.target.find('?');
+    if (q != std::string::npos) r.query = req.target.substr(q + 1);
+    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+    r.body = req.body;
+    HttpResponse out = handler_(r);
+    res.status = out.status;
+    std::string content_type = "text/plain";
+    for (const auto& [k, v] : out.headers) {
+      if (HeaderNameEquals(k, "Content-Type")) content_type = v;
+      else res.set_header(k, v);
+    }
+    res.set_content(out.body, content_type);
+  };
+  for (const char* m : {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    std::string method = m;
+    std::string pattern = ".*";
+    if (method == "GET") server_->Get(pattern, dispatch);
+    else if (method == "POST") server_->Post(pattern, dispatch);
+    else if (method == "PUT") server_->Put(pattern, dispatch);
+    else if (method == "DELETE") server_->Delete(pattern, dispatch);
+    else if (method == "PATCH") server_->Patch(pattern, dispatch);
+    else server_->Options(pattern, dispatch);
+  }
+  host_ = host;
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+    if (port_ <= 0) return UnavailableError("cannot bind " + host + " on a free port");
+  } else {
+    if (!server_->bind_to_port(host, port)) {
+      return UnavailableError("cannot bind " + host + ":" + std::to_string(port));
+    }
+    port_ = port;
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return Status::Ok();
+}
+
+void LoopbackServer::Stop() {
+  if (!server_) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+}
+
+std::string LoopbackServer::url() const {
+  return "http://" + host_ + ":" + std::to_string(port_);
+}
+
+}  // namespace spk::net
