@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <thread>
+
 namespace spk::net {
 
 LoopbackServer::LoopbackServer(Handler handler) : handler_(std::move(handler)) {}
@@ -11,6 +14,8 @@ LoopbackServer::~LoopbackServer() { Stop(); }
 Status LoopbackServer::Start(const std::string& host, int port) {
   if (server_) return FailedPreconditionError("server already started");
   server_ = std::make_unique<httplib::Server>();
+  server_->set_keep_alive_max_count(100000);
+  server_->set_tcp_nodelay(true);  // no 40 ms Nagle + delayed-ACK stall per reply
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     ServerRequest r;
     r.method = req.method;
@@ -19,6 +24,7 @@ Status LoopbackServer::Start(const std::string& host, int port) {
     if (q != std::string::npos) r.query = req.target.substr(q + 1);
     for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
     r.body = req.body;
+    r.remote_port = req.remote_port;
     HttpResponse out = handler_(r);
     res.status = out.status;
     std::string content_type = "text/plain";
@@ -49,6 +55,9 @@ Status LoopbackServer::Start(const std::string& host, int port) {
     port_ = port;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs: wait for it, so that an
+  // immediate Stop() cannot leave the thread listening forever.
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return Status::Ok();
 }
 

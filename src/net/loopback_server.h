@@ -22,6 +22,7 @@ struct ServerRequest {
   std::string query;  // raw, without '?'
   Headers headers;
   std::string body;
+  int remote_port = 0;  // the client's port: one value per TCP connection
 };
 
 class LoopbackServer {

@@ -1,0 +1,45 @@
+# spotkeeper: `make demo` and `make test` work on a fresh machine (they install first).
+SHELL := /bin/bash
+BUILD ?= build
+export PATH := $(CURDIR)/tools/bin:$(PATH)
+
+.PHONY: all setup configure build test unit integration asan bench demo format clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+configure:
+	@test -f $(BUILD)/build.ninja || cmake --preset release
+
+build: setup configure
+	@ninja -C $(BUILD) -j2
+
+# The whole suite: unit tests, then integration tests against loopback peers.
+test: build
+	@ctest --test-dir $(BUILD) -j2 --output-on-failure --timeout 900
+
+unit: build
+	@ctest --test-dir $(BUILD) -j2 -L unit --output-on-failure
+
+integration: build
+	@ctest --test-dir $(BUILD) -L integration --output-on-failure
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: setup
+	@test -f build-asan/build.ninja || cmake --preset asan
+	@ninja -C build-asan -j2 base_test net_test aws_test cli_test
+	@ctest --test-dir build-asan -j2 -L unit --output-on-failure
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)/spotkeeper
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'bench/*.cc')
+
+clean:
+	rm -rf build build-debug build-asan
