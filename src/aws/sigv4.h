@@ -19,6 +19,10 @@ struct SigningParams {
   bool normalize_path = true;
   // Add x-amz-content-sha256 (S3-style). Off for the services spotkeeper calls.
   bool sign_body_header = false;
+  // Add X-Amz-Security-Token after signing, unsigned (aws-c-auth's
+  // omit_session_token; the suite's post-sts-header-after case). Default: the
+  // token is signed like every other header.
+  bool omit_session_token = false;
 };
 
 // The intermediate products, for tests and for explaining a SignatureDoesNotMatch.
@@ -33,6 +37,13 @@ struct SigningResult {
 // credentials carry a session token) and Authorization; adds Host from the URL
 // when absent. Every header present is signed. Multi-line values are folded,
 // sequential spaces collapsed, duplicate names joined with ',' in order.
+// Headers the signer sets (X-Amz-Date, X-Amz-Security-Token, Authorization,
+// and x-amz-content-sha256 with `sign_body_header`) replace any already present,
+// so a request may be signed again (on retry) without duplicates.
+// The URL's path and query are taken as they are on the wire (already
+// percent-encoded): the path is encoded once more, which is the double encoding
+// every service but S3 expects; query keys and values are decoded and encoded
+// again, then sorted.
 // REQUIRES: request.url parses (net::ParseUrl).
 SigningResult SignRequest(net::HttpRequest& request, const Credentials& credentials,
                           const SigningParams& params);
