@@ -46,8 +46,8 @@ struct ClientStats {
 
 class AwsClient {
  public:
-  // All references must outlive the client.
-  AwsClient(net::HttpTransport& http, const Clock& clock, Random& random,
+  // All references must outlive the client. Backoff sleeps on `clock`.
+  AwsClient(net::HttpTransport& http, Clock& clock, Random& random,
             CredentialProvider& credentials, const EndpointResolver& endpoints,
             ClientOptions options = {});
 
@@ -74,7 +74,7 @@ class AwsClient {
                                  net::HttpRequest request);
 
   net::HttpTransport& http_;
-  const Clock& clock_;
+  Clock& clock_;  // non-const: backoff sleeps on it
   Random& random_;
   CredentialProvider& credentials_;
   const EndpointResolver& endpoints_;

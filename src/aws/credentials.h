@@ -24,9 +24,11 @@ class ImdsClient;
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;            // empty for long-term keys
-  std::optional<WallTime> expiration;   // nullopt: does not expire
-  std::string source;                   // "environment", "profile default (shared credentials file)", ...
+  std::string session_token;           // empty for long-term keys
+  std::optional<WallTime> expiration;  // nullopt: does not expire
+  // Where they came from: "environment", "profile NAME (credentials file)",
+  // "profile NAME (config file)", "container", "imds role NAME".
+  std::string source;
 };
 
 class CredentialProvider {
@@ -38,6 +40,8 @@ class CredentialProvider {
   virtual Result<Credentials> Resolve() = 0;
   // "environment", "profile", "container", "imds".
   virtual std::string name() const = 0;
+  // How the chain names this source in its messages; "profile NAME" for profiles.
+  virtual std::string label() const { return name(); }
 };
 
 class EnvironmentProvider final : public CredentialProvider {
@@ -58,6 +62,7 @@ class ProfileProvider final : public CredentialProvider {
   explicit ProfileProvider(const Env& env) : env_(env) {}
   Result<Credentials> Resolve() override;
   std::string name() const override { return "profile"; }
+  std::string label() const override;
 
  private:
   const Env& env_;

@@ -41,6 +41,9 @@ class ImdsClient {
   //   kFailedPrecondition IMDS is disabled by configuration
   //   kUnavailable       refused, reset, 5xx, or 401 after a fresh token
   //   kDeadlineExceeded  timed out
+  //   kPermissionDenied  403 on a read (metadata access turned off for the instance)
+  //   kInvalidArgument   400 on the token request (bad TTL)
+  //   kInternal          any other status, or an empty token
   Result<std::string> Get(const std::string& path);
 
   // Which protocol the last successful call used.

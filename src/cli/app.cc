@@ -1,13 +1,90 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "base/clock.h"
+#include "base/env.h"
+#include "base/log.h"
+#include "base/random.h"
+#include "cli/doctor.h"
+#include "net/curl_transport.h"
+
+#ifndef SPK_VERSION
+#define SPK_VERSION "0.0.0"
+#endif
 
 namespace spk::cli {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+struct GlobalOptions {
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+// Applies --log-format/--log-level (or SPOTKEEPER_LOG_FORMAT/_LEVEL).
+bool ConfigureLogging(const GlobalOptions& g) {
+  log::Format format;
+  log::Level level;
+  if (!log::ParseFormat(g.log_format, &format)) {
+    std::cerr << "spotkeeper: --log-format must be text or json, not \"" << g.log_format << "\"\n";
+    return false;
+  }
+  if (!log::ParseLevel(g.log_level, &level)) {
+    std::cerr << "spotkeeper: --log-level must be debug, info, warn, error or off, not \""
+              << g.log_level << "\"\n";
+    return false;
+  }
+  log::Configure(format, level);
+  return true;
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app{"spotkeeper: keeps ECS services on EC2 Spot available and cheap", "spotkeeper"};
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  CLI::App app{
+      "spotkeeper keeps ECS services on EC2 Spot capacity available and cheap: it sees spot\n"
+      "interruption notices early, drains the affected container instances, covers the gap\n"
+      "with on-demand capacity and gives it back when spot returns.",
+      "spotkeeper"};
+  app.set_version_flag("--version", std::string("spotkeeper ") + SPK_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  GlobalOptions global;
+  app.add_option("--log-format", global.log_format, "Log lines as text or json")
+      ->envname("SPOTKEEPER_LOG_FORMAT")
+      ->capture_default_str();
+  app.add_option("--log-level", global.log_level, "debug, info, warn, error or off")
+      ->envname("SPOTKEEPER_LOG_LEVEL")
+      ->capture_default_str();
+
+  DoctorOptions doctor;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor",
+      "Check the AWS setup: region, credential source, caller identity (STS), endpoints, IMDS.\n"
+      "Exits 0 when credentials resolve and STS accepts them, 1 otherwise.");
+  doctor_cmd->add_option("--region", doctor.region, "Region to use instead of resolving one")
+      ->envname("SPOTKEEPER_REGION");
+  doctor_cmd->add_flag("--json", doctor.json, "Print the report as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  if (!ConfigureLogging(global)) return kExitUsage;
+
+  net::CurlTransport http;
+  SeededRandom random(SeedFromOs());
+  if (doctor_cmd->parsed()) {
+    return RunDoctor(doctor, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
+                     std::cout);
+  }
+  return kExitUsage;
 }
 
 }  // namespace spk::cli

@@ -16,6 +16,8 @@ Status LoopbackServer::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   server_->set_keep_alive_max_count(100000);
   server_->set_tcp_nodelay(true);  // no 40 ms Nagle + delayed-ACK stall per reply
+  // Stop() waits for open keep-alive connections to go idle: keep that short.
+  server_->set_keep_alive_timeout(1);
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     ServerRequest r;
     r.method = req.method;

@@ -1,0 +1,165 @@
+#include "aws/autoscaling.h"
+
+#include "aws/service_util.h"
+
+namespace spk::aws {
+
+using internal::XmlFields;
+
+namespace {
+
+constexpr size_t kMaxNamesPerCall = 50;
+constexpr size_t kMaxProtectionIdsPerCall = 50;
+
+Result<AsgInstance> ReadInstance(const pugi::xml_node& node) {
+  XmlFields f(node, "AutoScalingGroup.Instances.member");
+  AsgInstance in;
+  in.instance_id = f.Str("InstanceId");
+  in.instance_type = f.Str("InstanceType");
+  in.availability_zone = f.Str("AvailabilityZone");
+  in.lifecycle_state = f.Str("LifecycleState");
+  in.health_status = f.Str("HealthStatus");
+  in.protected_from_scale_in = f.Bool("ProtectedFromScaleIn", false);
+  in.weighted_capacity = f.OptDouble("WeightedCapacity");
+  in.launch_template_name = node.child("LaunchTemplate").child("LaunchTemplateName").text().get();
+  in.launch_template_version = node.child("LaunchTemplate").child("Version").text().get();
+  SPK_RETURN_IF_ERROR(f.status());
+  if (in.instance_id.empty()) return InternalError("reply's group instance has no InstanceId");
+  return in;
+}
+
+Result<AutoScalingGroup> ReadGroup(const pugi::xml_node& node) {
+  AutoScalingGroup g;
+  XmlFields f(node, "AutoScalingGroup");
+  g.name = f.Str("AutoScalingGroupName");
+  XmlFields r(node, "AutoScalingGroup(" + g.name + ")");
+  g.arn = r.Str("AutoScalingGroupARN");
+  g.min_size = r.Int("MinSize");
+  g.max_size = r.Int("MaxSize");
+  g.desired_capacity = r.Int("DesiredCapacity");
+  g.default_cooldown = r.OptInt("DefaultCooldown").value_or(0);
+  g.desired_capacity_type = r.Str("DesiredCapacityType");
+  g.status = r.Str("Status");
+  g.launch_configuration_name = r.Str("LaunchConfigurationName");
+  g.launch_template_name = node.child("LaunchTemplate").child("LaunchTemplateName").text().get();
+  g.capacity_rebalance = r.Bool("CapacityRebalance", false);
+  SPK_RETURN_IF_ERROR(r.status());
+  if (g.name.empty()) return InternalError("reply's group has no AutoScalingGroupName");
+
+  for (pugi::xml_node az : node.child("AvailabilityZones").children("member")) {
+    g.availability_zones.emplace_back(az.text().get());
+  }
+  for (pugi::xml_node m : node.child("Instances").children("member")) {
+    SPK_ASSIGN_OR_RETURN(AsgInstance in, ReadInstance(m));
+    g.instances.push_back(std::move(in));
+  }
+  for (pugi::xml_node t : node.child("Tags").children("member")) {
+    g.tags[t.child("Key").text().get()] = t.child("Value").text().get();
+  }
+
+  pugi::xml_node mip = node.child("MixedInstancesPolicy");
+  if (mip) {
+    g.has_mixed_instances_policy = true;
+    pugi::xml_node lt = mip.child("LaunchTemplate");
+    pugi::xml_node spec = lt.child("LaunchTemplateSpecification");
+    g.mixed_launch_template_name = spec.child("LaunchTemplateName").text().get();
+    g.mixed_launch_template_id = spec.child("LaunchTemplateId").text().get();
+    for (pugi::xml_node o : lt.child("Overrides").children("member")) {
+      XmlFields of(o, "MixedInstancesPolicy.Overrides.member");
+      AsgOverride ov;
+      ov.instance_type = of.Str("InstanceType");
+      ov.weighted_capacity = of.OptDouble("WeightedCapacity");
+      SPK_RETURN_IF_ERROR(of.status());
+      g.overrides.push_back(std::move(ov));
+    }
+    XmlFields dist(mip.child("InstancesDistribution"), "InstancesDistribution");
+    g.on_demand_base_capacity = dist.OptInt("OnDemandBaseCapacity");
+    g.on_demand_percentage_above_base_capacity = dist.OptInt("OnDemandPercentageAboveBaseCapacity");
+    g.spot_allocation_strategy = dist.Str("SpotAllocationStrategy");
+    SPK_RETURN_IF_ERROR(dist.status());
+  }
+  return g;
+}
+
+}  // namespace
+
+std::optional<double> AutoScalingGroup::WeightOf(const std::string& instance_type) const {
+  for (const auto& o : overrides) {
+    if (o.instance_type == instance_type && o.weighted_capacity) return o.weighted_capacity;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<AutoScalingGroup>> AutoScalingClient::DescribeAutoScalingGroups(
+    const std::vector<std::string>& names) {
+  static const std::string kAction = "DescribeAutoScalingGroups";
+  std::vector<AutoScalingGroup> out;
+  std::vector<std::vector<std::string>> batches = internal::Batches(names, kMaxNamesPerCall);
+  if (batches.empty()) batches.emplace_back();  // no names: every group
+  for (const auto& batch : batches) {
+    Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+      QueryParams params;
+      internal::AddList(params, "AutoScalingGroupNames.member", batch);
+      if (page_size_ > 0) params["MaxRecords"] = std::to_string(page_size_);
+      if (!token.empty()) params["NextToken"] = token;
+      SPK_ASSIGN_OR_RETURN(XmlReply reply,
+                           client_.CallQuery(services::AutoScaling(), kAction, params));
+      SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, kAction));
+      for (pugi::xml_node m : result.child("AutoScalingGroups").children("member")) {
+        SPK_ASSIGN_OR_RETURN(AutoScalingGroup g, ReadGroup(m));
+        out.push_back(std::move(g));
+      }
+      return std::string(result.child("NextToken").text().get());
+    });
+    if (!st.ok()) return st;
+  }
+  return out;
+}
+
+Status AutoScalingClient::SetDesiredCapacity(const std::string& group, int64_t desired,
+                                             bool honor_cooldown) {
+  QueryParams params{{"AutoScalingGroupName", group},
+                     {"DesiredCapacity", std::to_string(desired)},
+                     {"HonorCooldown", internal::FormatBool(honor_cooldown)}};
+  SPK_ASSIGN_OR_RETURN(XmlReply reply,
+                       client_.CallQuery(services::AutoScaling(), "SetDesiredCapacity", params));
+  (void)reply;
+  return Status::Ok();
+}
+
+Result<ScalingActivity> AutoScalingClient::TerminateInstanceInAutoScalingGroup(
+    const std::string& instance_id, bool should_decrement) {
+  static const std::string kAction = "TerminateInstanceInAutoScalingGroup";
+  QueryParams params{{"InstanceId", instance_id},
+                     {"ShouldDecrementDesiredCapacity", internal::FormatBool(should_decrement)}};
+  SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(), kAction, params));
+  SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, kAction));
+  XmlFields f(result.child("Activity"), "Activity");
+  ScalingActivity a;
+  a.activity_id = f.Str("ActivityId");
+  a.group_name = f.Str("AutoScalingGroupName");
+  a.description = f.Str("Description");
+  a.cause = f.Str("Cause");
+  a.status_code = f.Str("StatusCode");
+  return a;
+}
+
+Status AutoScalingClient::SetInstanceProtection(const std::string& group,
+                                                const std::vector<std::string>& instance_ids,
+                                                bool protect) {
+  auto batches = internal::Batches(instance_ids, kMaxProtectionIdsPerCall);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    QueryParams params{{"AutoScalingGroupName", group},
+                       {"ProtectedFromScaleIn", internal::FormatBool(protect)}};
+    internal::AddList(params, "InstanceIds.member", batches[i]);
+    auto reply = client_.CallQuery(services::AutoScaling(), "SetInstanceProtection", params);
+    if (!reply.ok()) {
+      if (batches.size() == 1) return reply.status();
+      return reply.status().WithContext("batch " + std::to_string(i + 1) + " of " +
+                                        std::to_string(batches.size()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace spk::aws

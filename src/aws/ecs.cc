@@ -1,0 +1,264 @@
+#include "aws/ecs.h"
+
+#include "aws/service_util.h"
+
+namespace spk::aws {
+
+using internal::JsonFields;
+
+namespace {
+
+constexpr size_t kMaxDescribeContainerInstances = 100;
+constexpr size_t kMaxUpdateContainerInstancesState = 10;
+constexpr size_t kMaxPutAttributes = 10;
+constexpr size_t kMaxDescribeTasks = 100;
+constexpr size_t kMaxDescribeServices = 10;
+
+std::string BatchContext(size_t i, size_t n) {
+  return "batch " + std::to_string(i + 1) + " of " + std::to_string(n);
+}
+
+Status ReadFailures(JsonFields& top, std::vector<EcsFailure>& out) {
+  for (const auto& item : top.Array("failures")) {
+    JsonFields f(item, "Failure");
+    out.push_back({f.Str("arn"), f.Str("reason"), f.Str("detail")});
+    SPK_RETURN_IF_ERROR(f.status());
+  }
+  return top.status();
+}
+
+// The integer value of resource `name` ("CPU", "MEMORY") in a Resources list.
+Result<int64_t> ResourceValue(const nlohmann::json& resources, const char* name) {
+  for (const auto& r : resources) {
+    JsonFields f(r, "Resource");
+    if (f.Str("name") != name) continue;
+    std::string type = f.Str("type");
+    int64_t v = 0;
+    if (type == "LONG") {
+      v = f.OptInt("longValue").value_or(0);
+    } else if (type == "DOUBLE") {
+      v = static_cast<int64_t>(f.OptDouble("doubleValue").value_or(0));
+    } else {
+      v = f.OptInt("integerValue").value_or(0);
+    }
+    SPK_RETURN_IF_ERROR(f.status());
+    return v;
+  }
+  return int64_t{0};
+}
+
+Result<ContainerInstance> ReadContainerInstance(const nlohmann::json& j) {
+  JsonFields f(j, "ContainerInstance");
+  ContainerInstance ci;
+  ci.arn = f.Str("containerInstanceArn");
+  ci.ec2_instance_id = f.Str("ec2InstanceId");
+  ci.status = f.Str("status");
+  ci.status_reason = f.Str("statusReason");
+  ci.agent_connected = f.Bool("agentConnected", false);
+  ci.running_tasks_count = f.OptInt("runningTasksCount").value_or(0);
+  ci.pending_tasks_count = f.OptInt("pendingTasksCount").value_or(0);
+  ci.capacity_provider_name = f.Str("capacityProviderName");
+  ci.agent_update_status = f.Str("agentUpdateStatus");
+  ci.registered_at = f.OptEpochTime("registeredAt");
+  for (const auto& a : f.Array("attributes")) {
+    JsonFields af(a, "Attribute");
+    ci.attributes[af.Str("name")] = af.Str("value");
+    SPK_RETURN_IF_ERROR(af.status());
+  }
+  const nlohmann::json& registered = f.Array("registeredResources");
+  const nlohmann::json& remaining = f.Array("remainingResources");
+  SPK_RETURN_IF_ERROR(f.status());
+  SPK_ASSIGN_OR_RETURN(ci.registered_cpu, ResourceValue(registered, "CPU"));
+  SPK_ASSIGN_OR_RETURN(ci.registered_memory, ResourceValue(registered, "MEMORY"));
+  SPK_ASSIGN_OR_RETURN(ci.remaining_cpu, ResourceValue(remaining, "CPU"));
+  SPK_ASSIGN_OR_RETURN(ci.remaining_memory, ResourceValue(remaining, "MEMORY"));
+  if (ci.arn.empty())
+    return InternalError("reply's container instance has no containerInstanceArn");
+  return ci;
+}
+
+Status ReadContainerInstances(const nlohmann::json& reply, ContainerInstancesResult& out) {
+  JsonFields top(reply, "reply");
+  for (const auto& item : top.Array("containerInstances")) {
+    SPK_ASSIGN_OR_RETURN(ContainerInstance ci, ReadContainerInstance(item));
+    out.container_instances.push_back(std::move(ci));
+  }
+  return ReadFailures(top, out.failures);
+}
+
+Result<EcsTask> ReadTask(const nlohmann::json& j) {
+  JsonFields f(j, "Task");
+  EcsTask t;
+  t.arn = f.Str("taskArn");
+  t.task_definition_arn = f.Str("taskDefinitionArn");
+  t.container_instance_arn = f.Str("containerInstanceArn");
+  t.cluster_arn = f.Str("clusterArn");
+  t.last_status = f.Str("lastStatus");
+  t.desired_status = f.Str("desiredStatus");
+  t.group = f.Str("group");
+  t.started_by = f.Str("startedBy");
+  t.launch_type = f.Str("launchType");
+  t.capacity_provider_name = f.Str("capacityProviderName");
+  t.availability_zone = f.Str("availabilityZone");
+  t.started_at = f.OptEpochTime("startedAt");
+  SPK_RETURN_IF_ERROR(f.status());
+  if (t.arn.empty()) return InternalError("reply's task has no taskArn");
+  return t;
+}
+
+Result<EcsService> ReadService(const nlohmann::json& j) {
+  JsonFields f(j, "Service");
+  EcsService s;
+  s.arn = f.Str("serviceArn");
+  s.name = f.Str("serviceName");
+  s.cluster_arn = f.Str("clusterArn");
+  s.status = f.Str("status");
+  s.desired_count = f.OptInt("desiredCount").value_or(0);
+  s.running_count = f.OptInt("runningCount").value_or(0);
+  s.pending_count = f.OptInt("pendingCount").value_or(0);
+  s.launch_type = f.Str("launchType");
+  s.task_definition = f.Str("taskDefinition");
+  s.scheduling_strategy = f.Str("schedulingStrategy");
+  s.deployment_count = f.Array("deployments").size();
+  SPK_RETURN_IF_ERROR(f.status());
+  if (s.arn.empty() && s.name.empty()) return InternalError("reply's service has no serviceArn");
+  return s;
+}
+
+}  // namespace
+
+std::string ContainerInstance::instance_type() const {
+  auto it = attributes.find("ecs.instance-type");
+  return it == attributes.end() ? "" : it->second;
+}
+
+Result<nlohmann::json> EcsClient::Call(const std::string& operation, const nlohmann::json& body) {
+  return client_.CallJson(services::Ecs(), operation, body);
+}
+
+Result<std::vector<std::string>> EcsClient::ListContainerInstances(
+    const std::string& cluster, const ListContainerInstancesOptions& options) {
+  std::vector<std::string> out;
+  Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+    nlohmann::json body = {{"cluster", cluster}};
+    if (!options.filter.empty()) body["filter"] = options.filter;
+    if (!options.status.empty()) body["status"] = options.status;
+    if (page_size_ > 0) body["maxResults"] = page_size_;
+    if (!token.empty()) body["nextToken"] = token;
+    SPK_ASSIGN_OR_RETURN(nlohmann::json reply, Call("ListContainerInstances", body));
+    JsonFields f(reply, "ListContainerInstancesResponse");
+    for (auto& arn : f.StrArray("containerInstanceArns")) out.push_back(std::move(arn));
+    std::string next = f.Str("nextToken");
+    SPK_RETURN_IF_ERROR(f.status());
+    return next;
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<ContainerInstancesResult> EcsClient::DescribeContainerInstances(
+    const std::string& cluster, const std::vector<std::string>& container_instances) {
+  ContainerInstancesResult out;
+  auto batches = internal::Batches(container_instances, kMaxDescribeContainerInstances);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    nlohmann::json body = {{"cluster", cluster}, {"containerInstances", batches[i]}};
+    auto reply = Call("DescribeContainerInstances", body);
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
+    SPK_RETURN_IF_ERROR(ReadContainerInstances(*reply, out));
+  }
+  return out;
+}
+
+Result<ContainerInstancesResult> EcsClient::UpdateContainerInstancesState(
+    const std::string& cluster, const std::vector<std::string>& container_instances,
+    const std::string& status) {
+  ContainerInstancesResult out;
+  auto batches = internal::Batches(container_instances, kMaxUpdateContainerInstancesState);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    nlohmann::json body = {
+        {"cluster", cluster}, {"containerInstances", batches[i]}, {"status", status}};
+    auto reply = Call("UpdateContainerInstancesState", body);
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
+    SPK_RETURN_IF_ERROR(ReadContainerInstances(*reply, out));
+  }
+  return out;
+}
+
+Status EcsClient::PutAttributes(const std::string& cluster,
+                                const std::vector<EcsAttribute>& attributes) {
+  for (size_t start = 0, batch = 0; start < attributes.size();
+       start += kMaxPutAttributes, ++batch) {
+    size_t total = (attributes.size() + kMaxPutAttributes - 1) / kMaxPutAttributes;
+    nlohmann::json list = nlohmann::json::array();
+    for (size_t i = start; i < std::min(attributes.size(), start + kMaxPutAttributes); ++i) {
+      const EcsAttribute& a = attributes[i];
+      nlohmann::json item = {{"name", a.name}};
+      if (!a.value.empty()) item["value"] = a.value;
+      if (!a.target_type.empty()) item["targetType"] = a.target_type;
+      if (!a.target_id.empty()) item["targetId"] = a.target_id;
+      list.push_back(std::move(item));
+    }
+    auto reply = Call("PutAttributes", {{"cluster", cluster}, {"attributes", list}});
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(batch, total));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> EcsClient::ListTasks(const std::string& cluster,
+                                                      const ListTasksOptions& options) {
+  std::vector<std::string> out;
+  Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+    nlohmann::json body = {{"cluster", cluster}};
+    if (!options.container_instance.empty()) body["containerInstance"] = options.container_instance;
+    if (!options.service_name.empty()) body["serviceName"] = options.service_name;
+    if (!options.desired_status.empty()) body["desiredStatus"] = options.desired_status;
+    if (!options.family.empty()) body["family"] = options.family;
+    if (!options.started_by.empty()) body["startedBy"] = options.started_by;
+    if (page_size_ > 0) body["maxResults"] = page_size_;
+    if (!token.empty()) body["nextToken"] = token;
+    SPK_ASSIGN_OR_RETURN(nlohmann::json reply, Call("ListTasks", body));
+    JsonFields f(reply, "ListTasksResponse");
+    for (auto& arn : f.StrArray("taskArns")) out.push_back(std::move(arn));
+    std::string next = f.Str("nextToken");
+    SPK_RETURN_IF_ERROR(f.status());
+    return next;
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<TasksResult> EcsClient::DescribeTasks(const std::string& cluster,
+                                             const std::vector<std::string>& tasks) {
+  TasksResult out;
+  auto batches = internal::Batches(tasks, kMaxDescribeTasks);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto reply = Call("DescribeTasks", {{"cluster", cluster}, {"tasks", batches[i]}});
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
+    JsonFields top(*reply, "DescribeTasksResponse");
+    for (const auto& item : top.Array("tasks")) {
+      SPK_ASSIGN_OR_RETURN(EcsTask t, ReadTask(item));
+      out.tasks.push_back(std::move(t));
+    }
+    SPK_RETURN_IF_ERROR(ReadFailures(top, out.failures));
+  }
+  return out;
+}
+
+Result<ServicesResult> EcsClient::DescribeServices(const std::string& cluster,
+                                                   const std::vector<std::string>& services) {
+  ServicesResult out;
+  auto batches = internal::Batches(services, kMaxDescribeServices);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto reply = Call("DescribeServices", {{"cluster", cluster}, {"services", batches[i]}});
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
+    JsonFields top(*reply, "DescribeServicesResponse");
+    for (const auto& item : top.Array("services")) {
+      SPK_ASSIGN_OR_RETURN(EcsService s, ReadService(item));
+      out.services.push_back(std::move(s));
+    }
+    SPK_RETURN_IF_ERROR(ReadFailures(top, out.failures));
+  }
+  return out;
+}
+
+}  // namespace spk::aws

@@ -1,0 +1,529 @@
+// Unit tests of the typed service clients over a FakeTransport: the paging,
+// batching and reply shapes moto_server cannot show (it pages no ECS listing
+// and flattens spot fleet launch template configs). The same clients against a
+// real moto_server: tests/integration/aws_services_test.cc.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "aws/autoscaling.h"
+#include "aws/client.h"
+#include "aws/cloudwatch.h"
+#include "aws/credentials.h"
+#include "aws/ec2.h"
+#include "aws/ecs.h"
+#include "aws/endpoint.h"
+#include "aws/service_util.h"
+#include "aws/sqs.h"
+#include "base/clock.h"
+#include "base/env.h"
+#include "base/random.h"
+#include "net/fake_transport.h"
+
+namespace spk::aws {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+using ::testing::SizeIs;
+
+// An AwsClient over a FakeTransport, with fixed keys and a loopback endpoint.
+class ServiceClientsTest : public ::testing::Test {
+ protected:
+  ServiceClientsTest()
+      : env_({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+              {"AWS_SECRET_ACCESS_KEY", "secret"},
+              {"AWS_REGION", "us-east-1"},
+              {"AWS_ENDPOINT_URL", "http://127.0.0.1:9"},
+              {"AWS_CONFIG_FILE", "/dev/null"},
+              {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}),
+        random_(7),
+        credentials_(env_),
+        endpoints_(env_, "us-east-1"),
+        client_(http_, clock_, random_, credentials_, endpoints_, Options()) {}
+
+  static ClientOptions Options() {
+    ClientOptions o;
+    o.retry.max_attempts = 1;
+    return o;
+  }
+
+  static net::HttpResponse Reply(int status, std::string body) {
+    net::HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+
+  // The decoded form parameters of a query-protocol request.
+  static std::map<std::string, std::string> Form(const net::HttpRequest& request) {
+    std::map<std::string, std::string> out;
+    size_t pos = 0;
+    const std::string& b = request.body;
+    while (pos <= b.size()) {
+      size_t amp = b.find('&', pos);
+      if (amp == std::string::npos) amp = b.size();
+      std::string pair = b.substr(pos, amp - pos);
+      size_t eq = pair.find('=');
+      if (!pair.empty()) {
+        out[net::UriDecode(pair.substr(0, eq), true)] =
+            eq == std::string::npos ? "" : net::UriDecode(pair.substr(eq + 1), true);
+      }
+      pos = amp + 1;
+    }
+    return out;
+  }
+
+  static std::string Target(const net::HttpRequest& request) {
+    for (const auto& [k, v] : request.headers) {
+      if (net::HeaderNameEquals(k, "X-Amz-Target")) return v;
+    }
+    return "";
+  }
+
+  MapEnv env_;
+  ManualClock clock_;
+  SeededRandom random_;
+  EnvironmentProvider credentials_;
+  EndpointResolver endpoints_;
+  net::FakeTransport http_;
+  AwsClient client_;
+};
+
+// ---------------------------------------------------------------- ECS
+
+TEST_F(ServiceClientsTest, EcsListContainerInstancesFollowsNextToken) {
+  http_.SetHandler([](const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    auto body = nlohmann::json::parse(req.body);
+    std::string token = body.value("nextToken", "");
+    nlohmann::json reply;
+    if (token.empty()) {
+      reply = {{"containerInstanceArns", {"ci-1", "ci-2"}}, {"nextToken", "t1"}};
+    } else if (token == "t1") {
+      reply = {{"containerInstanceArns", {"ci-3", "ci-4"}}, {"nextToken", "t2"}};
+    } else {
+      reply = {{"containerInstanceArns", {"ci-5"}}};
+    }
+    return Reply(200, reply.dump());
+  });
+  EcsClient ecs(client_);
+  ecs.set_page_size(2);
+  auto arns =
+      ecs.ListContainerInstances("prod", {.filter = "attribute:x == y", .status = "ACTIVE"});
+  ASSERT_TRUE(arns.ok()) << arns.status().ToString();
+  EXPECT_THAT(*arns, ElementsAre("ci-1", "ci-2", "ci-3", "ci-4", "ci-5"));
+  auto requests = http_.requests();
+  ASSERT_THAT(requests, SizeIs(3));
+  EXPECT_EQ(Target(requests[0]), "AmazonEC2ContainerServiceV20141113.ListContainerInstances");
+  auto first = nlohmann::json::parse(requests[0].body);
+  EXPECT_EQ(first["cluster"], "prod");
+  EXPECT_EQ(first["maxResults"], 2);
+  EXPECT_EQ(first["filter"], "attribute:x == y");
+  EXPECT_EQ(first["status"], "ACTIVE");
+  EXPECT_FALSE(first.contains("nextToken"));
+  EXPECT_EQ(nlohmann::json::parse(requests[2].body)["nextToken"], "t2");
+}
+
+TEST_F(ServiceClientsTest, EcsListTasksRepeatedTokenIsInternal) {
+  http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return Reply(200, R"({"taskArns": ["t"], "nextToken": "same"})");
+  });
+  EcsClient ecs(client_);
+  auto tasks = ecs.ListTasks("prod");
+  ASSERT_FALSE(tasks.ok());
+  EXPECT_EQ(tasks.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(tasks.status().message(), HasSubstr("repeated"));
+}
+
+TEST_F(ServiceClientsTest, EcsUpdateContainerInstancesStateBatchesOfTen) {
+  http_.SetHandler([](const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    auto body = nlohmann::json::parse(req.body);
+    nlohmann::json instances = nlohmann::json::array();
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& arn : body["containerInstances"]) {
+      if (arn == "ci-missing") {
+        failures.push_back({{"arn", arn}, {"reason", "MISSING"}});
+      } else {
+        instances.push_back(
+            {{"containerInstanceArn", arn},
+             {"ec2InstanceId", "i-" + arn.get<std::string>()},
+             {"status", body["status"]},
+             {"runningTasksCount", 3},
+             {"registeredResources",
+              {{{"name", "CPU"}, {"type", "INTEGER"}, {"integerValue", 2048}},
+               {{"name", "MEMORY"}, {"type", "INTEGER"}, {"integerValue", 7680}}}}});
+      }
+    }
+    return Reply(200,
+                 nlohmann::json{{"containerInstances", instances}, {"failures", failures}}.dump());
+  });
+  std::vector<std::string> arns;
+  for (int i = 0; i < 24; ++i) arns.push_back("ci-" + std::to_string(i));
+  arns.push_back("ci-missing");
+  EcsClient ecs(client_);
+  auto r = ecs.UpdateContainerInstancesState("prod", arns, "DRAINING");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto requests = http_.requests();
+  ASSERT_THAT(requests, SizeIs(3));
+  EXPECT_THAT(nlohmann::json::parse(requests[0].body)["containerInstances"], SizeIs(10));
+  EXPECT_THAT(nlohmann::json::parse(requests[1].body)["containerInstances"], SizeIs(10));
+  EXPECT_THAT(nlohmann::json::parse(requests[2].body)["containerInstances"], SizeIs(5));
+  ASSERT_THAT(r->container_instances, SizeIs(24));
+  EXPECT_EQ(r->container_instances[23].arn, "ci-23");
+  EXPECT_EQ(r->container_instances[0].status, "DRAINING");
+  EXPECT_EQ(r->container_instances[0].running_tasks_count, 3);
+  EXPECT_EQ(r->container_instances[0].registered_cpu, 2048);
+  EXPECT_EQ(r->container_instances[0].registered_memory, 7680);
+  ASSERT_THAT(r->failures, SizeIs(1));
+  EXPECT_EQ(r->failures[0].reason, "MISSING");
+}
+
+TEST_F(ServiceClientsTest, EcsFailingBatchStopsWithContext) {
+  http_.Push(200, R"({"containerInstances": [], "failures": []})");
+  http_.Push(400, R"({"__type": "InvalidParameterException", "message": "bad"})");
+  std::vector<std::string> arns(15, "ci");
+  EcsClient ecs(client_);
+  auto r = ecs.UpdateContainerInstancesState("prod", arns, "DRAINING");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("batch 2 of 2"));
+  ASSERT_TRUE(r.status().remote().has_value());
+  EXPECT_EQ(r.status().remote()->error_code, "InvalidParameterException");
+}
+
+TEST_F(ServiceClientsTest, EcsDescribeBatchSizes) {
+  http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return Reply(200, R"({"tasks": [], "services": [], "containerInstances": [], "failures": []})");
+  });
+  EcsClient ecs(client_);
+  std::vector<std::string> many(205, "x");
+  ASSERT_TRUE(ecs.DescribeContainerInstances("c", many).ok());
+  EXPECT_EQ(http_.request_count(), 3u);  // 100 + 100 + 5
+  ASSERT_TRUE(ecs.DescribeTasks("c", many).ok());
+  EXPECT_EQ(http_.request_count(), 6u);  // 100 + 100 + 5
+  ASSERT_TRUE(ecs.DescribeServices("c", std::vector<std::string>(21, "s")).ok());
+  EXPECT_EQ(http_.request_count(), 9u);  // 10 + 10 + 1
+  std::vector<EcsAttribute> attrs(11, EcsAttribute{"a", "v", "", "arn"});
+  ASSERT_TRUE(ecs.PutAttributes("c", attrs).ok());
+  EXPECT_EQ(http_.request_count(), 11u);  // 10 + 1
+  auto last = nlohmann::json::parse(http_.requests().back().body);
+  EXPECT_EQ(last["attributes"][0],
+            (nlohmann::json{{"name", "a"}, {"value", "v"}, {"targetId", "arn"}}));
+  // Nothing to do: no call.
+  ASSERT_TRUE(ecs.DescribeTasks("c", {}).ok());
+  EXPECT_EQ(http_.request_count(), 11u);
+}
+
+TEST_F(ServiceClientsTest, EcsMalformedReplyIsInternal) {
+  http_.Push(
+      200,
+      R"({"containerInstances": [{"containerInstanceArn": "a", "runningTasksCount": "three"}]})");
+  EcsClient ecs(client_);
+  auto r = ecs.DescribeContainerInstances("c", {"a"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(r.status().message(), HasSubstr("runningTasksCount"));
+}
+
+// ---------------------------------------------------------------- EC2
+
+constexpr char kFleetPage1[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<DescribeSpotFleetRequestsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>r-1</requestId>
+  <spotFleetRequestConfigSet>
+    <item>
+      <activityStatus>pending_fulfillment</activityStatus>
+      <createTime>2024-01-01T10:00:00.000Z</createTime>
+      <spotFleetRequestConfig>
+        <allocationStrategy>capacityOptimized</allocationStrategy>
+        <fulfilledCapacity>4.0</fulfilledCapacity>
+        <onDemandFulfilledCapacity>0.0</onDemandFulfilledCapacity>
+        <iamFleetRole>arn:aws:iam::123456789012:role/fleet</iamFleetRole>
+        <launchTemplateConfigs>
+          <item>
+            <launchTemplateSpecification>
+              <launchTemplateId>lt-0abc</launchTemplateId>
+              <version>3</version>
+            </launchTemplateSpecification>
+            <overrides>
+              <item><instanceType>m5.large</instanceType><weightedCapacity>2.0</weightedCapacity><subnetId>subnet-1</subnetId></item>
+              <item><instanceType>m5.2xlarge</instanceType><weightedCapacity>8.0</weightedCapacity><priority>1.0</priority></item>
+              <item><instanceType>c5.large</instanceType></item>
+            </overrides>
+          </item>
+        </launchTemplateConfigs>
+        <targetCapacity>10</targetCapacity>
+        <onDemandTargetCapacity>0</onDemandTargetCapacity>
+        <type>maintain</type>
+        <excessCapacityTerminationPolicy>noTermination</excessCapacityTerminationPolicy>
+      </spotFleetRequestConfig>
+      <spotFleetRequestId>sfr-1</spotFleetRequestId>
+      <spotFleetRequestState>active</spotFleetRequestState>
+      <tagSet><item><key>team</key><value>infra</value></item></tagSet>
+    </item>
+  </spotFleetRequestConfigSet>
+  <nextToken>page2</nextToken>
+</DescribeSpotFleetRequestsResponse>)";
+
+constexpr char kFleetPage2[] =
+    R"(<DescribeSpotFleetRequestsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <spotFleetRequestConfigSet>
+    <item>
+      <spotFleetRequestConfig>
+        <launchSpecifications>
+          <item><instanceType>r5.large</instanceType><placement><availabilityZone>us-east-1b</availabilityZone></placement></item>
+        </launchSpecifications>
+        <targetCapacity>1</targetCapacity>
+      </spotFleetRequestConfig>
+      <spotFleetRequestId>sfr-2</spotFleetRequestId>
+      <spotFleetRequestState>submitted</spotFleetRequestState>
+    </item>
+  </spotFleetRequestConfigSet>
+</DescribeSpotFleetRequestsResponse>)";
+
+TEST_F(ServiceClientsTest, Ec2DescribeSpotFleetRequestsTemplateConfigsAndPages) {
+  http_.Push(200, kFleetPage1);
+  http_.Push(200, kFleetPage2);
+  Ec2Client ec2(client_);
+  auto fleets = ec2.DescribeSpotFleetRequests();
+  ASSERT_TRUE(fleets.ok()) << fleets.status().ToString();
+  ASSERT_THAT(*fleets, SizeIs(2));
+  const SpotFleetRequest& f = (*fleets)[0];
+  EXPECT_EQ(f.id, "sfr-1");
+  EXPECT_EQ(f.state, "active");
+  EXPECT_EQ(f.activity_status, "pending_fulfillment");
+  EXPECT_EQ(f.target_capacity, 10);
+  EXPECT_DOUBLE_EQ(f.fulfilled_capacity, 4.0);
+  EXPECT_EQ(f.type, "maintain");
+  EXPECT_EQ(f.excess_capacity_termination_policy, "noTermination");
+  ASSERT_TRUE(f.create_time.has_value());
+  EXPECT_EQ(FormatIso8601(*f.create_time), "2024-01-01T10:00:00Z");
+  EXPECT_EQ(f.tags.at("team"), "infra");
+  ASSERT_THAT(f.launch_template_configs, SizeIs(1));
+  EXPECT_EQ(f.launch_template_configs[0].launch_template_id, "lt-0abc");
+  EXPECT_EQ(f.launch_template_configs[0].version, "3");
+  ASSERT_THAT(f.launch_template_configs[0].overrides, SizeIs(3));
+  EXPECT_EQ(f.launch_template_configs[0].overrides[0].subnet_id, "subnet-1");
+  EXPECT_THAT(f.launch_template_configs[0].overrides[1].priority, Optional(1.0));
+  EXPECT_THAT(f.WeightOf("m5.large"), Optional(2.0));
+  EXPECT_THAT(f.WeightOf("m5.2xlarge"), Optional(8.0));
+  EXPECT_EQ(f.WeightOf("c5.large"), std::nullopt);  // named without a weight
+
+  const SpotFleetRequest& g = (*fleets)[1];
+  EXPECT_EQ(g.id, "sfr-2");
+  EXPECT_DOUBLE_EQ(g.fulfilled_capacity, 0);  // not reported yet
+  ASSERT_THAT(g.launch_specifications, SizeIs(1));
+  EXPECT_EQ(g.launch_specifications[0].availability_zone, "us-east-1b");
+
+  auto requests = http_.requests();
+  ASSERT_THAT(requests, SizeIs(2));
+  auto form1 = Form(requests[0]);
+  EXPECT_EQ(form1["Action"], "DescribeSpotFleetRequests");
+  EXPECT_EQ(form1["Version"], "2016-11-15");
+  EXPECT_FALSE(form1.count("NextToken"));
+  EXPECT_EQ(Form(requests[1])["NextToken"], "page2");
+}
+
+TEST_F(ServiceClientsTest, Ec2FleetWithoutTargetCapacityIsInternal) {
+  http_.Push(200, R"(<DescribeSpotFleetRequestsResponse><spotFleetRequestConfigSet><item>
+      <spotFleetRequestConfig><fulfilledCapacity>2</fulfilledCapacity></spotFleetRequestConfig>
+      <spotFleetRequestId>sfr-1</spotFleetRequestId></item></spotFleetRequestConfigSet>
+      </DescribeSpotFleetRequestsResponse>)");
+  Ec2Client ec2(client_);
+  auto fleets = ec2.DescribeSpotFleetRequests({"sfr-1"});
+  ASSERT_FALSE(fleets.ok());
+  EXPECT_EQ(fleets.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(fleets.status().message(), HasSubstr("targetCapacity is missing"));
+}
+
+TEST_F(ServiceClientsTest, Ec2QueryParameters) {
+  http_.SetHandler([](const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    std::string action = Form(req)["Action"];
+    if (action == "DescribeInstances") {
+      return Reply(200, "<DescribeInstancesResponse><reservationSet/></DescribeInstancesResponse>");
+    }
+    if (action == "DescribeInstanceTypes") {
+      return Reply(
+          200, "<DescribeInstanceTypesResponse><instanceTypeSet/></DescribeInstanceTypesResponse>");
+    }
+    return Reply(
+        200,
+        "<ModifySpotFleetRequestResponse><return>true</return></ModifySpotFleetRequestResponse>");
+  });
+  Ec2Client ec2(client_);
+  ec2.set_page_size(50);
+  ASSERT_TRUE(ec2.DescribeInstances({{"i-1", "i-2"}, {{"tag:Name", {"a b", "c"}}}}).ok());
+  auto f = Form(http_.requests().back());
+  EXPECT_EQ(f["InstanceId.1"], "i-1");
+  EXPECT_EQ(f["InstanceId.2"], "i-2");
+  EXPECT_EQ(f["Filter.1.Name"], "tag:Name");
+  EXPECT_EQ(f["Filter.1.Value.1"], "a b");
+  EXPECT_EQ(f["Filter.1.Value.2"], "c");
+  EXPECT_FALSE(f.count("MaxResults"));  // not with InstanceId
+
+  ASSERT_TRUE(ec2.DescribeInstances({{}, {{"instance-state-name", {"running"}}}}).ok());
+  EXPECT_EQ(Form(http_.requests().back())["MaxResults"], "50");
+
+  ASSERT_TRUE(ec2.ModifySpotFleetRequest("sfr-1", 12, "noTermination").ok());
+  f = Form(http_.requests().back());
+  EXPECT_EQ(f["SpotFleetRequestId"], "sfr-1");
+  EXPECT_EQ(f["TargetCapacity"], "12");
+  EXPECT_EQ(f["ExcessCapacityTerminationPolicy"], "noTermination");
+
+  std::vector<std::string> types;
+  for (int i = 0; i < 150; ++i) types.push_back("t" + std::to_string(i));
+  size_t before = http_.request_count();
+  ASSERT_TRUE(ec2.DescribeInstanceTypes(types).ok());
+  EXPECT_EQ(http_.request_count() - before, 2u);  // 100 + 50
+  EXPECT_EQ(Form(http_.requests().back())["InstanceType.50"], "t149");
+}
+
+TEST_F(ServiceClientsTest, Ec2ModifyReturnFalseIsInternal) {
+  http_.Push(
+      200,
+      "<ModifySpotFleetRequestResponse><return>false</return></ModifySpotFleetRequestResponse>");
+  Ec2Client ec2(client_);
+  Status st = ec2.ModifySpotFleetRequest("sfr-1", 3);
+  EXPECT_EQ(st.code(), StatusCode::kInternal) << st.ToString();
+}
+
+// ---------------------------------------------------------------- Auto Scaling
+
+TEST_F(ServiceClientsTest, AutoScalingParametersAndBatches) {
+  http_.SetHandler([](const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    std::string action = Form(req)["Action"];
+    return Reply(200, "<" + action + "Response><" + action + "Result/></" + action + "Response>");
+  });
+  AutoScalingClient asg(client_);
+  ASSERT_TRUE(asg.SetDesiredCapacity("od", 7, false).ok());
+  auto f = Form(http_.requests().back());
+  EXPECT_EQ(f["AutoScalingGroupName"], "od");
+  EXPECT_EQ(f["DesiredCapacity"], "7");
+  EXPECT_EQ(f["HonorCooldown"], "false");
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < 120; ++i) ids.push_back("i-" + std::to_string(i));
+  size_t before = http_.request_count();
+  ASSERT_TRUE(asg.SetInstanceProtection("od", ids, true).ok());
+  EXPECT_EQ(http_.request_count() - before, 3u);  // 50 + 50 + 20
+  f = Form(http_.requests().back());
+  EXPECT_EQ(f["InstanceIds.member.1"], "i-100");
+  EXPECT_EQ(f["InstanceIds.member.20"], "i-119");
+  EXPECT_EQ(f["ProtectedFromScaleIn"], "true");
+
+  std::vector<std::string> names(60, "g");
+  before = http_.request_count();
+  ASSERT_TRUE(asg.DescribeAutoScalingGroups(names).ok());
+  EXPECT_EQ(http_.request_count() - before, 2u);  // 50 + 10
+  EXPECT_EQ(Form(http_.requests().back())["AutoScalingGroupNames.member.10"], "g");
+}
+
+// ---------------------------------------------------------------- CloudWatch
+
+TEST_F(ServiceClientsTest, CloudWatchGetMetricDataMergesPages) {
+  http_.Push(200, R"(<GetMetricDataResponse><GetMetricDataResult><MetricDataResults>
+      <member><Id>a</Id><Label>A</Label><StatusCode>PartialData</StatusCode>
+        <Timestamps><member>2024-01-01T00:02:00Z</member><member>2024-01-01T00:01:00Z</member></Timestamps>
+        <Values><member>3</member><member>2.5</member></Values></member>
+      </MetricDataResults><NextToken>more</NextToken></GetMetricDataResult></GetMetricDataResponse>)");
+  http_.Push(200, R"(<GetMetricDataResponse><GetMetricDataResult><MetricDataResults>
+      <member><Id>a</Id><StatusCode>Complete</StatusCode>
+        <Timestamps><member>2024-01-01T00:00:00Z</member></Timestamps>
+        <Values><member>1</member></Values></member>
+      </MetricDataResults></GetMetricDataResult></GetMetricDataResponse>)");
+  CloudWatchClient cw(client_);
+  MetricDataQuery q;
+  q.id = "a";
+  q.namespace_ = "AWS/EC2Spot";
+  q.metric_name = "PendingCapacity";
+  q.dimensions = {{"FleetRequestId", "sfr-1"}};
+  q.stat = "Maximum";
+  WallTime t0 = clock_.WallNow();
+  auto r = cw.GetMetricData({q}, t0 - std::chrono::minutes(5), t0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_THAT(*r, SizeIs(1));
+  EXPECT_EQ((*r)[0].label, "A");
+  EXPECT_EQ((*r)[0].status_code, "Complete");
+  EXPECT_THAT((*r)[0].values, ElementsAre(3.0, 2.5, 1.0));
+  EXPECT_THAT((*r)[0].timestamps, SizeIs(3));
+  auto f = Form(http_.requests()[0]);
+  EXPECT_EQ(f["MetricDataQueries.member.1.MetricStat.Metric.Namespace"], "AWS/EC2Spot");
+  EXPECT_EQ(f["MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Name"],
+            "FleetRequestId");
+  EXPECT_EQ(f["MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value"], "sfr-1");
+  EXPECT_EQ(f["MetricDataQueries.member.1.MetricStat.Stat"], "Maximum");
+  EXPECT_EQ(f["StartTime"], "2023-12-31T23:55:00Z");
+  EXPECT_EQ(Form(http_.requests()[1])["NextToken"], "more");
+}
+
+TEST_F(ServiceClientsTest, CloudWatchPutMetricDataParametersAndBatches) {
+  http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return Reply(200, "<PutMetricDataResponse/>");
+  });
+  CloudWatchClient cw(client_);
+  std::vector<MetricDatum> data(
+      1001,
+      MetricDatum{"PendingCapacity", {{"FleetRequestId", "sfr-1"}}, 0.5, std::nullopt, "Count", 1});
+  ASSERT_TRUE(cw.PutMetricData("AWS/EC2Spot", data).ok());
+  ASSERT_EQ(http_.request_count(), 2u);
+  auto f = Form(http_.requests()[1]);
+  EXPECT_EQ(f["Namespace"], "AWS/EC2Spot");
+  EXPECT_EQ(f["MetricData.member.1.MetricName"], "PendingCapacity");
+  EXPECT_EQ(f["MetricData.member.1.Dimensions.member.1.Value"], "sfr-1");
+  EXPECT_EQ(f["MetricData.member.1.Value"], "0.5");
+  EXPECT_EQ(f["MetricData.member.1.Unit"], "Count");
+  EXPECT_EQ(f["MetricData.member.1.StorageResolution"], "1");
+  EXPECT_FALSE(f.count("MetricData.member.2.MetricName"));
+
+  EXPECT_EQ(cw.GetMetricData(std::vector<MetricDataQuery>(501), clock_.WallNow(), clock_.WallNow())
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------- SQS
+
+TEST_F(ServiceClientsTest, SqsChecksBodyMd5) {
+  EXPECT_EQ(Md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+  http_.Push(200, nlohmann::json{{"Messages",
+                                  {{{"MessageId", "m1"},
+                                    {"ReceiptHandle", "rh"},
+                                    {"Body", "hello"},
+                                    {"MD5OfBody", Md5Hex("tampered")}}}}}
+                      .dump());
+  SqsClient sqs(client_);
+  auto r = sqs.ReceiveMessage("http://q");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+
+  http_.Push(200, "{}");  // no messages
+  auto empty = sqs.ReceiveMessage("http://q", {.max_messages = 10, .wait_time_seconds = 5});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_THAT(*empty, SizeIs(0));
+  auto body = nlohmann::json::parse(http_.requests().back().body);
+  EXPECT_EQ(Target(http_.requests().back()), "AmazonSQS.ReceiveMessage");
+  EXPECT_EQ(body["MaxNumberOfMessages"], 10);
+  EXPECT_EQ(body["WaitTimeSeconds"], 5);
+  EXPECT_EQ(body["MessageSystemAttributeNames"],
+            (nlohmann::json{"ApproximateReceiveCount", "SentTimestamp"}));
+}
+
+// ---------------------------------------------------------------- helpers
+
+TEST(ServiceUtilTest, NumbersAndBatches) {
+  EXPECT_THAT(internal::ParseInt("42"), Optional(int64_t{42}));
+  EXPECT_EQ(internal::ParseInt("4x"), std::nullopt);
+  EXPECT_EQ(internal::ParseInt(""), std::nullopt);
+  EXPECT_THAT(internal::ParseDouble("2.0"), Optional(2.0));
+  EXPECT_EQ(internal::ParseDouble("nan"), std::nullopt);
+  EXPECT_EQ(internal::FormatDouble(2.0), "2");
+  EXPECT_EQ(internal::FormatDouble(0.1), "0.1");
+  EXPECT_THAT(internal::Batches({"a", "b", "c"}, 2),
+              ElementsAre(ElementsAre("a", "b"), ElementsAre("c")));
+  EXPECT_THAT(internal::Batches({}, 10), SizeIs(0));
+}
+
+}  // namespace
+}  // namespace spk::aws

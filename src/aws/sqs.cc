@@ -1,0 +1,135 @@
+#include "aws/sqs.h"
+
+#include <openssl/evp.h>
+
+#include "aws/service_util.h"
+
+namespace spk::aws {
+
+using internal::JsonFields;
+
+std::string Md5Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr) != 1) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+int64_t SqsMessage::receive_count() const {
+  auto it = attributes.find("ApproximateReceiveCount");
+  if (it == attributes.end()) return 0;
+  return internal::ParseInt(it->second).value_or(0);
+}
+
+namespace {
+
+nlohmann::json AttributesJson(const std::map<std::string, SqsMessageAttribute>& attrs) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, a] : attrs) {
+    out[name] = {{"DataType", a.data_type}, {"StringValue", a.string_value}};
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<SqsMessage>> SqsClient::ReceiveMessage(const std::string& queue_url,
+                                                          const ReceiveOptions& options) {
+  nlohmann::json body = {{"QueueUrl", queue_url}, {"MaxNumberOfMessages", options.max_messages}};
+  if (options.wait_time_seconds) body["WaitTimeSeconds"] = *options.wait_time_seconds;
+  if (options.visibility_timeout) body["VisibilityTimeout"] = *options.visibility_timeout;
+  if (!options.system_attribute_names.empty()) {
+    body["MessageSystemAttributeNames"] = options.system_attribute_names;
+  }
+  if (!options.message_attribute_names.empty()) {
+    body["MessageAttributeNames"] = options.message_attribute_names;
+  }
+  SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
+                       client_.CallJson(services::Sqs(), "ReceiveMessage", body));
+  JsonFields top(reply, "ReceiveMessageResult");
+  std::vector<SqsMessage> out;
+  for (const auto& m : top.Array("Messages")) {
+    JsonFields f(m, "Message");
+    SqsMessage msg;
+    msg.message_id = f.Str("MessageId");
+    msg.receipt_handle = f.Str("ReceiptHandle");
+    msg.body = f.Str("Body");
+    msg.md5_of_body = f.Str("MD5OfBody");
+    if (m.contains("Attributes") && m["Attributes"].is_object()) {
+      for (const auto& [k, v] : m["Attributes"].items()) {
+        if (v.is_string()) msg.attributes[k] = v.get<std::string>();
+      }
+    }
+    if (m.contains("MessageAttributes") && m["MessageAttributes"].is_object()) {
+      for (const auto& [k, v] : m["MessageAttributes"].items()) {
+        JsonFields a(v, "MessageAttributes." + k);
+        msg.message_attributes[k] = {a.Str("DataType"), a.Str("StringValue")};
+        SPK_RETURN_IF_ERROR(a.status());
+      }
+    }
+    SPK_RETURN_IF_ERROR(f.status());
+    if (msg.receipt_handle.empty()) return InternalError("sqs ReceiveMessage: no ReceiptHandle");
+    if (!msg.md5_of_body.empty() && msg.md5_of_body != Md5Hex(msg.body)) {
+      return InternalError("sqs ReceiveMessage: body of " + msg.message_id +
+                           " does not match its MD5OfBody");
+    }
+    out.push_back(std::move(msg));
+  }
+  SPK_RETURN_IF_ERROR(top.status());
+  return out;
+}
+
+Status SqsClient::DeleteMessage(const std::string& queue_url, const std::string& receipt_handle) {
+  nlohmann::json body = {{"QueueUrl", queue_url}, {"ReceiptHandle", receipt_handle}};
+  SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
+                       client_.CallJson(services::Sqs(), "DeleteMessage", body));
+  (void)reply;
+  return Status::Ok();
+}
+
+Status SqsClient::ChangeMessageVisibility(const std::string& queue_url,
+                                          const std::string& receipt_handle,
+                                          int visibility_timeout_seconds) {
+  nlohmann::json body = {{"QueueUrl", queue_url},
+                         {"ReceiptHandle", receipt_handle},
+                         {"VisibilityTimeout", visibility_timeout_seconds}};
+  SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
+                       client_.CallJson(services::Sqs(), "ChangeMessageVisibility", body));
+  (void)reply;
+  return Status::Ok();
+}
+
+Result<SendMessageResult> SqsClient::SendMessage(const std::string& queue_url,
+                                                 const std::string& message_body,
+                                                 const SendOptions& options) {
+  nlohmann::json body = {{"QueueUrl", queue_url}, {"MessageBody", message_body}};
+  if (options.delay_seconds) body["DelaySeconds"] = *options.delay_seconds;
+  if (!options.message_attributes.empty()) {
+    body["MessageAttributes"] = AttributesJson(options.message_attributes);
+  }
+  if (!options.message_group_id.empty()) body["MessageGroupId"] = options.message_group_id;
+  if (!options.message_deduplication_id.empty()) {
+    body["MessageDeduplicationId"] = options.message_deduplication_id;
+  }
+  SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
+                       client_.CallJson(services::Sqs(), "SendMessage", body));
+  JsonFields f(reply, "SendMessageResult");
+  SendMessageResult r;
+  r.message_id = f.Str("MessageId");
+  r.md5_of_body = f.Str("MD5OfMessageBody");
+  r.sequence_number = f.Str("SequenceNumber");
+  SPK_RETURN_IF_ERROR(f.status());
+  if (r.message_id.empty()) return InternalError("sqs SendMessage: reply has no MessageId");
+  if (!r.md5_of_body.empty() && r.md5_of_body != Md5Hex(message_body)) {
+    return InternalError("sqs SendMessage: MD5OfMessageBody does not match the body sent");
+  }
+  return r;
+}
+
+}  // namespace spk::aws

@@ -1,0 +1,94 @@
+// SqsClient: consuming and sending queue messages (JSON 1.0, X-Amz-Target
+// AmazonSQS.<Operation>). Shapes checked against botocore's sqs/2012-11-05
+// model. Errors: the AwsClient's Status (error.h): e.g. kNotFound for
+// QueueDoesNotExist, kInvalidArgument for ReceiptHandleIsInvalid. Thread-safe.
+//
+// Bodies are checked against the MD5 the service sends (MD5OfBody,
+// MD5OfMessageBody), as the AWS SDKs do: a mismatch is kInternal.
+//
+// Long polling: a ReceiveMessage with WaitTimeSeconds = W holds the HTTP
+// request open up to W seconds, so the AwsClient's per-attempt timeout
+// (ClientOptions::timeout, 20 s by default) must exceed W by a margin, or the
+// poll is cut off as kDeadlineExceeded and retried. Until AwsClient has a
+// per-call timeout, give the SQS consumer its own AwsClient with
+// timeout >= W + 5 s, or keep W <= timeout - 5 s (W <= 15 with the default).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/client.h"
+#include "base/status.h"
+
+namespace spk::aws {
+
+struct SqsMessageAttribute {
+  std::string data_type;  // "String", "Number", "Binary" (+ custom suffix)
+  std::string string_value;
+};
+
+struct SqsMessage {
+  std::string message_id;
+  std::string receipt_handle;
+  std::string body;
+  std::string md5_of_body;
+  // System attributes asked for: "ApproximateReceiveCount", "SentTimestamp", ...
+  std::map<std::string, std::string> attributes;
+  std::map<std::string, SqsMessageAttribute> message_attributes;
+
+  // ApproximateReceiveCount as a number; 0 when it was not asked for.
+  int64_t receive_count() const;
+};
+
+struct ReceiveOptions {
+  int max_messages = 1;                   // 1-10
+  std::optional<int> wait_time_seconds;   // 0-20; absent: the queue's default
+  std::optional<int> visibility_timeout;  // seconds; absent: the queue's default
+  // System attributes to return (MessageSystemAttributeNames): "All",
+  // "ApproximateReceiveCount", "SentTimestamp", ...
+  std::vector<std::string> system_attribute_names = {"ApproximateReceiveCount", "SentTimestamp"};
+  std::vector<std::string> message_attribute_names;  // "All" or names
+};
+
+struct SendOptions {
+  std::optional<int> delay_seconds;
+  std::map<std::string, SqsMessageAttribute> message_attributes;
+  std::string message_group_id;          // FIFO queues only
+  std::string message_deduplication_id;  // FIFO queues only
+};
+
+struct SendMessageResult {
+  std::string message_id;
+  std::string md5_of_body;
+  std::string sequence_number;  // FIFO queues only
+};
+
+class SqsClient {
+ public:
+  // `client` must outlive this object.
+  explicit SqsClient(AwsClient& client) : client_(client) {}
+
+  // Up to options.max_messages messages; an empty vector when none arrived
+  // within the wait time.
+  Result<std::vector<SqsMessage>> ReceiveMessage(const std::string& queue_url,
+                                                 const ReceiveOptions& options = {});
+
+  Status DeleteMessage(const std::string& queue_url, const std::string& receipt_handle);
+
+  // Makes the message visible again after `visibility_timeout_seconds` (0: now).
+  Status ChangeMessageVisibility(const std::string& queue_url, const std::string& receipt_handle,
+                                 int visibility_timeout_seconds);
+
+  Result<SendMessageResult> SendMessage(const std::string& queue_url, const std::string& body,
+                                        const SendOptions& options = {});
+
+ private:
+  AwsClient& client_;
+};
+
+// Lower-case hex MD5 of `data` (SQS's body checksum).
+std::string Md5Hex(const std::string& data);
+
+}  // namespace spk::aws

@@ -1,0 +1,140 @@
+#include "cli/doctor.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "aws/session.h"
+#include "aws/sts.h"
+
+namespace spk::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+const char* ImdsModeName(aws::ImdsClient::Mode m) {
+  switch (m) {
+    case aws::ImdsClient::Mode::kV2: return "IMDSv2";
+    case aws::ImdsClient::Mode::kV1: return "IMDSv1";
+    case aws::ImdsClient::Mode::kUnknown: break;
+  }
+  return "unknown";
+}
+
+// Probes IMDS with a cheap read; fills report["imds"].
+void CheckImds(aws::ImdsClient& imds, ordered_json& report) {
+  ordered_json j;
+  j["endpoint"] = imds.options().endpoint;
+  if (imds.options().disabled) {
+    j["status"] = "disabled (AWS_EC2_METADATA_DISABLED)";
+  } else {
+    auto id = imds.Get("/latest/meta-data/instance-id");
+    if (id.ok()) {
+      j["status"] = fmt::format("answers ({})", ImdsModeName(imds.mode()));
+      j["instance_id"] = *id;
+    } else {
+      j["status"] = "not reachable: " + id.status().message();
+    }
+  }
+  report["imds"] = j;
+}
+
+void PrintText(const ordered_json& r, std::ostream& out) {
+  auto str = [](const ordered_json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  out << "region:      " << str(r["region"]) << "\n";
+  if (r.contains("credentials")) {
+    const auto& c = r["credentials"];
+    out << "credentials: " << str(c["status"]) << "\n";
+    if (c.contains("tried")) {
+      for (const auto& t : c["tried"]) out << "  tried " << str(t) << "\n";
+    }
+  }
+  if (r.contains("identity")) out << "identity:    " << str(r["identity"]) << "\n";
+  out << "endpoints:\n";
+  for (const auto& [name, e] : r["endpoints"].items()) {
+    out << fmt::format("  {:<13}{}\n", name, str(e));
+  }
+  out << "imds:        " << str(r["imds"]["status"]) << " at " << str(r["imds"]["endpoint"])
+      << "\n";
+  out << "result:      " << str(r["result"]) << "\n";
+}
+
+}  // namespace
+
+std::string MaskKeyId(const std::string& key_id) {
+  if (key_id.size() <= 8) return std::string(key_id.size(), '*');
+  return key_id.substr(0, 4) + std::string(key_id.size() - 8, '*') +
+         key_id.substr(key_id.size() - 4);
+}
+
+int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http,
+              Clock& clock, Random& random, std::ostream& out) {
+  ordered_json report;
+  bool healthy = true;
+  aws::SessionOptions session_options;
+  session_options.region = options.region;
+  session_options.client.retry.max_attempts = 1;  // report what happens, do not wait it out
+  auto session = aws::AwsSession::Create(env, http, clock, random, session_options);
+  if (!session.ok()) {
+    // No region: still report what we can about credentials and IMDS.
+    report["region"] = "none: " + session.status().message();
+    session_options.region = "us-east-1";
+    session = aws::AwsSession::Create(env, http, clock, random, session_options);
+    healthy = false;
+    if (!session.ok()) {
+      out << session.status().ToString() << "\n";
+      return 1;
+    }
+  } else {
+    report["region"] = fmt::format("{} (from {})", (*session)->region().region,
+                                   (*session)->region().source);
+  }
+  aws::AwsSession& s = **session;
+
+  ordered_json creds;
+  auto c = s.credentials().Resolve();
+  if (c.ok()) {
+    creds["status"] = fmt::format("{} (access key {}{})", c->source, MaskKeyId(c->access_key_id),
+                                  c->session_token.empty() ? "" : ", with session token");
+    if (c->expiration) creds["expires"] = FormatIso8601(*c->expiration);
+  } else {
+    healthy = false;
+    creds["status"] = "none found";
+    ordered_json tried = ordered_json::array();
+    for (const auto& a : s.credentials().attempts()) {
+      tried.push_back(fmt::format("{}: {}", a.provider, a.status.message()));
+    }
+    creds["tried"] = tried;
+  }
+  report["credentials"] = creds;
+
+  if (c.ok()) {
+    auto id = aws::StsClient(s.client()).GetCallerIdentity();
+    if (id.ok()) {
+      report["identity"] = fmt::format("{} (account {})", id->arn, id->account);
+    } else {
+      healthy = false;
+      report["identity"] = "STS GetCallerIdentity failed: " + id.status().ToString();
+    }
+  }
+
+  ordered_json endpoints;
+  for (const aws::ServiceInfo* svc : aws::services::All()) {
+    auto e = s.endpoints().Resolve(*svc);
+    endpoints[svc->id] = e.ok() ? fmt::format("{} ({})", e->url, e->source)
+                                : "invalid: " + e.status().message();
+    if (!e.ok()) healthy = false;
+  }
+  report["endpoints"] = endpoints;
+  CheckImds(s.imds(), report);
+  report["result"] = healthy ? "ok" : "problems found";
+
+  if (options.json) {
+    out << report.dump(2) << "\n";
+  } else {
+    PrintText(report, out);
+  }
+  return healthy ? 0 : 1;
+}
+
+}  // namespace spk::cli

@@ -1,0 +1,29 @@
+// `spotkeeper doctor`: what the AWS setup resolves to, for the person
+// debugging "no credentials" or "SignatureDoesNotMatch" at 3 a.m.
+// Prints the region and where it came from, the credential source (never a
+// secret), the caller identity from STS, each service's endpoint, and whether
+// IMDS answers (v2 or v1).
+#pragma once
+
+#include <ostream>
+
+#include "base/clock.h"
+#include "base/env.h"
+#include "base/random.h"
+#include "net/http.h"
+
+namespace spk::cli {
+
+struct DoctorOptions {
+  std::string region;  // overrides resolution when set
+  bool json = false;   // one JSON object instead of the text report
+};
+
+// Returns 0 when credentials resolve and STS accepts them, 1 otherwise.
+int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http,
+              Clock& clock, Random& random, std::ostream& out);
+
+// "AKIA************MPLE": the first 4 and last 4 characters of an access key id.
+std::string MaskKeyId(const std::string& key_id);
+
+}  // namespace spk::cli
