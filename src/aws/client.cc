@@ -87,7 +87,7 @@ Result<XmlReply> AwsClient::CallQuery(const ServiceInfo& service, const std::str
   request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
   std::string body =
       "Action=" + net::UriEncode(action) + "&Version=" + net::UriEncode(service.api_version);
-  for (const auto& [k, v] : params) body += "&" + net::UriEncode(k) + "=" + net::UriEncode(v);
+  for (const auto& [k, v] : params) body += "&" + net::FormEncode(k) + "=" + net::FormEncode(v);
   request.body = std::move(body);
 
   SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, action, std::move(request)));

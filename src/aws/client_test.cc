@@ -83,7 +83,7 @@ TEST_F(AwsClientTest, QueryRequestShape) {
   EXPECT_EQ(r.url, "http://127.0.0.1:1/");
   EXPECT_EQ(r.body,
             "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=instance-state-name"
-            "&Filter.1.Value.1=running%2F%2A&InstanceId.1=i-1%202");
+            "&Filter.1.Value.1=running%2F%2A&InstanceId.1=i-1+2");
   EXPECT_EQ(HeaderOf(r, "Content-Type"), "application/x-www-form-urlencoded; charset=utf-8");
   EXPECT_EQ(HeaderOf(r, "User-Agent"), "spotkeeper");
   EXPECT_EQ(HeaderOf(r, "X-Amz-Date"), "20240101T000000Z");

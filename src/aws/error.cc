@@ -69,6 +69,8 @@ void ParseJsonError(const net::HttpResponse& response, AwsErrorReply* out) {
     out->code = SanitizeJsonCode(JsonString(j, {"__type", "code", "Code"}));
     out->message = JsonString(j, {"message", "Message", "errorMessage"});
   }
+  // Some endpoints (and moto) answer JSON-protocol calls with an XML error.
+  if (out->code.empty()) ParseXmlError(response.body, out);
   if (out->code.empty()) {
     if (auto t = response.Header("x-amzn-ErrorType")) out->code = SanitizeJsonCode(*t);
   }

@@ -173,11 +173,18 @@ struct CanonicalHeaders {
   std::string signed_headers;  // "name1;name2"
 };
 
+// Headers the AWS SDKs never sign: proxies and tracing rewrite them, and a
+// service that recomputes the signature from the request leaves them out.
+bool IsUnsignedHeader(const std::string& lower_name) {
+  return lower_name == "user-agent" || lower_name == "expect" || lower_name == "x-amzn-trace-id";
+}
+
 // Lower-cases the names, joins duplicates with ',' in order, sorts by name.
 CanonicalHeaders CanonicalizeHeaders(const net::Headers& headers) {
   std::map<std::string, std::string> merged;
   for (const auto& [name, value] : headers) {
     std::string key = CanonicalHeaderValue(ToLower(name));
+    if (IsUnsignedHeader(key)) continue;
     auto [it, inserted] = merged.try_emplace(std::move(key), CanonicalHeaderValue(value));
     if (!inserted) {
       it->second += ',';

@@ -35,7 +35,8 @@ struct SigningResult {
 
 // Signs `request` in place: adds X-Amz-Date, X-Amz-Security-Token (when the
 // credentials carry a session token) and Authorization; adds Host from the URL
-// when absent. Every header present is signed. Multi-line values are folded,
+// when absent. Every header present is signed except User-Agent, Expect and
+// X-Amzn-Trace-Id, which the AWS SDKs never sign. Multi-line values are folded,
 // sequential spaces collapsed, duplicate names joined with ',' in order.
 // Headers the signer sets (X-Amz-Date, X-Amz-Security-Token, Authorization,
 // and x-amz-content-sha256 with `sign_body_header`) replace any already present,

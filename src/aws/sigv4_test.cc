@@ -272,3 +272,26 @@ TEST(SignRequest, EncodedPathIsEncodedAgain) {
 
 }  // namespace
 }  // namespace spk::aws
+
+namespace spk::aws {
+namespace {
+
+TEST(SigV4UnsignedHeaders, UserAgentExpectAndTraceIdAreNotSigned) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = "https://ecs.us-east-1.amazonaws.com/";
+  req.headers = {{"User-Agent", "spotkeeper"}, {"Expect", "100-continue"},
+                 {"X-Amzn-Trace-Id", "Root=1"}, {"Content-Type", "application/x-amz-json-1.1"}};
+  Credentials c{"AKIDEXAMPLE", "secret", "", std::nullopt, "test"};
+  SigningParams p;
+  p.region = "us-east-1";
+  p.service = "ecs";
+  p.time = WallTime(std::chrono::seconds(1440938160));
+  SigningResult r = SignRequest(req, c, p);
+  EXPECT_NE(r.authorization.find("SignedHeaders=content-type;host;x-amz-date,"), std::string::npos)
+      << r.authorization;
+  EXPECT_EQ(r.canonical_request.find("user-agent"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spk::aws

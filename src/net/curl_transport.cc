@@ -4,11 +4,24 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 namespace spk::net {
 namespace {
 
 constexpr size_t kMaxIdleHandles = 8;
+
+// Loopback, IMDS and the ECS credential endpoints are never reached through a
+// proxy, whatever http_proxy says; NO_PROXY/no_proxy entries are kept.
+std::string NoProxyList() {
+  std::string list = "127.0.0.1,localhost,::1,169.254.169.254,169.254.170.2,169.254.170.23,"
+                     "fd00:ec2::254,fd00:ec2::23";
+  for (const char* name : {"NO_PROXY", "no_proxy"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') list = std::string(v) + "," + list;
+  }
+  return list;
+}
 
 struct GlobalInit {
   GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -54,7 +67,7 @@ Status MapCurlError(CURLcode rc, const std::string& url, const char* errbuf) {
 
 }  // namespace
 
-CurlTransport::CurlTransport() { static GlobalInit init; }
+CurlTransport::CurlTransport() : no_proxy_(NoProxyList()) { static GlobalInit init; }
 
 CurlTransport::~CurlTransport() {
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -109,6 +122,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, no_proxy_.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);

@@ -1,9 +1,11 @@
 // HttpTransport over libcurl: connect and total timeouts, TLS verification on,
 // connections kept alive and reused across calls (a small pool of handles).
+// Loopback, IMDS and ECS credential endpoints bypass any configured proxy.
 #pragma once
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "net/http.h"
@@ -23,6 +25,7 @@ class CurlTransport final : public HttpTransport {
   void* Acquire();
   void Release(void* handle);
 
+  const std::string no_proxy_;
   std::mutex mu_;
   std::vector<void*> idle_;  // CURL* handles; each keeps its own connection cache
 };

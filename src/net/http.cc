@@ -85,6 +85,18 @@ std::string UriEncode(const std::string& s, bool keep_slash) {
   return out;
 }
 
+std::string FormEncode(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t start = 0;
+  for (size_t sp = s.find(' '); sp != std::string::npos; sp = s.find(' ', start)) {
+    out += UriEncode(s.substr(start, sp - start));
+    out += '+';
+    start = sp + 1;
+  }
+  return out + UriEncode(s.substr(start));
+}
+
 std::string UriDecode(const std::string& s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

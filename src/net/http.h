@@ -65,6 +65,9 @@ bool ParseUrl(const std::string& url, Url* out);
 // RFC 3986 percent-encoding of everything but unreserved characters
 // (A-Z a-z 0-9 - _ . ~); with `keep_slash`, '/' is left as is.
 std::string UriEncode(const std::string& s, bool keep_slash = false);
+// application/x-www-form-urlencoded, as botocore and Python's urlencode write
+// it: UriEncode, but a space becomes '+'.
+std::string FormEncode(const std::string& s);
 // Decodes %XX sequences (and '+' as space when `plus_is_space`).
 std::string UriDecode(const std::string& s, bool plus_is_space = false);
 

@@ -39,6 +39,8 @@ TEST(UriEncodeTest, EncodesAllButUnreserved) {
   EXPECT_EQ(UriEncode("a b/c", true), "a%20b/c");
   EXPECT_EQ(UriEncode("\xe1\x88\xb4"), "%E1%88%B4");
   EXPECT_EQ(UriDecode("a%20b+c", true), "a b c");
+  EXPECT_EQ(FormEncode("Linux/UNIX (Amazon VPC)"), "Linux%2FUNIX+%28Amazon+VPC%29");
+  EXPECT_EQ(FormEncode(" a+b "), "+a%2Bb+");
   EXPECT_EQ(UriDecode("100%"), "100%");
 }
 
