@@ -29,7 +29,7 @@ integration: build
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: setup
 	@test -f build-asan/build.ninja || cmake --preset asan
-	@ninja -C build-asan -j2 base_test net_test aws_test cli_test
+	@ninja -C build-asan -j2 unit_tests
 	@ctest --test-dir build-asan -j2 -L unit --output-on-failure
 
 bench: build

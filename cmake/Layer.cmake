@@ -14,6 +14,7 @@ function(spk_layer name)
                           GTest::gtest_main spk_warnings spk_sanitizers)
     target_compile_definitions(${name}_test PRIVATE
       SPK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    set_property(GLOBAL APPEND PROPERTY SPK_UNIT_TESTS ${name}_test)
     gtest_discover_tests(${name}_test DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit
                          ENVIRONMENT "SPK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
   endif()
