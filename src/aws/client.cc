@@ -79,7 +79,7 @@ AwsClient::AwsClient(net::HttpTransport& http, Clock& clock, Random& random,
 Duration AwsClient::clock_skew() const { return Duration(skew_ns_.load()); }
 
 Result<XmlReply> AwsClient::CallQuery(const ServiceInfo& service, const std::string& action,
-                                      const QueryParams& params) {
+                                      const QueryParams& params, const CallOptions& call) {
   SPK_ASSIGN_OR_RETURN(ResolvedEndpoint endpoint, endpoints_.Resolve(service));
   net::HttpRequest request;
   request.method = "POST";
@@ -90,7 +90,7 @@ Result<XmlReply> AwsClient::CallQuery(const ServiceInfo& service, const std::str
   for (const auto& [k, v] : params) body += "&" + net::FormEncode(k) + "=" + net::FormEncode(v);
   request.body = std::move(body);
 
-  SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, action, std::move(request)));
+  SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, action, std::move(request), call));
   auto doc = std::make_shared<pugi::xml_document>();
   pugi::xml_parse_result parsed = doc->load_buffer(response.body.data(), response.body.size());
   if (!parsed || !doc->document_element()) {
@@ -102,7 +102,7 @@ Result<XmlReply> AwsClient::CallQuery(const ServiceInfo& service, const std::str
 }
 
 Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std::string& operation,
-                                           const nlohmann::json& body) {
+                                           const nlohmann::json& body, const CallOptions& call) {
   SPK_ASSIGN_OR_RETURN(ResolvedEndpoint endpoint, endpoints_.Resolve(service));
   net::HttpRequest request;
   request.method = "POST";
@@ -114,7 +114,7 @@ Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std
   request.body =
       body.is_null() ? "{}" : body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
-  SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, operation, std::move(request)));
+  SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, operation, std::move(request), call));
   if (response.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return nlohmann::json::object();
   }
@@ -128,10 +128,10 @@ Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std
 }
 
 Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std::string& operation,
-                                          net::HttpRequest request) {
+                                          net::HttpRequest request, const CallOptions& call) {
   stats_.calls++;
   request.connect_timeout = options_.connect_timeout;
-  request.total_timeout = options_.timeout;
+  request.total_timeout = call.timeout.value_or(options_.timeout);
   request.headers.emplace_back("User-Agent", options_.user_agent);
 
   const int max_attempts = std::max(1, options_.retry.max_attempts);
@@ -170,7 +170,7 @@ Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std:
         }
       } else if (kind == ErrorKind::kAuth && error.code.rfind("ExpiredToken", 0) == 0) {
         // Let the chain fetch fresh credentials on the next call.
-        if (auto* chain = dynamic_cast<CredentialChain*>(&credentials_)) chain->Invalidate();
+        credentials_.Invalidate();
       }
     } else {
       failure = reply.status().WithContext(Context(service, operation));

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 #include <string>
@@ -36,6 +37,13 @@ struct ClientOptions {
   std::string user_agent = "spotkeeper";
 };
 
+// Per-call settings that differ from the client's.
+struct CallOptions {
+  // Per-attempt timeout instead of ClientOptions::timeout (e.g. an SQS long
+  // poll holds the request open for its wait time).
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
 // Counters of what a client did, for metrics and tests.
 struct ClientStats {
   std::atomic<int64_t> calls{0};     // logical calls
@@ -54,12 +62,12 @@ class AwsClient {
   // Query protocol: POSTs Action, Version and `params` form-encoded; returns
   // the XML reply. Errors as in error.h; kInternal when a 2xx body is not XML.
   Result<XmlReply> CallQuery(const ServiceInfo& service, const std::string& action,
-                             const QueryParams& params);
+                             const QueryParams& params, const CallOptions& call = {});
 
   // JSON 1.0/1.1 protocol: POSTs `body` with X-Amz-Target <prefix>.<operation>;
   // returns the parsed reply ({} for an empty body).
   Result<nlohmann::json> CallJson(const ServiceInfo& service, const std::string& operation,
-                                  const nlohmann::json& body);
+                                  const nlohmann::json& body, const CallOptions& call = {});
 
   const std::string& region() const { return endpoints_.region(); }
   const EndpointResolver& endpoints() const { return endpoints_; }
@@ -71,7 +79,7 @@ class AwsClient {
  private:
   // Sends with signing and retries; returns the 2xx reply or the error Status.
   Result<net::HttpResponse> Send(const ServiceInfo& service, const std::string& operation,
-                                 net::HttpRequest request);
+                                 net::HttpRequest request, const CallOptions& call);
 
   net::HttpTransport& http_;
   Clock& clock_;  // non-const: backoff sleeps on it

@@ -119,6 +119,18 @@ TEST_F(AwsClientTest, JsonRequestShape) {
       << "X-Amz-Target must be signed";
 }
 
+TEST_F(AwsClientTest, PerCallTimeoutOverridesTheClients) {
+  http_.Push(200, "{}");
+  http_.Push(200, "{}");
+  CallOptions long_poll;
+  long_poll.timeout = std::chrono::seconds(30);
+  ASSERT_TRUE(client_.CallJson(services::Sqs(), "ReceiveMessage", {}, long_poll).ok());
+  ASSERT_TRUE(client_.CallJson(services::Sqs(), "ReceiveMessage", {}).ok());
+  ASSERT_EQ(http_.request_count(), 2u);
+  EXPECT_EQ(http_.requests()[0].total_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(http_.requests()[1].total_timeout, ClientOptions().timeout);
+}
+
 TEST_F(AwsClientTest, JsonNullBodyAndEmptyReply) {
   credentials_.creds.session_token = "TOKEN";
   http_.Push(200, "");

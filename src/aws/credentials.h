@@ -40,6 +40,8 @@ class CredentialProvider {
   virtual Result<Credentials> Resolve() = 0;
   // "environment", "profile", "container", "imds".
   virtual std::string name() const = 0;
+  // Forgets cached credentials (after the service rejected them as expired).
+  virtual void Invalidate() {}
   // How the chain names this source in its messages; "profile NAME" for profiles.
   virtual std::string label() const { return name(); }
 };
@@ -115,7 +117,7 @@ class CredentialChain final : public CredentialProvider {
   // What the last resolution tried, in order.
   std::vector<Attempt> attempts() const;
   // Drops the cache (after the service rejected the credentials as expired).
-  void Invalidate();
+  void Invalidate() override;
 
  private:
   std::vector<std::unique_ptr<CredentialProvider>> providers_;

@@ -50,8 +50,12 @@ Result<std::vector<SqsMessage>> SqsClient::ReceiveMessage(const std::string& que
   if (!options.message_attribute_names.empty()) {
     body["MessageAttributeNames"] = options.message_attribute_names;
   }
+  CallOptions call;
+  if (options.wait_time_seconds) {
+    call.timeout = std::chrono::seconds(*options.wait_time_seconds + 10);
+  }
   SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
-                       client_.CallJson(services::Sqs(), "ReceiveMessage", body));
+                       client_.CallJson(services::Sqs(), "ReceiveMessage", body, call));
   JsonFields top(reply, "ReceiveMessageResult");
   std::vector<SqsMessage> out;
   for (const auto& m : top.Array("Messages")) {

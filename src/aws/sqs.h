@@ -7,11 +7,7 @@
 // MD5OfMessageBody), as the AWS SDKs do: a mismatch is kInternal.
 //
 // Long polling: a ReceiveMessage with WaitTimeSeconds = W holds the HTTP
-// request open up to W seconds, so the AwsClient's per-attempt timeout
-// (ClientOptions::timeout, 20 s by default) must exceed W by a margin, or the
-// poll is cut off as kDeadlineExceeded and retried. Until AwsClient has a
-// per-call timeout, give the SQS consumer its own AwsClient with
-// timeout >= W + 5 s, or keep W <= timeout - 5 s (W <= 15 with the default).
+// request open up to W seconds; its per-attempt timeout is W + 10 s.
 #pragma once
 
 #include <map>

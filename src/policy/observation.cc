@@ -1,0 +1,46 @@
+#include "policy/observation.h"
+
+#include <algorithm>
+
+namespace spk::policy {
+
+double PendingUnits(const SpotCapacitySource& source) {
+  double pending =
+      source.pending_capacity.value_or(source.target_capacity - source.fulfilled_capacity);
+  return std::max(0.0, pending);
+}
+
+const SpotCapacitySource* FindSourceOfInstance(const std::vector<SpotCapacitySource>& sources,
+                                               const std::string& instance_id) {
+  for (const SpotCapacitySource& source : sources) {
+    const auto& ids = source.instance_ids;
+    if (std::find(ids.begin(), ids.end(), instance_id) != ids.end()) return &source;
+  }
+  return nullptr;
+}
+
+const char* NoticeKindName(NoticeKind kind) {
+  switch (kind) {
+    case NoticeKind::kSpotInterruption:
+      return "spot-interruption";
+    case NoticeKind::kRebalanceRecommendation:
+      return "rebalance-recommendation";
+  }
+  return "unknown";
+}
+
+ContainerStatus ParseContainerStatus(const std::string& status) {
+  if (status == "ACTIVE") return ContainerStatus::kActive;
+  if (status == "DRAINING") return ContainerStatus::kDraining;
+  return ContainerStatus::kOther;
+}
+
+const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInstance>& containers,
+                                                 const std::string& instance_id) {
+  for (const ContainerInstance& container : containers) {
+    if (container.ec2_instance_id == instance_id) return &container;
+  }
+  return nullptr;
+}
+
+}  // namespace spk::policy
