@@ -123,8 +123,9 @@ Result<std::string> ImdsClient::Get(const std::string& path) {
       return std::move(reply->body);
     }
     if (status == 401) {
-      if (!token.empty() && attempt == 0) {
-        // The token expired or IMDS restarted: fetch a new one, once.
+      if (attempt == 0 && !options_.force_v1) {
+        // The token expired or IMDS restarted, or (after a v1 fallback) the
+        // service now requires IMDSv2: fetch a new token, once.
         std::lock_guard<std::mutex> l(mu_);
         token_.clear();
         continue;

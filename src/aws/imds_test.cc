@@ -173,6 +173,19 @@ TEST_F(ImdsTest, FallsBackToV1WhenTokenCallUnsupported) {
   }
 }
 
+TEST_F(ImdsTest, V1FallbackRecoversWhenTheServiceLaterRequiresV2) {
+  fake.token_status = 403;  // the token call is refused for a while
+  fake.accept_v1 = true;
+  ImdsClient imds(http, clock, Options());
+  ASSERT_TRUE(imds.Get("/latest/meta-data/instance-id").ok());
+  EXPECT_EQ(imds.mode(), ImdsClient::Mode::kV1);
+  fake.token_status = 200;  // back, IMDSv2 only
+  fake.accept_v1 = false;
+  auto r = imds.Get("/latest/meta-data/instance-id");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(imds.mode(), ImdsClient::Mode::kV2);
+}
+
 TEST_F(ImdsTest, ForceV1SendsNoTokenRequest) {
   fake.accept_v1 = true;
   auto o = Options();

@@ -7,6 +7,7 @@
 #include "base/env.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "cli/agent_command.h"
 #include "cli/doctor.h"
 #include "net/curl_transport.h"
 
@@ -70,6 +71,11 @@ int Main(int argc, char** argv) {
       ->envname("SPOTKEEPER_REGION");
   doctor_cmd->add_flag("--json", doctor.json, "Print the report as JSON");
 
+  AgentOptions agent;
+  CLI::App* agent_cmd = AddAgentCommand(app, agent);
+  MetadataSourceOptions metadata;
+  CLI::App* metadata_cmd = AddMetadataCommand(app, metadata);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,6 +89,14 @@ int Main(int argc, char** argv) {
   if (doctor_cmd->parsed()) {
     return RunDoctor(doctor, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
                      std::cout);
+  }
+  if (agent_cmd->parsed()) {
+    const std::atomic<bool>& stop = InstallStopSignalHandlers();
+    return RunAgent(agent, ProcessEnv::Instance(), http, SystemClock::Instance(), random, stop);
+  }
+  if (metadata_cmd->parsed()) {
+    return RunMetadata(metadata, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
+                       std::cout);
   }
   return kExitUsage;
 }

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Agent benchmark: notice latency and idle cost of `spotkeeper agent`.
+
+Latency: for each of N notices, starts amazon-ec2-metadata-mock (IMDSv2 only)
+with the spot notice triggered at a whole second T a little in the future,
+starts the agent (default settings, SNS topic subscribed by an SQS queue on a
+local moto_server), and measures SentTimestamp of the message in the queue
+minus T: notice appears in IMDS -> message is in SQS. Reports p50/p99/max.
+
+Idle: runs the agent with default settings against a mock with no notice for
+--idle-seconds (default 600) and reports its CPU (% of one core, from
+/proc/PID/stat utime+stime) and RSS (VmRSS sampled, VmHWM at the end).
+
+Everything is on 127.0.0.1; moto runs without signature checking here (the
+integration tests cover signing).
+
+Usage: bench/agent_latency.py [--build build] [--notices 20] [--idle-seconds 600]
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import boto3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, limit=10.0):
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def start_moto(logdir):
+    port = free_port()
+    log = open(os.path.join(logdir, "moto.log"), "w")
+    p = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                         stdout=log, stderr=subprocess.STDOUT)
+    if not wait_port(port, 30):
+        sys.exit("moto_server did not start")
+    return p, "http://127.0.0.1:%d" % port
+
+
+def start_aemm(aemm, args, logdir, name):
+    port = free_port()
+    log = open(os.path.join(logdir, name + ".log"), "w")
+    p = subprocess.Popen([aemm, "-n", "127.0.0.1", "-p", str(port), "-I"] + args,
+                         stdout=log, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", "HOME": logdir})
+    if not wait_port(port):
+        sys.exit("ec2-metadata-mock did not start")
+    return p, "http://127.0.0.1:%d" % port
+
+
+def agent_env(moto_url, imds_url, home):
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": home,
+        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url,
+        "SPOTKEEPER_ECS_AGENT_ENDPOINT": "http://127.0.0.1:9",  # no ECS agent: stay on loopback
+    }
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def proc_cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def proc_status_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(re.findall(r"\d+", line)[0])
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--aemm", default=os.path.join(ROOT, "tools", "bin", "ec2-metadata-mock"))
+    ap.add_argument("--notices", type=int, default=20)
+    ap.add_argument("--idle-seconds", type=float, default=600)
+    ap.add_argument("--agent-args", default="", help="extra agent flags (default: none = defaults)")
+    a = ap.parse_args()
+    binary = os.path.join(a.build, "spotkeeper")
+    logdir = tempfile.mkdtemp(prefix="spk-agent-bench-")
+    moto, moto_url = start_moto(logdir)
+    try:
+        kw = dict(endpoint_url=moto_url, region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+        sqs, sns = boto3.client("sqs", **kw), boto3.client("sns", **kw)
+        q = sqs.create_queue(QueueName="spk-bench")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        topic = sns.create_topic(Name="spk-bench")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+        extra = a.agent_args.split()
+
+        latencies = []
+        for i in range(a.notices):
+            trigger = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)).replace(microsecond=0)
+            trigger_s = trigger.strftime("%Y-%m-%dT%H:%M:%SZ")
+            aemm, imds = start_aemm(a.aemm, ["spot", "--mock-trigger-time", trigger_s,
+                                             "--rebalance-trigger-time", "2099-01-01T00:00:00Z"],
+                                    logdir, "aemm-%d" % i)
+            agent = subprocess.Popen([binary, "agent", "--sns-topic-arn", topic] + extra,
+                                     env=agent_env(moto_url, imds, logdir),
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(logdir, "agent-%d.log" % i), "w"))
+            got = None
+            end = time.time() + 15
+            while got is None and time.time() < end:
+                r = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                        AttributeNames=["SentTimestamp"])
+                for m in r.get("Messages", []):
+                    sqs.delete_message(QueueUrl=q, ReceiptHandle=m["ReceiptHandle"])
+                    body = json.loads(json.loads(m["Body"])["Message"])
+                    if body.get("kind") == "spot-interruption":
+                        got = int(m["Attributes"]["SentTimestamp"]) / 1000.0
+            stop(agent)
+            stop(aemm)
+            if got is None:
+                print("notice %d: no message within 15 s (logs in %s)" % (i, logdir))
+                continue
+            lat = got - trigger.timestamp()
+            latencies.append(lat)
+            print("notice %2d: %.3f s" % (i, lat), flush=True)
+
+        result = {"notices": len(latencies)}
+        if latencies:
+            result.update(p50_s=round(percentile(latencies, 0.5), 3),
+                          p99_s=round(percentile(latencies, 0.99), 3),
+                          max_s=round(max(latencies), 3), mean_s=round(statistics.mean(latencies), 3))
+
+        # Idle: no notice (both triggers far in the future).
+        aemm, imds = start_aemm(a.aemm, ["spot", "--mock-trigger-time", "2099-01-01T00:00:00Z",
+                                         "--rebalance-trigger-time", "2099-01-01T00:00:00Z"],
+                                logdir, "aemm-idle")
+        agent = subprocess.Popen([binary, "agent", "--sns-topic-arn", topic] + extra,
+                                 env=agent_env(moto_url, imds, logdir), stdout=subprocess.DEVNULL,
+                                 stderr=open(os.path.join(logdir, "agent-idle.log"), "w"))
+        time.sleep(2)  # past start-up
+        cpu0, t0 = proc_cpu_seconds(agent.pid), time.monotonic()
+        rss_max = 0
+        while time.monotonic() - t0 < a.idle_seconds:
+            time.sleep(min(5, a.idle_seconds))
+            rss_max = max(rss_max, proc_status_kb(agent.pid, "VmRSS"))
+        cpu1, t1 = proc_cpu_seconds(agent.pid), time.monotonic()
+        hwm = proc_status_kb(agent.pid, "VmHWM")
+        stop(agent)
+        stop(aemm)
+        result.update(idle_seconds=round(t1 - t0, 1),
+                      idle_cpu_percent_of_core=round(100 * (cpu1 - cpu0) / (t1 - t0), 3),
+                      idle_rss_max_mb=round(rss_max / 1024, 2), rss_hwm_mb=round(hwm / 1024, 2))
+        print(json.dumps(result, indent=2))
+        print("logs: " + logdir)
+        ok = (result.get("p99_s", 99) <= 0.6 and result["idle_cpu_percent_of_core"] <= 0.2
+              and result["idle_rss_max_mb"] <= 8)
+        print("targets (p99 <= 0.6 s, idle CPU <= 0.2%, RSS <= 8 MB): " + ("met" if ok else "NOT met"))
+        return 0 if ok else 1
+    finally:
+        stop(moto)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+// Watcher: the agent's poll loop. Reads the notice paths from Metadata, turns
+// each new notice into a message, delivers it to every sink (retrying each
+// until accepted or the notice's termination time passes), drains the
+// container instance on a spot interruption when asked, and sets the
+// lifecycle attribute at start.
+//
+// Single-threaded: Step() does everything due now and says how long to wait.
+// Time, sleeping and jitter come from the Clock and Random it is given, so a
+// ManualClock drives it deterministically in tests.
+//
+// Errors: a notice path answering 404 (kNotFound) means no notice. Any other
+// failure (timeout, 5xx, 401, a malformed body) is an error, never a notice:
+// the first error of a streak is logged (warn), the streak's end is logged
+// (info), and while it lasts polls back off from error_backoff_base,
+// doubling, capped at poll_interval.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/message.h"
+#include "agent/notice.h"
+#include "base/clock.h"
+#include "base/random.h"
+#include "cloud/container_instances.h"
+#include "cloud/metadata.h"
+#include "cloud/notifier.h"
+
+namespace spk::agent {
+
+struct WatcherOptions {
+  // spot/instance-action, the notice with a two-minute deadline.
+  Duration poll_interval = std::chrono::milliseconds(200);
+  // rebalance recommendation, scheduled events and the legacy
+  // spot/termination-time (read only while instance-action answers 404).
+  Duration slow_poll_interval = std::chrono::seconds(2);
+  Duration error_backoff_base = std::chrono::milliseconds(25);
+  // Delivery retries: from base, doubling, capped at max, with jitter.
+  Duration delivery_backoff_base = std::chrono::milliseconds(100);
+  Duration delivery_backoff_max = std::chrono::seconds(5);
+  // The longest single sleep in Run(), so a stop request is seen promptly.
+  Duration max_sleep_slice = std::chrono::milliseconds(100);
+  bool drain = false;               // --drain
+  bool lifecycle_attribute = true;  // set spotkeeper.lifecycle at start
+  std::string lifecycle_attribute_name = "spotkeeper.lifecycle";
+  std::string agent_version = "0.0.0";
+};
+
+// What the watcher did, for tests and logs.
+struct WatcherStats {
+  int64_t polls = 0;                 // Step()s that read metadata
+  int64_t poll_errors = 0;           // polls with at least one error
+  int64_t error_streaks = 0;         // streaks begun
+  int64_t notices = 0;               // distinct notices seen
+  int64_t deliveries = 0;            // (message, sink) pairs accepted
+  int64_t delivery_failures = 0;     // failed attempts
+  int64_t deliveries_abandoned = 0;  // given up at the deadline
+  int64_t drains = 0;                // drains accepted
+  bool lifecycle_set = false;
+};
+
+class Watcher {
+ public:
+  // Everything must outlive the watcher. `ecs` may be null when neither
+  // --drain nor the lifecycle attribute can be used (no AWS session).
+  Watcher(cloud::Metadata& metadata, cloud::EcsAgentIntrospection& ecs_agent,
+          std::vector<cloud::Notifier*> sinks, cloud::ContainerInstances* ecs, Clock& clock,
+          Random& random, WatcherOptions options);
+
+  // Polls until `stop` becomes true (checked at least every max_sleep_slice).
+  void Run(const std::atomic<bool>& stop);
+
+  // Does what is due now (polls, deliveries, drain, lifecycle attribute);
+  // returns how long to wait before the next Step().
+  Duration Step();
+
+  // The message for `notice` as it would be sent now: reads the identity
+  // document (kUnavailable etc. when IMDS does not answer) and the ECS agent
+  // (empty fields with a warning when it does not answer).
+  Result<Message> Compose(const Notice& notice);
+
+  // Reads every notice path once. Fills `notices` (possibly empty); the
+  // first error, if any path failed with anything but 404.
+  Status PollNotices(bool include_slow, std::vector<Notice>* notices);
+
+  // Delivers `message` to every sink, retrying each with backoff until all
+  // accepted, `budget` passes or `stop` is set; ok when all accepted.
+  Status DeliverAll(const Message& message, Duration budget, const std::atomic<bool>* stop);
+
+  const WatcherStats& stats() const { return stats_; }
+  bool in_error_streak() const { return streak_errors_ > 0; }
+
+ private:
+  struct Task {
+    std::string what;                 // "publish" or "drain"
+    cloud::Notifier* sink = nullptr;  // publish only
+    Message message;
+    std::string kind;
+    std::optional<WallTime> deadline;
+    MonoTime next_at;
+    int attempts = 0;
+  };
+
+  void Poll(MonoTime now);
+  void OnPollResult(const Status& error, MonoTime now, bool slow_polled);
+  void HandleNotice(const Notice& notice, const Message& message, MonoTime now);
+  void RunDueTasks(MonoTime now);
+  bool Attempt(Task& task);  // true when done (accepted or abandoned)
+  void MaybeSetLifecycle(MonoTime now);
+  Result<IdentityDocument> Identity();
+  cloud::EcsAgentInfo EcsInfo(bool warn);
+  Duration Jitter(Duration d);  // d scaled by [0.5, 1)
+  Duration DeliveryBackoff(int attempts);
+  void SleepUntil(MonoTime t, const std::atomic<bool>& stop);
+
+  cloud::Metadata& metadata_;
+  cloud::EcsAgentIntrospection& ecs_agent_;
+  std::vector<cloud::Notifier*> sinks_;
+  cloud::ContainerInstances* ecs_;
+  Clock& clock_;
+  Random& random_;
+  WatcherOptions options_;
+
+  bool started_ = false;
+  MonoTime next_fast_{};
+  MonoTime next_slow_{};
+  // Error streak.
+  int64_t streak_errors_ = 0;
+  MonoTime streak_began_{};
+  // Notices already handled (Notice::DedupKey()).
+  std::set<std::string> seen_;
+  std::vector<Task> tasks_;
+  std::optional<IdentityDocument> identity_;
+  std::optional<cloud::EcsAgentInfo> ecs_info_;
+  // Lifecycle attribute: retried with backoff until set.
+  bool lifecycle_done_ = false;
+  int lifecycle_attempts_ = 0;
+  MonoTime lifecycle_next_{};
+  WatcherStats stats_;
+};
+
+}  // namespace spk::agent

@@ -1,0 +1,318 @@
+#include "cli/agent_command.h"
+
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+
+#include "agent/watcher.h"
+#include "aws/session.h"
+#include "base/log.h"
+#include "cloud/aws_container_instances.h"
+#include "cloud/aws_metadata.h"
+#include "cloud/aws_notifier.h"
+#include "cloud/webhook_notifier.h"
+
+#ifndef SPK_VERSION
+#define SPK_VERSION "0.0.0"
+#endif
+
+namespace spk::cli {
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+int UsageError(const std::string& command, const std::string& message) {
+  std::cerr << "spotkeeper " << command << ": " << message << "\n";
+  return kExitUsage;
+}
+
+void AddSourceOptions(CLI::App* cmd, MetadataSourceOptions& o) {
+  cmd->add_option("--imds-timeout", o.imds_timeout, "Timeout of each metadata read")
+      ->envname("SPOTKEEPER_IMDS_TIMEOUT")
+      ->capture_default_str();
+  cmd->add_flag("--imds-v1", o.imds_v1, "Use IMDSv1 (no session token)")
+      ->envname("SPOTKEEPER_IMDS_V1");
+  cmd->add_option("--ecs-agent-endpoint", o.ecs_agent_endpoint,
+                  "ECS agent introspection endpoint (GET <endpoint>/v1/metadata)")
+      ->envname("SPOTKEEPER_ECS_AGENT_ENDPOINT")
+      ->capture_default_str();
+}
+
+struct MetadataSource {
+  std::unique_ptr<cloud::AwsMetadata> metadata;
+  std::unique_ptr<cloud::HttpEcsAgentIntrospection> ecs_agent;
+};
+
+// Validates the source settings; "" on success, else the one-line error.
+std::string MakeSource(const MetadataSourceOptions& o, const Env& env, net::HttpTransport& http,
+                       const Clock& clock, MetadataSource* out) {
+  aws::ImdsOptions imds = aws::ImdsOptions::FromEnv(env);
+  Duration timeout;
+  if (!ParseDurationSetting(o.imds_timeout, &timeout) || timeout <= Duration::zero()) {
+    return "--imds-timeout (SPOTKEEPER_IMDS_TIMEOUT) must be a duration such as 300ms, not \"" +
+           o.imds_timeout + "\"";
+  }
+  net::Url url;
+  if (!net::ParseUrl(imds.endpoint, &url)) {
+    return "AWS_EC2_METADATA_SERVICE_ENDPOINT is not a URL: \"" + imds.endpoint + "\"";
+  }
+  if (!net::ParseUrl(o.ecs_agent_endpoint, &url)) {
+    return "--ecs-agent-endpoint (SPOTKEEPER_ECS_AGENT_ENDPOINT) is not a URL: \"" +
+           o.ecs_agent_endpoint + "\"";
+  }
+  imds.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  imds.force_v1 = o.imds_v1;
+  out->metadata = std::make_unique<cloud::AwsMetadata>(http, clock, imds);
+  out->ecs_agent = std::make_unique<cloud::HttpEcsAgentIntrospection>(http, o.ecs_agent_endpoint);
+  return "";
+}
+
+bool IsHttpUrl(const std::string& s) {
+  net::Url url;
+  return net::ParseUrl(s, &url) && (url.scheme == "http" || url.scheme == "https") &&
+         !url.host.empty();
+}
+
+}  // namespace
+
+bool ParseDurationSetting(const std::string& s, Duration* out) {
+  if (s.empty()) return false;
+  size_t pos = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &pos);
+  } catch (...) {
+    return false;
+  }
+  if (v < 0) return false;
+  const std::string unit = s.substr(pos);
+  double seconds;
+  if (unit.empty() || unit == "s")
+    seconds = v;
+  else if (unit == "ms")
+    seconds = v / 1000;
+  else if (unit == "m")
+    seconds = v * 60;
+  else
+    return false;
+  *out = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+  return true;
+}
+
+const std::atomic<bool>& InstallStopSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  return g_stop;
+}
+
+CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "agent",
+      "Watch instance metadata for spot interruption notices, rebalance recommendations and\n"
+      "scheduled maintenance; publish each notice once to every sink (SNS, SQS, webhook).");
+  AddSourceOptions(cmd, o.source);
+  cmd->add_option("--sns-topic-arn", o.sns_topic_arn, "Publish notices to this SNS topic")
+      ->envname("SPOTKEEPER_SNS_TOPIC_ARN");
+  cmd->add_option("--sqs-queue-url", o.sqs_queue_url, "Send notices to this SQS queue")
+      ->envname("SPOTKEEPER_SQS_QUEUE_URL");
+  cmd->add_option("--webhook-url", o.webhook_url, "POST notices as JSON to this URL")
+      ->envname("SPOTKEEPER_WEBHOOK_URL");
+  cmd->add_option("--webhook-header", o.webhook_headers,
+                  "Extra webhook header 'Name: value' (repeatable)")
+      ->envname("SPOTKEEPER_WEBHOOK_HEADER");
+  cmd->add_flag("--drain", o.drain,
+                "On a spot interruption notice, set this instance's ECS container instance to "
+                "DRAINING")
+      ->envname("SPOTKEEPER_DRAIN");
+  cmd->add_flag("--no-lifecycle-attribute", o.no_lifecycle_attribute,
+                "Do not set the spotkeeper.lifecycle ECS attribute at start")
+      ->envname("SPOTKEEPER_NO_LIFECYCLE_ATTRIBUTE");
+  cmd->add_flag("--terminate", o.terminate,
+                "Publish a test notice to every sink now, then exit (0 once all accepted)");
+  cmd->add_option("--terminate-timeout", o.terminate_timeout,
+                  "How long --terminate retries before giving up")
+      ->envname("SPOTKEEPER_TERMINATE_TIMEOUT")
+      ->capture_default_str();
+  cmd->add_option("--poll-interval", o.poll_interval, "How often spot/instance-action is read")
+      ->envname("SPOTKEEPER_POLL_INTERVAL")
+      ->capture_default_str();
+  cmd->add_option("--slow-poll-interval", o.slow_poll_interval,
+                  "How often rebalance, scheduled events and legacy termination-time are read")
+      ->envname("SPOTKEEPER_SLOW_POLL_INTERVAL")
+      ->capture_default_str();
+  cmd->add_option("--region", o.region, "AWS region instead of resolving one")
+      ->envname("SPOTKEEPER_REGION");
+  return cmd;
+}
+
+CLI::App* AddMetadataCommand(CLI::App& app, MetadataSourceOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "metadata",
+      "Print, as pretty JSON, the message the agent would send now (for the current notice,\n"
+      "or a test notice when there is none). Exits 1 when IMDS does not answer.");
+  AddSourceOptions(cmd, o);
+  return cmd;
+}
+
+int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Clock& clock,
+             Random& random, const std::atomic<bool>& stop) {
+  const std::string cmd = "agent";
+  agent::WatcherOptions wo;
+  wo.agent_version = SPK_VERSION;
+  wo.drain = o.drain;
+  wo.lifecycle_attribute = !o.no_lifecycle_attribute;
+  if (!ParseDurationSetting(o.poll_interval, &wo.poll_interval) ||
+      wo.poll_interval < std::chrono::milliseconds(10)) {
+    return UsageError(cmd,
+                      "--poll-interval (SPOTKEEPER_POLL_INTERVAL) must be a duration of at "
+                      "least 10ms, such as 200ms, not \"" +
+                          o.poll_interval + "\"");
+  }
+  if (!ParseDurationSetting(o.slow_poll_interval, &wo.slow_poll_interval) ||
+      wo.slow_poll_interval < wo.poll_interval) {
+    return UsageError(cmd,
+                      "--slow-poll-interval (SPOTKEEPER_SLOW_POLL_INTERVAL) must be a "
+                      "duration no shorter than --poll-interval, not \"" +
+                          o.slow_poll_interval + "\"");
+  }
+  Duration terminate_timeout;
+  if (!ParseDurationSetting(o.terminate_timeout, &terminate_timeout)) {
+    return UsageError(cmd,
+                      "--terminate-timeout (SPOTKEEPER_TERMINATE_TIMEOUT) must be a "
+                      "duration such as 60s, not \"" +
+                          o.terminate_timeout + "\"");
+  }
+  if (o.sns_topic_arn.empty() && o.sqs_queue_url.empty() && o.webhook_url.empty()) {
+    return UsageError(cmd,
+                      "no sink configured: set --sns-topic-arn (SPOTKEEPER_SNS_TOPIC_ARN), "
+                      "--sqs-queue-url (SPOTKEEPER_SQS_QUEUE_URL) or --webhook-url "
+                      "(SPOTKEEPER_WEBHOOK_URL)");
+  }
+  if (!o.sns_topic_arn.empty() && o.sns_topic_arn.rfind("arn:", 0) != 0) {
+    return UsageError(cmd,
+                      "--sns-topic-arn (SPOTKEEPER_SNS_TOPIC_ARN) must be a topic ARN "
+                      "(arn:aws:sns:...), not \"" +
+                          o.sns_topic_arn + "\"");
+  }
+  if (!o.sqs_queue_url.empty() && !IsHttpUrl(o.sqs_queue_url)) {
+    return UsageError(cmd,
+                      "--sqs-queue-url (SPOTKEEPER_SQS_QUEUE_URL) must be a queue URL, not \"" +
+                          o.sqs_queue_url + "\"");
+  }
+  if (!o.webhook_url.empty() && !IsHttpUrl(o.webhook_url)) {
+    return UsageError(cmd, "--webhook-url (SPOTKEEPER_WEBHOOK_URL) must be an http(s) URL, not \"" +
+                               o.webhook_url + "\"");
+  }
+  net::Headers headers;
+  for (const auto& h : o.webhook_headers) {
+    std::pair<std::string, std::string> parsed;
+    if (!cloud::ParseHeader(h, &parsed)) {
+      return UsageError(cmd,
+                        "--webhook-header (SPOTKEEPER_WEBHOOK_HEADER) must be 'Name: value', "
+                        "not \"" +
+                            h + "\"");
+    }
+    headers.push_back(parsed);
+  }
+  MetadataSource source;
+  if (auto err = MakeSource(o.source, env, http, clock, &source); !err.empty()) {
+    return UsageError(cmd, err);
+  }
+
+  // AWS: needed for SNS, SQS and the ECS calls (drain, lifecycle attribute).
+  const bool needs_aws = !o.sns_topic_arn.empty() || !o.sqs_queue_url.empty() || o.drain;
+  aws::SessionOptions so;
+  so.region = o.region;
+  so.client.retry.max_attempts = 1;  // the watcher retries, with its own backoff
+  so.client.connect_timeout = std::chrono::milliseconds(2000);
+  so.client.timeout = std::chrono::milliseconds(5000);
+  auto session = aws::AwsSession::Create(env, http, clock, random, so);
+  if (!session.ok()) {
+    if (needs_aws) {
+      return UsageError(cmd, "no AWS region: set AWS_REGION (or --region / SPOTKEEPER_REGION): " +
+                                 session.status().message());
+    }
+    log::Warn("no AWS session: the lifecycle attribute will not be set",
+              {{"error", session.status().message()}});
+  }
+
+  std::vector<std::unique_ptr<cloud::Notifier>> owned;
+  if (!o.sns_topic_arn.empty())
+    owned.push_back(std::make_unique<cloud::SnsNotifier>((*session)->client(), o.sns_topic_arn));
+  if (!o.sqs_queue_url.empty())
+    owned.push_back(std::make_unique<cloud::SqsNotifier>((*session)->client(), o.sqs_queue_url));
+  if (!o.webhook_url.empty())
+    owned.push_back(std::make_unique<cloud::WebhookNotifier>(http, o.webhook_url, headers));
+  std::vector<cloud::Notifier*> sinks;
+  for (auto& n : owned) sinks.push_back(n.get());
+  std::unique_ptr<cloud::AwsContainerInstances> ecs;
+  if (session.ok()) ecs = std::make_unique<cloud::AwsContainerInstances>((*session)->client());
+
+  agent::Watcher watcher(*source.metadata, *source.ecs_agent, sinks, ecs.get(), clock, random, wo);
+  if (o.terminate) {
+    agent::Notice test;
+    test.kind = agent::NoticeKind::kTest;
+    test.action = "test";
+    test.time = FormatIso8601(clock.WallNow(), /*millis=*/true);
+    auto message = watcher.Compose(test);
+    if (!message.ok()) {
+      std::cerr << "spotkeeper agent: cannot build the test notice: " << message.status().ToString()
+                << "\n";
+      return kExitFailed;
+    }
+    Status st = watcher.DeliverAll(*message, terminate_timeout, &stop);
+    if (!st.ok()) {
+      std::cerr << "spotkeeper agent: test notice not accepted: " << st.ToString() << "\n";
+      return kExitFailed;
+    }
+    return 0;
+  }
+  watcher.Run(stop);
+  return 0;
+}
+
+int RunMetadata(const MetadataSourceOptions& o, const Env& env, net::HttpTransport& http,
+                Clock& clock, Random& random, std::ostream& out) {
+  MetadataSource source;
+  if (auto err = MakeSource(o, env, http, clock, &source); !err.empty()) {
+    return UsageError("metadata", err);
+  }
+  agent::WatcherOptions wo;
+  wo.agent_version = SPK_VERSION;
+  wo.lifecycle_attribute = false;
+  agent::Watcher watcher(*source.metadata, *source.ecs_agent, {}, nullptr, clock, random, wo);
+  std::vector<agent::Notice> notices;
+  Status st = watcher.PollNotices(/*include_slow=*/true, &notices);
+  if (!st.ok()) {
+    std::cerr << "spotkeeper metadata: instance metadata did not answer at "
+              << source.metadata->Describe() << ": " << st.ToString() << "\n";
+    return kExitFailed;
+  }
+  agent::Notice notice;
+  if (!notices.empty()) {
+    notice = notices.front();
+  } else {
+    notice.kind = agent::NoticeKind::kTest;
+    notice.action = "test";
+    notice.time = FormatIso8601(clock.WallNow(), /*millis=*/true);
+  }
+  auto message = watcher.Compose(notice);
+  if (!message.ok()) {
+    std::cerr << "spotkeeper metadata: instance metadata did not answer at "
+              << source.metadata->Describe() << ": " << message.status().ToString() << "\n";
+    return kExitFailed;
+  }
+  out << message->json.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace spk::cli
