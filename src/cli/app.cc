@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "cli/agent_command.h"
+#include "cli/controller_command.h"
 #include "cli/doctor.h"
 #include "net/curl_transport.h"
 
@@ -75,6 +76,8 @@ int Main(int argc, char** argv) {
   CLI::App* agent_cmd = AddAgentCommand(app, agent);
   MetadataSourceOptions metadata;
   CLI::App* metadata_cmd = AddMetadataCommand(app, metadata);
+  HandleEventOptions handle_event;
+  CLI::App* handle_event_cmd = AddHandleEventCommand(app, handle_event);
 
   try {
     app.parse(argc, argv);
@@ -97,6 +100,10 @@ int Main(int argc, char** argv) {
   if (metadata_cmd->parsed()) {
     return RunMetadata(metadata, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
                        std::cout);
+  }
+  if (handle_event_cmd->parsed()) {
+    return RunHandleEvent(handle_event, ProcessEnv::Instance(), http, SystemClock::Instance(),
+                          random, std::cin, std::cout);
   }
   return kExitUsage;
 }

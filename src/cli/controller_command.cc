@@ -1,0 +1,159 @@
+#include "cli/controller_command.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "aws/session.h"
+#include "base/log.h"
+#include "cli/agent_command.h"
+#include "controller/aws_cloud_view.h"
+#include "controller/event.h"
+#include "controller/handler.h"
+
+namespace spk::cli {
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailed = 1;
+
+int UsageError(const std::string& message) {
+  std::cerr << "spotkeeper handle-event: " << message << "\n";
+  return kExitUsage;
+}
+
+void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
+  cmd->add_option("--cluster", o.clusters, "ECS cluster (repeatable)")
+      ->envname("SPOTKEEPER_CLUSTER")
+      ->delimiter(',');
+  cmd->add_option("--spot-fleet-id", o.spot_fleet_ids, "Spot Fleet request id (repeatable)")
+      ->envname("SPOTKEEPER_SPOT_FLEET_ID")
+      ->delimiter(',');
+  cmd->add_option("--spot-asg", o.spot_asgs, "Mixed-instances Auto Scaling group (repeatable)")
+      ->envname("SPOTKEEPER_SPOT_ASG")
+      ->delimiter(',');
+  cmd->add_option("--on-demand-asg", o.on_demand_asg, "The on-demand Auto Scaling group")
+      ->envname("SPOTKEEPER_ON_DEMAND_ASG");
+  cmd->add_option("--on-demand-units", o.on_demand_units,
+                  "Units per on-demand instance (default: its type's vCPUs)")
+      ->envname("SPOTKEEPER_ON_DEMAND_UNITS");
+  cmd->add_option("--pending-source", o.pending_source, "api or cloudwatch")
+      ->envname("SPOTKEEPER_PENDING_SOURCE")
+      ->capture_default_str();
+  cmd->add_option("--settle-window", o.settle_window, "Wait before scaling on-demand down")
+      ->envname("SPOTKEEPER_SETTLE_WINDOW")
+      ->capture_default_str();
+  cmd->add_option("--guard-window", o.guard_window,
+                  "A fleet whose target changed this recently is not covered")
+      ->envname("SPOTKEEPER_GUARD_WINDOW")
+      ->capture_default_str();
+  cmd->add_option("--max-drain-time", o.max_drain_time,
+                  "Remove a draining on-demand instance after this long")
+      ->envname("SPOTKEEPER_MAX_DRAIN_TIME")
+      ->capture_default_str();
+  cmd->add_option("--on-rebalance", o.on_rebalance, "ignore, drain or prepare")
+      ->envname("SPOTKEEPER_ON_REBALANCE")
+      ->capture_default_str();
+  cmd->add_flag("--dry-run", o.dry_run, "Decide, print, change nothing")
+      ->envname("SPOTKEEPER_DRY_RUN");
+  cmd->add_option("--region", o.region, "Region to use instead of resolving one")
+      ->envname("SPOTKEEPER_REGION");
+}
+
+// The handler's config from the options; "" or the one-line error.
+std::string BuildConfig(const ControllerOptions& o, controller::ControllerConfig* config) {
+  config->clusters = o.clusters;
+  config->spot_fleet_ids = o.spot_fleet_ids;
+  config->spot_asgs = o.spot_asgs;
+  config->on_demand_asg = o.on_demand_asg;
+  config->dry_run = o.dry_run;
+  auto pending = controller::ParsePendingSource(o.pending_source);
+  if (!pending.ok()) return "--pending-source: " + pending.status().message();
+  config->pending_source = *pending;
+  auto rebalance = policy::ParseRebalanceAction(o.on_rebalance);
+  if (!rebalance.ok())
+    return "--on-rebalance must be ignore, drain or prepare, not \"" + o.on_rebalance + "\"";
+  config->policy.on_rebalance = *rebalance;
+  struct DurationSetting {
+    const char* flag;
+    const std::string& text;
+    Duration* out;
+  };
+  for (const DurationSetting& d :
+       {DurationSetting{"--settle-window", o.settle_window, &config->policy.settle_window},
+        DurationSetting{"--guard-window", o.guard_window, &config->policy.guard_window},
+        DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time}}) {
+    if (!ParseDurationSetting(d.text, d.out)) {
+      return std::string(d.flag) + ": not a duration: \"" + d.text + "\" (e.g. 90s, 10m)";
+    }
+  }
+  if (o.on_demand_units < 0) return "--on-demand-units must be positive";
+  if (o.on_demand_units > 0) config->policy.on_demand_units = o.on_demand_units;
+  Status valid = controller::ValidateControllerConfig(*config);
+  if (!valid.ok()) return valid.message();
+  return "";
+}
+
+bool ReadInput(const std::string& file, std::istream& in, std::string* text) {
+  std::ostringstream buffer;
+  if (file == "-") {
+    buffer << in.rdbuf();
+  } else {
+    std::ifstream f(file);
+    if (!f) return false;
+    buffer << f.rdbuf();
+  }
+  *text = buffer.str();
+  return true;
+}
+
+}  // namespace
+
+CLI::App* AddHandleEventCommand(CLI::App& app, HandleEventOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "handle-event",
+      "Apply the controller's handler to one event (agent message, CloudWatch alarm,\n"
+      "{\"fleetID\": ...}, EventBridge spot or rebalance event; bare, in an SNS envelope or as\n"
+      "an SQS body), once, and print the actions taken as JSON.");
+  cmd->add_option("FILE", options.file, "The event, or - for stdin")->required();
+  AddControllerOptions(cmd, options.controller);
+  return cmd;
+}
+
+int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpTransport& http,
+                   Clock& clock, Random& random, std::istream& in, std::ostream& out) {
+  controller::ControllerConfig config;
+  if (std::string err = BuildConfig(options.controller, &config); !err.empty()) {
+    return UsageError(err);
+  }
+  std::string text;
+  if (!ReadInput(options.file, in, &text)) {
+    std::cerr << "spotkeeper handle-event: cannot read " << options.file << "\n";
+    return kExitFailed;
+  }
+  auto event = controller::ParseEvent(text);
+  if (!event.ok()) {
+    log::Error("event not handled", {{"error", event.status().message()}});
+    std::cerr << "spotkeeper handle-event: " << event.status().message() << "\n";
+    return kExitFailed;
+  }
+  aws::SessionOptions so;
+  so.region = options.controller.region;
+  auto session = aws::AwsSession::Create(env, http, clock, random, so);
+  if (!session.ok()) {
+    return UsageError("no AWS region: set AWS_REGION (or --region / SPOTKEEPER_REGION): " +
+                      session.status().message());
+  }
+  controller::AwsCloudView cloud((*session)->client());
+  controller::Handler handler(cloud, config, clock);
+  controller::HandleReport report = handler.Handle(*event);
+  out << controller::ToJson(report).dump(2) << "\n";
+  Status status = report.status();
+  if (!status.ok()) {
+    std::cerr << "spotkeeper handle-event: " << status.message() << "\n";
+    return kExitFailed;
+  }
+  return 0;
+}
+
+}  // namespace spk::cli

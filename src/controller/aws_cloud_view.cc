@@ -1,0 +1,232 @@
+#include "controller/aws_cloud_view.h"
+
+#include <chrono>
+#include <utility>
+#include <variant>
+
+namespace spk::controller {
+namespace {
+
+constexpr auto kPendingLookback = std::chrono::minutes(5);
+// Queries end this far after now: tolerates our clock being behind CloudWatch's.
+constexpr auto kClockSlack = std::chrono::minutes(1);
+
+void AddWeight(const aws::SpotFleetSlot& slot, std::map<std::string, double>* weights) {
+  if (slot.weighted_capacity && !slot.instance_type.empty()) {
+    weights->emplace(slot.instance_type, *slot.weighted_capacity);
+  }
+}
+
+std::map<std::string, double> FleetWeights(const aws::SpotFleetRequest& fleet) {
+  std::map<std::string, double> weights;
+  for (const aws::SpotFleetSlot& slot : fleet.launch_specifications) AddWeight(slot, &weights);
+  for (const aws::SpotFleetTemplateConfig& config : fleet.launch_template_configs) {
+    for (const aws::SpotFleetSlot& slot : config.overrides) AddWeight(slot, &weights);
+  }
+  return weights;
+}
+
+// The last time the maxima changed value; nullopt when they never did.
+std::optional<WallTime> LastChange(const std::vector<aws::Datapoint>& points) {
+  std::optional<WallTime> changed;
+  for (size_t i = 1; i < points.size(); ++i) {
+    if (points[i].maximum != points[i - 1].maximum) changed = points[i].timestamp;
+  }
+  return changed;
+}
+
+policy::ContainerInstance ToPolicy(const std::string& cluster, const aws::ContainerInstance& ci) {
+  policy::ContainerInstance out;
+  out.cluster = cluster;
+  out.arn = ci.arn;
+  out.ec2_instance_id = ci.ec2_instance_id;
+  out.status = policy::ParseContainerStatus(ci.status);
+  out.running_tasks = static_cast<int>(ci.running_tasks_count);
+  out.pending_tasks = static_cast<int>(ci.pending_tasks_count);
+  return out;
+}
+
+bool CountsAsFulfilled(const aws::AsgInstance& instance) {
+  return instance.lifecycle_state == "InService" || instance.lifecycle_state == "Pending";
+}
+
+}  // namespace
+
+Result<std::vector<aws::Datapoint>> AwsCloudView::FleetMetric(const std::string& fleet_id,
+                                                              const std::string& metric,
+                                                              WallTime start, WallTime end) {
+  aws::GetMetricStatisticsRequest request;
+  request.namespace_ = "AWS/EC2Spot";
+  request.metric_name = metric;
+  request.dimensions = {{"FleetRequestId", fleet_id}};
+  request.start_time = start;
+  request.end_time = end + kClockSlack;
+  request.period_seconds = 60;
+  request.statistics = {"Maximum"};
+  return cloudwatch_.GetMetricStatistics(request);
+}
+
+Status AwsCloudView::ReadFleetMetrics(const std::string& fleet_id, WallTime now,
+                                      Duration guard_window, policy::SpotCapacitySource* source) {
+  SPK_ASSIGN_OR_RETURN(auto pending,
+                       FleetMetric(fleet_id, "PendingCapacity", now - kPendingLookback, now));
+  if (pending.empty() || !pending.back().maximum) {
+    return NotFoundError("no AWS/EC2Spot PendingCapacity datapoint for " + fleet_id +
+                         " in the last 5 minutes");
+  }
+  source->pending_capacity = *pending.back().maximum;
+  SPK_ASSIGN_OR_RETURN(auto target,
+                       FleetMetric(fleet_id, "TargetCapacity", now - guard_window, now));
+  source->last_target_change = LastChange(target);
+  return Status::Ok();
+}
+
+SpotSourceRead AwsCloudView::ReadSpotFleet(const std::string& fleet_id, PendingSource pending,
+                                           WallTime now, Duration guard_window) {
+  SpotSourceRead out;
+  policy::SpotCapacitySource& source = out.source;
+  source.id = fleet_id;
+  source.kind = policy::SourceKind::kSpotFleet;
+  auto fleets = ec2_.DescribeSpotFleetRequests({fleet_id});
+  if (!fleets.ok() || fleets->empty()) {
+    source.read_status = fleets.ok() ? NotFoundError("spot fleet " + fleet_id + " not found")
+                                     : fleets.status().WithContext("DescribeSpotFleetRequests");
+    return out;
+  }
+  const aws::SpotFleetRequest& fleet = fleets->front();
+  source.target_capacity = static_cast<double>(fleet.target_capacity);
+  source.fulfilled_capacity = fleet.fulfilled_capacity;
+  source.weights = FleetWeights(fleet);
+  auto instances = ec2_.DescribeSpotFleetInstances(fleet_id);
+  if (!instances.ok()) {
+    source.read_status = instances.status().WithContext("DescribeSpotFleetInstances");
+    return out;
+  }
+  for (const aws::SpotFleetInstance& instance : *instances) {
+    source.instance_ids.push_back(instance.instance_id);
+    out.instance_types[instance.instance_id] = instance.instance_type;
+  }
+  if (pending == PendingSource::kCloudWatch) {
+    Status metrics = ReadFleetMetrics(fleet_id, now, guard_window, &source);
+    if (!metrics.ok()) source.read_status = metrics.WithContext("CloudWatch AWS/EC2Spot");
+  }
+  return out;
+}
+
+SpotSourceRead AwsCloudView::ReadSpotGroup(const std::string& group) {
+  SpotSourceRead out;
+  policy::SpotCapacitySource& source = out.source;
+  source.id = group;
+  source.kind = policy::SourceKind::kAutoScalingGroup;
+  auto groups = autoscaling_.DescribeAutoScalingGroups({group});
+  if (!groups.ok() || groups->empty()) {
+    source.read_status = groups.ok() ? NotFoundError("Auto Scaling group " + group + " not found")
+                                     : groups.status().WithContext("DescribeAutoScalingGroups");
+    return out;
+  }
+  const aws::AutoScalingGroup& asg = groups->front();
+  source.target_capacity = static_cast<double>(asg.desired_capacity);
+  for (const aws::AsgOverride& o : asg.overrides) {
+    if (o.weighted_capacity) source.weights[o.instance_type] = *o.weighted_capacity;
+  }
+  for (const aws::AsgInstance& instance : asg.instances) {
+    if (!CountsAsFulfilled(instance)) continue;
+    source.instance_ids.push_back(instance.instance_id);
+    out.instance_types[instance.instance_id] = instance.instance_type;
+    source.fulfilled_capacity +=
+        instance.weighted_capacity.value_or(asg.WeightOf(instance.instance_type).value_or(1));
+  }
+  return out;
+}
+
+OnDemandGroupRead AwsCloudView::ReadOnDemandGroup(const std::string& group) {
+  OnDemandGroupRead out;
+  out.group.name = group;
+  auto groups = autoscaling_.DescribeAutoScalingGroups({group});
+  if (!groups.ok() || groups->empty()) {
+    out.group.read_status = groups.ok()
+                                ? NotFoundError("Auto Scaling group " + group + " not found")
+                                : groups.status().WithContext("DescribeAutoScalingGroups");
+    return out;
+  }
+  const aws::AutoScalingGroup& asg = groups->front();
+  out.group.min_size = static_cast<int>(asg.min_size);
+  out.group.max_size = static_cast<int>(asg.max_size);
+  out.group.desired_capacity = static_cast<int>(asg.desired_capacity);
+  for (const aws::AsgInstance& instance : asg.instances) {
+    out.group.instances.push_back(
+        {instance.instance_id, instance.lifecycle_state, instance.protected_from_scale_in});
+    if (out.instance_type.empty()) out.instance_type = instance.instance_type;
+  }
+  return out;
+}
+
+Result<int> AwsCloudView::InstanceTypeVcpus(const std::string& instance_type) {
+  if (auto it = vcpus_.find(instance_type); it != vcpus_.end()) return it->second;
+  auto types = ec2_.DescribeInstanceTypes({instance_type});
+  if (!types.ok()) return types.status().WithContext("DescribeInstanceTypes " + instance_type);
+  for (const aws::InstanceTypeInfo& info : *types) {
+    if (info.instance_type == instance_type && info.vcpus > 0) {
+      return vcpus_[instance_type] = static_cast<int>(info.vcpus);
+    }
+  }
+  return NotFoundError("no vCPU count for instance type " + instance_type);
+}
+
+Result<std::vector<policy::ContainerInstance>> AwsCloudView::ListContainerInstances(
+    const std::string& cluster) {
+  auto arns = ecs_.ListContainerInstances(cluster);
+  if (!arns.ok()) return arns.status().WithContext("ListContainerInstances " + cluster);
+  std::vector<policy::ContainerInstance> out;
+  if (arns->empty()) return out;
+  auto described = ecs_.DescribeContainerInstances(cluster, *arns);
+  if (!described.ok()) return described.status().WithContext("DescribeContainerInstances");
+  for (const aws::ContainerInstance& ci : described->container_instances) {
+    out.push_back(ToPolicy(cluster, ci));
+  }
+  return out;
+}
+
+Result<policy::ContainerInstance> AwsCloudView::DescribeContainerInstance(
+    const std::string& cluster, const std::string& arn) {
+  auto described = ecs_.DescribeContainerInstances(cluster, {arn});
+  if (!described.ok()) return described.status().WithContext("DescribeContainerInstances");
+  if (described->container_instances.empty()) {
+    return NotFoundError("container instance " + arn + " not found in cluster " + cluster);
+  }
+  return ToPolicy(cluster, described->container_instances.front());
+}
+
+Status AwsCloudView::SetContainerState(const std::string& cluster,
+                                       const std::vector<std::string>& arns,
+                                       const std::string& state) {
+  auto result = ecs_.UpdateContainerInstancesState(cluster, arns, state);
+  if (!result.ok()) return result.status().WithContext("UpdateContainerInstancesState");
+  if (!result->failures.empty()) {
+    const aws::EcsFailure& failure = result->failures.front();
+    return FailedPreconditionError("UpdateContainerInstancesState " + failure.arn + ": " +
+                                   failure.reason + " " + failure.detail);
+  }
+  return Status::Ok();
+}
+
+Status AwsCloudView::Apply(const policy::Action& action) {
+  return std::visit(
+      [&](const auto& what) -> Status {
+        using T = std::decay_t<decltype(what)>;
+        if constexpr (std::is_same_v<T, policy::DrainContainerInstances>) {
+          return SetContainerState(what.cluster, what.container_instance_arns, "DRAINING");
+        } else if constexpr (std::is_same_v<T, policy::ActivateContainerInstances>) {
+          return SetContainerState(what.cluster, what.container_instance_arns, "ACTIVE");
+        } else if constexpr (std::is_same_v<T, policy::SetDesiredCapacity>) {
+          return autoscaling_.SetDesiredCapacity(what.group, what.desired, what.honor_cooldown);
+        } else {
+          auto activity = autoscaling_.TerminateInstanceInAutoScalingGroup(what.instance_id,
+                                                                           what.decrement_desired);
+          return activity.ok() ? Status::Ok() : activity.status();
+        }
+      },
+      action.what);
+}
+
+}  // namespace spk::controller

@@ -1,0 +1,51 @@
+// AwsCloudView: CloudView over the typed AWS clients (EC2, Auto Scaling,
+// CloudWatch, ECS). Stateless apart from a cache of instance-type vCPUs.
+// Not thread-safe (the cache); use one per thread.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "aws/autoscaling.h"
+#include "aws/client.h"
+#include "aws/cloudwatch.h"
+#include "aws/ec2.h"
+#include "aws/ecs.h"
+#include "controller/cloud_view.h"
+
+namespace spk::controller {
+
+class AwsCloudView final : public CloudView {
+ public:
+  // `client` must outlive this object.
+  explicit AwsCloudView(aws::AwsClient& client)
+      : ec2_(client), autoscaling_(client), cloudwatch_(client), ecs_(client) {}
+
+  SpotSourceRead ReadSpotFleet(const std::string& fleet_id, PendingSource pending, WallTime now,
+                               Duration guard_window) override;
+  SpotSourceRead ReadSpotGroup(const std::string& group) override;
+  OnDemandGroupRead ReadOnDemandGroup(const std::string& group) override;
+  Result<int> InstanceTypeVcpus(const std::string& instance_type) override;
+  Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
+      const std::string& cluster) override;
+  Result<policy::ContainerInstance> DescribeContainerInstance(const std::string& cluster,
+                                                              const std::string& arn) override;
+  Status Apply(const policy::Action& action) override;
+
+ private:
+  Status ReadFleetMetrics(const std::string& fleet_id, WallTime now, Duration guard_window,
+                          policy::SpotCapacitySource* source);
+  Result<std::vector<aws::Datapoint>> FleetMetric(const std::string& fleet_id,
+                                                  const std::string& metric, WallTime start,
+                                                  WallTime end);
+  Status SetContainerState(const std::string& cluster, const std::vector<std::string>& arns,
+                           const std::string& state);
+
+  aws::Ec2Client ec2_;
+  aws::AutoScalingClient autoscaling_;
+  aws::CloudWatchClient cloudwatch_;
+  aws::EcsClient ecs_;
+  std::map<std::string, int> vcpus_;
+};
+
+}  // namespace spk::controller

@@ -1,0 +1,73 @@
+// CloudView: the AWS state the controller reads and the actions it applies,
+// as an interface: AwsCloudView (aws_cloud_view.h) over the typed AWS clients,
+// FakeCloudView (fake_cloud_view.h) in memory for tests.
+//
+// Reads return what they could not read as a Status (inside the returned
+// value where the policy expects it, see policy/observation.h), never zeros.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "policy/action.h"
+#include "policy/observation.h"
+
+namespace spk::controller {
+
+// Where a Spot Fleet's pending capacity comes from.
+enum class PendingSource {
+  kApi,         // target - fulfilled from DescribeSpotFleetRequests
+  kCloudWatch,  // the latest AWS/EC2Spot PendingCapacity maximum (the reference)
+};
+
+// "api" | "cloudwatch"; and back (kInvalidArgument for anything else).
+const char* PendingSourceName(PendingSource source);
+Result<PendingSource> ParsePendingSource(const std::string& text);
+
+// A spot capacity source as read, with the instance types of its instances
+// (to resolve a notice's units when the notice does not name the type).
+struct SpotSourceRead {
+  policy::SpotCapacitySource source;                  // read_status not ok: the read failed
+  std::map<std::string, std::string> instance_types;  // instance id -> type
+};
+
+// The on-demand group as read, and the instance type its instances run.
+struct OnDemandGroupRead {
+  policy::OnDemandGroup group;  // read_status not ok: the read failed
+  std::string instance_type;    // "" when the group has no instances
+};
+
+class CloudView {
+ public:
+  virtual ~CloudView() = default;
+
+  // A Spot Fleet request: target, fulfilled, weights (launch specifications
+  // and template overrides), instances. With kCloudWatch, pending_capacity is
+  // the latest PendingCapacity maximum within the last 5 minutes (none: the
+  // read fails) and last_target_change the time TargetCapacity maxima over
+  // [now - guard_window, now] last changed (nullopt when they did not).
+  virtual SpotSourceRead ReadSpotFleet(const std::string& fleet_id, PendingSource pending,
+                                       WallTime now, Duration guard_window) = 0;
+  // An Auto Scaling group with a mixed-instances policy: target = desired,
+  // fulfilled = the units of its InService instances, weights = overrides.
+  virtual SpotSourceRead ReadSpotGroup(const std::string& group) = 0;
+  virtual OnDemandGroupRead ReadOnDemandGroup(const std::string& group) = 0;
+  // vCPUs of an instance type (DescribeInstanceTypes).
+  virtual Result<int> InstanceTypeVcpus(const std::string& instance_type) = 0;
+  // Every container instance of `cluster` with its status and task counts.
+  virtual Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
+      const std::string& cluster) = 0;
+  // One container instance by ARN.
+  virtual Result<policy::ContainerInstance> DescribeContainerInstance(const std::string& cluster,
+                                                                      const std::string& arn) = 0;
+  // Applies one action: drains and activations with
+  // UpdateContainerInstancesState (10 ARNs per call), SetDesiredCapacity,
+  // TerminateInstanceInAutoScalingGroup. The AWS call's Status.
+  virtual Status Apply(const policy::Action& action) = 0;
+};
+
+}  // namespace spk::controller

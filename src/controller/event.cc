@@ -1,0 +1,288 @@
+#include "controller/event.h"
+
+#include <utility>
+
+namespace spk::controller {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxEnvelopes = 3;
+
+Status Invalid(const std::string& message) { return InvalidArgumentError(message); }
+
+// object[key], or null when absent (const operator[] requires the key).
+const json& Member(const json& object, const char* key) {
+  static const json kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+// The string member `key` of `object`: "" when absent; an error when present
+// but not a string.
+Result<std::string> OptionalString(const json& object, const char* key, const char* what) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return Invalid(std::string(what) + ": " + key + " is not a string");
+  return it->get<std::string>();
+}
+
+Result<std::string> RequiredString(const json& object, const char* key, const char* what) {
+  SPK_ASSIGN_OR_RETURN(std::string value, OptionalString(object, key, what));
+  if (value.empty()) return Invalid(std::string(what) + ": " + key + " missing or empty");
+  return value;
+}
+
+Result<json> ParseJsonText(const std::string& text, const char* what) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Invalid(std::string(what) + " is empty");
+  }
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Invalid(std::string(what) + " is not JSON");
+  if (!doc.is_object()) return Invalid(std::string(what) + " is not a JSON object");
+  return doc;
+}
+
+std::optional<WallTime> ParseTime(const std::string& text) {
+  WallTime t;
+  if (text.empty() || !ParseIso8601(text, &t)) return std::nullopt;
+  return t;
+}
+
+// One envelope layer: the inner document text, its envelope name and the
+// envelope's message id; nullopt when `doc` is not an envelope.
+struct Unwrapped {
+  std::string inner;
+  std::string name;
+  std::string message_id;
+};
+
+Result<std::optional<Unwrapped>> Unwrap(const json& doc) {
+  if (auto it = doc.find("Records"); it != doc.end()) {
+    if (!it->is_array() || it->empty() || !(*it)[0].is_object()) {
+      return Invalid("envelope: Records is not a non-empty array of objects");
+    }
+    const json& record = (*it)[0];
+    if (auto sns = record.find("Sns"); sns != record.end()) {
+      if (!sns->is_object()) return Invalid("SNS envelope: Records[0].Sns is not an object");
+      SPK_ASSIGN_OR_RETURN(std::string message, RequiredString(*sns, "Message", "SNS envelope"));
+      SPK_ASSIGN_OR_RETURN(std::string id, OptionalString(*sns, "MessageId", "SNS envelope"));
+      return std::optional<Unwrapped>(Unwrapped{message, "sns", id});
+    }
+    if (record.contains("body")) {
+      SPK_ASSIGN_OR_RETURN(std::string body, RequiredString(record, "body", "SQS envelope"));
+      SPK_ASSIGN_OR_RETURN(std::string id, OptionalString(record, "messageId", "SQS envelope"));
+      return std::optional<Unwrapped>(Unwrapped{body, "sqs", id});
+    }
+    return Invalid("envelope: Records[0] has neither Sns nor body");
+  }
+  if (doc.value("Type", json()) == "Notification" && doc.contains("Message")) {
+    SPK_ASSIGN_OR_RETURN(std::string message,
+                         RequiredString(doc, "Message", "SNS notification envelope"));
+    SPK_ASSIGN_OR_RETURN(std::string id,
+                         OptionalString(doc, "MessageId", "SNS notification envelope"));
+    return std::optional<Unwrapped>(Unwrapped{message, "sns-notification", id});
+  }
+  return std::optional<Unwrapped>();
+}
+
+// The agent's "kind" -> the policy's notice kind. Scheduled maintenance is an
+// early warning like a rebalance recommendation (the instance is at risk, not
+// yet going), so it follows --on-rebalance.
+Result<policy::NoticeKind> AgentNoticeKind(const std::string& kind, const std::string& flag) {
+  if (kind == "spot-interruption" || kind == "test") return policy::NoticeKind::kSpotInterruption;
+  if (kind == "rebalance-recommendation" || kind == "scheduled-maintenance") {
+    return policy::NoticeKind::kRebalanceRecommendation;
+  }
+  if (!kind.empty()) return Invalid("agent message: unknown kind \"" + kind + "\"");
+  if (flag == "true") return policy::NoticeKind::kSpotInterruption;
+  if (flag == "false") return policy::NoticeKind::kRebalanceRecommendation;
+  return Invalid("agent message: terminationNotificiation is \"" + flag +
+                 "\", not \"true\" or \"false\"");
+}
+
+Result<Event> ParseAgentMessage(const json& doc) {
+  constexpr const char* kWhat = "agent message";
+  Event event;
+  event.kind = EventKind::kNotice;
+  event.source = "agent";
+  const json& flag_json = Member(doc, "terminationNotificiation");
+  std::string flag;
+  if (flag_json.is_string()) {
+    flag = flag_json.get<std::string>();
+  } else if (flag_json.is_boolean()) {
+    flag = flag_json.get<bool>() ? "true" : "false";
+  } else {
+    return Invalid("agent message: terminationNotificiation is not a string");
+  }
+  SPK_ASSIGN_OR_RETURN(event.agent_kind, OptionalString(doc, "kind", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.notice_kind, AgentNoticeKind(event.agent_kind, flag));
+  SPK_ASSIGN_OR_RETURN(event.instance_id, RequiredString(doc, "instanceId", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.instance_type, OptionalString(doc, "instanceType", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.ecs_cluster, OptionalString(doc, "ecsCluster", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.ecs_container, OptionalString(doc, "ecsContainer", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.instance_action, OptionalString(doc, "action", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "messageId", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string termination, OptionalString(doc, "terminationTime", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string noticed, OptionalString(doc, "noticeTime", kWhat));
+  event.termination_time = ParseTime(termination);
+  event.notice_time = ParseTime(noticed);
+  return event;
+}
+
+Result<Event> ParseAlarm(const json& doc) {
+  const json& trigger = Member(doc, "Trigger");
+  if (!trigger.is_object()) return Invalid("CloudWatch alarm: Trigger is not an object");
+  auto dims = trigger.find("Dimensions");
+  if (dims == trigger.end() || !dims->is_array() || dims->empty() || !(*dims)[0].is_object()) {
+    return Invalid("CloudWatch alarm: Trigger.Dimensions is not a non-empty array of objects");
+  }
+  Event event;
+  event.kind = EventKind::kFleetAlarm;
+  event.source = "cloudwatch-alarm";
+  SPK_ASSIGN_OR_RETURN(event.fleet_id,
+                       RequiredString((*dims)[0], "value", "CloudWatch alarm: Dimensions[0]"));
+  return event;
+}
+
+Result<Event> ParseDirect(const json& doc) {
+  Event event;
+  event.kind = EventKind::kDirect;
+  event.source = "invocation";
+  SPK_ASSIGN_OR_RETURN(event.fleet_id, RequiredString(doc, "fleetID", "invocation"));
+  return event;
+}
+
+Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) {
+  Event event;
+  event.kind = EventKind::kNotice;
+  event.source = "eventbridge";
+  if (detail_type == "EC2 Spot Instance Interruption Warning") {
+    event.notice_kind = policy::NoticeKind::kSpotInterruption;
+  } else if (detail_type == "EC2 Instance Rebalance Recommendation") {
+    event.notice_kind = policy::NoticeKind::kRebalanceRecommendation;
+  } else {
+    return Invalid("unsupported EventBridge event: detail-type \"" + detail_type + "\"");
+  }
+  const json& detail = Member(doc, "detail");
+  if (!detail.is_object()) return Invalid("EventBridge event: detail is not an object");
+  constexpr const char* kWhat = "EventBridge event";
+  SPK_ASSIGN_OR_RETURN(event.instance_id, RequiredString(detail, "instance-id", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.instance_action, OptionalString(detail, "instance-action", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "id", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string time, OptionalString(doc, "time", kWhat));
+  event.notice_time = ParseTime(time);
+  if (event.notice_kind == policy::NoticeKind::kSpotInterruption && event.notice_time) {
+    event.termination_time = *event.notice_time + std::chrono::minutes(2);
+  }
+  return event;
+}
+
+// Classifies a document that is not an envelope.
+Result<Event> ParseBare(const json& doc) {
+  if (doc.contains("terminationNotificiation")) return ParseAgentMessage(doc);
+  if (doc.contains("fleetID")) return ParseDirect(doc);
+  if (doc.contains("Trigger")) return ParseAlarm(doc);
+  if (auto it = doc.find("detail-type"); it != doc.end()) {
+    if (!it->is_string()) return Invalid("EventBridge event: detail-type is not a string");
+    return ParseEventBridge(doc, it->get<std::string>());
+  }
+  std::string keys;
+  for (auto it = doc.begin(); it != doc.end() && keys.size() < 80; ++it) {
+    keys += (keys.empty() ? "" : ", ") + it.key();
+  }
+  return Invalid("unsupported event: an object with keys {" + keys +
+                 "} is none of: agent message, CloudWatch alarm, {\"fleetID\"}, "
+                 "EventBridge spot interruption or rebalance recommendation");
+}
+
+}  // namespace
+
+const char* EventKindName(EventKind kind) {
+  switch (kind) {
+    case EventKind::kNotice:
+      return "notice";
+    case EventKind::kFleetAlarm:
+      return "fleet-alarm";
+    case EventKind::kDirect:
+      return "direct";
+  }
+  return "unknown";
+}
+
+std::string Event::DedupKey() const {
+  if (!message_id.empty()) return "id:" + message_id;
+  std::string key = std::string(EventKindName(kind)) + ":" + fleet_id;
+  if (kind == EventKind::kNotice) {
+    key = std::string(policy::NoticeKindName(notice_kind)) + ":" + instance_id;
+    if (termination_time) key += ":" + FormatIso8601(*termination_time);
+  }
+  return key;
+}
+
+Result<Event> ParseEventJson(const json& document) {
+  json doc = document;
+  std::string envelope;
+  std::string envelope_id;
+  for (int depth = 0;; ++depth) {
+    if (!doc.is_object()) return Invalid("event is not a JSON object");
+    SPK_ASSIGN_OR_RETURN(std::optional<Unwrapped> layer, Unwrap(doc));
+    if (!layer) break;
+    if (depth == kMaxEnvelopes) return Invalid("event: more than 3 nested envelopes");
+    envelope += (envelope.empty() ? "" : "/") + layer->name;
+    if (!layer->message_id.empty()) envelope_id = layer->message_id;
+    SPK_ASSIGN_OR_RETURN(
+        doc, ParseJsonText(layer->inner, ("message inside " + layer->name + " envelope").c_str()));
+  }
+  SPK_ASSIGN_OR_RETURN(Event event, ParseBare(doc));
+  event.envelope = envelope;
+  if (event.message_id.empty()) event.message_id = envelope_id;
+  return event;
+}
+
+Result<Event> ParseEvent(const std::string& text) {
+  SPK_ASSIGN_OR_RETURN(json doc, ParseJsonText(text, "event"));
+  return ParseEventJson(doc);
+}
+
+Result<policy::ReferenceTrigger> ToReferenceTrigger(const Event& event) {
+  policy::ReferenceTrigger trigger;
+  switch (event.kind) {
+    case EventKind::kDirect:
+      trigger.kind = policy::ReferenceTrigger::Kind::kDirect;
+      trigger.fleet_id = event.fleet_id;
+      return trigger;
+    case EventKind::kFleetAlarm:
+      trigger.kind = policy::ReferenceTrigger::Kind::kAlarm;
+      trigger.fleet_id = event.fleet_id;
+      return trigger;
+    case EventKind::kNotice:
+      break;
+  }
+  if (event.source != "agent") return Invalid("the reference did not handle " + event.source);
+  trigger.kind = policy::ReferenceTrigger::Kind::kTermination;
+  trigger.instance_type = event.instance_type;
+  trigger.ecs_cluster = event.ecs_cluster;
+  trigger.ecs_container = event.ecs_container;
+  return trigger;
+}
+
+nlohmann::json ToJson(const Event& event) {
+  json out = {{"kind", EventKindName(event.kind)},
+              {"source", event.source},
+              {"envelope", event.envelope},
+              {"message_id", event.message_id}};
+  if (event.kind != EventKind::kNotice) {
+    out["fleet_id"] = event.fleet_id;
+    return out;
+  }
+  out["notice_kind"] = policy::NoticeKindName(event.notice_kind);
+  out["instance_id"] = event.instance_id;
+  out["instance_type"] = event.instance_type;
+  out["ecs_cluster"] = event.ecs_cluster;
+  out["ecs_container"] = event.ecs_container;
+  if (event.termination_time) out["termination_time"] = FormatIso8601(*event.termination_time);
+  return out;
+}
+
+}  // namespace spk::controller

@@ -1,0 +1,89 @@
+// Event: what the controller's handler was asked to react to, parsed from
+// every input shape the reference system and AWS deliver (DESIGN.md,
+// "Compatibility with the reference system"):
+//
+//   - the agent's message (the reference notifier's fields:
+//     terminationNotificiation, instanceId, instanceType, ecsCluster,
+//     ecsContainer; and spotkeeper's extra fields kind, messageId,
+//     terminationTime, noticeTime when present);
+//   - a CloudWatch alarm notification: Trigger.Dimensions[0].value is the fleet id;
+//   - a direct invocation {"fleetID": "sfr-..."};
+//   - EventBridge "EC2 Spot Instance Interruption Warning" and
+//     "EC2 Instance Rebalance Recommendation" (detail.instance-id,
+//     detail.instance-action);
+// each as is, or wrapped in (up to 3 nested) envelopes: a Lambda SNS event
+// (Records[0].Sns.Message), a Lambda SQS event (Records[0].body), or the
+// SNS-to-SQS envelope {"Type": "Notification", "Message": ...}. An SQS message
+// body is parsed as is.
+//
+// Pure: no I/O. Never throws.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "policy/observation.h"
+#include "policy/reference_policy.h"
+
+namespace spk::controller {
+
+enum class EventKind {
+  kNotice,      // an instance is about to go or at risk (agent or EventBridge)
+  kFleetAlarm,  // a CloudWatch alarm on a fleet
+  kDirect,      // {"fleetID": ...}: re-evaluate the fleet
+};
+
+// "notice" | "fleet-alarm" | "direct".
+const char* EventKindName(EventKind kind);
+
+struct Event {
+  EventKind kind = EventKind::kDirect;
+  // Where it came from: "agent", "eventbridge", "cloudwatch-alarm", "invocation".
+  std::string source;
+  // The envelopes removed, outermost first, joined by '/': "" (none), "sns",
+  // "sqs", "sns-notification" (SNS-to-SQS), e.g. "sqs/sns-notification".
+  std::string envelope;
+  // The most specific id available: the agent's messageId, else the
+  // EventBridge event id, else the (innermost) SNS MessageId; "" when none.
+  std::string message_id;
+
+  // kFleetAlarm, kDirect: the fleet named.
+  std::string fleet_id;
+
+  // kNotice:
+  policy::NoticeKind notice_kind = policy::NoticeKind::kSpotInterruption;
+  std::string agent_kind;  // the agent's "kind" field ("" when absent)
+  std::string instance_id;
+  std::string instance_type;    // "" when the event does not say (EventBridge)
+  std::string ecs_cluster;      // "" when not known
+  std::string ecs_container;    // container instance ARN; "" when not known
+  std::string instance_action;  // "terminate" | "stop" | "hibernate" | ""
+  std::optional<WallTime> notice_time;
+  std::optional<WallTime> termination_time;
+
+  // A key that is the same for every delivery of the same notice: the
+  // message id when there is one, else kind + instance id (+ time).
+  std::string DedupKey() const;
+};
+
+// Parses `text`. kInvalidArgument, with a message saying what was wrong
+// ("not JSON: ...", "unsupported event: ...", "agent message: instanceId
+// missing or not a string", ...), for anything else: empty input, malformed
+// JSON, a non-object, wrong field types, an unknown shape.
+Result<Event> ParseEvent(const std::string& text);
+
+// The same on an already parsed document (`envelope` as above for the
+// envelopes already removed by the caller).
+Result<Event> ParseEventJson(const nlohmann::json& document);
+
+// The event as the reference Lambda would have seen it (for comparison).
+// kInvalidArgument for events the reference did not handle (EventBridge).
+Result<policy::ReferenceTrigger> ToReferenceTrigger(const Event& event);
+
+// {"kind": ..., "source": ..., "envelope": ..., "message_id": ..., ...}
+nlohmann::json ToJson(const Event& event);
+
+}  // namespace spk::controller

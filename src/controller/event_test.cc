@@ -1,0 +1,233 @@
+#include "controller/event.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace spk::controller {
+namespace {
+
+using nlohmann::json;
+
+const char* kAgentMessage =
+    R"({"terminationNotificiation":"true","instanceId":"i-0abc","instanceType":"c5.2xlarge",)"
+    R"("ecsCluster":"web","ecsContainer":"arn:aws:ecs:us-east-1:1:container-instance/web/c1"})";
+
+std::string SnsLambda(const std::string& message) {
+  return json{
+      {"Records",
+       {{{"EventSource", "aws:sns"}, {"Sns", {{"MessageId", "sns-1"}, {"Message", message}}}}}}}
+      .dump();
+}
+std::string SnsToSqs(const std::string& message) {
+  return json{{"Type", "Notification"}, {"MessageId", "sns-2"}, {"Message", message}}.dump();
+}
+std::string SqsLambda(const std::string& body) {
+  return json{{"Records", {{{"eventSource", "aws:sqs"}, {"messageId", "sqs-1"}, {"body", body}}}}}
+      .dump();
+}
+
+const std::string kAlarm =
+    json{{"AlarmName", "fleet-pending"},
+         {"Trigger",
+          {{"MetricName", "PendingCapacity"},
+           {"Dimensions", {{{"name", "FleetRequestId"}, {"value", "sfr-alarm"}}}}}}}
+        .dump();
+
+std::string EventBridge(const std::string& detail_type, const std::string& action) {
+  return json{{"version", "0"},
+              {"id", "eb-1"},
+              {"detail-type", detail_type},
+              {"source", "aws.ec2"},
+              {"time", "2024-01-01T00:00:00Z"},
+              {"detail", {{"instance-id", "i-0eb"}, {"instance-action", action}}}}
+      .dump();
+}
+
+struct GoodCase {
+  std::string name;
+  std::string input;
+  EventKind kind;
+  std::string source;
+  std::string envelope;
+  std::string fleet_id;     // alarm, direct
+  std::string instance_id;  // notices
+  policy::NoticeKind notice_kind = policy::NoticeKind::kSpotInterruption;
+  std::string message_id;
+};
+
+std::vector<GoodCase> GoodCases() {
+  const std::string spot = EventBridge("EC2 Spot Instance Interruption Warning", "terminate");
+  const std::string rebalance = EventBridge("EC2 Instance Rebalance Recommendation", "");
+  const std::string direct = R"({"fleetID":"sfr-direct"})";
+  const std::string agent_rebalance =
+      R"({"terminationNotificiation":"false","instanceId":"i-1","instanceType":"m5.large",)"
+      R"("ecsCluster":"web","ecsContainer":"arn:c","kind":"rebalance-recommendation",)"
+      R"("messageId":"m-42"})";
+  const auto kSpot = policy::NoticeKind::kSpotInterruption;
+  const auto kRebalance = policy::NoticeKind::kRebalanceRecommendation;
+  return {
+      {"agent", kAgentMessage, EventKind::kNotice, "agent", "", "", "i-0abc", kSpot, ""},
+      {"agent_sns", SnsLambda(kAgentMessage), EventKind::kNotice, "agent", "sns", "", "i-0abc",
+       kSpot, "sns-1"},
+      {"agent_sns_to_sqs", SnsToSqs(kAgentMessage), EventKind::kNotice, "agent", "sns-notification",
+       "", "i-0abc", kSpot, "sns-2"},
+      {"agent_sqs_lambda_of_sns", SqsLambda(SnsToSqs(kAgentMessage)), EventKind::kNotice, "agent",
+       "sqs/sns-notification", "", "i-0abc", kSpot, "sns-2"},
+      {"agent_rebalance_with_id", SnsLambda(agent_rebalance), EventKind::kNotice, "agent", "sns",
+       "", "i-1", kRebalance, "m-42"},
+      {"alarm", kAlarm, EventKind::kFleetAlarm, "cloudwatch-alarm", "", "sfr-alarm", "", kSpot, ""},
+      {"alarm_sns", SnsLambda(kAlarm), EventKind::kFleetAlarm, "cloudwatch-alarm", "sns",
+       "sfr-alarm", "", kSpot, "sns-1"},
+      {"alarm_sns_to_sqs", SnsToSqs(kAlarm), EventKind::kFleetAlarm, "cloudwatch-alarm",
+       "sns-notification", "sfr-alarm", "", kSpot, "sns-2"},
+      {"direct", direct, EventKind::kDirect, "invocation", "", "sfr-direct", "", kSpot, ""},
+      {"direct_sqs", SqsLambda(direct), EventKind::kDirect, "invocation", "sqs", "sfr-direct", "",
+       kSpot, "sqs-1"},
+      {"eventbridge_spot", spot, EventKind::kNotice, "eventbridge", "", "", "i-0eb", kSpot, "eb-1"},
+      {"eventbridge_spot_sns", SnsLambda(spot), EventKind::kNotice, "eventbridge", "sns", "",
+       "i-0eb", kSpot, "eb-1"},
+      {"eventbridge_spot_sns_to_sqs", SnsToSqs(spot), EventKind::kNotice, "eventbridge",
+       "sns-notification", "", "i-0eb", kSpot, "eb-1"},
+      {"eventbridge_rebalance", rebalance, EventKind::kNotice, "eventbridge", "", "", "i-0eb",
+       kRebalance, "eb-1"},
+      {"eventbridge_rebalance_sqs", SqsLambda(rebalance), EventKind::kNotice, "eventbridge", "sqs",
+       "", "i-0eb", kRebalance, "eb-1"},
+  };
+}
+
+TEST(ParseEventTest, AcceptsEveryShape) {
+  for (const GoodCase& c : GoodCases()) {
+    SCOPED_TRACE(c.name);
+    Result<Event> event = ParseEvent(c.input);
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    EXPECT_EQ(event->kind, c.kind);
+    EXPECT_EQ(event->source, c.source);
+    EXPECT_EQ(event->envelope, c.envelope);
+    EXPECT_EQ(event->fleet_id, c.fleet_id);
+    EXPECT_EQ(event->instance_id, c.instance_id);
+    EXPECT_EQ(event->message_id, c.message_id);
+    if (c.kind == EventKind::kNotice) {
+      EXPECT_EQ(event->notice_kind, c.notice_kind);
+    }
+  }
+}
+
+TEST(ParseEventTest, AgentMessageFields) {
+  ASSERT_TRUE(ParseEvent(SnsLambda(kAgentMessage)).ok());
+  Event event = ParseEvent(SnsLambda(kAgentMessage)).value();
+  EXPECT_EQ(event.instance_type, "c5.2xlarge");
+  EXPECT_EQ(event.ecs_cluster, "web");
+  EXPECT_EQ(event.ecs_container, "arn:aws:ecs:us-east-1:1:container-instance/web/c1");
+  Result<policy::ReferenceTrigger> trigger = ToReferenceTrigger(event);
+  ASSERT_TRUE(trigger.ok());
+  EXPECT_EQ(trigger->kind, policy::ReferenceTrigger::Kind::kTermination);
+  EXPECT_EQ(trigger->instance_type, "c5.2xlarge");
+}
+
+TEST(ParseEventTest, EventBridgeSpotHasTerminationTwoMinutesAfterNotice) {
+  Result<Event> event = ParseEvent(EventBridge("EC2 Spot Instance Interruption Warning", "stop"));
+  ASSERT_TRUE(event.ok());
+  ASSERT_TRUE(event->termination_time.has_value());
+  ASSERT_TRUE(event->notice_time.has_value());
+  EXPECT_EQ(*event->termination_time - *event->notice_time, std::chrono::minutes(2));
+  EXPECT_EQ(event->instance_action, "stop");
+  EXPECT_FALSE(ToReferenceTrigger(*event).ok());
+}
+
+TEST(ParseEventTest, AgentKindsMapToNoticeKinds) {
+  struct Case {
+    std::string kind;
+    std::string flag;
+    policy::NoticeKind want;
+  };
+  const auto kSpot = policy::NoticeKind::kSpotInterruption;
+  const auto kRebalance = policy::NoticeKind::kRebalanceRecommendation;
+  for (const Case& c : std::vector<Case>{{"spot-interruption", "true", kSpot},
+                                         {"test", "true", kSpot},
+                                         {"rebalance-recommendation", "false", kRebalance},
+                                         {"scheduled-maintenance", "false", kRebalance},
+                                         {"", "true", kSpot},
+                                         {"", "false", kRebalance}}) {
+    SCOPED_TRACE(c.kind + "/" + c.flag);
+    json doc = {{"terminationNotificiation", c.flag}, {"instanceId", "i-1"}};
+    if (!c.kind.empty()) doc["kind"] = c.kind;
+    Result<Event> event = ParseEvent(doc.dump());
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    EXPECT_EQ(event->notice_kind, c.want);
+  }
+}
+
+TEST(ParseEventTest, DedupKeyIsStablePerNotice) {
+  Event a = ParseEvent(kAgentMessage).value();
+  Event b = ParseEvent(SnsLambda(kAgentMessage)).value();
+  EXPECT_EQ(a.DedupKey(), ParseEvent(kAgentMessage).value().DedupKey());
+  EXPECT_EQ(b.DedupKey(), "id:sns-1");
+  json with_id = json::parse(kAgentMessage);
+  with_id["messageId"] = "abc";
+  EXPECT_EQ(ParseEvent(SnsLambda(with_id.dump())).value().DedupKey(), "id:abc");
+}
+
+struct BadCase {
+  std::string name;
+  std::string input;
+  std::string message_part;
+};
+
+TEST(ParseEventTest, RejectsEverythingElseWithAReason) {
+  const std::vector<BadCase> cases = {
+      {"empty", "", "empty"},
+      {"blank", "  \n", "empty"},
+      {"not_json", "{not json", "not JSON"},
+      {"truncated", R"({"fleetID": "sfr-1")", "not JSON"},
+      {"array", "[1,2]", "not a JSON object"},
+      {"string", R"("hello")", "not a JSON object"},
+      {"number", "42", "not a JSON object"},
+      {"empty_object", "{}", "unsupported event"},
+      {"unknown_object", R"({"hello":"world"})", "unsupported event"},
+      {"fleet_id_number", R"({"fleetID": 7})", "fleetID is not a string"},
+      {"fleet_id_empty", R"({"fleetID": ""})", "fleetID missing or empty"},
+      {"agent_no_instance", R"({"terminationNotificiation":"true"})", "instanceId"},
+      {"agent_instance_number", R"({"terminationNotificiation":"true","instanceId":5})",
+       "instanceId is not a string"},
+      {"agent_flag_object", R"({"terminationNotificiation":{},"instanceId":"i-1"})",
+       "terminationNotificiation is not a string"},
+      {"agent_flag_other", R"({"terminationNotificiation":"maybe","instanceId":"i-1"})",
+       "terminationNotificiation"},
+      {"agent_kind_unknown",
+       R"({"terminationNotificiation":"true","instanceId":"i-1","kind":"meteor"})", "unknown kind"},
+      {"alarm_no_dimensions", R"({"Trigger":{}})", "Dimensions"},
+      {"alarm_dimensions_empty", R"({"Trigger":{"Dimensions":[]}})", "Dimensions"},
+      {"alarm_trigger_string", R"({"Trigger":"x"})", "Trigger is not an object"},
+      {"alarm_value_number", R"({"Trigger":{"Dimensions":[{"value":1}]}})", "value"},
+      {"eventbridge_other", R"({"detail-type":"EC2 Instance State-change Notification"})",
+       "unsupported EventBridge event"},
+      {"eventbridge_type_number", R"({"detail-type":3})", "detail-type is not a string"},
+      {"eventbridge_no_detail", R"({"detail-type":"EC2 Spot Instance Interruption Warning"})",
+       "detail is not an object"},
+      {"eventbridge_no_instance",
+       R"({"detail-type":"EC2 Spot Instance Interruption Warning","detail":{}})", "instance-id"},
+      {"records_empty", R"({"Records":[]})", "Records"},
+      {"records_not_array", R"({"Records":{}})", "Records"},
+      {"records_unknown", R"({"Records":[{"s3":{}}]})", "neither Sns nor body"},
+      {"sns_message_number", R"({"Records":[{"Sns":{"Message":1}}]})", "Message is not a string"},
+      {"sns_message_not_json", R"({"Records":[{"Sns":{"Message":"hi"}}]})", "not JSON"},
+      {"sns_message_empty", R"({"Records":[{"Sns":{"Message":""}}]})", "Message missing"},
+      {"sns_notification_not_json", R"({"Type":"Notification","Message":"{"})", "not JSON"},
+      {"sns_of_unknown", SnsLambda(R"({"x":1})"), "unsupported event"},
+      {"too_deep", SnsLambda(SnsLambda(SnsLambda(SnsLambda(kAgentMessage)))), "nested"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Result<Event> event = ParseEvent(c.input);
+    ASSERT_FALSE(event.ok());
+    EXPECT_EQ(event.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(event.status().message().find(c.message_part), std::string::npos)
+        << event.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace spk::controller

@@ -1,0 +1,136 @@
+// FakeCloudView: an in-memory CloudView for unit tests. Tests fill the
+// public maps; Apply() records each action and changes the state the way AWS
+// would (container status, desired capacity, terminated instances). A Status
+// in `failures` under a method name ("ReadSpotFleet", "Apply", ...) makes
+// that method fail with it.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "controller/cloud_view.h"
+
+namespace spk::controller {
+
+class FakeCloudView final : public CloudView {
+ public:
+  std::map<std::string, SpotSourceRead> fleets;
+  std::map<std::string, SpotSourceRead> spot_groups;
+  std::map<std::string, OnDemandGroupRead> on_demand_groups;
+  std::map<std::string, int> vcpus;
+  std::map<std::string, std::vector<policy::ContainerInstance>> clusters;
+  std::map<std::string, Status> failures;
+  std::vector<policy::Action> applied;
+  std::map<std::string, int> calls;  // method name -> times called
+
+  SpotSourceRead ReadSpotFleet(const std::string& fleet_id, PendingSource, WallTime,
+                               Duration) override {
+    ++calls["ReadSpotFleet"];
+    return ReadSource(fleets, fleet_id, "ReadSpotFleet");
+  }
+  SpotSourceRead ReadSpotGroup(const std::string& group) override {
+    ++calls["ReadSpotGroup"];
+    return ReadSource(spot_groups, group, "ReadSpotGroup");
+  }
+  OnDemandGroupRead ReadOnDemandGroup(const std::string& group) override {
+    ++calls["ReadOnDemandGroup"];
+    OnDemandGroupRead out;
+    out.group.name = group;
+    if (Status s = Failure("ReadOnDemandGroup"); !s.ok()) {
+      out.group.read_status = s;
+    } else if (auto it = on_demand_groups.find(group); it != on_demand_groups.end()) {
+      out = it->second;
+    } else {
+      out.group.read_status = NotFoundError("no group " + group);
+    }
+    return out;
+  }
+  Result<int> InstanceTypeVcpus(const std::string& instance_type) override {
+    ++calls["InstanceTypeVcpus"];
+    if (Status s = Failure("InstanceTypeVcpus"); !s.ok()) return s;
+    auto it = vcpus.find(instance_type);
+    if (it == vcpus.end()) return NotFoundError("no type " + instance_type);
+    return it->second;
+  }
+  Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
+      const std::string& cluster) override {
+    ++calls["ListContainerInstances"];
+    if (Status s = Failure("ListContainerInstances"); !s.ok()) return s;
+    auto it = clusters.find(cluster);
+    if (it == clusters.end()) return NotFoundError("no cluster " + cluster);
+    return it->second;
+  }
+  Result<policy::ContainerInstance> DescribeContainerInstance(const std::string& cluster,
+                                                              const std::string& arn) override {
+    ++calls["DescribeContainerInstance"];
+    if (Status s = Failure("DescribeContainerInstance"); !s.ok()) return s;
+    if (policy::ContainerInstance* ci = Find(cluster, arn)) return *ci;
+    return NotFoundError("no container instance " + arn);
+  }
+  Status Apply(const policy::Action& action) override {
+    ++calls["Apply"];
+    if (Status s = Failure("Apply"); !s.ok()) return s;
+    applied.push_back(action);
+    std::visit([&](const auto& what) { Change(what); }, action.what);
+    return Status::Ok();
+  }
+
+  policy::ContainerInstance* Find(const std::string& cluster, const std::string& arn) {
+    for (policy::ContainerInstance& ci : clusters[cluster]) {
+      if (ci.arn == arn) return &ci;
+    }
+    return nullptr;
+  }
+
+ private:
+  Status Failure(const std::string& method) const {
+    auto it = failures.find(method);
+    return it == failures.end() ? Status::Ok() : it->second;
+  }
+  SpotSourceRead ReadSource(const std::map<std::string, SpotSourceRead>& sources,
+                            const std::string& id, const std::string& method) const {
+    SpotSourceRead out;
+    out.source.id = id;
+    if (Status s = Failure(method); !s.ok()) {
+      out.source.read_status = s;
+    } else if (auto it = sources.find(id); it != sources.end()) {
+      out = it->second;
+    } else {
+      out.source.read_status = NotFoundError("no source " + id);
+    }
+    return out;
+  }
+  void SetStatus(const std::string& cluster, const std::vector<std::string>& arns,
+                 policy::ContainerStatus status) {
+    for (const std::string& arn : arns) {
+      if (policy::ContainerInstance* ci = Find(cluster, arn)) ci->status = status;
+    }
+  }
+  void Change(const policy::DrainContainerInstances& what) {
+    SetStatus(what.cluster, what.container_instance_arns, policy::ContainerStatus::kDraining);
+  }
+  void Change(const policy::ActivateContainerInstances& what) {
+    SetStatus(what.cluster, what.container_instance_arns, policy::ContainerStatus::kActive);
+  }
+  void Change(const policy::SetDesiredCapacity& what) {
+    if (auto it = on_demand_groups.find(what.group); it != on_demand_groups.end()) {
+      it->second.group.desired_capacity = what.desired;
+    }
+  }
+  void Change(const policy::TerminateInstance& what) {
+    for (auto& [name, read] : on_demand_groups) {
+      auto& instances = read.group.instances;
+      auto it = std::find_if(instances.begin(), instances.end(),
+                             [&](const auto& i) { return i.instance_id == what.instance_id; });
+      if (it == instances.end()) continue;
+      instances.erase(it);
+      if (what.decrement_desired) --read.group.desired_capacity;
+    }
+  }
+};
+
+}  // namespace spk::controller

@@ -1,0 +1,278 @@
+#include "controller/handler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/log.h"
+#include "policy/units.h"
+
+namespace spk::controller {
+namespace {
+
+using nlohmann::json;
+
+json ToJson(const ActionResult& result) {
+  json out = policy::ToJson(result.action);
+  out["applied"] = result.applied;
+  if (!result.status.ok()) out["error"] = result.status.ToString();
+  return out;
+}
+
+json ToJson(const std::vector<ActionResult>& results) {
+  json out = json::array();
+  for (const ActionResult& r : results) out.push_back(ToJson(r));
+  return out;
+}
+
+policy::Notice NoticeOf(const Event& event, WallTime now) {
+  policy::Notice notice;
+  notice.instance_id = event.instance_id;
+  notice.instance_type = event.instance_type;
+  notice.kind = event.notice_kind;
+  notice.notice_time = event.notice_time.value_or(now);
+  notice.termination_time = event.termination_time;
+  return notice;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+Status ValidateControllerConfig(const ControllerConfig& config) {
+  SPK_RETURN_IF_ERROR(policy::ValidateConfig(config.policy));
+  if (config.notice_retention < Duration::zero()) {
+    return InvalidArgumentError("notice retention must not be negative");
+  }
+  for (const std::string& id : config.spot_fleet_ids) {
+    if (id.rfind("sfr-", 0) != 0) {
+      return InvalidArgumentError("--spot-fleet-id \"" + id +
+                                  "\" is not a fleet request id (sfr-...)");
+    }
+  }
+  if (!config.on_demand_asg.empty() && Contains(config.spot_asgs, config.on_demand_asg)) {
+    return InvalidArgumentError("--on-demand-asg " + config.on_demand_asg +
+                                " is also a --spot-asg");
+  }
+  return Status::Ok();
+}
+
+Status HandleReport::status() const {
+  for (const auto* list : {&fast_path, &actions}) {
+    for (const ActionResult& r : *list) {
+      if (!r.status.ok()) {
+        return UnavailableError(std::string(policy::ActionName(r.action.what)) +
+                                " failed: " + r.status.ToString());
+      }
+    }
+  }
+  if (decision && !decision->skipped.empty()) {
+    const policy::Skip& skip = decision->skipped.front();
+    return UnavailableError(skip.part + " skipped: " + skip.reason);
+  }
+  return Status::Ok();
+}
+
+json ToJson(const HandleReport& report) {
+  json out = report.decision ? policy::ToJson(*report.decision) : json::object();
+  out["event"] = report.event ? controller::ToJson(*report.event) : json();
+  out["duplicate"] = report.duplicate;
+  out["dry_run"] = report.dry_run;
+  out["fast_path"] = ToJson(report.fast_path);
+  out["actions"] = ToJson(report.actions);
+  return out;
+}
+
+Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
+    : cloud_(cloud), config_(std::move(config)), clock_(clock) {}
+
+ActionResult Handler::Run(const policy::Action& action) {
+  ActionResult result{action, false, Status::Ok()};
+  if (config_.dry_run) return result;
+  result.status = cloud_.Apply(action);
+  result.applied = result.status.ok();
+  log::Write(result.applied ? log::Level::kInfo : log::Level::kError,
+             result.applied ? "applied" : "action failed",
+             {{"action", policy::Describe(action)}, {"status", result.status.ToString()}});
+  return result;
+}
+
+std::vector<ActionResult> Handler::FastPath(const Event& event) {
+  const bool drains = event.notice_kind == policy::NoticeKind::kSpotInterruption ||
+                      config_.policy.on_rebalance == policy::RebalanceAction::kDrain;
+  if (config_.dry_run || !drains || event.ecs_cluster.empty() || event.ecs_container.empty()) {
+    return {};
+  }
+  auto ci = cloud_.DescribeContainerInstance(event.ecs_cluster, event.ecs_container);
+  if (!ci.ok() || ci->status != policy::ContainerStatus::kActive) return {};
+  policy::Action drain{policy::DrainContainerInstances{event.ecs_cluster, {event.ecs_container}},
+                       "notice for " + event.instance_id + ": drain at once (fast path)"};
+  return {Run(drain)};
+}
+
+void Handler::Remember(const Event& event, WallTime now) {
+  policy::Notice notice = NoticeOf(event, now);
+  auto it = notices_.find(notice.instance_id);
+  if (it != notices_.end() && it->second.kind == policy::NoticeKind::kSpotInterruption &&
+      notice.kind != policy::NoticeKind::kSpotInterruption) {
+    return;  // an interruption wins over a rebalance recommendation
+  }
+  notices_[notice.instance_id] = notice;
+}
+
+std::vector<policy::Notice> Handler::ActiveNotices(WallTime now) {
+  std::vector<policy::Notice> active;
+  for (auto it = notices_.begin(); it != notices_.end();) {
+    if (now - it->second.notice_time > config_.notice_retention) {
+      it = notices_.erase(it);
+    } else {
+      active.push_back(it->second);
+      ++it;
+    }
+  }
+  return active;
+}
+
+std::optional<WallTime> Handler::RememberTargetChange(const policy::SpotCapacitySource& source,
+                                                      WallTime now) {
+  auto it = targets_.find(source.id);
+  if (it == targets_.end()) {
+    targets_[source.id] = {source.target_capacity, std::nullopt};
+    return std::nullopt;
+  }
+  if (it->second.first != source.target_capacity) it->second = {source.target_capacity, now};
+  return it->second.second;
+}
+
+void Handler::ReadSources(const std::string& extra_fleet, policy::Observation* observation,
+                          std::map<std::string, std::string>* instance_types) {
+  std::vector<std::string> fleets = config_.spot_fleet_ids;
+  if (!extra_fleet.empty() && !Contains(fleets, extra_fleet)) fleets.push_back(extra_fleet);
+  std::vector<SpotSourceRead> reads;
+  for (const std::string& id : fleets) {
+    reads.push_back(cloud_.ReadSpotFleet(id, config_.pending_source, observation->now,
+                                         config_.policy.guard_window));
+    policy::SpotCapacitySource& source = reads.back().source;
+    if (source.read_status.ok() && config_.pending_source == PendingSource::kApi) {
+      source.last_target_change = RememberTargetChange(source, observation->now);
+    }
+  }
+  for (const std::string& group : config_.spot_asgs) {
+    reads.push_back(cloud_.ReadSpotGroup(group));
+    policy::SpotCapacitySource& source = reads.back().source;
+    if (source.read_status.ok()) {
+      source.last_target_change = RememberTargetChange(source, observation->now);
+    }
+  }
+  for (SpotSourceRead& read : reads) {
+    instance_types->insert(read.instance_types.begin(), read.instance_types.end());
+    observation->sources.push_back(std::move(read.source));
+  }
+}
+
+void Handler::ResolveUnits(const std::map<std::string, std::string>& instance_types,
+                           policy::Observation* observation) {
+  for (policy::Notice& notice : observation->notices) {
+    const policy::SpotCapacitySource* source =
+        policy::FindSourceOfInstance(observation->sources, notice.instance_id);
+    if (!source) continue;
+    if (notice.instance_type.empty()) {
+      auto it = instance_types.find(notice.instance_id);
+      if (it != instance_types.end()) notice.instance_type = it->second;
+    }
+    std::optional<int> vcpus;
+    if (!source->weights.count(notice.instance_type) && !notice.instance_type.empty()) {
+      auto v = cloud_.InstanceTypeVcpus(notice.instance_type);
+      if (v.ok()) vcpus = *v;
+    }
+    auto units = policy::LostUnits(source->weights, notice.instance_type, vcpus);
+    if (units.ok()) notice.units = *units;
+  }
+}
+
+void Handler::ReadContainers(const std::string& extra_cluster, policy::Observation* observation) {
+  std::vector<std::string> clusters = config_.clusters;
+  if (!extra_cluster.empty() && !Contains(clusters, extra_cluster)) {
+    clusters.push_back(extra_cluster);
+  }
+  for (const std::string& cluster : clusters) {
+    auto listed = cloud_.ListContainerInstances(cluster);
+    if (!listed.ok()) {
+      observation->containers_status = listed.status();
+      return;
+    }
+    for (policy::ContainerInstance& ci : *listed) {
+      observation->container_instances.push_back(std::move(ci));
+    }
+  }
+}
+
+policy::Observation Handler::Observe(const std::string& extra_fleet,
+                                     const std::string& extra_cluster) {
+  policy::Observation observation;
+  observation.now = clock_.WallNow();
+  observation.notices = ActiveNotices(observation.now);
+  std::map<std::string, std::string> instance_types;
+  ReadContainers(extra_cluster, &observation);
+  ReadSources(extra_fleet, &observation, &instance_types);
+  ResolveUnits(instance_types, &observation);
+  if (!config_.on_demand_asg.empty()) {
+    OnDemandGroupRead read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
+    if (read.group.read_status.ok() && !config_.policy.on_demand_units &&
+        !read.instance_type.empty()) {
+      auto vcpus = cloud_.InstanceTypeVcpus(read.instance_type);
+      if (vcpus.ok()) read.group.units_per_instance = *vcpus;
+    }
+    observation.on_demand = std::move(read.group);
+  }
+  return observation;
+}
+
+HandleReport Handler::DecideAndApply(HandleReport report, const std::string& extra_fleet,
+                                     const std::string& extra_cluster) {
+  policy::Observation observation = Observe(extra_fleet, extra_cluster);
+  policy::Decision decision = policy::Decide(observation, config_.policy, tracker_);
+  for (const policy::Action& action : decision.actions) report.actions.push_back(Run(action));
+  bool all_applied = std::all_of(report.actions.begin(), report.actions.end(),
+                                 [](const ActionResult& r) { return r.status.ok(); });
+  // A failed action leaves the tracker as it was, so the next decision retries it.
+  if (all_applied && !config_.dry_run) tracker_ = decision.tracker;
+  for (const policy::Skip& skip : decision.skipped) {
+    log::Warn("decision part skipped", {{"part", skip.part}, {"reason", skip.reason}});
+  }
+  report.decision = std::move(decision);
+  return report;
+}
+
+HandleReport Handler::Handle(const Event& event) {
+  HandleReport report;
+  report.event = event;
+  report.dry_run = config_.dry_run;
+  const std::string key = event.DedupKey();
+  log::Info("event", {{"kind", EventKindName(event.kind)},
+                      {"source", event.source},
+                      {"message_id", event.message_id},
+                      {"instance", event.instance_id},
+                      {"fleet", event.fleet_id}});
+  if (handled_.count(key)) {
+    report.duplicate = true;
+    log::Info("duplicate event ignored", {{"key", key}, {"message_id", event.message_id}});
+    return report;
+  }
+  if (event.kind == EventKind::kNotice) {
+    report.fast_path = FastPath(event);
+    Remember(event, clock_.WallNow());
+  }
+  report = DecideAndApply(std::move(report), event.fleet_id, event.ecs_cluster);
+  if (report.status().ok()) handled_.insert(key);
+  return report;
+}
+
+HandleReport Handler::Reconcile() {
+  HandleReport report;
+  report.dry_run = config_.dry_run;
+  return DecideAndApply(std::move(report), "", "");
+}
+
+}  // namespace spk::controller
