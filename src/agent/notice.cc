@@ -5,17 +5,12 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
+
 namespace spk::agent {
 namespace {
 
 using nlohmann::json;
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 std::string Snippet(const std::string& body) {
   std::string s = Trim(body);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/log.h"
+#include "base/strings.h"
 
 namespace spk::agent {
 namespace {
@@ -12,13 +13,6 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 std::string Ms(Duration d) { return std::to_string(duration_cast<milliseconds>(d).count()) + "ms"; }
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 // base * 2^(n-1), capped at `cap` (n >= 1).
 Duration Exponential(Duration base, int64_t n, Duration cap) {

@@ -3,23 +3,13 @@
 #include <cctype>
 #include <sstream>
 
+#include "base/strings.h"
+
 namespace spk::aws {
 namespace {
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && IsSpace(s[b])) ++b;
-  while (e > b && IsSpace(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Drops a trailing " # comment" or " ; comment": a comment marker counts only
@@ -86,7 +76,7 @@ IniFile ParseIni(const std::string& text) {
       last_key.clear();
       continue;
     }
-    std::string key = Lower(Trim(t.substr(0, eq)));
+    std::string key = AsciiLower(Trim(t.substr(0, eq)));
     if (key.empty()) {
       last_key.clear();
       continue;
@@ -112,7 +102,7 @@ std::map<std::string, std::string> ParseNestedValue(const std::string& value) {
   while (std::getline(in, line)) {
     auto eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string key = Lower(Trim(line.substr(0, eq)));
+    std::string key = AsciiLower(Trim(line.substr(0, eq)));
     if (!key.empty()) out[key] = Trim(line.substr(eq + 1));
   }
   return out;

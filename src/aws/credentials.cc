@@ -7,6 +7,7 @@
 
 #include "aws/config_file.h"
 #include "aws/imds.h"
+#include "base/strings.h"
 
 namespace spk::aws {
 namespace {
@@ -14,18 +15,6 @@ namespace {
 using Section = std::map<std::string, std::string>;
 
 Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Get(const Section& s, const std::string& key) {
   auto it = s.find(key);
@@ -88,7 +77,7 @@ Result<Credentials> ParseCredentialJson(const std::string& body, const std::stri
 
 // The hosts AWS_CONTAINER_CREDENTIALS_FULL_URI may name over plain http (as botocore).
 bool AllowedContainerHost(const std::string& host) {
-  std::string h = Lower(host);
+  std::string h = AsciiLower(host);
   if (h == "localhost" || h == "169.254.170.2" || h == "169.254.170.23" || h == "fd00:ec2::23")
     return true;
   in_addr v4{};

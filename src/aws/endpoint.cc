@@ -4,22 +4,11 @@
 
 #include "aws/config_file.h"
 #include "aws/imds.h"
+#include "base/strings.h"
 #include "net/http.h"
 
 namespace spk::aws {
 namespace {
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Region names are lower-case letters, digits and '-' ("us-east-1", "cn-north-1").
 bool ValidRegion(const std::string& r) {
@@ -44,7 +33,7 @@ Result<ResolvedRegion> Checked(std::string region, std::string source) {
 
 // botocore's key for a service in a [services NAME] section: "ecs", "auto_scaling".
 std::string SnakeCaseId(const ServiceInfo& s) {
-  std::string out = Lower(s.id);
+  std::string out = AsciiLower(s.id);
   for (auto& c : out) {
     if (c == ' ' || c == '-') c = '_';
   }
@@ -87,9 +76,9 @@ EndpointResolver::EndpointResolver(const Env& env, std::string region) : region_
   // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS wins over the profile's setting.
   bool ignore = false;
   if (auto v = env.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v && !Trim(*v).empty()) {
-    ignore = Lower(Trim(*v)) == "true";
+    ignore = AsciiLower(Trim(*v)) == "true";
   } else if (auto it = settings.find("ignore_configured_endpoint_urls"); it != settings.end()) {
-    ignore = Lower(Trim(it->second)) == "true";
+    ignore = AsciiLower(Trim(it->second)) == "true";
   }
   if (ignore) return;
 

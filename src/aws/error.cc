@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "aws/client.h"
+#include "base/strings.h"
 
 namespace spk::aws {
 namespace {
@@ -22,14 +23,6 @@ bool OneOf(const std::string& code, const std::array<std::string_view, N>& codes
     if (code == c) return true;
   }
   return false;
-}
-
-std::string Trim(std::string s) {
-  const char* ws = " \t\r\n";
-  auto first = s.find_first_not_of(ws);
-  if (first == std::string::npos) return "";
-  auto last = s.find_last_not_of(ws);
-  return s.substr(first, last - first + 1);
 }
 
 std::string BodyStart(const std::string& body) {

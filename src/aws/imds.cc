@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace spk::aws {
 namespace {
 
@@ -10,25 +12,13 @@ constexpr char kTokenPath[] = "/latest/api/token";
 constexpr char kTokenHeader[] = "X-aws-ec2-metadata-token";
 constexpr char kTokenTtlHeader[] = "X-aws-ec2-metadata-token-ttl-seconds";
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string TrimCopy(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
 std::string StripTrailingSlashes(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
 }
 
 std::string Snippet(const std::string& body) {
-  std::string s = TrimCopy(body);
+  std::string s = Trim(body);
   if (s.size() > 200) s = s.substr(0, 200) + "...";
   return s;
 }
@@ -37,13 +27,13 @@ std::string Snippet(const std::string& body) {
 
 ImdsOptions ImdsOptions::FromEnv(const Env& env) {
   ImdsOptions o;
-  std::string endpoint = TrimCopy(env.GetOr("AWS_EC2_METADATA_SERVICE_ENDPOINT", ""));
+  std::string endpoint = Trim(env.GetOr("AWS_EC2_METADATA_SERVICE_ENDPOINT", ""));
   if (!endpoint.empty()) {
     o.endpoint = StripTrailingSlashes(endpoint);
-  } else if (Lower(env.GetOr("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "")) == "ipv6") {
+  } else if (AsciiLower(env.GetOr("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "")) == "ipv6") {
     o.endpoint = "http://[fd00:ec2::254]";
   }
-  o.disabled = Lower(TrimCopy(env.GetOr("AWS_EC2_METADATA_DISABLED", ""))) == "true";
+  o.disabled = AsciiLower(Trim(env.GetOr("AWS_EC2_METADATA_DISABLED", ""))) == "true";
   return o;
 }
 
@@ -81,7 +71,7 @@ Result<std::string> ImdsClient::Token(bool force_refresh) {
   }
   const int status = reply->status;
   if (status == 200) {
-    std::string token = TrimCopy(reply->body);
+    std::string token = Trim(reply->body);
     if (token.empty())
       return InternalError("IMDS token request to " + options_.endpoint +
                            " answered an empty token");

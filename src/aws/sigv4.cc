@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace spk::aws {
 namespace {
 
@@ -70,12 +72,6 @@ std::string AmzDate(WallTime time) {
   char buf[20];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -183,7 +179,7 @@ bool IsUnsignedHeader(const std::string& lower_name) {
 CanonicalHeaders CanonicalizeHeaders(const net::Headers& headers) {
   std::map<std::string, std::string> merged;
   for (const auto& [name, value] : headers) {
-    std::string key = CanonicalHeaderValue(ToLower(name));
+    std::string key = CanonicalHeaderValue(AsciiLower(name));
     if (IsUnsignedHeader(key)) continue;
     auto [it, inserted] = merged.try_emplace(std::move(key), CanonicalHeaderValue(value));
     if (!inserted) {

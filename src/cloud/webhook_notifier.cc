@@ -2,17 +2,10 @@
 
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace spk::cloud {
-namespace {
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 WebhookNotifier::WebhookNotifier(net::HttpTransport& http, std::string url,
                                  net::Headers extra_headers, std::chrono::milliseconds timeout)
