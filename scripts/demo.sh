@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The demo until the simulator lands: `spotkeeper --help`, then `spotkeeper
-# doctor` against a moto_server (SigV4 checking on) and the EC2 metadata mock,
-# both started here on loopback and stopped on exit.
+# The demo until the simulator lands: `spotkeeper --help`, `spotkeeper doctor`
+# against a moto_server (SigV4 checking on), and `spotkeeper metadata` against
+# the EC2 metadata mock; both peers run on loopback and are stopped on exit.
 set -euo pipefail
 bin=${1:-build/spotkeeper}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,3 +47,11 @@ env -i PATH="$PATH" HOME="$work" \
   AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" \
   AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$imds_port" \
   "$bin" doctor
+if command -v ec2-metadata-mock >/dev/null; then
+  echo
+  echo "== spotkeeper metadata (the message the agent would send, from the EC2 metadata mock on 127.0.0.1:$imds_port)"
+  env -i PATH="$PATH" HOME="$work" AWS_REGION=us-east-1 \
+    AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$imds_port" \
+    SPOTKEEPER_ECS_AGENT_ENDPOINT="http://127.0.0.1:$(free_port)" \
+    "$bin" metadata
+fi
