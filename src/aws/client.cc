@@ -78,6 +78,19 @@ AwsClient::AwsClient(net::HttpTransport& http, Clock& clock, Random& random,
 
 Duration AwsClient::clock_skew() const { return Duration(skew_ns_.load()); }
 
+std::map<ClientStats::ErrorKey, int64_t> ClientStats::ErrorsByCode() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return errors_by_code_;
+}
+
+void ClientStats::RecordError(const std::string& service, const Status& status) {
+  std::string code = status.remote() && !status.remote()->error_code.empty()
+                         ? status.remote()->error_code
+                         : StatusCodeName(status.code());
+  std::lock_guard<std::mutex> lock(mu_);
+  ++errors_by_code_[{service, code}];
+}
+
 Result<XmlReply> AwsClient::CallQuery(const ServiceInfo& service, const std::string& action,
                                       const QueryParams& params, const CallOptions& call) {
   SPK_ASSIGN_OR_RETURN(ResolvedEndpoint endpoint, endpoints_.Resolve(service));
@@ -95,6 +108,7 @@ Result<XmlReply> AwsClient::CallQuery(const ServiceInfo& service, const std::str
   pugi::xml_parse_result parsed = doc->load_buffer(response.body.data(), response.body.size());
   if (!parsed || !doc->document_element()) {
     stats_.errors++;
+    stats_.RecordError(service.signing_name, InternalError("reply is not XML"));
     return InternalError(Context(service, action) + ": reply is not XML (" + parsed.description() +
                          "): " + BodyStart(response.body));
   }
@@ -121,6 +135,7 @@ Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std
   auto reply = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (reply.is_discarded()) {
     stats_.errors++;
+    stats_.RecordError(service.signing_name, InternalError("reply is not JSON"));
     return InternalError(Context(service, operation) +
                          ": reply is not JSON: " + BodyStart(response.body));
   }
@@ -140,6 +155,7 @@ Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std:
     Result<Credentials> credentials = credentials_.Resolve();
     if (!credentials.ok()) {
       stats_.errors++;
+      stats_.RecordError(service.signing_name, credentials.status());
       return credentials.status().WithContext(Context(service, operation));
     }
     net::HttpRequest signed_request = request;
@@ -178,15 +194,18 @@ Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std:
 
     if (!failure.retryable() && !skew_corrected) {
       stats_.errors++;
+      stats_.RecordError(service.signing_name, failure);
       return failure;
     }
     if (attempt >= max_attempts) {
       stats_.errors++;
+      stats_.RecordError(service.signing_name, failure);
       return WithNote(failure, "after " + std::to_string(attempt) + " attempts");
     }
     int cost = 0;
     if (!quota_.Acquire(failure, &cost)) {
       stats_.errors++;
+      stats_.RecordError(service.signing_name, failure);
       return WithNote(failure, "retry quota exhausted");
     }
     retry_cost_taken += cost;

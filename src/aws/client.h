@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
@@ -50,6 +51,17 @@ struct ClientStats {
   std::atomic<int64_t> attempts{0};  // HTTP requests sent
   std::atomic<int64_t> retries{0};
   std::atomic<int64_t> errors{0};    // calls that finally failed
+
+  // Calls that finally failed, by service (signing name: "ecs", "sqs", ...)
+  // and code: the AWS error code ("ThrottlingException"), else the Status
+  // code's name ("UNAVAILABLE" for a transport failure, ...).
+  using ErrorKey = std::pair<std::string, std::string>;
+  std::map<ErrorKey, int64_t> ErrorsByCode() const;
+  void RecordError(const std::string& service, const Status& status);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<ErrorKey, int64_t> errors_by_code_;
 };
 
 class AwsClient {

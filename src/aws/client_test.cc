@@ -223,6 +223,23 @@ TEST_F(AwsClientTest, ValidationErrorNotRetried) {
   EXPECT_EQ(client_.quota().available(), 500);
 }
 
+TEST_F(AwsClientTest, FailedCallsCountedByServiceAndCode) {
+  http_.Push(400,
+             "<ErrorResponse><Error><Code>ValidationError</Code><Message>bad</Message></Error>"
+             "</ErrorResponse>");
+  EXPECT_FALSE(client_.CallQuery(services::AutoScaling(), "SetDesiredCapacity", {}).ok());
+  http_.Push(400,
+             "<ErrorResponse><Error><Code>ValidationError</Code><Message>bad</Message></Error>"
+             "</ErrorResponse>");
+  EXPECT_FALSE(client_.CallQuery(services::AutoScaling(), "SetDesiredCapacity", {}).ok());
+  http_.Push(InvalidArgumentError("bad url"));
+  EXPECT_FALSE(DescribeClusters().ok());
+  auto counts = client_.stats().ErrorsByCode();
+  EXPECT_EQ((counts[{"autoscaling", "ValidationError"}]), 2);
+  EXPECT_EQ((counts[{"ecs", "INVALID_ARGUMENT"}]), 1);
+  EXPECT_EQ(client_.stats().errors, 3);
+}
+
 TEST_F(AwsClientTest, AuthErrorNotRetried) {
   http_.Push(403,
              "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>");

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/env.h"
@@ -10,6 +11,7 @@
 #include "cli/agent_command.h"
 #include "cli/controller_command.h"
 #include "cli/doctor.h"
+#include "cli/lambda_command.h"
 #include "net/curl_transport.h"
 
 #ifndef SPK_VERSION
@@ -78,9 +80,16 @@ int Main(int argc, char** argv) {
   CLI::App* metadata_cmd = AddMetadataCommand(app, metadata);
   HandleEventOptions handle_event;
   CLI::App* handle_event_cmd = AddHandleEventCommand(app, handle_event);
+  CLI::App* lambda_cmd = AddLambdaCommand(app);
+  ControllerRunOptions controller_run;
+  CLI::App* controller_cmd = AddControllerCommand(app, controller_run);
 
+  // Started as `bootstrap` (a Lambda custom runtime): the `lambda` command.
+  static char kLambda[] = "lambda";
+  std::vector<char*> args(argv, argv + argc);
+  if (argc >= 1 && StartedAsBootstrap(argv[0])) args.insert(args.begin() + 1, kLambda);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
@@ -101,9 +110,17 @@ int Main(int argc, char** argv) {
     return RunMetadata(metadata, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
                        std::cout);
   }
+  if (controller_cmd->parsed()) {
+    const std::atomic<bool>& stop = InstallStopSignalHandlers();
+    return RunController(controller_run, ProcessEnv::Instance(), http, SystemClock::Instance(),
+                         random, stop);
+  }
   if (handle_event_cmd->parsed()) {
     return RunHandleEvent(handle_event, ProcessEnv::Instance(), http, SystemClock::Instance(),
                           random, std::cin, std::cout);
+  }
+  if (lambda_cmd->parsed()) {
+    return RunLambda(ProcessEnv::Instance(), http, SystemClock::Instance(), random);
   }
   return kExitUsage;
 }

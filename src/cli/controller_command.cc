@@ -5,11 +5,16 @@
 #include <sstream>
 
 #include "aws/session.h"
+#include "aws/sqs.h"
 #include "base/log.h"
 #include "cli/agent_command.h"
 #include "controller/aws_cloud_view.h"
 #include "controller/event.h"
 #include "controller/handler.h"
+#include "controller/loop.h"
+#include "controller/metrics.h"
+#include "controller/queue.h"
+#include "net/loopback_server.h"
 
 namespace spk::cli {
 namespace {
@@ -109,6 +114,11 @@ bool ReadInput(const std::string& file, std::istream& in, std::string* text) {
 
 }  // namespace
 
+std::string BuildControllerConfig(const ControllerOptions& options,
+                                  controller::ControllerConfig* config) {
+  return BuildConfig(options, config);
+}
+
 CLI::App* AddHandleEventCommand(CLI::App& app, HandleEventOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "handle-event",
@@ -153,6 +163,127 @@ int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpT
     std::cerr << "spotkeeper handle-event: " << status.message() << "\n";
     return kExitFailed;
   }
+  return 0;
+}
+
+bool ParseListenAddress(const std::string& text, std::string* host, int* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string port_text = text.substr(colon + 1);
+  if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  int p = std::stoi(port_text);
+  if (p > 65535) return false;
+  *host = text.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  *port = p;
+  return true;
+}
+
+CLI::App* AddControllerCommand(CLI::App& app, ControllerRunOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "controller",
+      "Long-running controller: long-polls an SQS queue for notices and alarms, handles each\n"
+      "(drain, on-demand fallback, scale-back), deletes a message only once handled, reconciles\n"
+      "from AWS state every --reconcile-interval, serves /metrics and /healthz.");
+  AddControllerOptions(cmd, options.controller);
+  cmd->add_option("--queue-url", options.queue_url, "The SQS queue to consume")
+      ->envname("SPOTKEEPER_QUEUE_URL");
+  cmd->add_option("--reconcile-interval", options.reconcile_interval,
+                  "Recompute everything from AWS state this often")
+      ->envname("SPOTKEEPER_RECONCILE_INTERVAL")
+      ->capture_default_str();
+  cmd->add_option("--metrics-listen", options.metrics_listen,
+                  "host:port for /metrics and /healthz (port 0: any free port; off: none)")
+      ->envname("SPOTKEEPER_METRICS_LISTEN")
+      ->capture_default_str();
+  cmd->add_option("--wait-time", options.wait_time, "SQS long-poll wait, 1s-20s")
+      ->envname("SPOTKEEPER_WAIT_TIME")
+      ->capture_default_str();
+  return cmd;
+}
+
+int RunController(const ControllerRunOptions& options, const Env& env, net::HttpTransport& http,
+                  Clock& clock, Random& random, const std::atomic<bool>& stop) {
+  auto usage = [](const std::string& message) {
+    std::cerr << "spotkeeper controller: " << message << "\n";
+    return kExitUsage;
+  };
+  controller::ControllerConfig config;
+  if (std::string err = BuildConfig(options.controller, &config); !err.empty()) {
+    return usage(err);
+  }
+  if (options.queue_url.empty()) {
+    return usage("--queue-url (SPOTKEEPER_QUEUE_URL) is required");
+  }
+  controller::LoopOptions loop_options;
+  if (!ParseDurationSetting(options.reconcile_interval, &loop_options.reconcile_interval)) {
+    return usage("--reconcile-interval: not a duration: \"" + options.reconcile_interval +
+                 "\" (e.g. 60s, 5m)");
+  }
+  if (!ParseDurationSetting(options.wait_time, &loop_options.wait_time)) {
+    return usage("--wait-time: not a duration: \"" + options.wait_time + "\" (e.g. 20s)");
+  }
+  if (Status valid = controller::ValidateLoopOptions(loop_options); !valid.ok()) {
+    return usage(valid.message());
+  }
+  std::string host;
+  int port = 0;
+  const bool serve = !options.metrics_listen.empty() && options.metrics_listen != "off";
+  if (serve && !ParseListenAddress(options.metrics_listen, &host, &port)) {
+    return usage("--metrics-listen must be host:port (e.g. 127.0.0.1:9102), not \"" +
+                 options.metrics_listen + "\"");
+  }
+  aws::SessionOptions so;
+  so.region = options.controller.region;
+  auto session = aws::AwsSession::Create(env, http, clock, random, so);
+  if (!session.ok()) {
+    return usage("no AWS region: set AWS_REGION (or --region / SPOTKEEPER_REGION): " +
+                 session.status().message());
+  }
+  aws::AwsClient& client = (*session)->client();
+  aws::SqsClient sqs(client);
+  controller::SqsQueue queue(sqs, options.queue_url);
+  controller::AwsCloudView cloud(client);
+  controller::Handler handler(cloud, config, clock);
+  controller::MetricsRegistry metrics;
+  controller::ControllerLoop loop(queue, handler, clock, metrics, loop_options);
+
+  net::LoopbackServer server([&](const net::ServerRequest& request) {
+    net::HttpResponse response;
+    if (request.path == "/metrics") {
+      controller::RecordAwsErrors(metrics, client.stats());
+      response.status = 200;
+      response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      response.body = metrics.Render();
+    } else if (request.path == "/healthz") {
+      const bool healthy = loop.healthy();
+      response.status = healthy ? 200 : 503;
+      response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+      response.body = healthy ? "ok\n" : "stalled: the queue loop has not completed lately\n";
+    } else {
+      response.status = 404;
+      response.body = "not found: try /metrics or /healthz\n";
+    }
+    return response;
+  });
+  if (serve) {
+    Status started = server.Start(host, port);
+    if (!started.ok()) {
+      log::Error("cannot serve metrics",
+                 {{"address", options.metrics_listen}, {"error", started.ToString()}});
+      std::cerr << "spotkeeper controller: cannot listen on " << options.metrics_listen << ": "
+                << started.message() << "\n";
+      return kExitFailed;
+    }
+    log::Info("serving /metrics and /healthz",
+              {{"address", host + ":" + std::to_string(server.port())}});
+  }
+  loop.Run(stop);
+  server.Stop();
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -14,6 +15,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/random.h"
+#include "controller/handler.h"
 #include "net/http.h"
 
 namespace spk::cli {
@@ -38,13 +40,38 @@ struct HandleEventOptions {
   std::string file;  // "-" for stdin
 };
 
+// `spotkeeper controller`: the handle-event settings plus the loop's.
+struct ControllerRunOptions {
+  ControllerOptions controller;
+  std::string queue_url;                          // SPOTKEEPER_QUEUE_URL
+  std::string reconcile_interval = "60s";         // SPOTKEEPER_RECONCILE_INTERVAL
+  std::string metrics_listen = "127.0.0.1:9102";  // SPOTKEEPER_METRICS_LISTEN; "" or "off": none
+  std::string wait_time = "20s";                  // SPOTKEEPER_WAIT_TIME, 1-20 s
+};
+
 // Adds the subcommand to `app`; the options are filled on parse.
 CLI::App* AddHandleEventCommand(CLI::App& app, HandleEventOptions& options);
+CLI::App* AddControllerCommand(CLI::App& app, ControllerRunOptions& options);
 
 // Exit codes: 0 handled (every part decided, every action applied, or a
 // duplicate), 1 the event could not be read or parsed, an AWS call failed or
 // a part was skipped (retry), 2 configuration.
 int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpTransport& http,
                    Clock& clock, Random& random, std::istream& in, std::ostream& out);
+
+// The long-running controller: consumes the queue, reconciles every
+// --reconcile-interval and serves /metrics and /healthz on --metrics-listen
+// until `stop` is set (after the current long poll). Exit codes: 0 stopped,
+// 1 the metrics address could not be bound, 2 configuration.
+int RunController(const ControllerRunOptions& options, const Env& env, net::HttpTransport& http,
+                  Clock& clock, Random& random, const std::atomic<bool>& stop);
+
+// "host:port" (port 0-65535; 0: any free port); false when malformed.
+bool ParseListenAddress(const std::string& text, std::string* host, int* port);
+
+// The handler's config from the options (as handle-event checks them): "" or
+// the one-line error naming the bad setting. Used by `spotkeeper lambda`.
+std::string BuildControllerConfig(const ControllerOptions& options,
+                                  controller::ControllerConfig* config);
 
 }  // namespace spk::cli

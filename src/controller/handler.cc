@@ -232,8 +232,15 @@ policy::Observation Handler::Observe(const std::string& extra_fleet,
 HandleReport Handler::DecideAndApply(HandleReport report, const std::string& extra_fleet,
                                      const std::string& extra_cluster) {
   policy::Observation observation = Observe(extra_fleet, extra_cluster);
+  if (observation.on_demand && observation.on_demand->read_status.ok()) {
+    on_demand_desired_ = observation.on_demand->desired_capacity;
+  }
   policy::Decision decision = policy::Decide(observation, config_.policy, tracker_);
-  for (const policy::Action& action : decision.actions) report.actions.push_back(Run(action));
+  for (const policy::Action& action : decision.actions) {
+    report.actions.push_back(Run(action));
+    const auto* set = std::get_if<policy::SetDesiredCapacity>(&action.what);
+    if (set && report.actions.back().applied) on_demand_desired_ = set->desired;
+  }
   bool all_applied = std::all_of(report.actions.begin(), report.actions.end(),
                                  [](const ActionResult& r) { return r.status.ok(); });
   // A failed action leaves the tracker as it was, so the next decision retries it.

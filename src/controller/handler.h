@@ -83,6 +83,10 @@ class Handler {
   // `extra_cluster` (if not "") read as well. Exposed for tests.
   policy::Observation Observe(const std::string& extra_fleet, const std::string& extra_cluster);
 
+  // The on-demand group's desired capacity as last read, or as last set by an
+  // applied SetDesiredCapacity; nullopt before the first successful read.
+  std::optional<int> on_demand_desired() const { return on_demand_desired_; }
+
  private:
   std::vector<ActionResult> FastPath(const Event& event);
   void Remember(const Event& event, WallTime now);
@@ -106,6 +110,7 @@ class Handler {
   policy::ScaleDownTracker tracker_;
   // Spot Fleet target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;
+  std::optional<int> on_demand_desired_;
 };
 
 }  // namespace spk::controller

@@ -1,0 +1,191 @@
+#include "controller/lambda_runtime.h"
+
+#include <charconv>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "base/log.h"
+#include "controller/event.h"
+
+namespace spk::controller {
+namespace {
+
+constexpr char kApiVersion[] = "2018-06-01";
+
+bool Is2xx(int status) { return status >= 200 && status < 300; }
+
+// Error messages go into a JSON body and a log line: keep them one line.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  constexpr size_t kMax = 2000;
+  if (s.size() > kMax) s.resize(kMax);
+  return s;
+}
+
+}  // namespace
+
+LambdaResult LambdaResult::Response(std::string payload) {
+  LambdaResult r;
+  r.ok = true;
+  r.payload = std::move(payload);
+  return r;
+}
+
+LambdaResult LambdaResult::Error(std::string type, std::string message) {
+  LambdaResult r;
+  r.ok = false;
+  r.error_type = std::move(type);
+  r.error_message = std::move(message);
+  return r;
+}
+
+std::string LambdaErrorBody(const std::string& type, const std::string& message) {
+  nlohmann::json body = {{"errorMessage", OneLine(message)}, {"errorType", type}};
+  // Invalid UTF-8 in a message (from a malformed event) must not throw.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler) {
+  return [&handler](const LambdaInvocation& invocation) -> LambdaResult {
+    auto event = ParseEvent(invocation.body);
+    if (!event.ok()) {
+      log::Error("event not handled", {{"request_id", invocation.request_id},
+                                       {"error", OneLine(event.status().message())}});
+      return LambdaResult::Error("Spotkeeper.InvalidEvent", event.status().message());
+    }
+    HandleReport report = handler.Handle(*event);
+    std::string payload =
+        ToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    Status status = report.status();
+    if (!status.ok()) {
+      log::Error("event handling failed", {{"request_id", invocation.request_id},
+                                           {"message_id", event->message_id},
+                                           {"error", OneLine(status.message())},
+                                           {"report", payload}});
+      return LambdaResult::Error("Spotkeeper.HandlingFailed", status.message());
+    }
+    log::Info("event handled", {{"request_id", invocation.request_id},
+                                {"message_id", event->message_id},
+                                {"kind", EventKindName(event->kind)},
+                                {"duplicate", report.duplicate ? "true" : "false"}});
+    return LambdaResult::Response(std::move(payload));
+  };
+}
+
+LambdaRuntime::LambdaRuntime(net::HttpTransport& http, std::string runtime_api)
+    : http_(http), base_("http://" + std::move(runtime_api) + "/" + kApiVersion) {}
+
+Result<std::string> LambdaRuntime::RuntimeApiFromEnv(const Env& env) {
+  std::string api = env.GetOr("AWS_LAMBDA_RUNTIME_API", "");
+  if (api.empty()) {
+    return FailedPreconditionError(
+        "AWS_LAMBDA_RUNTIME_API is not set: `spotkeeper lambda` runs only under the Lambda "
+        "runtime (or the runtime interface emulator)");
+  }
+  return api;
+}
+
+std::string LambdaRuntime::Url(const std::string& path) const { return base_ + path; }
+
+Result<LambdaInvocation> LambdaRuntime::Next() {
+  net::HttpRequest request;
+  request.method = "GET";
+  request.url = Url("/runtime/invocation/next");
+  request.total_timeout = std::chrono::milliseconds(0);  // a long poll: no limit
+  auto reply = http_.Send(request);
+  if (!reply.ok()) return reply.status().WithContext("runtime API invocation/next");
+  if (!Is2xx(reply->status)) {
+    return UnavailableError("runtime API invocation/next answered HTTP " +
+                            std::to_string(reply->status) + ": " + OneLine(reply->body));
+  }
+  LambdaInvocation invocation;
+  invocation.request_id = reply->Header("Lambda-Runtime-Aws-Request-Id").value_or("");
+  if (invocation.request_id.empty()) {
+    return UnavailableError("runtime API invocation/next answered without a request id");
+  }
+  invocation.body = std::move(reply->body);
+  invocation.function_arn = reply->Header("Lambda-Runtime-Invoked-Function-Arn").value_or("");
+  invocation.trace_id = reply->Header("Lambda-Runtime-Trace-Id").value_or("");
+  if (auto deadline = reply->Header("Lambda-Runtime-Deadline-Ms")) {
+    int64_t ms = 0;
+    auto [end, ec] = std::from_chars(deadline->data(), deadline->data() + deadline->size(), ms);
+    if (ec == std::errc() && end == deadline->data() + deadline->size()) {
+      invocation.deadline_ms = ms;
+    }
+  }
+  return invocation;
+}
+
+Status LambdaRuntime::Post(const std::string& path, const std::string& body, net::Headers headers) {
+  net::HttpRequest request;
+  request.method = "POST";
+  request.url = Url(path);
+  request.headers = std::move(headers);
+  request.headers.emplace_back("Content-Type", "application/json");
+  request.body = body;
+  auto reply = http_.Send(request);
+  if (!reply.ok()) return reply.status().WithContext("runtime API " + path);
+  if (!Is2xx(reply->status)) {
+    Status s(reply->status >= 500 ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
+             "runtime API " + path + " answered HTTP " + std::to_string(reply->status) + ": " +
+                 OneLine(reply->body));
+    return s;
+  }
+  return Status::Ok();
+}
+
+Status LambdaRuntime::PostResponse(const std::string& request_id, const std::string& payload) {
+  return Post("/runtime/invocation/" + request_id + "/response", payload, {});
+}
+
+Status LambdaRuntime::PostError(const std::string& request_id, const std::string& error_type,
+                                const std::string& message) {
+  return Post("/runtime/invocation/" + request_id + "/error", LambdaErrorBody(error_type, message),
+              {{"Lambda-Runtime-Function-Error-Type", error_type}});
+}
+
+Status LambdaRuntime::PostInitError(const std::string& error_type, const std::string& message) {
+  return Post("/runtime/init/error", LambdaErrorBody(error_type, message),
+              {{"Lambda-Runtime-Function-Error-Type", error_type}});
+}
+
+Status LambdaRuntime::Run(const LambdaHandlerFn& handler, const LambdaRunOptions& options) {
+  while (true) {
+    if (options.stop != nullptr && options.stop->load()) return Status::Ok();
+    if (options.max_invocations > 0 && invocations_ >= options.max_invocations) {
+      return Status::Ok();
+    }
+    auto invocation = Next();
+    if (!invocation.ok()) return invocation.status();
+    ++invocations_;
+    LambdaResult result;
+    try {
+      result = handler(*invocation);
+    } catch (const std::exception& e) {
+      result = LambdaResult::Error("Spotkeeper.HandlerException", e.what());
+    } catch (...) {
+      result = LambdaResult::Error("Spotkeeper.HandlerException", "unknown exception");
+    }
+    const std::string& id = invocation->request_id;
+    if (result.ok) {
+      Status posted = PostResponse(id, result.payload);
+      if (posted.ok()) continue;
+      if (posted.code() != StatusCode::kInvalidArgument) return posted;
+      // Rejected (e.g. 413, payload too large): report that instead.
+      log::Error("runtime API rejected the response",
+                 {{"request_id", id}, {"error", posted.message()}});
+      result = LambdaResult::Error("Spotkeeper.ResponseRejected", posted.message());
+    }
+    Status posted = PostError(id, result.error_type, result.error_message);
+    if (!posted.ok()) {
+      if (posted.code() != StatusCode::kInvalidArgument) return posted;
+      log::Error("runtime API rejected the error report",
+                 {{"request_id", id}, {"error", posted.message()}});
+    }
+  }
+}
+
+}  // namespace spk::controller

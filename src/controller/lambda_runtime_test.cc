@@ -1,0 +1,278 @@
+#include "controller/lambda_runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "controller/fake_cloud_view.h"
+#include "net/fake_transport.h"
+
+namespace spk::controller {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kApi[] = "127.0.0.1:9001";
+constexpr char kBase[] = "http://127.0.0.1:9001/2018-06-01";
+
+// A Runtime API: hands out `events` (request id, body) from /next, records
+// the posts, answers 202; /next with nothing left fails (connection refused),
+// which ends Run().
+class FakeRuntimeApi {
+ public:
+  void Queue(std::string id, std::string body) { events_.emplace_back(std::move(id), body); }
+
+  net::FakeTransport transport{[this](const net::HttpRequest& r) -> Result<net::HttpResponse> {
+    if (r.method == "GET" && r.url == std::string(kBase) + "/runtime/invocation/next") {
+      if (events_.empty()) return UnavailableError("connection refused");
+      auto [id, body] = events_.front();
+      events_.pop_front();
+      net::HttpResponse reply;
+      reply.status = 200;
+      reply.body = body;
+      reply.headers = {{"Lambda-Runtime-Aws-Request-Id", id},
+                       {"Lambda-Runtime-Deadline-Ms", "1700000000000"},
+                       {"Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:fn"},
+                       {"Lambda-Runtime-Trace-Id", "Root=1-abc"}};
+      return reply;
+    }
+    net::HttpResponse reply;
+    reply.status = 202;
+    reply.body = "{\"status\":\"OK\"}";
+    return reply;
+  }};
+
+  std::vector<net::HttpRequest> Posts() const {
+    std::vector<net::HttpRequest> posts;
+    for (const auto& r : transport.requests()) {
+      if (r.method == "POST") posts.push_back(r);
+    }
+    return posts;
+  }
+
+ private:
+  std::deque<std::pair<std::string, std::string>> events_;
+};
+
+std::string HeaderOf(const net::HttpRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (net::HeaderNameEquals(k, name)) return v;
+  }
+  return "";
+}
+
+TEST(LambdaRuntimeTest, RuntimeApiFromEnv) {
+  MapEnv env;
+  EXPECT_EQ(LambdaRuntime::RuntimeApiFromEnv(env).status().code(), StatusCode::kFailedPrecondition);
+  env.Set("AWS_LAMBDA_RUNTIME_API", kApi);
+  auto api = LambdaRuntime::RuntimeApiFromEnv(env);
+  ASSERT_TRUE(api.ok());
+  EXPECT_EQ(*api, kApi);
+}
+
+TEST(LambdaRuntimeTest, NextIsALongPollAndCarriesTheInvocation) {
+  FakeRuntimeApi api;
+  api.Queue("req-1", "{\"fleetID\":\"sfr-1\"}");
+  LambdaRuntime runtime(api.transport, kApi);
+  auto next = runtime.Next();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->request_id, "req-1");
+  EXPECT_EQ(next->body, "{\"fleetID\":\"sfr-1\"}");
+  EXPECT_EQ(next->deadline_ms, 1700000000000);
+  EXPECT_EQ(next->function_arn, "arn:aws:lambda:fn");
+  EXPECT_EQ(next->trace_id, "Root=1-abc");
+  ASSERT_EQ(api.transport.request_count(), 1u);
+  EXPECT_EQ(api.transport.requests()[0].total_timeout.count(), 0);  // no timeout
+}
+
+TEST(LambdaRuntimeTest, NextWithoutRequestIdOrWithAnErrorStatusFails) {
+  net::FakeTransport http;
+  http.Push(200, "{}");
+  http.Push(500, "boom", {{"Lambda-Runtime-Aws-Request-Id", "x"}});
+  LambdaRuntime runtime(http, kApi);
+  EXPECT_FALSE(runtime.Next().ok());
+  EXPECT_FALSE(runtime.Next().ok());
+}
+
+TEST(LambdaRuntimeTest, NextThenResponseWithTheRequestId) {
+  FakeRuntimeApi api;
+  api.Queue("req-a", "{\"n\":1}");
+  api.Queue("req-b", "{\"n\":2}");
+  LambdaRuntime runtime(api.transport, kApi);
+  std::vector<std::string> seen;
+  Status s = runtime.Run([&](const LambdaInvocation& inv) {
+    seen.push_back(inv.request_id);
+    return LambdaResult::Response("{\"echo\":" + inv.body + "}");
+  });
+  // The loop ends only when the API stops answering.
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(runtime.invocations(), 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"req-a", "req-b"}));
+  auto posts = api.Posts();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_EQ(posts[0].url, std::string(kBase) + "/runtime/invocation/req-a/response");
+  EXPECT_EQ(posts[0].body, "{\"echo\":{\"n\":1}}");
+  EXPECT_EQ(posts[1].url, std::string(kBase) + "/runtime/invocation/req-b/response");
+  EXPECT_EQ(posts[1].body, "{\"echo\":{\"n\":2}}");
+}
+
+TEST(LambdaRuntimeTest, ErrorResultAndExceptionArePostedAsErrorsAndTheLoopGoesOn) {
+  FakeRuntimeApi api;
+  api.Queue("r1", "bad");
+  api.Queue("r2", "throw");
+  api.Queue("r3", "good");
+  LambdaRuntime runtime(api.transport, kApi);
+  LambdaRunOptions options;
+  options.max_invocations = 3;
+  Status s = runtime.Run(
+      [](const LambdaInvocation& inv) {
+        if (inv.body == "bad") return LambdaResult::Error("Spotkeeper.InvalidEvent", "not JSON");
+        if (inv.body == "throw") throw std::runtime_error("kaput\nsecond line");
+        return LambdaResult::Response("{}");
+      },
+      options);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  auto posts = api.Posts();
+  ASSERT_EQ(posts.size(), 3u);
+  EXPECT_EQ(posts[0].url, std::string(kBase) + "/runtime/invocation/r1/error");
+  EXPECT_EQ(HeaderOf(posts[0], "Lambda-Runtime-Function-Error-Type"), "Spotkeeper.InvalidEvent");
+  json e = json::parse(posts[0].body);
+  EXPECT_EQ(e["errorType"], "Spotkeeper.InvalidEvent");
+  EXPECT_EQ(e["errorMessage"], "not JSON");
+  EXPECT_EQ(posts[1].url, std::string(kBase) + "/runtime/invocation/r2/error");
+  json ex = json::parse(posts[1].body);
+  EXPECT_EQ(ex["errorType"], "Spotkeeper.HandlerException");
+  EXPECT_EQ(ex["errorMessage"], "kaput second line");
+  EXPECT_EQ(posts[2].url, std::string(kBase) + "/runtime/invocation/r3/response");
+}
+
+TEST(LambdaRuntimeTest, RejectedResponseBecomesAnError) {
+  net::FakeTransport http;
+  http.Push(200, "{}", {{"Lambda-Runtime-Aws-Request-Id", "big"}});
+  http.Push(413, "{\"errorType\":\"RequestEntityTooLarge\"}");
+  http.Push(202, "");
+  LambdaRuntime runtime(http, kApi);
+  LambdaRunOptions options;
+  options.max_invocations = 1;
+  Status s =
+      runtime.Run([](const LambdaInvocation&) { return LambdaResult::Response("{}"); }, options);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  auto requests = http.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[2].url, std::string(kBase) + "/runtime/invocation/big/error");
+  EXPECT_EQ(json::parse(requests[2].body)["errorType"], "Spotkeeper.ResponseRejected");
+}
+
+TEST(LambdaRuntimeTest, InitError) {
+  net::FakeTransport http;
+  http.Push(202, "");
+  LambdaRuntime runtime(http, kApi);
+  Status s = runtime.PostInitError("Spotkeeper.InvalidConfig", "SPOTKEEPER_ON_REBALANCE: panic");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  auto requests = http.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].url, std::string(kBase) + "/runtime/init/error");
+  EXPECT_EQ(HeaderOf(requests[0], "Lambda-Runtime-Function-Error-Type"),
+            "Spotkeeper.InvalidConfig");
+  json body = json::parse(requests[0].body);
+  EXPECT_EQ(body["errorType"], "Spotkeeper.InvalidConfig");
+  EXPECT_EQ(body["errorMessage"], "SPOTKEEPER_ON_REBALANCE: panic");
+}
+
+TEST(LambdaRuntimeTest, StopFlagEndsTheLoopBeforeThePoll) {
+  net::FakeTransport http;
+  LambdaRuntime runtime(http, kApi);
+  std::atomic<bool> stop{true};
+  LambdaRunOptions options;
+  options.stop = &stop;
+  EXPECT_TRUE(
+      runtime.Run([](const LambdaInvocation&) { return LambdaResult::Response(""); }, options)
+          .ok());
+  EXPECT_EQ(http.request_count(), 0u);
+}
+
+TEST(LambdaRuntimeTest, ErrorBodyIsValidJsonForInvalidUtf8) {
+  json body = json::parse(LambdaErrorBody("T", std::string("bad \xff byte")));
+  EXPECT_EQ(body["errorType"], "T");
+}
+
+// The controller's handler under the loop, over a FakeCloudView.
+class ControllerLambdaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SpotSourceRead fleet;
+    fleet.source.id = "sfr-1";
+    fleet.source.target_capacity = 16;
+    fleet.source.fulfilled_capacity = 16;
+    fleet.source.weights = {{"c5.2xlarge", 8}};
+    fleet.source.instance_ids = {"i-spot1"};
+    fleet.instance_types = {{"i-spot1", "c5.2xlarge"}};
+    cloud.fleets["sfr-1"] = fleet;
+    OnDemandGroupRead od;
+    od.group.name = "od";
+    od.group.min_size = 0;
+    od.group.max_size = 10;
+    od.instance_type = "m5.xlarge";
+    cloud.on_demand_groups["od"] = od;
+    cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
+    cloud.clusters["web"] = {{"web", "arn:c1", "i-spot1", policy::ContainerStatus::kActive, 3, 0}};
+    config.clusters = {"web"};
+    config.spot_fleet_ids = {"sfr-1"};
+    config.on_demand_asg = "od";
+  }
+  FakeCloudView cloud;
+  ControllerConfig config;
+  ManualClock clock;
+};
+
+TEST_F(ControllerLambdaTest, SnsNoticeIsHandledMalformedIsAnErrorAndTheLoopGoesOn) {
+  Handler handler(cloud, config, clock);
+  json message = {{"terminationNotificiation", "true"},
+                  {"instanceId", "i-spot1"},
+                  {"instanceType", "c5.2xlarge"},
+                  {"ecsCluster", "web"},
+                  {"ecsContainer", "arn:c1"}};
+  json sns = {{"Records", {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", message.dump()}}}}}}};
+  FakeRuntimeApi api;
+  api.Queue("bad", "{\"Records\": [");
+  api.Queue("unknown", "{\"hello\": 1}");
+  api.Queue("sns", sns.dump());
+  api.Queue("direct", "{\"fleetID\": \"sfr-1\"}");
+  LambdaRuntime runtime(api.transport, kApi);
+  LambdaRunOptions options;
+  options.max_invocations = 4;
+  ASSERT_TRUE(runtime.Run(MakeControllerLambdaHandler(handler), options).ok());
+
+  auto posts = api.Posts();
+  ASSERT_EQ(posts.size(), 4u);
+  EXPECT_EQ(posts[0].url, std::string(kBase) + "/runtime/invocation/bad/error");
+  EXPECT_EQ(json::parse(posts[0].body)["errorType"], "Spotkeeper.InvalidEvent");
+  EXPECT_NE(json::parse(posts[0].body)["errorMessage"].get<std::string>().find("not JSON"),
+            std::string::npos);
+  EXPECT_EQ(posts[1].url, std::string(kBase) + "/runtime/invocation/unknown/error");
+  EXPECT_EQ(posts[2].url, std::string(kBase) + "/runtime/invocation/sns/response");
+  json report = json::parse(posts[2].body);
+  EXPECT_EQ(report["event"]["kind"], "notice");
+  EXPECT_EQ(report["fast_path"].size(), 1u);
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(posts[3].url, std::string(kBase) + "/runtime/invocation/direct/response");
+  EXPECT_EQ(json::parse(posts[3].body)["event"]["kind"], "direct");
+}
+
+TEST_F(ControllerLambdaTest, FailedReadIsAnErrorSoTheInvocationIsRetried) {
+  cloud.failures["ReadSpotFleet"] = UnavailableError("throttled");
+  Handler handler(cloud, config, clock);
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler);
+  LambdaInvocation inv;
+  inv.request_id = "r";
+  inv.body = "{\"fleetID\": \"sfr-1\"}";
+  LambdaResult result = fn(inv);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error_type, "Spotkeeper.HandlingFailed");
+}
+
+}  // namespace
+}  // namespace spk::controller

@@ -1,0 +1,278 @@
+#include "controller/loop.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "base/log.h"
+#include "controller/event.h"
+
+namespace spk::controller {
+namespace {
+
+constexpr char kMessages[] = "spotkeeper_messages_total";
+constexpr char kEvents[] = "spotkeeper_events_total";
+constexpr char kNotices[] = "spotkeeper_notices_total";
+constexpr char kDrains[] = "spotkeeper_drains_total";
+constexpr char kLatency[] = "spotkeeper_notice_to_draining_seconds";
+constexpr char kActions[] = "spotkeeper_actions_total";
+constexpr char kOnDemandDesired[] = "spotkeeper_on_demand_desired";
+constexpr char kOnDemandNeeded[] = "spotkeeper_on_demand_needed";
+constexpr char kShortfall[] = "spotkeeper_shortfall_units";
+constexpr char kSkipped[] = "spotkeeper_decisions_skipped_total";
+constexpr char kReconciles[] = "spotkeeper_reconciles_total";
+constexpr char kReconcileDuration[] = "spotkeeper_reconcile_duration_seconds";
+constexpr char kAwsErrors[] = "spotkeeper_aws_errors_total";
+constexpr char kReceiveErrors[] = "spotkeeper_queue_receive_errors_total";
+
+double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+Duration Min(Duration a, Duration b) { return a < b ? a : b; }
+
+// Whole seconds, rounded up: a long poll shorter than a second is a short poll.
+Duration CeilSeconds(Duration d) {
+  auto s = std::chrono::ceil<std::chrono::seconds>(d);
+  return std::chrono::duration_cast<Duration>(s);
+}
+
+int DrainedCount(const std::vector<ActionResult>& results) {
+  int n = 0;
+  for (const ActionResult& r : results) {
+    const auto* drain = std::get_if<policy::DrainContainerInstances>(&r.action.what);
+    if (drain && r.applied) n += static_cast<int>(drain->container_instance_arns.size());
+  }
+  return n;
+}
+
+}  // namespace
+
+Status ValidateLoopOptions(const LoopOptions& o) {
+  if (o.wait_time < std::chrono::seconds(1) || o.wait_time > std::chrono::seconds(20)) {
+    return InvalidArgumentError("--wait-time must be between 1s and 20s");
+  }
+  if (o.max_messages < 1 || o.max_messages > 10) {
+    return InvalidArgumentError("max messages per receive must be between 1 and 10");
+  }
+  if (o.reconcile_interval < std::chrono::seconds(1)) {
+    return InvalidArgumentError("--reconcile-interval must be at least 1s");
+  }
+  if (o.retry_backoff < Duration::zero() || o.max_retry_backoff < Duration::zero() ||
+      o.receive_error_backoff < Duration::zero()) {
+    return InvalidArgumentError("backoffs must not be negative");
+  }
+  return Status::Ok();
+}
+
+const char* MessageOutcomeName(MessageOutcome outcome) {
+  switch (outcome) {
+    case MessageOutcome::kHandled:
+      return "handled";
+    case MessageOutcome::kDuplicate:
+      return "duplicate";
+    case MessageOutcome::kUnsupported:
+      return "unsupported";
+    case MessageOutcome::kFailed:
+      return "failed";
+    case MessageOutcome::kDeleteFailed:
+      return "delete-failed";
+  }
+  return "?";
+}
+
+void DefineControllerMetrics(MetricsRegistry& m) {
+  m.DefineCounter(kMessages,
+                  "Queue messages by outcome: handled, duplicate, unsupported, failed, "
+                  "delete-failed.");
+  m.DefineCounter(kEvents, "Events handled from the queue, by kind and source.");
+  m.DefineCounter(kNotices,
+                  "Instance notices received, by kind (spot-interruption, "
+                  "rebalance-recommendation) and source (agent, eventbridge).");
+  m.DefineCounter(kDrains, "Container instances set to DRAINING.");
+  m.DefineHistogram(kLatency,
+                    "From the notice's time (else the message's SentTimestamp) to its container "
+                    "instance set DRAINING.",
+                    {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120});
+  m.DefineCounter(kActions, "Actions attempted, by action and result (applied, failed).");
+  m.DefineGauge(kOnDemandDesired, "The on-demand group's desired capacity, as last read or set.");
+  m.DefineGauge(kOnDemandNeeded, "On-demand instances the last complete decision asked for.");
+  m.DefineGauge(kShortfall, "Spot capacity units missing (pending + noticed), last decision.");
+  m.DefineCounter(kSkipped, "Decision parts skipped because a read failed, by part.");
+  m.DefineCounter(kReconciles, "Reconciles from AWS state, by result (ok, failed).");
+  m.DefineHistogram(kReconcileDuration, "How long one reconcile took.",
+                    {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  m.DefineCounter(kReceiveErrors, "Failed queue receives.");
+  m.DefineCounter(kAwsErrors, "AWS calls that finally failed, by service and error code.");
+}
+
+void RecordAwsErrors(MetricsRegistry& m, const aws::ClientStats& stats) {
+  for (const auto& [key, count] : stats.ErrorsByCode()) {
+    m.SetTotal(kAwsErrors, {{"service", key.first}, {"code", key.second}},
+               static_cast<double>(count));
+  }
+}
+
+ControllerLoop::ControllerLoop(MessageQueue& queue, Handler& handler, Clock& clock,
+                               MetricsRegistry& metrics, LoopOptions options)
+    : queue_(queue),
+      handler_(handler),
+      clock_(clock),
+      metrics_(metrics),
+      options_(options),
+      next_reconcile_(clock.MonotonicNow()),
+      last_progress_ns_(clock.MonotonicNow().time_since_epoch().count()) {
+  DefineControllerMetrics(metrics_);
+}
+
+bool ControllerLoop::healthy() const {
+  MonoTime last{Duration(last_progress_ns_.load())};
+  return clock_.MonotonicNow() - last <= 2 * options_.wait_time + std::chrono::seconds(60);
+}
+
+void ControllerLoop::Run(const std::atomic<bool>& stop) {
+  log::Info("controller started",
+            {{"queue", queue_.name()},
+             {"wait_time_s", std::to_string(Seconds(options_.wait_time))},
+             {"reconcile_interval_s", std::to_string(Seconds(options_.reconcile_interval))}});
+  while (!stop.load()) RunOnce();
+  log::Info("controller stopping");
+}
+
+void ControllerLoop::RunOnce() {
+  MonoTime now = clock_.MonotonicNow();
+  if (now >= next_reconcile_) {
+    ReconcileNow();
+    next_reconcile_ = now + options_.reconcile_interval;
+    now = clock_.MonotonicNow();
+  }
+  Duration until_reconcile = next_reconcile_ > now ? next_reconcile_ - now : Duration::zero();
+  Duration wait = Min(options_.wait_time, CeilSeconds(until_reconcile));
+  if (wait < std::chrono::seconds(1)) wait = std::chrono::seconds(1);
+  auto received = queue_.Receive(options_.max_messages, wait);
+  if (!received.ok()) {
+    metrics_.Add(kReceiveErrors, {});
+    ++receive_failures_;
+    Duration backoff = options_.receive_error_backoff;
+    for (int i = 1; i < receive_failures_ && backoff < std::chrono::seconds(20); ++i) backoff *= 2;
+    backoff = Min(backoff, std::chrono::seconds(20));
+    log::Error("queue receive failed", {{"queue", queue_.name()},
+                                        {"error", received.status().ToString()},
+                                        {"retry_in_s", std::to_string(Seconds(backoff))}});
+    clock_.SleepFor(backoff);
+  } else {
+    receive_failures_ = 0;
+    for (const QueueMessage& message : *received) HandleMessage(message);
+  }
+  last_progress_ns_.store(clock_.MonotonicNow().time_since_epoch().count());
+}
+
+MessageOutcome ControllerLoop::HandleMessage(const QueueMessage& message) {
+  auto finish = [&](MessageOutcome outcome) {
+    metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(outcome)}});
+    return outcome;
+  };
+  auto event = ParseEvent(message.body);
+  if (!event.ok()) {
+    // Left in the queue: after maxReceiveCount receives, its redrive policy
+    // moves it to the dead-letter queue, where a person can look at it.
+    log::Warn("message not handled: unsupported, left for the dead-letter queue",
+              {{"message_id", message.id},
+               {"receive_count", std::to_string(message.receive_count)},
+               {"error", event.status().message()},
+               {"body", message.body.substr(0, 200)}});
+    return finish(MessageOutcome::kUnsupported);
+  }
+  metrics_.Add(kEvents, {{"kind", EventKindName(event->kind)}, {"source", event->source}});
+  if (event->kind == EventKind::kNotice) {
+    metrics_.Add(kNotices,
+                 {{"kind", policy::NoticeKindName(event->notice_kind)}, {"source", event->source}});
+  }
+  HandleReport report = handler_.Handle(*event);
+  RecordReport(report, &message);
+  const std::string id = event->message_id.empty() ? message.id : event->message_id;
+  Status status = report.status();
+  if (!status.ok()) {
+    Duration backoff = Duration::zero();
+    if (options_.retry_backoff > Duration::zero()) {
+      backoff = options_.retry_backoff;
+      for (int64_t i = 1; i < message.receive_count && backoff < options_.max_retry_backoff; ++i) {
+        backoff *= 2;
+      }
+      backoff = Min(backoff, options_.max_retry_backoff);
+      Status changed = queue_.ChangeVisibility(message, backoff);
+      if (!changed.ok()) {
+        log::Warn("could not delay the message's redelivery",
+                  {{"message_id", message.id}, {"error", changed.ToString()}});
+      }
+    }
+    log::Error("message handling failed, left for redelivery",
+               {{"message_id", id},
+                {"queue_message_id", message.id},
+                {"receive_count", std::to_string(message.receive_count)},
+                {"retry_in_s", std::to_string(Seconds(backoff))},
+                {"error", status.message()}});
+    return finish(MessageOutcome::kFailed);
+  }
+  Status deleted = queue_.Delete(message);
+  if (!deleted.ok()) {
+    log::Error("handled, but the message could not be deleted (it will come back)",
+               {{"message_id", id}, {"error", deleted.ToString()}});
+    return finish(MessageOutcome::kDeleteFailed);
+  }
+  log::Info(report.duplicate ? "duplicate message deleted" : "message handled and deleted",
+            {{"message_id", id}, {"queue_message_id", message.id}});
+  return finish(report.duplicate ? MessageOutcome::kDuplicate : MessageOutcome::kHandled);
+}
+
+HandleReport ControllerLoop::ReconcileNow() {
+  MonoTime start = clock_.MonotonicNow();
+  HandleReport report = handler_.Reconcile();
+  Duration took = clock_.MonotonicNow() - start;
+  RecordReport(report, nullptr);
+  Status status = report.status();
+  metrics_.Observe(kReconcileDuration, {}, Seconds(took));
+  metrics_.Add(kReconciles, {{"result", status.ok() ? "ok" : "failed"}});
+  if (status.ok()) {
+    log::Debug("reconciled", {{"took_ms", std::to_string(Seconds(took) * 1000)},
+                              {"actions", std::to_string(report.actions.size())}});
+  } else {
+    log::Warn("reconcile incomplete, retried next interval", {{"error", status.message()}});
+  }
+  return report;
+}
+
+void ControllerLoop::RecordReport(const HandleReport& report, const QueueMessage* message) {
+  for (const auto* list : {&report.fast_path, &report.actions}) {
+    for (const ActionResult& r : *list) {
+      metrics_.Add(kActions, {{"action", policy::ActionName(r.action.what)},
+                              {"result", r.applied ? "applied" : "failed"}});
+    }
+  }
+  int drained = DrainedCount(report.fast_path) + DrainedCount(report.actions);
+  if (drained > 0) metrics_.Add(kDrains, {}, drained);
+  // The noticed instance's drain: the fast path's, or (when the event did not
+  // name the container instance, as EventBridge's do) the decision's.
+  const bool noticed_drained =
+      report.event && report.event->kind == EventKind::kNotice &&
+      (DrainedCount(report.fast_path) > 0 || (report.event->ecs_container.empty() && drained > 0));
+  if (noticed_drained) {
+    std::optional<WallTime> since = report.event->notice_time;
+    if (!since && message) since = message->sent_time;
+    if (since) {
+      Duration latency = clock_.WallNow() - *since;
+      metrics_.Observe(kLatency, {}, std::max(0.0, Seconds(latency)));
+    }
+  }
+  if (report.decision) {
+    if (report.decision->shortfall) {
+      metrics_.Set(kShortfall, {}, report.decision->shortfall->addable_units());
+    }
+    if (report.decision->on_demand_needed) {
+      metrics_.Set(kOnDemandNeeded, {}, *report.decision->on_demand_needed);
+    }
+    for (const policy::Skip& skip : report.decision->skipped) {
+      metrics_.Add(kSkipped, {{"part", skip.part}});
+    }
+  }
+  if (auto desired = handler_.on_demand_desired()) metrics_.Set(kOnDemandDesired, {}, *desired);
+}
+
+}  // namespace spk::controller

@@ -1,0 +1,297 @@
+#include "controller/loop.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/fake_cloud_view.h"
+#include "controller/fake_queue.h"
+
+namespace spk::controller {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+const char* kArn = "arn:aws:ecs:us-east-1:1:container-instance/web/c1";
+
+class LoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SpotSourceRead fleet;
+    fleet.source.id = "sfr-1";
+    fleet.source.target_capacity = 16;
+    fleet.source.fulfilled_capacity = 16;
+    fleet.source.weights = {{"c5.2xlarge", 8}, {"c5.xlarge", 4}};
+    fleet.source.instance_ids = {"i-spot1", "i-spot2"};
+    fleet.instance_types = {{"i-spot1", "c5.2xlarge"}, {"i-spot2", "c5.2xlarge"}};
+    cloud.fleets["sfr-1"] = fleet;
+    OnDemandGroupRead od;
+    od.group.name = "od";
+    od.group.min_size = 0;
+    od.group.max_size = 10;
+    od.instance_type = "m5.xlarge";
+    cloud.on_demand_groups["od"] = od;
+    cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
+    cloud.clusters["web"] = {{"web", kArn, "i-spot1", policy::ContainerStatus::kActive, 3, 0},
+                             {"web", "arn:c2", "i-spot2", policy::ContainerStatus::kActive, 2, 0}};
+    config.clusters = {"web"};
+    config.spot_fleet_ids = {"sfr-1"};
+    config.on_demand_asg = "od";
+    options.wait_time = seconds(20);
+    options.reconcile_interval = seconds(60);
+  }
+
+  // The reference notifier's message, as the agent publishes it.
+  static std::string AgentMessage(const std::string& instance = "i-spot1",
+                                  const std::string& arn = kArn) {
+    return json{{"terminationNotificiation", "true"},
+                {"instanceId", instance},
+                {"instanceType", "c5.2xlarge"},
+                {"ecsCluster", "web"},
+                {"ecsContainer", arn}}
+        .dump();
+  }
+
+  // SNS-to-SQS envelope around it.
+  static std::string SnsEnvelope(const std::string& message) {
+    return json{{"Type", "Notification"}, {"MessageId", "sns-1"}, {"Message", message}}.dump();
+  }
+
+  int Count(const std::string& action_name) const {
+    int n = 0;
+    for (const policy::Action& a : cloud.applied) n += policy::ActionName(a.what) == action_name;
+    return n;
+  }
+  int Desired() { return cloud.on_demand_groups["od"].group.desired_capacity; }
+
+  FakeCloudView cloud;
+  ControllerConfig config;
+  LoopOptions options;
+  ManualClock clock;
+  MetricsRegistry metrics;
+};
+
+TEST_F(LoopTest, HandledMessageIsDeletedAfterItsActions) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  std::string id = queue.Send(SnsEnvelope(AgentMessage()));
+  loop.RunOnce();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Desired(), 2);  // weight 8 over 4 vCPUs per m5.xlarge
+  ASSERT_EQ(queue.deleted, std::vector<std::string>{id});
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_notices_total",
+                          {{"kind", "spot-interruption"}, {"source", "agent"}}),
+            1);
+  EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_on_demand_desired"), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_shortfall_units"), 8);
+}
+
+TEST_F(LoopTest, MalformedAndUnsupportedMessagesAreLeftInTheQueue) {
+  FakeQueue queue(clock, seconds(30));
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  queue.Send("{\"Records\": [");
+  queue.Send(R"({"hello": "world"})");
+  queue.Send(AgentMessage());
+  loop.RunOnce();
+  // The good one was handled and deleted; the two others stay for the DLQ.
+  EXPECT_EQ(queue.deleted.size(), 1u);
+  ASSERT_EQ(queue.stored.size(), 2u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "unsupported"}}), 2);
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  // They come back after the visibility timeout, and are left again (their
+  // receive count grows until the redrive policy moves them).
+  clock.Advance(seconds(31));
+  loop.RunOnce();
+  EXPECT_EQ(queue.stored.size(), 2u);
+  EXPECT_EQ(queue.stored[0].message.receive_count, 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "unsupported"}}), 4);
+  EXPECT_EQ(queue.calls["Delete"], 1);
+}
+
+TEST_F(LoopTest, FailedHandlingIsLeftForRedeliveryWithBackoff) {
+  FakeQueue queue(clock, seconds(30));
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.failures["Apply"] = UnavailableError("ThrottlingException");
+  std::string id = queue.Send(AgentMessage());
+  loop.RunOnce();
+  EXPECT_TRUE(queue.deleted.empty());
+  ASSERT_EQ(queue.stored.size(), 1u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 1);
+  EXPECT_EQ(queue.calls["ChangeVisibility"], 1);
+  // Visible again after the backoff (5 s), well before the 30 s timeout.
+  clock.Advance(seconds(5));
+  cloud.failures.clear();
+  loop.RunOnce();
+  EXPECT_EQ(queue.deleted, std::vector<std::string>{id});
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Desired(), 2);
+}
+
+TEST_F(LoopTest, BackoffGrowsWithTheReceiveCount) {
+  FakeQueue queue(clock, seconds(600));
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.failures["ReadSpotFleet"] = UnavailableError("down");
+  QueueMessage m;
+  m.body = AgentMessage();
+  queue.Send(m.body);
+  loop.RunOnce();  // receive 1: backoff 5 s
+  MonoTime after_first = clock.MonotonicNow();
+  EXPECT_EQ(queue.stored[0].visible_at - after_first, seconds(5));
+  clock.Advance(seconds(5));
+  loop.RunOnce();  // receive 2: backoff 10 s
+  EXPECT_EQ(queue.stored[0].message.receive_count, 2);
+  EXPECT_EQ(queue.stored[0].visible_at - clock.MonotonicNow(), seconds(10));
+  EXPECT_TRUE(queue.deleted.empty());
+}
+
+TEST_F(LoopTest, HundredCopiesOfTheSameNoticeDrainOnceAndScaleOnce) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  for (int i = 0; i < 100; ++i) queue.Send(SnsEnvelope(AgentMessage()));
+  for (int i = 0; i < 20 && !queue.stored.empty(); ++i) loop.RunOnce();
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(queue.deleted.size(), 100u);
+  EXPECT_EQ(Count("drain-container-instances"), 1);
+  EXPECT_EQ(Count("set-desired-capacity"), 1);
+  EXPECT_EQ(Desired(), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "duplicate"}}), 99);
+  EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 1);
+}
+
+TEST_F(LoopTest, ReconcilesAtStartAndOnTheInterval) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  auto reconciles = [&] {
+    return metrics.Value("spotkeeper_reconciles_total", {{"result", "ok"}});
+  };
+  loop.RunOnce();  // t=0: reconcile, then an empty 20 s poll
+  EXPECT_EQ(reconciles(), 1);
+  loop.RunOnce();  // t=20
+  loop.RunOnce();  // t=40
+  EXPECT_EQ(reconciles(), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_reconcile_duration_seconds"), 1);
+  // Level-triggered: the fleet lost capacity and no message said so.
+  cloud.fleets["sfr-1"].source.fulfilled_capacity = 8;
+  loop.RunOnce();  // t=60: reconcile
+  EXPECT_EQ(reconciles(), 2);
+  EXPECT_EQ(Desired(), 2);  // pending 8 over 4 vCPUs
+  EXPECT_EQ(metrics.Value("spotkeeper_on_demand_desired"), 2);
+}
+
+TEST_F(LoopTest, LongPollNeverRunsPastTheNextReconcile) {
+  options.reconcile_interval = seconds(30);
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  for (int i = 0; i < 4; ++i) loop.RunOnce();
+  ASSERT_EQ(queue.waits.size(), 4u);
+  EXPECT_EQ(queue.waits[0], seconds(20));
+  EXPECT_EQ(queue.waits[1], seconds(10));  // t=20: reconcile due at 30
+  EXPECT_EQ(queue.waits[2], seconds(20));  // t=30: reconciled
+  EXPECT_EQ(metrics.Value("spotkeeper_reconciles_total", {{"result", "ok"}}), 2);
+}
+
+TEST_F(LoopTest, FailedReconcileIsCountedAndRetriedNextInterval) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.failures["ReadOnDemandGroup"] = UnavailableError("down");
+  loop.ReconcileNow();
+  EXPECT_EQ(metrics.Value("spotkeeper_reconciles_total", {{"result", "failed"}}), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_decisions_skipped_total", {{"part", "on-demand sizing"}}), 1);
+  cloud.failures.clear();
+  loop.ReconcileNow();
+  EXPECT_EQ(metrics.Value("spotkeeper_reconciles_total", {{"result", "ok"}}), 1);
+}
+
+TEST_F(LoopTest, NoticeToDrainingLatencyFromTheSentTime) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  loop.RunOnce();  // the start-up reconcile and an empty poll (t=20)
+  queue.Send(AgentMessage());
+  clock.Advance(seconds(2));
+  loop.RunOnce();
+  EXPECT_EQ(metrics.Value("spotkeeper_notice_to_draining_seconds"), 1);
+  std::string text = metrics.Render();
+  EXPECT_NE(text.find("spotkeeper_notice_to_draining_seconds_sum 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("spotkeeper_notice_to_draining_seconds_bucket{le=\"1\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("spotkeeper_notice_to_draining_seconds_bucket{le=\"2\"} 1\n"),
+            std::string::npos);
+}
+
+TEST_F(LoopTest, NoticeTimeInTheMessageWinsOverTheSentTime) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  json message = json::parse(AgentMessage());
+  message["noticeTime"] = FormatIso8601(clock.WallNow() - seconds(7));
+  queue.Send(message.dump());
+  loop.RunOnce();
+  EXPECT_NE(metrics.Render().find("spotkeeper_notice_to_draining_seconds_sum 7\n"),
+            std::string::npos)
+      << metrics.Render();
+}
+
+TEST_F(LoopTest, ReceiveFailureBacksOffAndKeepsGoing) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  queue.failures["Receive"] = UnavailableError("connection refused");
+  loop.RunOnce();
+  loop.RunOnce();
+  EXPECT_EQ(metrics.Value("spotkeeper_queue_receive_errors_total"), 2);
+  EXPECT_EQ(clock.slept(), seconds(1) + seconds(2));
+  EXPECT_TRUE(loop.healthy());
+  queue.failures.clear();
+  queue.Send(AgentMessage());
+  loop.RunOnce();
+  EXPECT_EQ(queue.deleted.size(), 1u);
+}
+
+TEST_F(LoopTest, HealthyUntilIterationsStop) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  loop.RunOnce();
+  EXPECT_TRUE(loop.healthy());
+  clock.Advance(seconds(101));  // 2 * 20 s + 60 s without an iteration
+  EXPECT_FALSE(loop.healthy());
+}
+
+TEST_F(LoopTest, RunReturnsWhenStopIsSet) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  std::atomic<bool> stop{true};
+  loop.Run(stop);
+  EXPECT_EQ(queue.calls["Receive"], 0);
+}
+
+TEST_F(LoopTest, ValidateLoopOptions) {
+  EXPECT_TRUE(ValidateLoopOptions(options).ok());
+  LoopOptions bad = options;
+  bad.wait_time = seconds(21);
+  EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+  bad = options;
+  bad.wait_time = seconds(0);
+  EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+  bad = options;
+  bad.reconcile_interval = std::chrono::milliseconds(10);
+  EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+}
+
+}  // namespace
+}  // namespace spk::controller

@@ -1,0 +1,52 @@
+#include "controller/queue.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+namespace spk::controller {
+namespace {
+
+int WholeSeconds(Duration d, int lo, int hi) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  return static_cast<int>(std::clamp<int64_t>(s, lo, hi));
+}
+
+}  // namespace
+
+Result<std::vector<QueueMessage>> SqsQueue::Receive(int max_messages, Duration wait) {
+  aws::ReceiveOptions options;
+  options.max_messages = std::clamp(max_messages, 1, 10);
+  options.wait_time_seconds = WholeSeconds(wait, 0, 20);
+  SPK_ASSIGN_OR_RETURN(std::vector<aws::SqsMessage> received,
+                       sqs_.ReceiveMessage(queue_url_, options));
+  std::vector<QueueMessage> out;
+  out.reserve(received.size());
+  for (aws::SqsMessage& m : received) {
+    QueueMessage q;
+    q.id = m.message_id;
+    q.receipt_handle = m.receipt_handle;
+    q.body = std::move(m.body);
+    q.receive_count = m.receive_count();
+    if (auto it = m.attributes.find("SentTimestamp"); it != m.attributes.end()) {
+      char* end = nullptr;
+      long long millis = std::strtoll(it->second.c_str(), &end, 10);
+      if (end && *end == '\0' && millis > 0) {
+        q.sent_time = WallTime(std::chrono::milliseconds(millis));
+      }
+    }
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+Status SqsQueue::Delete(const QueueMessage& message) {
+  return sqs_.DeleteMessage(queue_url_, message.receipt_handle);
+}
+
+Status SqsQueue::ChangeVisibility(const QueueMessage& message, Duration delay) {
+  return sqs_.ChangeMessageVisibility(queue_url_, message.receipt_handle,
+                                      WholeSeconds(delay, 0, 43200));
+}
+
+}  // namespace spk::controller

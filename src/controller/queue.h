@@ -1,0 +1,57 @@
+// MessageQueue: where the controller's messages come from, as an interface:
+// SqsQueue over aws::SqsClient, FakeQueue (fake_queue.h) in memory for tests.
+//
+// The contract is SQS's: a received message stays invisible to other
+// receivers for the queue's visibility timeout; it is gone only once
+// Delete()d; otherwise it comes back (and, after the queue's redrive
+// policy's maxReceiveCount, moves to the dead-letter queue).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/sqs.h"
+#include "base/clock.h"
+#include "base/status.h"
+
+namespace spk::controller {
+
+struct QueueMessage {
+  std::string id;
+  std::string receipt_handle;
+  std::string body;
+  int64_t receive_count = 0;          // 0 when unknown
+  std::optional<WallTime> sent_time;  // SentTimestamp, when known
+};
+
+class MessageQueue {
+ public:
+  virtual ~MessageQueue() = default;
+  // Up to `max_messages` (1-10), waiting up to `wait` (whole seconds, 0-20)
+  // for the first; an empty vector when none arrived.
+  virtual Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) = 0;
+  virtual Status Delete(const QueueMessage& message) = 0;
+  // Makes the message visible again after `delay` (whole seconds; 0: now).
+  virtual Status ChangeVisibility(const QueueMessage& message, Duration delay) = 0;
+  // For logs: the queue URL or a name.
+  virtual std::string name() const = 0;
+};
+
+class SqsQueue final : public MessageQueue {
+ public:
+  // `sqs` must outlive the queue.
+  SqsQueue(aws::SqsClient& sqs, std::string queue_url)
+      : sqs_(sqs), queue_url_(std::move(queue_url)) {}
+
+  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) override;
+  Status Delete(const QueueMessage& message) override;
+  Status ChangeVisibility(const QueueMessage& message, Duration delay) override;
+  std::string name() const override { return queue_url_; }
+
+ private:
+  aws::SqsClient& sqs_;
+  std::string queue_url_;
+};
+
+}  // namespace spk::controller

@@ -1,0 +1,356 @@
+// `spotkeeper controller` as a process against moto_server with SigV4
+// checking on: the reference's SNS termination message delivered through
+// SNS -> SQS; a malformed message left in the queue while the controller keeps
+// serving /healthz and /metrics; SIGKILL in the middle of a burst of notices
+// and a restart that still handles every one of them.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aws/sns.h"
+#include "aws/sqs.h"
+#include "net/curl_transport.h"
+#include "support/child_process.h"
+#include "support/controller_world.h"
+#include "support/moto_server.h"
+#include "support/process.h"
+
+namespace spk {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testsupport::ChildProcess;
+using testsupport::ControllerWorld;
+using testsupport::MotoServer;
+using testsupport::SpotkeeperBinary;
+
+// Polls `done` every 50 ms until it holds or `timeout` passes.
+template <typename F>
+bool Eventually(F done, milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return done();
+}
+
+std::string AgentMessage(const std::string& instance, const std::string& type,
+                         const std::string& cluster, const std::string& arn) {
+  return json{{"terminationNotificiation", "true"},
+              {"instanceId", instance},
+              {"instanceType", type},
+              {"ecsCluster", cluster},
+              {"ecsContainer", arn}}
+      .dump();
+}
+
+// What SNS delivers into a subscribed queue (raw delivery off).
+std::string SnsEnvelope(const std::string& message, const std::string& id) {
+  return json{{"Type", "Notification"},
+              {"MessageId", id},
+              {"TopicArn", "arn:aws:sns:us-east-1:123456789012:spot"},
+              {"Message", message}}
+      .dump();
+}
+
+class ControllerLoopTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = MotoServer::Start();
+    if (started.ok()) server_ = std::move(started).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr) << "moto_server did not start";
+    moto_ = server_->NewClient();
+    world_ = std::make_unique<ControllerWorld>(moto_->client);
+  }
+
+  // The controller on `queue_url`, metrics on a free loopback port.
+  std::unique_ptr<ChildProcess> StartController(const std::string& queue_url,
+                                                const std::string& cluster,
+                                                const std::string& fleet,
+                                                const std::string& group) {
+    std::vector<std::string> argv = {SpotkeeperBinary(),
+                                     "--log-format",
+                                     "json",
+                                     "controller",
+                                     "--queue-url",
+                                     queue_url,
+                                     "--cluster",
+                                     cluster,
+                                     "--spot-fleet-id",
+                                     fleet,
+                                     "--on-demand-asg",
+                                     group,
+                                     "--pending-source",
+                                     "cloudwatch",
+                                     "--wait-time",
+                                     "1s",
+                                     "--reconcile-interval",
+                                     "2s",
+                                     "--metrics-listen",
+                                     "127.0.0.1:0"};
+    return std::make_unique<ChildProcess>(argv, ControllerWorld::ProcessEnv(*server_));
+  }
+
+  // The metrics address the controller logged ("127.0.0.1:PORT"), "" when none yet.
+  static std::string MetricsAddress(ChildProcess& child) {
+    if (!child.WaitForLog("serving /metrics and /healthz", seconds(15))) return "";
+    std::string log = child.Log();
+    size_t line_start = log.rfind('\n', log.find("serving /metrics and /healthz"));
+    line_start = line_start == std::string::npos ? 0 : line_start + 1;
+    std::string line = log.substr(line_start, log.find('\n', line_start) - line_start);
+    json j = json::parse(line, nullptr, false);
+    return j.is_object() ? j.value("address", "") : "";
+  }
+
+  static net::HttpResponse Get(const std::string& address, const std::string& path) {
+    net::CurlTransport http;
+    net::HttpRequest request;
+    request.url = "http://" + address + path;
+    auto r = http.Send(request);
+    return r.ok() ? *r : net::HttpResponse{};
+  }
+
+  static MotoServer* server_;
+  std::unique_ptr<testsupport::MotoClient> moto_;
+  std::unique_ptr<ControllerWorld> world_;
+};
+
+MotoServer* ControllerLoopTest::server_ = nullptr;
+
+TEST_F(ControllerLoopTest, SnsTerminationMessageThroughSqsDrainsAndScalesOnDemand) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  auto instances = world_->FleetInstances(fleet);
+  ASSERT_FALSE(instances.empty());
+  aws::SpotFleetInstance victim = instances.front();
+  for (const auto& i : instances) {
+    if (i.instance_type == "c5.4xlarge") victim = i;
+  }
+  std::vector<std::string> ids;
+  for (const auto& i : instances) ids.push_back(i.instance_id);
+  std::string cluster = ControllerWorld::Unique("loop-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup();
+  const double pending = 6;
+  world_->PutFleetMetrics(fleet, pending, 16);
+  std::string queue_arn;
+  std::string queue = world_->MakeQueue(30, &queue_arn);
+  std::string topic = world_->MakeTopicFor(queue_arn);
+
+  auto controller = StartController(queue, cluster, fleet, group);
+  std::string address = MetricsAddress(*controller);
+  ASSERT_FALSE(address.empty()) << controller->Log();
+
+  // The reference notifier publishes its message to SNS; SNS delivers the
+  // envelope into the queue.
+  aws::SnsClient sns(moto_->client);
+  auto published = sns.Publish(topic, AgentMessage(victim.instance_id, victim.instance_type,
+                                                   cluster, arns[victim.instance_id]));
+  ASSERT_TRUE(published.ok()) << published.status().ToString();
+
+  const double weight = victim.instance_type == "c5.4xlarge" ? 16 : 2;
+  const int expected = static_cast<int>(std::ceil((pending + weight) / 4));
+  EXPECT_TRUE(Eventually(
+      [&] { return world_->ContainerStatus(cluster, arns[victim.instance_id]) == "DRAINING"; },
+      seconds(20)))
+      << controller->Log();
+  EXPECT_TRUE(Eventually([&] { return world_->Desired(group) == expected; }, seconds(10)))
+      << "desired " << world_->Desired(group) << " want " << expected << "\n"
+      << controller->Log();
+  for (const auto& [id, arn] : arns) {
+    if (id != victim.instance_id) {
+      EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
+    }
+  }
+  // Handled, so deleted: nothing comes back.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Get(address, "/metrics")
+                   .body.find("spotkeeper_messages_total{outcome=\"handled\"} 1") !=
+               std::string::npos;
+      },
+      seconds(10)));
+  std::string metrics = Get(address, "/metrics").body;
+  EXPECT_NE(metrics.find("spotkeeper_notices_total{kind=\"spot-interruption\",source=\"agent\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("spotkeeper_drains_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("spotkeeper_on_demand_desired " + std::to_string(expected) + "\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("spotkeeper_notice_to_draining_seconds_count 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("spotkeeper_reconcile_duration_seconds_count"), std::string::npos);
+  aws::SqsClient sqs(moto_->client);
+  aws::ReceiveOptions ro;
+  ro.wait_time_seconds = 0;
+  auto left = sqs.ReceiveMessage(queue, ro);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+
+  EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
+  EXPECT_NE(controller->Log().find("controller stopping"), std::string::npos);
+}
+
+TEST_F(ControllerLoopTest, MalformedMessageStaysInTheQueueAndTheControllerKeepsServing) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  std::vector<std::string> ids;
+  for (const auto& i : world_->FleetInstances(fleet)) ids.push_back(i.instance_id);
+  std::string cluster = ControllerWorld::Unique("loop-cluster");
+  world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup();
+  world_->PutFleetMetrics(fleet, 0, 16);
+  std::string queue = world_->MakeQueue(1);
+
+  auto controller = StartController(queue, cluster, fleet, group);
+  std::string address = MetricsAddress(*controller);
+  ASSERT_FALSE(address.empty()) << controller->Log();
+  aws::SqsClient sqs(moto_->client);
+  auto sent = sqs.SendMessage(queue, "{\"Records\": [");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  auto unknown = sqs.SendMessage(queue, R"({"detail-type": "Something Else", "detail": {}})");
+  ASSERT_TRUE(unknown.ok());
+
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Get(address, "/metrics")
+                   .body.find("spotkeeper_messages_total{outcome=\"unsupported\"}") !=
+               std::string::npos;
+      },
+      seconds(15)))
+      << controller->Log();
+  // Logged with its message id; still serving.
+  EXPECT_TRUE(controller->WaitForLog(sent->message_id, seconds(10))) << controller->Log();
+  EXPECT_TRUE(controller->WaitForLog(unknown->message_id, seconds(10))) << controller->Log();
+  net::HttpResponse health = Get(address, "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+  EXPECT_TRUE(controller->Running());
+  EXPECT_EQ(Get(address, "/nothing").status, 404);
+  std::string metrics = Get(address, "/metrics").body;
+  EXPECT_NE(metrics.find("# TYPE spotkeeper_messages_total counter"), std::string::npos);
+  EXPECT_NE(metrics.find("spotkeeper_reconciles_total{result=\"ok\"}"), std::string::npos)
+      << metrics;
+
+  // Stopped cleanly; both messages are still in the queue.
+  EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
+  std::map<std::string, std::string> bodies;
+  Eventually(
+      [&] {
+        aws::ReceiveOptions ro;
+        ro.max_messages = 10;
+        ro.wait_time_seconds = 1;
+        auto got = sqs.ReceiveMessage(queue, ro);
+        if (got.ok()) {
+          for (const auto& m : *got) bodies[m.message_id] = m.body;
+        }
+        return bodies.size() >= 2;
+      },
+      seconds(10));
+  EXPECT_EQ(bodies.count(sent->message_id), 1u);
+  EXPECT_EQ(bodies.count(unknown->message_id), 1u);
+}
+
+TEST_F(ControllerLoopTest, SigkillInTheMiddleOfABurstThenRestartHandlesEveryNotice) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  std::vector<std::string> ids;
+  for (const auto& i : world_->FleetInstances(fleet)) ids.push_back(i.instance_id);
+  const int kBurst = 8;
+  std::vector<std::string> noticed = world_->RunInstances(kBurst);
+  ASSERT_EQ(noticed.size(), static_cast<size_t>(kBurst));
+  ids.insert(ids.end(), noticed.begin(), noticed.end());
+  std::string cluster = ControllerWorld::Unique("loop-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup();
+  world_->PutFleetMetrics(fleet, 0, 16);
+  std::string queue = world_->MakeQueue(2);
+
+  auto first = StartController(queue, cluster, fleet, group);
+  ASSERT_TRUE(first->WaitForLog("controller started", seconds(15))) << first->Log();
+  aws::SqsClient sqs(moto_->client);
+  for (int i = 0; i < kBurst; ++i) {
+    const std::string& id = noticed[i];
+    auto sent = sqs.SendMessage(
+        queue, SnsEnvelope(AgentMessage(id, "m5.large", cluster, arns[id]), "sns-burst-" + id));
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  }
+  // Killed as soon as it has handled the first one: the rest were received
+  // (in flight) or still queued, not deleted.
+  ASSERT_TRUE(first->WaitForLog("message handled and deleted", seconds(20))) << first->Log();
+  first->Signal(SIGKILL);
+  int draining_at_kill = 0;
+  for (const std::string& id : noticed) {
+    draining_at_kill += world_->ContainerStatus(cluster, arns[id]) == "DRAINING";
+  }
+  std::cout << draining_at_kill << " of " << kBurst << " DRAINING when killed\n";
+
+  auto second = StartController(queue, cluster, fleet, group);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        for (const std::string& id : noticed) {
+          if (world_->ContainerStatus(cluster, arns[id]) != "DRAINING") return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << first->Log() << "\n---- after restart ----\n"
+      << second->Log();
+  // The fleet's own instances were not noticed: still ACTIVE.
+  for (const auto& [id, arn] : arns) {
+    if (std::find(noticed.begin(), noticed.end(), id) == noticed.end()) {
+      EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
+    }
+  }
+  // Every message ends deleted.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        aws::ReceiveOptions ro;
+        ro.wait_time_seconds = 0;
+        ro.visibility_timeout = 0;
+        auto got = sqs.ReceiveMessage(queue, ro);
+        return got.ok() && got->empty();
+      },
+      seconds(15)));
+  EXPECT_EQ(second->Signal(SIGTERM), 0) << second->Log();
+}
+
+TEST_F(ControllerLoopTest, WrongSettingsAreOneLineAndExit2) {
+  auto env = ControllerWorld::ProcessEnv(*server_);
+  auto no_queue = testsupport::RunProcess({SpotkeeperBinary(), "controller"}, env, seconds(30));
+  EXPECT_EQ(no_queue.exit_code, 2);
+  EXPECT_NE(no_queue.err.find("--queue-url"), std::string::npos) << no_queue.err;
+  auto bad_listen = testsupport::RunProcess({SpotkeeperBinary(), "controller", "--queue-url",
+                                             "http://127.0.0.1:1/q", "--metrics-listen", "nowhere"},
+                                            env, seconds(30));
+  EXPECT_EQ(bad_listen.exit_code, 2);
+  EXPECT_NE(bad_listen.err.find("--metrics-listen"), std::string::npos) << bad_listen.err;
+  auto bad_wait = testsupport::RunProcess({SpotkeeperBinary(), "controller", "--queue-url",
+                                           "http://127.0.0.1:1/q", "--wait-time", "30s"},
+                                          env, seconds(30));
+  EXPECT_EQ(bad_wait.exit_code, 2);
+  EXPECT_NE(bad_wait.err.find("--wait-time"), std::string::npos) << bad_wait.err;
+}
+
+}  // namespace
+}  // namespace spk

@@ -1,0 +1,486 @@
+// `spotkeeper lambda` under the AWS Lambda Runtime Interface Emulator
+// (aws-lambda-rie), against moto_server with SigV4 checking on. The binary is
+// started as `bootstrap` (a symlink in a temporary directory), as
+// provided.al2023 starts it, so this also proves the argv[0] mode. Everything
+// listens on 127.0.0.1.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aws/autoscaling.h"
+#include "aws/cloudwatch.h"
+#include "aws/ec2.h"
+#include "aws/ecs.h"
+#include "net/curl_transport.h"
+#include "support/moto_server.h"
+#include "support/process.h"
+
+namespace spk {
+namespace {
+
+using nlohmann::json;
+using testsupport::MotoServer;
+using testsupport::SpotkeeperBinary;
+
+constexpr char kAmi[] = "ami-12c6146b";
+
+// A free TCP port on 127.0.0.1 (bound, read, released).
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool PortAccepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// aws-lambda-rie from PATH (ctest puts tools/bin on it), else tools/bin.
+std::string RieBinary() {
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream dirs(path);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+      std::string candidate = dir + "/aws-lambda-rie";
+      if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  std::string local = std::string(SPK_SOURCE_DIR) + "/tools/bin/aws-lambda-rie";
+  return ::access(local.c_str(), X_OK) == 0 ? local : "";
+}
+
+// The emulator running `dir`/bootstrap (a symlink to build/spotkeeper) with
+// exactly `env`; its output in `dir`/rie.log. Stopped (its process group:
+// the emulator and the runtime it started) by the destructor.
+class Emulator {
+ public:
+  Emulator(const std::string& rie, const std::map<std::string, std::string>& env) {
+    char tmpl[] = "/tmp/spk-lambda-XXXXXX";
+    dir_ = ::mkdtemp(tmpl) ? tmpl : "";
+    if (dir_.empty()) return;
+    std::filesystem::create_symlink(SpotkeeperBinary(), dir_ + "/bootstrap");
+    port_ = FreePort();
+    int api_port = FreePort();
+    std::vector<std::string> args = {rie,
+                                     "--runtime-interface-emulator-address",
+                                     "127.0.0.1:" + std::to_string(port_),
+                                     "--runtime-api-address",
+                                     "127.0.0.1:" + std::to_string(api_port),
+                                     dir_ + "/bootstrap"};
+    std::vector<std::string> envs;
+    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    std::string log = dir_ + "/rie.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      int devnull = ::open("/dev/null", O_RDONLY);
+      ::dup2(devnull, 0);
+      ::chdir(dir_.c_str());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      std::vector<char*> envp;
+      for (auto& e : envs) envp.push_back(e.data());
+      envp.push_back(nullptr);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);
+    for (int i = 0; i < 200 && !PortAccepts(port_); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~Emulator() {
+    if (pid_ > 0) {
+      const pid_t group = pid_;  // the emulator leads its own process group
+      ::kill(-group, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100; ++i) {
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (pid_ > 0) {
+        ::kill(-group, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+      }
+      ::kill(-group, SIGKILL);  // a runtime left behind in the group (no-op when none)
+    }
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+  Emulator(const Emulator&) = delete;
+  Emulator& operator=(const Emulator&) = delete;
+
+  bool ready() const { return pid_ > 0 && PortAccepts(port_); }
+
+  // POST the event to the function; the HTTP status and the body.
+  std::pair<int, std::string> Invoke(const std::string& event) {
+    net::HttpRequest request;
+    request.method = "POST";
+    request.url =
+        "http://127.0.0.1:" + std::to_string(port_) + "/2015-03-31/functions/function/invocations";
+    request.body = event;
+    request.total_timeout = std::chrono::seconds(60);
+    auto reply = http_.Send(request);
+    if (!reply.ok()) return {0, reply.status().ToString()};
+    return {reply->status, reply->body};
+  }
+
+  std::string Log() const {
+    std::ifstream f(dir_ + "/rie.log");
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  net::CurlTransport http_;
+};
+
+class LambdaTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = MotoServer::Start();
+    if (started.ok()) server_ = std::move(started).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    rie_ = RieBinary();
+    if (rie_.empty()) GTEST_SKIP() << "aws-lambda-rie not installed (scripts/setup.sh)";
+    ASSERT_NE(server_, nullptr) << "moto_server did not start";
+    moto_ = server_->NewClient();
+  }
+  aws::AwsClient& client() { return moto_->client; }
+  static std::string Unique(const std::string& prefix) {
+    static std::atomic<int> n{0};
+    return prefix + "-lambda-" + std::to_string(++n);
+  }
+
+  std::map<std::string, std::string> LambdaEnv(const std::string& cluster, const std::string& fleet,
+                                               const std::string& group) const {
+    return {{"AWS_ENDPOINT_URL", server_->endpoint()},
+            {"AWS_REGION", "us-east-1"},
+            {"AWS_ACCESS_KEY_ID", server_->access_key_id()},
+            {"AWS_SECRET_ACCESS_KEY", server_->secret_access_key()},
+            {"AWS_EC2_METADATA_DISABLED", "true"},
+            {"AWS_CONFIG_FILE", "/dev/null"},
+            {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+            {"PATH", "/usr/bin:/bin"},
+            {"SPOTKEEPER_CLUSTER", cluster},
+            {"SPOTKEEPER_SPOT_FLEET_ID", fleet},
+            {"SPOTKEEPER_ON_DEMAND_ASG", group},
+            {"SPOTKEEPER_PENDING_SOURCE", "cloudwatch"}};
+  }
+
+  // A weighted fleet (c5.4xlarge weight 16, m5.large weight 2), target 16.
+  std::string MakeFleet() {
+    const std::string p = "SpotFleetRequestConfig.";
+    auto created = client().CallQuery(aws::services::Ec2(), "RequestSpotFleet",
+                                      {{p + "IamFleetRole", "arn:aws:iam::123456789012:role/fleet"},
+                                       {p + "TargetCapacity", "16"},
+                                       {p + "AllocationStrategy", "lowestPrice"},
+                                       {p + "LaunchSpecifications.1.ImageId", kAmi},
+                                       {p + "LaunchSpecifications.1.InstanceType", "c5.4xlarge"},
+                                       {p + "LaunchSpecifications.1.WeightedCapacity", "16"},
+                                       {p + "LaunchSpecifications.2.ImageId", kAmi},
+                                       {p + "LaunchSpecifications.2.InstanceType", "m5.large"},
+                                       {p + "LaunchSpecifications.2.WeightedCapacity", "2"}});
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return "";
+    return created.value()->document_element().child("spotFleetRequestId").text().get();
+  }
+
+  std::map<std::string, std::string> MakeCluster(const std::string& cluster,
+                                                 const std::vector<std::string>& instances) {
+    std::map<std::string, std::string> arns;  // instance id -> ARN
+    EXPECT_TRUE(
+        client().CallJson(aws::services::Ecs(), "CreateCluster", {{"clusterName", cluster}}).ok());
+    for (const std::string& id : instances) {
+      json doc = {{"instanceId", id}};
+      auto r = client().CallJson(aws::services::Ecs(), "RegisterContainerInstance",
+                                 {{"cluster", cluster}, {"instanceIdentityDocument", doc.dump()}});
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (r.ok()) arns[id] = r.value()["containerInstance"].value("containerInstanceArn", "");
+    }
+    return arns;
+  }
+
+  // An on-demand group of m5.xlarge (4 vCPUs), min 0, max 10, desired 1.
+  std::string MakeOnDemandGroup() {
+    std::string lt = Unique("od-lt");
+    EXPECT_TRUE(client()
+                    .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
+                               {{"LaunchTemplateName", lt},
+                                {"LaunchTemplateData.ImageId", kAmi},
+                                {"LaunchTemplateData.InstanceType", "m5.xlarge"}})
+                    .ok());
+    std::string group = Unique("od");
+    auto r = client().CallQuery(aws::services::AutoScaling(), "CreateAutoScalingGroup",
+                                {{"AutoScalingGroupName", group},
+                                 {"MinSize", "0"},
+                                 {"MaxSize", "10"},
+                                 {"DesiredCapacity", "1"},
+                                 {"AvailabilityZones.member.1", "us-east-1a"},
+                                 {"LaunchTemplate.LaunchTemplateName", lt},
+                                 {"LaunchTemplate.Version", "$Latest"}});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return group;
+  }
+
+  void PutFleetMetrics(const std::string& fleet, double pending, double target) {
+    aws::CloudWatchClient cw(client());
+    std::vector<aws::MetricDatum> data;
+    for (auto [name, value] : {std::pair{"PendingCapacity", pending}, {"TargetCapacity", target}}) {
+      aws::MetricDatum d;
+      d.metric_name = name;
+      d.dimensions = {{"FleetRequestId", fleet}};
+      d.value = value;
+      d.unit = "Count";
+      data.push_back(d);
+    }
+    Status s = cw.PutMetricData("AWS/EC2Spot", data);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+
+  std::string ContainerStatus(const std::string& cluster, const std::string& arn) {
+    aws::EcsClient ecs(client());
+    auto r = ecs.DescribeContainerInstances(cluster, {arn});
+    if (!r.ok() || r->container_instances.empty()) return "?";
+    return r->container_instances[0].status;
+  }
+
+  int64_t Desired(const std::string& group) {
+    aws::AutoScalingClient asg(client());
+    auto r = asg.DescribeAutoScalingGroups({group});
+    if (!r.ok() || r->empty()) return -1;
+    return r->front().desired_capacity;
+  }
+
+  static json ParseOrNull(const std::string& text) {
+    return json::parse(text, nullptr, /*allow_exceptions=*/false);
+  }
+
+  static MotoServer* server_;
+  std::unique_ptr<testsupport::MotoClient> moto_;
+  std::string rie_;
+};
+
+MotoServer* LambdaTest::server_ = nullptr;
+
+// The reference Lambda's number: int((pending + modifier) / 4 + 0.999999),
+// the modifier from the type's name (0 for an alarm or a direct invocation).
+int ReferenceInstancesRequired(double pending, double modifier) {
+  return static_cast<int>((pending + modifier) / 4 + 0.999999);
+}
+double ReferenceModifier(const std::string& type) {
+  return type.find("2xlarge") != std::string::npos  ? 8
+         : type.find("xlarge") != std::string::npos ? 4
+                                                    : 2;
+}
+
+std::string SnsWrap(const std::string& message) {
+  return json{{"Records",
+               {{{"EventSource", "aws:sns"},
+                 {"EventVersion", "1.0"},
+                 {"Sns", {{"Type", "Notification"}, {"Message", message}}}}}}}
+      .dump();
+}
+
+TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand) {
+  std::string fleet = MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  aws::Ec2Client ec2(client());
+  auto instances = ec2.DescribeSpotFleetInstances(fleet);
+  ASSERT_TRUE(instances.ok() && !instances->empty()) << instances.status().ToString();
+  aws::SpotFleetInstance victim = instances->front();
+  for (const auto& i : *instances) {
+    if (i.instance_type == "c5.4xlarge") victim = i;
+  }
+  std::vector<std::string> ids;
+  for (const auto& i : *instances) ids.push_back(i.instance_id);
+  std::string cluster = Unique("spot-cluster");
+  auto arns = MakeCluster(cluster, ids);
+  std::string group = MakeOnDemandGroup();
+  const double pending = 6;
+  PutFleetMetrics(fleet, pending, 16);
+
+  Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
+  ASSERT_TRUE(rie.ready()) << rie.Log();
+
+  const std::string sns_event = SnsWrap(json{
+      {"terminationNotificiation", "true"},
+      {"instanceId", victim.instance_id},
+      {"instanceType", victim.instance_type},
+      {"ecsCluster", cluster},
+      {"ecsContainer",
+       arns[victim.instance_id]}}.dump());
+  auto [status, body] = rie.Invoke(sns_event);
+  ASSERT_EQ(status, 200) << body << rie.Log();
+  json report = ParseOrNull(body);
+  ASSERT_TRUE(report.is_object()) << body << rie.Log();
+  ASSERT_FALSE(report.contains("errorType")) << body << rie.Log();
+  EXPECT_EQ(report["event"]["kind"], "notice");
+  EXPECT_EQ(report["event"]["envelope"], "sns");
+  EXPECT_EQ(report["fast_path"].size(), 1u) << body;
+  EXPECT_EQ(ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+  for (const auto& [id, arn] : arns) {
+    if (id != victim.instance_id) {
+      EXPECT_EQ(ContainerStatus(cluster, arn), "ACTIVE");
+    }
+  }
+  const double weight = victim.instance_type == "c5.4xlarge" ? 16 : 2;
+  const int spotkeeper = static_cast<int>(std::ceil((pending + weight) / 4));
+  EXPECT_EQ(Desired(group), spotkeeper) << body;
+  EXPECT_EQ(report["on_demand_needed"], spotkeeper) << body;
+  const int reference =
+      ReferenceInstancesRequired(pending, ReferenceModifier(victim.instance_type));
+  if (victim.instance_type == "m5.large") {
+    EXPECT_EQ(spotkeeper, reference);
+  } else {
+    EXPECT_EQ(reference, 3);  // the reference guesses 4 units from the name, not the weight 16
+    EXPECT_EQ(spotkeeper, 6);
+  }
+
+  // A malformed event: an error response, nothing changed ...
+  auto [bad_status, bad_body] = rie.Invoke("{\"Records\": [");
+  EXPECT_EQ(bad_status, 200) << bad_body;
+  json bad = ParseOrNull(bad_body);
+  ASSERT_TRUE(bad.is_object()) << bad_body << rie.Log();
+  EXPECT_EQ(bad.value("errorType", ""), "Spotkeeper.InvalidEvent") << bad_body;
+  EXPECT_NE(bad.value("errorMessage", "").find("not JSON"), std::string::npos) << bad_body;
+  auto [unknown_status, unknown_body] = rie.Invoke("{\"hello\": \"world\"}");
+  EXPECT_EQ(ParseOrNull(unknown_body).value("errorType", ""), "Spotkeeper.InvalidEvent")
+      << unknown_body;
+  EXPECT_EQ(Desired(group), spotkeeper);
+
+  // ... and the runtime keeps serving: the same notice again is a duplicate
+  // (the warm runtime remembers it), nothing drained or scaled again.
+  auto [again_status, again_body] = rie.Invoke(sns_event);
+  ASSERT_EQ(again_status, 200) << again_body << rie.Log();
+  json again = ParseOrNull(again_body);
+  ASSERT_TRUE(again.is_object()) << again_body;
+  EXPECT_EQ(again["duplicate"], true) << again_body;
+  EXPECT_TRUE(again["fast_path"].empty()) << again_body;
+  EXPECT_TRUE(again["actions"].empty()) << again_body;
+  EXPECT_EQ(Desired(group), spotkeeper);
+
+  // One runtime process served every invocation (init happened once).
+  std::string log = rie.Log();
+  size_t inits = 0;
+  for (size_t pos = log.find("INIT START"); pos != std::string::npos;
+       pos = log.find("INIT START", pos + 1)) {
+    ++inits;
+  }
+  EXPECT_EQ(inits, 1u) << log;
+}
+
+TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {
+  std::string fleet = MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  std::string cluster = Unique("alarm-cluster");
+  MakeCluster(cluster, {});
+  std::string group = MakeOnDemandGroup();
+  const double pending = 6;
+  PutFleetMetrics(fleet, pending, 16);
+
+  Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
+  ASSERT_TRUE(rie.ready()) << rie.Log();
+
+  const int expected = static_cast<int>(std::ceil(pending / 4));
+  EXPECT_EQ(expected, ReferenceInstancesRequired(pending, 0));  // no defect involved: the same
+
+  // The CloudWatch alarm, delivered through SNS.
+  json alarm = {{"AlarmName", "fleet-pending-capacity"},
+                {"NewStateValue", "ALARM"},
+                {"Trigger",
+                 {{"MetricName", "PendingCapacity"},
+                  {"Namespace", "AWS/EC2Spot"},
+                  {"Dimensions", {{{"name", "FleetRequestId"}, {"value", fleet}}}}}}};
+  auto [status, body] = rie.Invoke(SnsWrap(alarm.dump()));
+  ASSERT_EQ(status, 200) << body << rie.Log();
+  json report = ParseOrNull(body);
+  ASSERT_TRUE(report.is_object() && !report.contains("errorType")) << body << rie.Log();
+  EXPECT_EQ(report["event"]["kind"], "fleet-alarm");
+  EXPECT_EQ(report["event"]["fleet_id"], fleet);
+  EXPECT_EQ(report["on_demand_needed"], expected) << body;
+  EXPECT_EQ(Desired(group), expected);
+
+  // {"fleetID": ...}: the same state, the same count; nothing left to do.
+  auto [direct_status, direct_body] = rie.Invoke(json{{"fleetID", fleet}}.dump());
+  ASSERT_EQ(direct_status, 200) << direct_body << rie.Log();
+  json direct = ParseOrNull(direct_body);
+  ASSERT_TRUE(direct.is_object() && !direct.contains("errorType")) << direct_body;
+  EXPECT_EQ(direct["event"]["kind"], "direct");
+  EXPECT_EQ(direct["event"]["fleet_id"], fleet);
+  EXPECT_EQ(direct["on_demand_needed"], expected) << direct_body;
+  EXPECT_TRUE(direct["actions"].empty()) << direct_body;
+  EXPECT_EQ(Desired(group), expected);
+}
+
+TEST_F(LambdaTest, WrongSettingIsAnInitError) {
+  auto env = LambdaEnv("c", "sfr-x", "g");
+  env["SPOTKEEPER_ON_REBALANCE"] = "panic";
+  Emulator rie(rie_, env);
+  ASSERT_TRUE(rie.ready()) << rie.Log();
+  auto [status, body] = rie.Invoke("{\"fleetID\": \"sfr-x\"}");
+  json error = ParseOrNull(body);
+  ASSERT_TRUE(error.is_object()) << status << " " << body << rie.Log();
+  EXPECT_EQ(error.value("errorType", ""), "Spotkeeper.InvalidConfig") << body;
+  EXPECT_NE(error.value("errorMessage", "").find("SPOTKEEPER_ON_REBALANCE"), std::string::npos)
+      << body;
+}
+
+}  // namespace
+}  // namespace spk

@@ -1,0 +1,53 @@
+// The controller's world in moto, for integration tests: a weighted Spot
+// Fleet, an ECS cluster whose container instances are EC2 instances, an
+// on-demand Auto Scaling group, AWS/EC2Spot metrics (moto has none built in:
+// put with PutMetricData), SQS queues and SNS topics.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aws/client.h"
+#include "aws/ec2.h"
+#include "support/moto_server.h"
+
+namespace spk::testsupport {
+
+class ControllerWorld {
+ public:
+  explicit ControllerWorld(aws::AwsClient& client) : client_(client) {}
+
+  // "prefix-N", unique in the process.
+  static std::string Unique(const std::string& prefix);
+  // The environment a spotkeeper process talking to `server` gets.
+  static std::map<std::string, std::string> ProcessEnv(const MotoServer& server);
+
+  // A weighted fleet (c5.4xlarge weight 16, m5.large weight 2), target 16; its id.
+  std::string MakeFleet();
+  std::vector<aws::SpotFleetInstance> FleetInstances(const std::string& fleet);
+  // `count` plain instances of `type`; their ids.
+  std::vector<std::string> RunInstances(int count, const std::string& type = "m5.large");
+  // The cluster, with a container instance registered for each instance: id -> ARN.
+  std::map<std::string, std::string> MakeCluster(const std::string& cluster,
+                                                 const std::vector<std::string>& instances);
+  // An on-demand group of m5.xlarge (4 vCPUs), min 0, max 10, desired 1.
+  std::string MakeOnDemandGroup();
+  void PutFleetMetrics(const std::string& fleet, double pending, double target);
+  // A queue (VisibilityTimeout `visibility_s`); its URL, and its ARN in *arn.
+  std::string MakeQueue(int visibility_s, std::string* arn = nullptr);
+  // A topic that delivers to the queue `queue_arn`; its ARN.
+  std::string MakeTopicFor(const std::string& queue_arn);
+
+  std::string ContainerStatus(const std::string& cluster, const std::string& arn);
+  int64_t Desired(const std::string& group);
+
+ private:
+  aws::AwsClient& client_;
+};
+
+// The reference Lambda's number (its formula, reference_policy.h): the
+// modifier from the type's name, int((pending + modifier) / 4 + 0.999999).
+int ReferenceInstancesRequired(double pending, const std::string& type);
+
+}  // namespace spk::testsupport
