@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""Controller benchmark: `spotkeeper controller` against a local moto_server.
+
+World (as tests/support/controller_world.cc builds it): a weighted Spot Fleet
+(c5.4xlarge weight 16, m5.large weight 2, target 16), an on-demand Auto
+Scaling group of m5.xlarge, AWS/EC2Spot metrics put with PutMetricData, one
+SQS queue. Two ECS clusters: "lat" (the fleet's instances plus plain m5.large
+instances, one container instance each) and "burst" (--burst plain instances,
+RunInstances in batches, RegisterContainerInstance each).
+
+(a) Latency: --notices reference SNS termination messages (the agent's
+    {"terminationNotificiation": "true", ...} inside an SNS envelope), sent
+    into the queue one at a time; from SendMessage returning to the container
+    instance being DRAINING (DescribeContainerInstances polled every 20 ms).
+(b) Burst: --burst notices sent with SendMessageBatch as fast as possible;
+    wall time until every burst container instance is DRAINING, the number of
+    ECS calls per operation (counted by a small HTTP proxy between the
+    controller and moto: AWS_ENDPOINT_URL_ECS points at it), and the
+    controller's peak RSS (VmHWM).
+
+Everything on 127.0.0.1; moto runs without signature checking here (the
+integration tests cover signing).
+
+Usage: bench/controller_bench.py [--build build] [--notices 20] [--burst 1000]
+                                 [--burst-timeout 600]
+"""
+import argparse
+import http.client
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+
+import boto3
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AMI = "ami-12c6146b"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, limit=10.0):
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def start_moto(logdir):
+    port = free_port()
+    log = open(os.path.join(logdir, "moto.log"), "w")
+    p = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                         stdout=log, stderr=subprocess.STDOUT)
+    if not wait_port(port, 30):
+        stop(p)
+        sys.exit("moto_server did not start")
+    return p, "http://127.0.0.1:%d" % port
+
+
+def stop(p):
+    if p is not None and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(25)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def proc_status_kb(pid, key):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(re.findall(r"\d+", line)[0])
+    except OSError:
+        pass
+    return 0
+
+
+class CountingProxy:
+    """Forwards every request to moto and counts them by X-Amz-Target operation."""
+
+    def __init__(self, upstream_port):
+        self.counts = Counter()
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                op = (self.headers.get("X-Amz-Target") or "?").split(".")[-1]
+                with proxy.lock:
+                    proxy.counts[op] += 1
+                conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("connection", "keep-alive", "transfer-encoding")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
+                                         "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_any
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.counts)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def agent_message(instance, itype, cluster, arn, i):
+    # The reference notifier's message (its misspelling included), as SNS
+    # delivers it into a subscribed queue with raw delivery off.
+    msg = json.dumps({"terminationNotificiation": "true", "instanceId": instance,
+                      "instanceType": itype, "ecsCluster": cluster, "ecsContainer": arn})
+    return json.dumps({"Type": "Notification", "MessageId": "bench-%d-%s" % (i, instance),
+                       "TopicArn": "arn:aws:sns:us-east-1:123456789012:spot", "Message": msg})
+
+
+def run_instances(ec2, count, itype="m5.large", batch=100):
+    ids = []
+    while len(ids) < count:
+        n = min(batch, count - len(ids))
+        r = ec2.run_instances(ImageId=AMI, InstanceType=itype, MinCount=n, MaxCount=n)
+        ids += [i["InstanceId"] for i in r["Instances"]]
+    return ids
+
+
+def register(ecs, cluster, ids):
+    ecs.create_cluster(clusterName=cluster)
+    arns = {}
+    for i in ids:
+        r = ecs.register_container_instance(cluster=cluster,
+                                            instanceIdentityDocument=json.dumps({"instanceId": i}))
+        arns[i] = r["containerInstance"]["containerInstanceArn"]
+    return arns
+
+
+def statuses(ecs, cluster, arns):
+    out = {}
+    for k in range(0, len(arns), 100):
+        r = ecs.describe_container_instances(cluster=cluster, containerInstances=arns[k:k + 100])
+        for ci in r["containerInstances"]:
+            out[ci["containerInstanceArn"]] = ci["status"]
+    return out
+
+
+def metrics(addr):
+    try:
+        return urllib.request.urlopen("http://%s/metrics" % addr, timeout=5).read().decode()
+    except OSError:
+        return ""
+
+
+def handled(addr):
+    m = re.search(r'^spotkeeper_messages_total\{outcome="handled"\} (\d+)', metrics(addr), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def metric_lines(text, names):
+    return [l for l in text.splitlines() if any(l.startswith(n) for n in names)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--notices", type=int, default=20)
+    ap.add_argument("--burst", type=int, default=1000)
+    ap.add_argument("--burst-timeout", type=float, default=600,
+                    help="give up waiting for the burst to be DRAINING after this many seconds")
+    a = ap.parse_args()
+    binary = os.path.join(a.build, "spotkeeper")
+    logdir = tempfile.mkdtemp(prefix="spk-controller-bench-")
+    moto = controller = proxy = None
+    result = {}
+    try:
+        moto, moto_url = start_moto(logdir)
+        kw = dict(endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
+                  aws_secret_access_key="testing",
+                  config=Config(retries={"max_attempts": 2}, max_pool_connections=20))
+        ec2, ecs, sqs = boto3.client("ec2", **kw), boto3.client("ecs", **kw), boto3.client("sqs", **kw)
+        asg, cw = boto3.client("autoscaling", **kw), boto3.client("cloudwatch", **kw)
+
+        # The world.
+        t0 = time.monotonic()
+        fleet = ec2.request_spot_fleet(SpotFleetRequestConfig={
+            "IamFleetRole": "arn:aws:iam::123456789012:role/fleet", "TargetCapacity": 16,
+            "AllocationStrategy": "lowestPrice",
+            "LaunchSpecifications": [
+                {"ImageId": AMI, "InstanceType": "c5.4xlarge", "WeightedCapacity": 16},
+                {"ImageId": AMI, "InstanceType": "m5.large", "WeightedCapacity": 2}]})["SpotFleetRequestId"]
+        fleet_instances = [(i["InstanceId"], i["InstanceType"]) for i in
+                           ec2.describe_spot_fleet_instances(SpotFleetRequestId=fleet)["ActiveInstances"]]
+        ec2.create_launch_template(LaunchTemplateName="od-lt", LaunchTemplateData={
+            "ImageId": AMI, "InstanceType": "m5.xlarge"})
+        asg.create_auto_scaling_group(AutoScalingGroupName="od", MinSize=0, MaxSize=10,
+                                      DesiredCapacity=1, AvailabilityZones=["us-east-1a"],
+                                      LaunchTemplate={"LaunchTemplateName": "od-lt", "Version": "$Latest"})
+        cw.put_metric_data(Namespace="AWS/EC2Spot", MetricData=[
+            {"MetricName": n, "Dimensions": [{"Name": "FleetRequestId", "Value": fleet}],
+             "Value": v, "Unit": "Count"} for n, v in (("PendingCapacity", 0), ("TargetCapacity", 16))])
+        queue = sqs.create_queue(QueueName="spk-ctl-bench",
+                                 Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+
+        extra = max(0, a.notices - len(fleet_instances))
+        lat_instances = fleet_instances + [(i, "m5.large") for i in run_instances(ec2, extra)]
+        lat_arns = register(ecs, "lat", [i for i, _ in lat_instances])
+        ecs.create_cluster(clusterName="burst")
+
+        # The controller; its ECS calls go through the counting proxy.
+        proxy = CountingProxy(int(moto_url.rsplit(":", 1)[1]))
+        maddr = "127.0.0.1:%d" % free_port()
+        env = {"PATH": "/usr/bin:/bin", "HOME": logdir,
+               "AWS_ENDPOINT_URL": moto_url, "AWS_ENDPOINT_URL_ECS": proxy.url,
+               "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        controller = subprocess.Popen(
+            [binary, "--log-format", "json", "controller", "--queue-url", queue,
+             "--cluster", "lat", "--cluster", "burst", "--spot-fleet-id", fleet,
+             "--on-demand-asg", "od", "--pending-source", "cloudwatch",
+             "--metrics-listen", maddr],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(logdir, "controller.log"), "w"))
+        if not wait_port(int(maddr.rsplit(":", 1)[1]), 15):
+            sys.exit("controller did not serve /metrics (log: %s)" % logdir)
+        time.sleep(1)  # past the start-up reconcile
+        print("world ready in %.1f s; logs in %s" % (time.monotonic() - t0, logdir), flush=True)
+
+        # (a) Latency, one notice at a time.
+        latencies = []
+        for n, (iid, itype) in enumerate(lat_instances[:a.notices]):
+            arn = lat_arns[iid]
+            want = handled(maddr) + 1
+            sqs.send_message(QueueUrl=queue, MessageBody=agent_message(iid, itype, "lat", arn, n))
+            sent = time.monotonic()
+            end = sent + 30
+            while time.monotonic() < end:
+                if ecs.describe_container_instances(cluster="lat", containerInstances=[arn])[
+                        "containerInstances"][0]["status"] == "DRAINING":
+                    latencies.append(time.monotonic() - sent)
+                    break
+                time.sleep(0.02)
+            else:
+                print("notice %d: not DRAINING within 30 s" % n)
+                continue
+            print("notice %2d: %.3f s" % (n, latencies[-1]), flush=True)
+            # One at a time: the next notice goes in once the controller has
+            # finished this one (the decision after the fast-path drain), so
+            # each measures an idle controller, not the tail of the previous.
+            end = time.monotonic() + 30
+            while handled(maddr) < want and time.monotonic() < end:
+                time.sleep(0.02)
+        result["latency"] = {"notices": len(latencies)}
+        if latencies:
+            result["latency"].update(
+                p50_s=round(percentile(latencies, 0.5), 3), p99_s=round(percentile(latencies, 0.99), 3),
+                max_s=round(max(latencies), 3), mean_s=round(statistics.mean(latencies), 3))
+
+        # (b) Burst: register the container instances, then all notices at once.
+        t0 = time.monotonic()
+        burst_ids = run_instances(ec2, a.burst)
+        burst_arns = register(ecs, "burst", burst_ids)
+        setup_s = time.monotonic() - t0
+        print("burst: %d container instances registered in %.1f s" % (len(burst_arns), setup_s),
+              flush=True)
+        before = proxy.snapshot()
+        hwm_before = proc_status_kb(controller.pid, "VmHWM")
+        bodies = [agent_message(i, "m5.large", "burst", burst_arns[i], n)
+                  for n, i in enumerate(burst_ids)]
+        start = time.monotonic()
+        for k in range(0, len(bodies), 10):
+            r = sqs.send_message_batch(QueueUrl=queue, Entries=[
+                {"Id": str(j), "MessageBody": b} for j, b in enumerate(bodies[k:k + 10])])
+            if r.get("Failed"):
+                print("send_message_batch failures: %s" % r["Failed"])
+        sent_s = time.monotonic() - start
+        print("burst: %d notices sent in %.2f s" % (len(bodies), sent_s), flush=True)
+        arn_list = list(burst_arns.values())
+        draining, rss_max = 0, 0
+        last_print = 0
+        while time.monotonic() - start < a.burst_timeout:
+            st = statuses(ecs, "burst", arn_list)
+            draining = sum(1 for s in st.values() if s == "DRAINING")
+            rss_max = max(rss_max, proc_status_kb(controller.pid, "VmRSS"))
+            if draining == len(arn_list):
+                break
+            if time.monotonic() - last_print > 10:
+                last_print = time.monotonic()
+                print("burst: %4d/%d DRAINING after %.0f s" % (draining, len(arn_list),
+                                                               last_print - start), flush=True)
+            time.sleep(0.2)
+        wall = time.monotonic() - start
+        after = proxy.snapshot()
+        calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) - before.get(k, 0)}
+        updates = calls.get("UpdateContainerInstancesState", 0)
+        hwm = proc_status_kb(controller.pid, "VmHWM")
+        result["burst"] = {
+            "container_instances": len(arn_list), "register_s": round(setup_s, 1),
+            "send_s": round(sent_s, 2), "all_draining": draining == len(arn_list),
+            "draining": draining, "wall_s": round(wall, 2),
+            "ecs_calls": dict(sorted(calls.items())),
+            "update_container_instances_state_calls": updates,
+            "update_calls_per_10_instances": round(10.0 * updates / max(1, len(arn_list)), 2),
+            "controller_rss_max_mb": round(rss_max / 1024, 2),
+            "controller_vmhwm_mb": round(hwm / 1024, 2),
+            "controller_vmhwm_before_burst_mb": round(hwm_before / 1024, 2)}
+        m = metrics(maddr)
+        result["controller_metrics"] = metric_lines(m, ("spotkeeper_messages_total",
+                                                        "spotkeeper_drains_total",
+                                                        "spotkeeper_aws_errors_total",
+                                                        "spotkeeper_notice_to_draining_seconds_count",
+                                                        "spotkeeper_notice_to_draining_seconds_sum"))
+        print(json.dumps(result, indent=2))
+        print("logs: " + logdir)
+        complete = result["burst"]["all_draining"]
+        ok_updates = complete and updates * 10 <= len(arn_list)
+        verdict = ("met" if ok_updates else "NOT met") if complete else (
+            "NOT measured: only %d of %d DRAINING after %.0f s (already %d calls)"
+            % (draining, len(arn_list), wall, updates))
+        print("target: at most one UpdateContainerInstancesState per 10 instances "
+              "(<= %d for %d): %s (%d calls)" % (len(arn_list) // 10, len(arn_list), verdict, updates))
+        return 0 if ok_updates else 1
+    finally:
+        stop(controller)
+        if proxy is not None:
+            proxy.close()
+        stop(moto)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
