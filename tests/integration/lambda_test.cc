@@ -13,24 +13,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "aws/autoscaling.h"
-#include "aws/cloudwatch.h"
 #include "aws/ec2.h"
-#include "aws/ecs.h"
 #include "net/curl_transport.h"
+#include "support/controller_world.h"
 #include "support/moto_server.h"
 #include "support/process.h"
 
@@ -38,10 +36,9 @@ namespace spk {
 namespace {
 
 using nlohmann::json;
+using testsupport::ControllerWorld;
 using testsupport::MotoServer;
 using testsupport::SpotkeeperBinary;
-
-constexpr char kAmi[] = "ami-12c6146b";
 
 // A free TCP port on 127.0.0.1 (bound, read, released).
 int FreePort() {
@@ -201,111 +198,22 @@ class LambdaTest : public ::testing::Test {
     if (rie_.empty()) GTEST_SKIP() << "aws-lambda-rie not installed (scripts/setup.sh)";
     ASSERT_NE(server_, nullptr) << "moto_server did not start";
     moto_ = server_->NewClient();
+    world_ = std::make_unique<ControllerWorld>(moto_->client);
   }
   aws::AwsClient& client() { return moto_->client; }
   static std::string Unique(const std::string& prefix) {
-    static std::atomic<int> n{0};
-    return prefix + "-lambda-" + std::to_string(++n);
+    return ControllerWorld::Unique(prefix + "-lambda");
   }
 
   std::map<std::string, std::string> LambdaEnv(const std::string& cluster, const std::string& fleet,
                                                const std::string& group) const {
-    return {{"AWS_ENDPOINT_URL", server_->endpoint()},
-            {"AWS_REGION", "us-east-1"},
-            {"AWS_ACCESS_KEY_ID", server_->access_key_id()},
-            {"AWS_SECRET_ACCESS_KEY", server_->secret_access_key()},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_CONFIG_FILE", "/dev/null"},
-            {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
-            {"PATH", "/usr/bin:/bin"},
-            {"SPOTKEEPER_CLUSTER", cluster},
-            {"SPOTKEEPER_SPOT_FLEET_ID", fleet},
-            {"SPOTKEEPER_ON_DEMAND_ASG", group},
-            {"SPOTKEEPER_PENDING_SOURCE", "cloudwatch"}};
-  }
-
-  // A weighted fleet (c5.4xlarge weight 16, m5.large weight 2), target 16.
-  std::string MakeFleet() {
-    const std::string p = "SpotFleetRequestConfig.";
-    auto created = client().CallQuery(aws::services::Ec2(), "RequestSpotFleet",
-                                      {{p + "IamFleetRole", "arn:aws:iam::123456789012:role/fleet"},
-                                       {p + "TargetCapacity", "16"},
-                                       {p + "AllocationStrategy", "lowestPrice"},
-                                       {p + "LaunchSpecifications.1.ImageId", kAmi},
-                                       {p + "LaunchSpecifications.1.InstanceType", "c5.4xlarge"},
-                                       {p + "LaunchSpecifications.1.WeightedCapacity", "16"},
-                                       {p + "LaunchSpecifications.2.ImageId", kAmi},
-                                       {p + "LaunchSpecifications.2.InstanceType", "m5.large"},
-                                       {p + "LaunchSpecifications.2.WeightedCapacity", "2"}});
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return "";
-    return created.value()->document_element().child("spotFleetRequestId").text().get();
-  }
-
-  std::map<std::string, std::string> MakeCluster(const std::string& cluster,
-                                                 const std::vector<std::string>& instances) {
-    std::map<std::string, std::string> arns;  // instance id -> ARN
-    EXPECT_TRUE(
-        client().CallJson(aws::services::Ecs(), "CreateCluster", {{"clusterName", cluster}}).ok());
-    for (const std::string& id : instances) {
-      json doc = {{"instanceId", id}};
-      auto r = client().CallJson(aws::services::Ecs(), "RegisterContainerInstance",
-                                 {{"cluster", cluster}, {"instanceIdentityDocument", doc.dump()}});
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (r.ok()) arns[id] = r.value()["containerInstance"].value("containerInstanceArn", "");
-    }
-    return arns;
-  }
-
-  // An on-demand group of m5.xlarge (4 vCPUs), min 0, max 10, desired 1.
-  std::string MakeOnDemandGroup() {
-    std::string lt = Unique("od-lt");
-    EXPECT_TRUE(client()
-                    .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
-                               {{"LaunchTemplateName", lt},
-                                {"LaunchTemplateData.ImageId", kAmi},
-                                {"LaunchTemplateData.InstanceType", "m5.xlarge"}})
-                    .ok());
-    std::string group = Unique("od");
-    auto r = client().CallQuery(aws::services::AutoScaling(), "CreateAutoScalingGroup",
-                                {{"AutoScalingGroupName", group},
-                                 {"MinSize", "0"},
-                                 {"MaxSize", "10"},
-                                 {"DesiredCapacity", "1"},
-                                 {"AvailabilityZones.member.1", "us-east-1a"},
-                                 {"LaunchTemplate.LaunchTemplateName", lt},
-                                 {"LaunchTemplate.Version", "$Latest"}});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return group;
-  }
-
-  void PutFleetMetrics(const std::string& fleet, double pending, double target) {
-    aws::CloudWatchClient cw(client());
-    std::vector<aws::MetricDatum> data;
-    for (auto [name, value] : {std::pair{"PendingCapacity", pending}, {"TargetCapacity", target}}) {
-      aws::MetricDatum d;
-      d.metric_name = name;
-      d.dimensions = {{"FleetRequestId", fleet}};
-      d.value = value;
-      d.unit = "Count";
-      data.push_back(d);
-    }
-    Status s = cw.PutMetricData("AWS/EC2Spot", data);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  }
-
-  std::string ContainerStatus(const std::string& cluster, const std::string& arn) {
-    aws::EcsClient ecs(client());
-    auto r = ecs.DescribeContainerInstances(cluster, {arn});
-    if (!r.ok() || r->container_instances.empty()) return "?";
-    return r->container_instances[0].status;
-  }
-
-  int64_t Desired(const std::string& group) {
-    aws::AutoScalingClient asg(client());
-    auto r = asg.DescribeAutoScalingGroups({group});
-    if (!r.ok() || r->empty()) return -1;
-    return r->front().desired_capacity;
+    std::map<std::string, std::string> env = ControllerWorld::ProcessEnv(*server_);
+    env["PATH"] = "/usr/bin:/bin";
+    env["SPOTKEEPER_CLUSTER"] = cluster;
+    env["SPOTKEEPER_SPOT_FLEET_ID"] = fleet;
+    env["SPOTKEEPER_ON_DEMAND_ASG"] = group;
+    env["SPOTKEEPER_PENDING_SOURCE"] = "cloudwatch";
+    return env;
   }
 
   static json ParseOrNull(const std::string& text) {
@@ -314,6 +222,7 @@ class LambdaTest : public ::testing::Test {
 
   static MotoServer* server_;
   std::unique_ptr<testsupport::MotoClient> moto_;
+  std::unique_ptr<ControllerWorld> world_;
   std::string rie_;
 };
 
@@ -339,7 +248,7 @@ std::string SnsWrap(const std::string& message) {
 }
 
 TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand) {
-  std::string fleet = MakeFleet();
+  std::string fleet = world_->MakeFleet();
   ASSERT_FALSE(fleet.empty());
   aws::Ec2Client ec2(client());
   auto instances = ec2.DescribeSpotFleetInstances(fleet);
@@ -351,10 +260,10 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
   std::vector<std::string> ids;
   for (const auto& i : *instances) ids.push_back(i.instance_id);
   std::string cluster = Unique("spot-cluster");
-  auto arns = MakeCluster(cluster, ids);
-  std::string group = MakeOnDemandGroup();
+  auto arns = world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup();
   const double pending = 6;
-  PutFleetMetrics(fleet, pending, 16);
+  world_->PutFleetMetrics(fleet, pending, 16);
 
   Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
   ASSERT_TRUE(rie.ready()) << rie.Log();
@@ -374,15 +283,15 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
   EXPECT_EQ(report["event"]["kind"], "notice");
   EXPECT_EQ(report["event"]["envelope"], "sns");
   EXPECT_EQ(report["fast_path"].size(), 1u) << body;
-  EXPECT_EQ(ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
   for (const auto& [id, arn] : arns) {
     if (id != victim.instance_id) {
-      EXPECT_EQ(ContainerStatus(cluster, arn), "ACTIVE");
+      EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
     }
   }
   const double weight = victim.instance_type == "c5.4xlarge" ? 16 : 2;
   const int spotkeeper = static_cast<int>(std::ceil((pending + weight) / 4));
-  EXPECT_EQ(Desired(group), spotkeeper) << body;
+  EXPECT_EQ(world_->Desired(group), spotkeeper) << body;
   EXPECT_EQ(report["on_demand_needed"], spotkeeper) << body;
   const int reference =
       ReferenceInstancesRequired(pending, ReferenceModifier(victim.instance_type));
@@ -403,7 +312,7 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
   auto [unknown_status, unknown_body] = rie.Invoke("{\"hello\": \"world\"}");
   EXPECT_EQ(ParseOrNull(unknown_body).value("errorType", ""), "Spotkeeper.InvalidEvent")
       << unknown_body;
-  EXPECT_EQ(Desired(group), spotkeeper);
+  EXPECT_EQ(world_->Desired(group), spotkeeper);
 
   // ... and the runtime keeps serving: the same notice again is a duplicate
   // (the warm runtime remembers it), nothing drained or scaled again.
@@ -414,7 +323,7 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
   EXPECT_EQ(again["duplicate"], true) << again_body;
   EXPECT_TRUE(again["fast_path"].empty()) << again_body;
   EXPECT_TRUE(again["actions"].empty()) << again_body;
-  EXPECT_EQ(Desired(group), spotkeeper);
+  EXPECT_EQ(world_->Desired(group), spotkeeper);
 
   // One runtime process served every invocation (init happened once).
   std::string log = rie.Log();
@@ -427,13 +336,13 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
 }
 
 TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {
-  std::string fleet = MakeFleet();
+  std::string fleet = world_->MakeFleet();
   ASSERT_FALSE(fleet.empty());
   std::string cluster = Unique("alarm-cluster");
-  MakeCluster(cluster, {});
-  std::string group = MakeOnDemandGroup();
+  world_->MakeCluster(cluster, {});
+  std::string group = world_->MakeOnDemandGroup();
   const double pending = 6;
-  PutFleetMetrics(fleet, pending, 16);
+  world_->PutFleetMetrics(fleet, pending, 16);
 
   Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
   ASSERT_TRUE(rie.ready()) << rie.Log();
@@ -455,7 +364,7 @@ TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {
   EXPECT_EQ(report["event"]["kind"], "fleet-alarm");
   EXPECT_EQ(report["event"]["fleet_id"], fleet);
   EXPECT_EQ(report["on_demand_needed"], expected) << body;
-  EXPECT_EQ(Desired(group), expected);
+  EXPECT_EQ(world_->Desired(group), expected);
 
   // {"fleetID": ...}: the same state, the same count; nothing left to do.
   auto [direct_status, direct_body] = rie.Invoke(json{{"fleetID", fleet}}.dump());
@@ -466,7 +375,7 @@ TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {
   EXPECT_EQ(direct["event"]["fleet_id"], fleet);
   EXPECT_EQ(direct["on_demand_needed"], expected) << direct_body;
   EXPECT_TRUE(direct["actions"].empty()) << direct_body;
-  EXPECT_EQ(Desired(group), expected);
+  EXPECT_EQ(world_->Desired(group), expected);
 }
 
 TEST_F(LambdaTest, WrongSettingIsAnInitError) {
