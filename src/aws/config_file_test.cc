@@ -6,31 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "aws/temp_home_test_util.h"
+
 namespace spk::aws {
 namespace {
 
 using Vars = std::map<std::string, std::string>;
-
-class TempHome {
- public:
-  TempHome() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "spk-config-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path_ = tmpl;
-  }
-  ~TempHome() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& rel, const std::string& text) const {
-    std::filesystem::path p = std::filesystem::path(path_) / rel;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-
- private:
-  std::string path_;
-};
 
 TEST(ParseIni, SectionsKeysAndComments) {
   IniFile ini = ParseIni(

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "aws/imds.h"
+#include "aws/temp_home_test_util.h"
 #include "net/fake_transport.h"
 
 namespace spk::aws {
@@ -16,27 +17,6 @@ namespace {
 using Vars = std::map<std::string, std::string>;
 
 using ::testing::HasSubstr;
-
-class TempHome {
- public:
-  TempHome() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "spk-endpoint-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path_ = tmpl;
-  }
-  ~TempHome() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& rel, const std::string& text) const {
-    std::filesystem::path p = std::filesystem::path(path_) / rel;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-
- private:
-  std::string path_;
-};
 
 net::HttpResponse Reply(int status, std::string body = "") {
   net::HttpResponse r;

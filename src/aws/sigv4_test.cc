@@ -280,8 +280,10 @@ TEST(SigV4UnsignedHeaders, UserAgentExpectAndTraceIdAreNotSigned) {
   net::HttpRequest req;
   req.method = "POST";
   req.url = "https://ecs.us-east-1.amazonaws.com/";
-  req.headers = {{"User-Agent", "spotkeeper"}, {"Expect", "100-continue"},
-                 {"X-Amzn-Trace-Id", "Root=1"}, {"Content-Type", "application/x-amz-json-1.1"}};
+  req.headers = {{"User-Agent", "spotkeeper"},
+                 {"Expect", "100-continue"},
+                 {"X-Amzn-Trace-Id", "Root=1"},
+                 {"Content-Type", "application/x-amz-json-1.1"}};
   Credentials c{"AKIDEXAMPLE", "secret", "", std::nullopt, "test"};
   SigningParams p;
   p.region = "us-east-1";
