@@ -207,6 +207,11 @@ def handled(addr):
     return int(m.group(1)) if m else 0
 
 
+def drains(addr):
+    m = re.search(r'^spotkeeper_drains_total (\d+)', metrics(addr), re.M)
+    return int(m.group(1)) if m else 0
+
+
 def metric_lines(text, names):
     return [l for l in text.splitlines() if any(l.startswith(n) for n in names)]
 
@@ -246,9 +251,23 @@ def main():
         asg.create_auto_scaling_group(AutoScalingGroupName="od", MinSize=0, MaxSize=10,
                                       DesiredCapacity=1, AvailabilityZones=["us-east-1a"],
                                       LaunchTemplate={"LaunchTemplateName": "od-lt", "Version": "$Latest"})
-        cw.put_metric_data(Namespace="AWS/EC2Spot", MetricData=[
-            {"MetricName": n, "Dimensions": [{"Name": "FleetRequestId", "Value": fleet}],
-             "Value": v, "Unit": "Count"} for n, v in (("PendingCapacity", 0), ("TargetCapacity", 16))])
+        def put_fleet_metrics():
+            cw.put_metric_data(Namespace="AWS/EC2Spot", MetricData=[
+                {"MetricName": n, "Dimensions": [{"Name": "FleetRequestId", "Value": fleet}],
+                 "Value": v, "Unit": "Count"}
+                for n, v in (("PendingCapacity", 0), ("TargetCapacity", 16))])
+        put_fleet_metrics()
+
+        # AWS/EC2Spot publishes every minute; the controller refuses a datapoint
+        # older than 5 minutes (no silent zero), so a long run must keep them fresh.
+        def keep_metrics_fresh():
+            while not stop_metrics.wait(60):
+                try:
+                    put_fleet_metrics()
+                except Exception as e:  # moto busy: try again next minute
+                    print("put_metric_data failed: %s" % e, flush=True)
+        stop_metrics = threading.Event()
+        threading.Thread(target=keep_metrics_fresh, daemon=True).start()
         queue = sqs.create_queue(QueueName="spk-ctl-bench",
                                  Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
 
@@ -328,18 +347,27 @@ def main():
         arn_list = list(burst_arns.values())
         draining, rss_max = 0, 0
         last_print = 0
+        # Progress from the controller's own drain counter (cheap); describing
+        # 1,000 container instances every poll would load moto more than the
+        # controller does. Once it says all, DescribeContainerInstances checks.
+        drains_before = drains(maddr)
         while time.monotonic() - start < a.burst_timeout:
-            st = statuses(ecs, "burst", arn_list)
-            draining = sum(1 for s in st.values() if s == "DRAINING")
+            done = drains(maddr) - drains_before
             rss_max = max(rss_max, proc_status_kb(controller.pid, "VmRSS"))
-            if draining == len(arn_list):
-                break
+            if done >= len(arn_list):
+                st = statuses(ecs, "burst", arn_list)
+                draining = sum(1 for s in st.values() if s == "DRAINING")
+                if draining == len(arn_list):
+                    break
             if time.monotonic() - last_print > 10:
                 last_print = time.monotonic()
-                print("burst: %4d/%d DRAINING after %.0f s" % (draining, len(arn_list),
-                                                               last_print - start), flush=True)
-            time.sleep(0.2)
+                print("burst: %4d/%d drained after %.0f s" % (done, len(arn_list),
+                                                             last_print - start), flush=True)
+            time.sleep(0.1)
         wall = time.monotonic() - start
+        if draining != len(arn_list):
+            st = statuses(ecs, "burst", arn_list)
+            draining = sum(1 for s in st.values() if s == "DRAINING")
         after = proxy.snapshot()
         calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) - before.get(k, 0)}
         updates = calls.get("UpdateContainerInstancesState", 0)

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "cli/agent_command.h"
+#include "cli/config_file.h"
 #include "cli/controller_command.h"
 #include "cli/doctor.h"
 #include "cli/lambda_command.h"
@@ -95,6 +96,15 @@ int Main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   if (!ConfigureLogging(global)) return kExitUsage;
+  // --config files of the controller commands fill what flags and variables left.
+  for (auto [cmd, path] : {std::pair{handle_event_cmd, &handle_event.controller.config_file},
+                           std::pair{controller_cmd, &controller_run.controller.config_file}}) {
+    if (!cmd->parsed() || path->empty()) continue;
+    if (std::string err = ApplyConfigFile(cmd, *path); !err.empty()) {
+      std::cerr << "spotkeeper " << cmd->get_name() << ": " << err << "\n";
+      return kExitUsage;
+    }
+  }
 
   net::CurlTransport http;
   SeededRandom random(SeedFromOs());

@@ -8,6 +8,7 @@
 #include "aws/sqs.h"
 #include "base/log.h"
 #include "cli/agent_command.h"
+#include "cli/config_file.h"
 #include "controller/aws_cloud_view.h"
 #include "controller/event.h"
 #include "controller/handler.h"
@@ -63,6 +64,7 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
       ->envname("SPOTKEEPER_DRY_RUN");
   cmd->add_option("--region", o.region, "Region to use instead of resolving one")
       ->envname("SPOTKEEPER_REGION");
+  AddConfigOption(cmd, o.config_file);
 }
 
 // The handler's config from the options; "" or the one-line error.

@@ -33,6 +33,7 @@ struct ControllerOptions {
   std::string on_rebalance = "ignore";
   bool dry_run = false;
   std::string region;
+  std::string config_file;  // --config / SPOTKEEPER_CONFIG: YAML settings (config_file.h)
 };
 
 struct HandleEventOptions {

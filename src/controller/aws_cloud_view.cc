@@ -187,14 +187,16 @@ Result<std::vector<policy::ContainerInstance>> AwsCloudView::ListContainerInstan
   return out;
 }
 
-Result<policy::ContainerInstance> AwsCloudView::DescribeContainerInstance(
-    const std::string& cluster, const std::string& arn) {
-  auto described = ecs_.DescribeContainerInstances(cluster, {arn});
+Result<std::vector<policy::ContainerInstance>> AwsCloudView::DescribeContainerInstances(
+    const std::string& cluster, const std::vector<std::string>& arns) {
+  std::vector<policy::ContainerInstance> out;
+  if (arns.empty()) return out;
+  auto described = ecs_.DescribeContainerInstances(cluster, arns);
   if (!described.ok()) return described.status().WithContext("DescribeContainerInstances");
-  if (described->container_instances.empty()) {
-    return NotFoundError("container instance " + arn + " not found in cluster " + cluster);
+  for (const aws::ContainerInstance& ci : described->container_instances) {
+    out.push_back(ToPolicy(cluster, ci));
   }
-  return ToPolicy(cluster, described->container_instances.front());
+  return out;
 }
 
 Status AwsCloudView::SetContainerState(const std::string& cluster,

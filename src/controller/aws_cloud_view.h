@@ -28,8 +28,8 @@ class AwsCloudView final : public CloudView {
   Result<int> InstanceTypeVcpus(const std::string& instance_type) override;
   Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
       const std::string& cluster) override;
-  Result<policy::ContainerInstance> DescribeContainerInstance(const std::string& cluster,
-                                                              const std::string& arn) override;
+  Result<std::vector<policy::ContainerInstance>> DescribeContainerInstances(
+      const std::string& cluster, const std::vector<std::string>& arns) override;
   Status Apply(const policy::Action& action) override;
 
  private:

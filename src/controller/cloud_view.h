@@ -61,9 +61,10 @@ class CloudView {
   // Every container instance of `cluster` with its status and task counts.
   virtual Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
       const std::string& cluster) = 0;
-  // One container instance by ARN.
-  virtual Result<policy::ContainerInstance> DescribeContainerInstance(const std::string& cluster,
-                                                                      const std::string& arn) = 0;
+  // The container instances of `cluster` with these ARNs (DescribeContainerInstances,
+  // 100 per call); ARNs the cluster does not know are left out.
+  virtual Result<std::vector<policy::ContainerInstance>> DescribeContainerInstances(
+      const std::string& cluster, const std::vector<std::string>& arns) = 0;
   // Applies one action: drains and activations with
   // UpdateContainerInstancesState (10 ARNs per call), SetDesiredCapacity,
   // TerminateInstanceInAutoScalingGroup. The AWS call's Status.

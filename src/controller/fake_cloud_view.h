@@ -64,12 +64,15 @@ class FakeCloudView final : public CloudView {
     if (it == clusters.end()) return NotFoundError("no cluster " + cluster);
     return it->second;
   }
-  Result<policy::ContainerInstance> DescribeContainerInstance(const std::string& cluster,
-                                                              const std::string& arn) override {
-    ++calls["DescribeContainerInstance"];
-    if (Status s = Failure("DescribeContainerInstance"); !s.ok()) return s;
-    if (policy::ContainerInstance* ci = Find(cluster, arn)) return *ci;
-    return NotFoundError("no container instance " + arn);
+  Result<std::vector<policy::ContainerInstance>> DescribeContainerInstances(
+      const std::string& cluster, const std::vector<std::string>& arns) override {
+    ++calls["DescribeContainerInstances"];
+    if (Status s = Failure("DescribeContainerInstances"); !s.ok()) return s;
+    std::vector<policy::ContainerInstance> out;
+    for (const std::string& arn : arns) {
+      if (policy::ContainerInstance* ci = Find(cluster, arn)) out.push_back(*ci);
+    }
+    return out;
   }
   Status Apply(const policy::Action& action) override {
     ++calls["Apply"];

@@ -38,6 +38,19 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+void AddUnique(const std::string& item, std::vector<std::string>* list) {
+  if (!item.empty() && !Contains(*list, item)) list->push_back(item);
+}
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i == 3) return out + " and " + std::to_string(ids.size() - 3) + " more";
+    out += (i ? ", " : "") + ids[i];
+  }
+  return out;
+}
+
 }  // namespace
 
 Status ValidateControllerConfig(const ControllerConfig& config) {
@@ -59,12 +72,12 @@ Status ValidateControllerConfig(const ControllerConfig& config) {
 }
 
 Status HandleReport::status() const {
-  for (const auto* list : {&fast_path, &actions}) {
-    for (const ActionResult& r : *list) {
-      if (!r.status.ok()) {
-        return UnavailableError(std::string(policy::ActionName(r.action.what)) +
-                                " failed: " + r.status.ToString());
-      }
+  // A failed fast-path drain is not a failure by itself: the decision that
+  // follows lists the cluster and drains every noticed instance still ACTIVE.
+  for (const ActionResult& r : actions) {
+    if (!r.status.ok()) {
+      return UnavailableError(std::string(policy::ActionName(r.action.what)) +
+                              " failed: " + r.status.ToString());
     }
   }
   if (decision && !decision->skipped.empty()) {
@@ -89,7 +102,10 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
 
 ActionResult Handler::Run(const policy::Action& action) {
   ActionResult result{action, false, Status::Ok()};
-  if (config_.dry_run) return result;
+  if (config_.dry_run) {
+    log::Info("dry run: not applied", {{"action", policy::Describe(action)}});
+    return result;
+  }
   result.status = cloud_.Apply(action);
   result.applied = result.status.ok();
   log::Write(result.applied ? log::Level::kInfo : log::Level::kError,
@@ -98,17 +114,52 @@ ActionResult Handler::Run(const policy::Action& action) {
   return result;
 }
 
-std::vector<ActionResult> Handler::FastPath(const Event& event) {
-  const bool drains = event.notice_kind == policy::NoticeKind::kSpotInterruption ||
-                      config_.policy.on_rebalance == policy::RebalanceAction::kDrain;
-  if (config_.dry_run || !drains || event.ecs_cluster.empty() || event.ecs_container.empty()) {
-    return {};
+std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& events) {
+  if (config_.dry_run) return {};
+  // The container instances the events name, by cluster in order of first mention.
+  std::vector<std::pair<std::string, std::vector<std::string>>> named;
+  std::map<std::string, std::string> instance_of_arn;
+  for (const Event* event : events) {
+    const bool drains = event->notice_kind == policy::NoticeKind::kSpotInterruption ||
+                        config_.policy.on_rebalance == policy::RebalanceAction::kDrain;
+    if (event->kind != EventKind::kNotice || !drains || event->ecs_cluster.empty() ||
+        event->ecs_container.empty()) {
+      continue;
+    }
+    auto it = std::find_if(named.begin(), named.end(),
+                           [&](const auto& entry) { return entry.first == event->ecs_cluster; });
+    if (it == named.end()) it = named.insert(named.end(), {event->ecs_cluster, {}});
+    AddUnique(event->ecs_container, &it->second);
+    instance_of_arn[event->ecs_container] = event->instance_id;
   }
-  auto ci = cloud_.DescribeContainerInstance(event.ecs_cluster, event.ecs_container);
-  if (!ci.ok() || ci->status != policy::ContainerStatus::kActive) return {};
-  policy::Action drain{policy::DrainContainerInstances{event.ecs_cluster, {event.ecs_container}},
-                       "notice for " + event.instance_id + ": drain at once (fast path)"};
-  return {Run(drain)};
+  std::vector<ActionResult> results;
+  for (const auto& [cluster, arns] : named) {
+    auto described = cloud_.DescribeContainerInstances(cluster, arns);
+    if (!described.ok()) {
+      // The decision that follows lists the cluster again and drains from there.
+      log::Warn("fast-path drain: could not describe the noticed container instances",
+                {{"cluster", cluster}, {"error", described.status().ToString()}});
+      continue;
+    }
+    std::vector<const policy::ContainerInstance*> active;
+    for (const std::string& arn : arns) {
+      for (const policy::ContainerInstance& ci : *described) {
+        if (ci.arn == arn && ci.status == policy::ContainerStatus::kActive) active.push_back(&ci);
+      }
+    }
+    const size_t size = config_.policy.drain_batch_size;
+    for (size_t first = 0; first < active.size(); first += size) {
+      std::vector<std::string> ids;
+      policy::DrainContainerInstances drain{cluster, {}};
+      for (size_t i = first; i < std::min(active.size(), first + size); ++i) {
+        drain.container_instance_arns.push_back(active[i]->arn);
+        ids.push_back(instance_of_arn[active[i]->arn]);
+      }
+      results.push_back(
+          Run({std::move(drain), "notice for " + JoinIds(ids) + ": drain at once (fast path)"}));
+    }
+  }
+  return results;
 }
 
 void Handler::Remember(const Event& event, WallTime now) {
@@ -145,10 +196,11 @@ std::optional<WallTime> Handler::RememberTargetChange(const policy::SpotCapacity
   return it->second.second;
 }
 
-void Handler::ReadSources(const std::string& extra_fleet, policy::Observation* observation,
+void Handler::ReadSources(const std::vector<std::string>& extra_fleets,
+                          policy::Observation* observation,
                           std::map<std::string, std::string>* instance_types) {
   std::vector<std::string> fleets = config_.spot_fleet_ids;
-  if (!extra_fleet.empty() && !Contains(fleets, extra_fleet)) fleets.push_back(extra_fleet);
+  for (const std::string& fleet : extra_fleets) AddUnique(fleet, &fleets);
   std::vector<SpotSourceRead> reads;
   for (const std::string& id : fleets) {
     reads.push_back(cloud_.ReadSpotFleet(id, config_.pending_source, observation->now,
@@ -191,11 +243,10 @@ void Handler::ResolveUnits(const std::map<std::string, std::string>& instance_ty
   }
 }
 
-void Handler::ReadContainers(const std::string& extra_cluster, policy::Observation* observation) {
+void Handler::ReadContainers(const std::vector<std::string>& extra_clusters,
+                             policy::Observation* observation) {
   std::vector<std::string> clusters = config_.clusters;
-  if (!extra_cluster.empty() && !Contains(clusters, extra_cluster)) {
-    clusters.push_back(extra_cluster);
-  }
+  for (const std::string& cluster : extra_clusters) AddUnique(cluster, &clusters);
   for (const std::string& cluster : clusters) {
     auto listed = cloud_.ListContainerInstances(cluster);
     if (!listed.ok()) {
@@ -208,14 +259,14 @@ void Handler::ReadContainers(const std::string& extra_cluster, policy::Observati
   }
 }
 
-policy::Observation Handler::Observe(const std::string& extra_fleet,
-                                     const std::string& extra_cluster) {
+policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleets,
+                                     const std::vector<std::string>& extra_clusters) {
   policy::Observation observation;
   observation.now = clock_.WallNow();
   observation.notices = ActiveNotices(observation.now);
   std::map<std::string, std::string> instance_types;
-  ReadContainers(extra_cluster, &observation);
-  ReadSources(extra_fleet, &observation, &instance_types);
+  ReadContainers(extra_clusters, &observation);
+  ReadSources(extra_fleets, &observation, &instance_types);
   ResolveUnits(instance_types, &observation);
   if (!config_.on_demand_asg.empty()) {
     OnDemandGroupRead read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
@@ -229,9 +280,10 @@ policy::Observation Handler::Observe(const std::string& extra_fleet,
   return observation;
 }
 
-HandleReport Handler::DecideAndApply(HandleReport report, const std::string& extra_fleet,
-                                     const std::string& extra_cluster) {
-  policy::Observation observation = Observe(extra_fleet, extra_cluster);
+HandleReport Handler::DecideAndApply(HandleReport report,
+                                     const std::vector<std::string>& extra_fleets,
+                                     const std::vector<std::string>& extra_clusters) {
+  policy::Observation observation = Observe(extra_fleets, extra_clusters);
   if (observation.on_demand && observation.on_demand->read_status.ok()) {
     on_demand_desired_ = observation.on_demand->desired_capacity;
   }
@@ -253,33 +305,84 @@ HandleReport Handler::DecideAndApply(HandleReport report, const std::string& ext
 }
 
 HandleReport Handler::Handle(const Event& event) {
-  HandleReport report;
+  BatchReport batch = HandleBatch({event});
+  HandleReport report = std::move(batch.report);
   report.event = event;
+  report.duplicate = batch.duplicate.front();
+  return report;
+}
+
+BatchReport Handler::HandleBatch(const std::vector<Event>& events) {
+  BatchReport batch;
+  AdmitReport admitted = Admit(events);
+  std::vector<Event> fresh;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!admitted.duplicate[i]) fresh.push_back(events[i]);
+  }
+  batch.duplicate = std::move(admitted.duplicate);
+  if (fresh.empty()) {
+    batch.report.dry_run = config_.dry_run;
+    return batch;
+  }
+  batch.report = Settle(fresh);
+  batch.report.fast_path = std::move(admitted.fast_path);
+  return batch;
+}
+
+AdmitReport Handler::Admit(const std::vector<Event>& events) {
+  AdmitReport admit;
+  std::vector<const Event*> fresh;
+  for (const Event& event : events) {
+    const std::string key = event.DedupKey();
+    log::Info("event", {{"kind", EventKindName(event.kind)},
+                        {"source", event.source},
+                        {"message_id", event.message_id},
+                        {"instance", event.instance_id},
+                        {"fleet", event.fleet_id}});
+    // Only notices are deduplicated: an alarm or a direct invocation asks for
+    // a fresh decision each time (level-triggered), so a repeat is not one.
+    const bool duplicate = event.kind == EventKind::kNotice &&
+                           (handled_.count(key) > 0 || !admitted_.insert(key).second);
+    admit.duplicate.push_back(duplicate);
+    if (duplicate) {
+      log::Info("duplicate event ignored", {{"key", key}, {"message_id", event.message_id}});
+    } else {
+      fresh.push_back(&event);
+    }
+  }
+  if (fresh.empty()) return admit;
+  admit.fast_path = FastPath(fresh);
+  const WallTime now = clock_.WallNow();
+  for (const Event* event : fresh) {
+    if (event->kind == EventKind::kNotice) Remember(*event, now);
+  }
+  return admit;
+}
+
+HandleReport Handler::Settle(const std::vector<Event>& events) {
+  HandleReport report;
   report.dry_run = config_.dry_run;
-  const std::string key = event.DedupKey();
-  log::Info("event", {{"kind", EventKindName(event.kind)},
-                      {"source", event.source},
-                      {"message_id", event.message_id},
-                      {"instance", event.instance_id},
-                      {"fleet", event.fleet_id}});
-  if (handled_.count(key)) {
-    report.duplicate = true;
-    log::Info("duplicate event ignored", {{"key", key}, {"message_id", event.message_id}});
-    return report;
+  std::vector<std::string> fleets;
+  std::vector<std::string> clusters;
+  for (const Event& event : events) {
+    AddUnique(event.fleet_id, &fleets);
+    AddUnique(event.ecs_cluster, &clusters);
   }
-  if (event.kind == EventKind::kNotice) {
-    report.fast_path = FastPath(event);
-    Remember(event, clock_.WallNow());
+  report = DecideAndApply(std::move(report), fleets, clusters);
+  const bool ok = report.status().ok();
+  for (const Event& event : events) {
+    if (event.kind != EventKind::kNotice) continue;
+    const std::string key = event.DedupKey();
+    admitted_.erase(key);
+    if (ok) handled_.insert(key);
   }
-  report = DecideAndApply(std::move(report), event.fleet_id, event.ecs_cluster);
-  if (report.status().ok()) handled_.insert(key);
   return report;
 }
 
 HandleReport Handler::Reconcile() {
   HandleReport report;
   report.dry_run = config_.dry_run;
-  return DecideAndApply(std::move(report), "", "");
+  return DecideAndApply(std::move(report), {}, {});
 }
 
 }  // namespace spk::controller

@@ -3,7 +3,9 @@
 #include <charconv>
 #include <exception>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "base/log.h"
 #include "controller/event.h"
@@ -48,8 +50,78 @@ std::string LambdaErrorBody(const std::string& type, const std::string& message)
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+struct SqsRecord {
+  std::string message_id;
+  std::string body;
+};
+
+// The records of an SQS event source batch; nullopt when `text` is not one.
+std::optional<std::vector<SqsRecord>> SqsBatchRecords(const std::string& text) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  auto records = doc.find("Records");
+  if (records == doc.end() || !records->is_array() || records->empty()) return std::nullopt;
+  std::vector<SqsRecord> out;
+  for (const nlohmann::json& r : *records) {
+    if (!r.is_object() || r.value("eventSource", nlohmann::json()) != "aws:sqs") {
+      return std::nullopt;
+    }
+    const nlohmann::json id = r.value("messageId", nlohmann::json());
+    const nlohmann::json body = r.value("body", nlohmann::json());
+    out.push_back({id.is_string() ? id.get<std::string>() : "",
+                   body.is_string() ? body.get<std::string>() : ""});
+  }
+  return out;
+}
+
+LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation,
+                            const std::vector<SqsRecord>& records) {
+  std::vector<std::string> failures;
+  std::vector<Event> events;
+  std::vector<std::string> event_ids;
+  for (const SqsRecord& record : records) {
+    auto event = ParseEvent(record.body);
+    if (!event.ok()) {
+      log::Warn("message not handled: unsupported, left for the dead-letter queue",
+                {{"request_id", invocation.request_id},
+                 {"message_id", record.message_id},
+                 {"error", OneLine(event.status().message())}});
+      failures.push_back(record.message_id);
+      continue;
+    }
+    events.push_back(*std::move(event));
+    event_ids.push_back(record.message_id);
+  }
+  if (!events.empty()) {
+    BatchReport batch = handler.HandleBatch(events);
+    Status status = batch.report.status();
+    if (!status.ok()) {
+      log::Error("batch handling failed, its messages are left for redelivery",
+                 {{"request_id", invocation.request_id},
+                  {"messages", std::to_string(events.size())},
+                  {"error", OneLine(status.message())}});
+    }
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (!status.ok() && !batch.duplicate[i]) failures.push_back(event_ids[i]);
+    }
+    log::Info("batch handled", {{"request_id", invocation.request_id},
+                                {"messages", std::to_string(records.size())},
+                                {"left_in_queue", std::to_string(failures.size())}});
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const std::string& id : failures) items.push_back({{"itemIdentifier", id}});
+  return LambdaResult::Response(nlohmann::json{{"batchItemFailures", items}}.dump());
+}
+
+}  // namespace
+
 LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler) {
   return [&handler](const LambdaInvocation& invocation) -> LambdaResult {
+    if (auto records = SqsBatchRecords(invocation.body)) {
+      return HandleSqsBatch(handler, invocation, *records);
+    }
     auto event = ParseEvent(invocation.body);
     if (!event.ok()) {
       log::Error("event not handled", {{"request_id", invocation.request_id},

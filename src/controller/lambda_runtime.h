@@ -59,6 +59,16 @@ std::string LambdaErrorBody(const std::string& type, const std::string& message)
 // unsupported event -> error "Spotkeeper.InvalidEvent"; a report whose
 // status is not ok (an AWS call failed, a part was skipped) -> error
 // "Spotkeeper.HandlingFailed", so that an asynchronous invocation is retried.
+//
+// An SQS event source batch (every record's eventSource "aws:sqs") is handled
+// as the controller loop handles one receive: every record's body parsed,
+// the parsed ones handled together (Handler::HandleBatch), and the answer is
+// {"batchItemFailures": [{"itemIdentifier": messageId}, ...]} naming the
+// records to leave in the queue (unparseable ones, for the dead-letter queue,
+// and, when the handling failed, every one that was not a duplicate). The
+// event source mapping must set FunctionResponseTypes [ReportBatchItemFailures]
+// (deploy/cloudformation/spotkeeper.yaml does); without it Lambda would delete
+// the whole batch whatever the answer.
 // `handler` must outlive the returned function.
 LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler);
 

@@ -274,5 +274,53 @@ TEST_F(ControllerLambdaTest, FailedReadIsAnErrorSoTheInvocationIsRetried) {
   EXPECT_EQ(result.error_type, "Spotkeeper.HandlingFailed");
 }
 
+TEST_F(ControllerLambdaTest, SqsBatchIsHandledTogetherAndNamesTheRecordsToLeave) {
+  cloud.clusters["web"].push_back(
+      {"web", "arn:c2", "i-spot2", policy::ContainerStatus::kActive, 1, 0});
+  cloud.fleets["sfr-1"].source.instance_ids.push_back("i-spot2");
+  cloud.fleets["sfr-1"].instance_types["i-spot2"] = "c5.2xlarge";
+  Handler handler(cloud, config, clock);
+  auto notice = [](const std::string& instance, const std::string& arn) {
+    return json{{"terminationNotificiation", "true"},
+                {"instanceId", instance},
+                {"instanceType", "c5.2xlarge"},
+                {"ecsCluster", "web"},
+                {"ecsContainer", arn}}
+        .dump();
+  };
+  auto record = [](const std::string& id, const std::string& body) {
+    return json{{"messageId", id}, {"body", body}, {"eventSource", "aws:sqs"}};
+  };
+  json batch = {
+      {"Records",
+       {record("m1", notice("i-spot1", "arn:c1")), record("m2", "{\"hello\": 1}"),
+        record("m3", notice("i-spot2", "arn:c2")), record("m4", notice("i-spot1", "arn:c1"))}}};
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler);
+  LambdaResult result = fn({"r1", batch.dump()});
+  ASSERT_TRUE(result.ok) << result.error_message;
+  // Only the unsupported record stays in the queue (for the dead-letter queue).
+  EXPECT_EQ(json::parse(result.payload),
+            (json{{"batchItemFailures", {{{"itemIdentifier", "m2"}}}}}));
+  // Both noticed instances drained in one call; 2 x weight 8 over 4 vCPUs.
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.Find("web", "arn:c2")->status, policy::ContainerStatus::kDraining);
+  int drains = 0;
+  for (const policy::Action& a : cloud.applied) {
+    drains += std::holds_alternative<policy::DrainContainerInstances>(a.what);
+  }
+  EXPECT_EQ(drains, 1);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 4);
+
+  // A failed handling leaves every record that is not a duplicate.
+  cloud.failures["ReadOnDemandGroup"] = UnavailableError("Throttling");
+  json again = {
+      {"Records",
+       {record("m5", "{\"fleetID\": \"sfr-1\"}"), record("m6", notice("i-spot1", "arn:c1"))}}};
+  LambdaResult failed = fn({"r2", again.dump()});
+  ASSERT_TRUE(failed.ok);
+  EXPECT_EQ(json::parse(failed.payload),
+            (json{{"batchItemFailures", {{{"itemIdentifier", "m5"}}}}}));
+}
+
 }  // namespace
 }  // namespace spk::controller

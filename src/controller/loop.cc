@@ -1,6 +1,7 @@
 #include "controller/loop.h"
 
 #include <algorithm>
+#include <set>
 #include <variant>
 
 #include "base/log.h"
@@ -55,6 +56,10 @@ Status ValidateLoopOptions(const LoopOptions& o) {
   if (o.reconcile_interval < std::chrono::seconds(1)) {
     return InvalidArgumentError("--reconcile-interval must be at least 1s");
   }
+  if (o.coalesce_messages < 1) return InvalidArgumentError("coalesce messages must be at least 1");
+  if (o.coalesce_window < Duration::zero()) {
+    return InvalidArgumentError("the coalesce window must not be negative");
+  }
   if (o.retry_backoff < Duration::zero() || o.max_retry_backoff < Duration::zero() ||
       o.receive_error_backoff < Duration::zero()) {
     return InvalidArgumentError("backoffs must not be negative");
@@ -74,6 +79,8 @@ const char* MessageOutcomeName(MessageOutcome outcome) {
       return "failed";
     case MessageOutcome::kDeleteFailed:
       return "delete-failed";
+    case MessageOutcome::kDeferred:
+      return "deferred";
   }
   return "?";
 }
@@ -133,12 +140,14 @@ void ControllerLoop::Run(const std::atomic<bool>& stop) {
              {"wait_time_s", std::to_string(Seconds(options_.wait_time))},
              {"reconcile_interval_s", std::to_string(Seconds(options_.reconcile_interval))}});
   while (!stop.load()) RunOnce();
+  Flush();
   log::Info("controller stopping");
 }
 
 void ControllerLoop::RunOnce() {
   MonoTime now = clock_.MonotonicNow();
   if (now >= next_reconcile_) {
+    Flush();
     ReconcileNow();
     next_reconcile_ = now + options_.reconcile_interval;
     now = clock_.MonotonicNow();
@@ -146,6 +155,8 @@ void ControllerLoop::RunOnce() {
   Duration until_reconcile = next_reconcile_ > now ? next_reconcile_ - now : Duration::zero();
   Duration wait = Min(options_.wait_time, CeilSeconds(until_reconcile));
   if (wait < std::chrono::seconds(1)) wait = std::chrono::seconds(1);
+  // Messages waiting for their decision: only look for more that are there now.
+  if (!pending_.empty()) wait = Duration::zero();
   auto received = queue_.Receive(options_.max_messages, wait);
   if (!received.ok()) {
     metrics_.Add(kReceiveErrors, {});
@@ -156,40 +167,115 @@ void ControllerLoop::RunOnce() {
     log::Error("queue receive failed", {{"queue", queue_.name()},
                                         {"error", received.status().ToString()},
                                         {"retry_in_s", std::to_string(Seconds(backoff))}});
+    Flush();
     clock_.SleepFor(backoff);
   } else {
     receive_failures_ = 0;
-    for (const QueueMessage& message : *received) HandleMessage(message);
+    const bool more_waiting = static_cast<int>(received->size()) == options_.max_messages;
+    Admit(*received, more_waiting);
   }
   last_progress_ns_.store(clock_.MonotonicNow().time_since_epoch().count());
 }
 
 MessageOutcome ControllerLoop::HandleMessage(const QueueMessage& message) {
+  return HandleMessages({message}).front();
+}
+
+std::vector<MessageOutcome> ControllerLoop::HandleMessages(
+    const std::vector<QueueMessage>& messages) {
+  return Admit(messages, false);
+}
+
+std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage>& messages,
+                                                  bool more_waiting) {
+  std::vector<MessageOutcome> outcomes(messages.size(), MessageOutcome::kUnsupported);
+  std::vector<Event> events;
+  std::vector<size_t> index;  // events[i] came from messages[index[i]]
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const QueueMessage& message = messages[i];
+    auto event = ParseEvent(message.body);
+    if (!event.ok()) {
+      // Left in the queue: after maxReceiveCount receives, its redrive policy
+      // moves it to the dead-letter queue, where a person can look at it.
+      log::Warn("message not handled: unsupported, left for the dead-letter queue",
+                {{"message_id", message.id},
+                 {"receive_count", std::to_string(message.receive_count)},
+                 {"error", event.status().message()},
+                 {"body", message.body.substr(0, 200)}});
+      metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(MessageOutcome::kUnsupported)}});
+      continue;
+    }
+    metrics_.Add(kEvents, {{"kind", EventKindName(event->kind)}, {"source", event->source}});
+    if (event->kind == EventKind::kNotice) {
+      metrics_.Add(kNotices, {{"kind", policy::NoticeKindName(event->notice_kind)},
+                              {"source", event->source}});
+    }
+    events.push_back(*std::move(event));
+    index.push_back(i);
+  }
+  std::vector<size_t> deferred;  // indexes into messages, in pending_ order
+  if (!events.empty()) {
+    AdmitReport admit = handler_.Admit(events);
+    HandleReport fast;
+    fast.fast_path = std::move(admit.fast_path);
+    std::vector<std::pair<const Event*, const QueueMessage*>> admitted;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (admit.duplicate[i]) {
+        outcomes[index[i]] = Finish(messages[index[i]], events[i], Status::Ok(), true);
+        continue;
+      }
+      admitted.emplace_back(&events[i], &messages[index[i]]);
+    }
+    RecordReport(fast, admitted);
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (admit.duplicate[i]) continue;
+      if (pending_.empty()) pending_since_ = clock_.MonotonicNow();
+      pending_.push_back({messages[index[i]], std::move(events[i])});
+      deferred.push_back(index[i]);
+      outcomes[index[i]] = MessageOutcome::kDeferred;
+    }
+  }
+  const bool wait = more_waiting && !pending_.empty() &&
+                    static_cast<int>(pending_.size()) < options_.coalesce_messages &&
+                    clock_.MonotonicNow() - pending_since_ < options_.coalesce_window;
+  if (wait) {
+    log::Debug("burst: decision deferred", {{"pending", std::to_string(pending_.size())}});
+    return outcomes;
+  }
+  std::vector<MessageOutcome> flushed = Flush();
+  // The last deferred.size() flushed entries are this call's messages.
+  for (size_t i = 0; i < deferred.size(); ++i) {
+    outcomes[deferred[i]] = flushed[flushed.size() - deferred.size() + i];
+  }
+  return outcomes;
+}
+
+std::vector<MessageOutcome> ControllerLoop::Flush() {
+  std::vector<MessageOutcome> outcomes;
+  if (pending_.empty()) return outcomes;
+  std::vector<Pending> pending = std::move(pending_);
+  pending_.clear();
+  std::vector<Event> events;
+  for (const Pending& p : pending) events.push_back(p.event);
+  HandleReport report = handler_.Settle(events);
+  std::vector<std::pair<const Event*, const QueueMessage*>> settled;
+  for (const Pending& p : pending) settled.emplace_back(&p.event, &p.message);
+  RecordReport(report, settled);
+  const Status status = report.status();
+  for (const Pending& p : pending) outcomes.push_back(Finish(p.message, p.event, status, false));
+  return outcomes;
+}
+
+MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& event,
+                                      Status status, bool duplicate) {
   auto finish = [&](MessageOutcome outcome) {
     metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(outcome)}});
     return outcome;
   };
-  auto event = ParseEvent(message.body);
-  if (!event.ok()) {
-    // Left in the queue: after maxReceiveCount receives, its redrive policy
-    // moves it to the dead-letter queue, where a person can look at it.
-    log::Warn("message not handled: unsupported, left for the dead-letter queue",
-              {{"message_id", message.id},
-               {"receive_count", std::to_string(message.receive_count)},
-               {"error", event.status().message()},
-               {"body", message.body.substr(0, 200)}});
-    return finish(MessageOutcome::kUnsupported);
-  }
-  metrics_.Add(kEvents, {{"kind", EventKindName(event->kind)}, {"source", event->source}});
-  if (event->kind == EventKind::kNotice) {
-    metrics_.Add(kNotices,
-                 {{"kind", policy::NoticeKindName(event->notice_kind)}, {"source", event->source}});
-  }
-  HandleReport report = handler_.Handle(*event);
-  RecordReport(report, &message);
-  const std::string id = event->message_id.empty() ? message.id : event->message_id;
-  Status status = report.status();
-  if (!status.ok()) {
+  const std::string id = event.message_id.empty() ? message.id : event.message_id;
+  // A duplicate is deleted whatever became of the batch: its original was
+  // handled before, or is in this batch and comes back if the batch failed.
+  if (!duplicate && !status.ok()) {
     Duration backoff = Duration::zero();
     if (options_.retry_backoff > Duration::zero()) {
       backoff = options_.retry_backoff;
@@ -217,16 +303,16 @@ MessageOutcome ControllerLoop::HandleMessage(const QueueMessage& message) {
                {{"message_id", id}, {"error", deleted.ToString()}});
     return finish(MessageOutcome::kDeleteFailed);
   }
-  log::Info(report.duplicate ? "duplicate message deleted" : "message handled and deleted",
+  log::Info(duplicate ? "duplicate message deleted" : "message handled and deleted",
             {{"message_id", id}, {"queue_message_id", message.id}});
-  return finish(report.duplicate ? MessageOutcome::kDuplicate : MessageOutcome::kHandled);
+  return finish(duplicate ? MessageOutcome::kDuplicate : MessageOutcome::kHandled);
 }
 
 HandleReport ControllerLoop::ReconcileNow() {
   MonoTime start = clock_.MonotonicNow();
   HandleReport report = handler_.Reconcile();
   Duration took = clock_.MonotonicNow() - start;
-  RecordReport(report, nullptr);
+  RecordReport(report, {});
   Status status = report.status();
   metrics_.Observe(kReconcileDuration, {}, Seconds(took));
   metrics_.Add(kReconciles, {{"result", status.ok() ? "ok" : "failed"}});
@@ -239,7 +325,9 @@ HandleReport ControllerLoop::ReconcileNow() {
   return report;
 }
 
-void ControllerLoop::RecordReport(const HandleReport& report, const QueueMessage* message) {
+void ControllerLoop::RecordReport(
+    const HandleReport& report,
+    const std::vector<std::pair<const Event*, const QueueMessage*>>& events) {
   for (const auto* list : {&report.fast_path, &report.actions}) {
     for (const ActionResult& r : *list) {
       metrics_.Add(kActions, {{"action", policy::ActionName(r.action.what)},
@@ -248,13 +336,24 @@ void ControllerLoop::RecordReport(const HandleReport& report, const QueueMessage
   }
   int drained = DrainedCount(report.fast_path) + DrainedCount(report.actions);
   if (drained > 0) metrics_.Add(kDrains, {}, drained);
-  // The noticed instance's drain: the fast path's, or (when the event did not
-  // name the container instance, as EventBridge's do) the decision's.
-  const bool noticed_drained =
-      report.event && report.event->kind == EventKind::kNotice &&
-      (DrainedCount(report.fast_path) > 0 || (report.event->ecs_container.empty() && drained > 0));
-  if (noticed_drained) {
-    std::optional<WallTime> since = report.event->notice_time;
+  // A noticed instance's drain: the fast path's for an event naming its
+  // container instance; the decision's for one that does not (EventBridge).
+  std::set<std::string> fast_drained;
+  for (const ActionResult& r : report.fast_path) {
+    const auto* drain = std::get_if<policy::DrainContainerInstances>(&r.action.what);
+    if (drain && r.applied) {
+      fast_drained.insert(drain->container_instance_arns.begin(),
+                          drain->container_instance_arns.end());
+    }
+  }
+  const bool decision_drained = DrainedCount(report.actions) > 0;
+  for (const auto& [event, message] : events) {
+    if (event->kind != EventKind::kNotice) continue;
+    const bool drained_now = event->ecs_container.empty()
+                                 ? decision_drained
+                                 : fast_drained.count(event->ecs_container) > 0;
+    if (!drained_now) continue;
+    std::optional<WallTime> since = event->notice_time;
     if (!since && message) since = message->sent_time;
     if (since) {
       Duration latency = clock_.WallNow() - *since;

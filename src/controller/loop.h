@@ -2,7 +2,14 @@
 //
 //   loop: reconcile when due (at start, then every reconcile_interval)
 //         -> receive from the queue (long poll, never past the next reconcile)
-//         -> for each message: parse -> Handler::Handle
+//         -> parse each message; the parsed ones of one receive (up to 10)
+//            are admitted together (Handler::Admit: one drain call per 10
+//            noticed instances, at once); then one decision (Handler::Settle)
+//            for what was admitted. During a burst (a receive brings the
+//            maximum), the decision waits for the next receives, up to
+//            coalesce_messages messages or coalesce_window, so the drains
+//            keep pace with the queue and a burst of N notices costs about
+//            N/coalesce_messages decisions, not N. Then for each message:
 //              handled (or a duplicate)  -> delete it
 //              unparseable / unsupported -> log it with its message id, leave
 //                                           it (the queue's redrive policy
@@ -21,6 +28,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "aws/client.h"
 #include "base/clock.h"
@@ -41,6 +49,10 @@ struct LoopOptions {
   Duration max_retry_backoff = std::chrono::minutes(5);
   // After a failed receive: wait this long, doubling up to 20 s.
   Duration receive_error_backoff = std::chrono::seconds(1);
+  // During a burst: at most this many admitted messages, or this long since
+  // the first of them, before the decision (1: decide after every receive).
+  int coalesce_messages = 100;
+  Duration coalesce_window = std::chrono::seconds(5);
 };
 
 // Ok, or kInvalidArgument naming the bad setting.
@@ -48,11 +60,12 @@ Status ValidateLoopOptions(const LoopOptions& options);
 
 // What became of one message.
 enum class MessageOutcome {
-  kHandled,      // deleted
-  kDuplicate,    // a repeat of a handled notice: deleted
-  kUnsupported,  // unparseable or unsupported: left for the dead-letter queue
-  kFailed,       // handling failed: left for redelivery
-  kDeleteFailed  // handled, but the delete failed: it will come back (a duplicate)
+  kHandled,       // deleted
+  kDuplicate,     // a repeat of a handled notice: deleted
+  kUnsupported,   // unparseable or unsupported: left for the dead-letter queue
+  kFailed,        // handling failed: left for redelivery
+  kDeleteFailed,  // handled, but the delete failed: it will come back (a duplicate)
+  kDeferred       // admitted (drained), waiting for the burst's decision
 };
 const char* MessageOutcomeName(MessageOutcome outcome);
 
@@ -69,12 +82,17 @@ class ControllerLoop {
                  LoopOptions options);
 
   // Runs iterations until `stop` is set; returns after the current one (at
-  // most one long poll and the handling of what it received).
+  // most one long poll and the handling of what it received, decided).
   void Run(const std::atomic<bool>& stop);
   // One iteration: reconcile if due, then one receive and its messages.
   void RunOnce();
 
-  // Handles one message as above (exposed for tests).
+  // Handles one receive's messages as above and decides at once (with any
+  // messages still waiting for a decision); outcomes in the same order.
+  std::vector<MessageOutcome> HandleMessages(const std::vector<QueueMessage>& messages);
+  // Messages admitted and waiting for their decision (during a burst).
+  size_t pending() const { return pending_.size(); }
+  // HandleMessages({message}) (exposed for tests).
   MessageOutcome HandleMessage(const QueueMessage& message);
   // Reconciles now; records its duration and result.
   HandleReport ReconcileNow();
@@ -84,7 +102,24 @@ class ControllerLoop {
   bool healthy() const;
 
  private:
-  void RecordReport(const HandleReport& report, const QueueMessage* message);
+  // Counts the report's actions, drains and decision; the notice-to-DRAINING
+  // latency of each noticed event in `events` that the report drained.
+  void RecordReport(const HandleReport& report,
+                    const std::vector<std::pair<const Event*, const QueueMessage*>>& events);
+  MessageOutcome Finish(const QueueMessage& message, const Event& event, Status status,
+                        bool duplicate);
+  // Admits `messages`; decides now unless `more_waiting` and the coalescing
+  // limits allow waiting. Outcomes of `messages`.
+  std::vector<MessageOutcome> Admit(const std::vector<QueueMessage>& messages, bool more_waiting);
+  // Decides for the pending messages and deletes or leaves each. Their outcomes.
+  std::vector<MessageOutcome> Flush();
+
+  struct Pending {
+    QueueMessage message;
+    Event event;
+  };
+  std::vector<Pending> pending_;
+  MonoTime pending_since_{};
 
   MessageQueue& queue_;
   Handler& handler_;

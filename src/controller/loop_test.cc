@@ -54,8 +54,8 @@ class LoopTest : public ::testing::Test {
   }
 
   // SNS-to-SQS envelope around it.
-  static std::string SnsEnvelope(const std::string& message) {
-    return json{{"Type", "Notification"}, {"MessageId", "sns-1"}, {"Message", message}}.dump();
+  static std::string SnsEnvelope(const std::string& message, const std::string& id = "sns-1") {
+    return json{{"Type", "Notification"}, {"MessageId", id}, {"Message", message}}.dump();
   }
 
   int Count(const std::string& action_name) const {
@@ -166,6 +166,92 @@ TEST_F(LoopTest, HundredCopiesOfTheSameNoticeDrainOnceAndScaleOnce) {
   EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
   EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "duplicate"}}), 99);
   EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 1);
+}
+
+TEST_F(LoopTest, BurstOfNoticesDrainsTenInstancesPerCallAndDecidesOncePerReceive) {
+  // 25 spot instances of the fleet, each a container instance in "web".
+  cloud.clusters["web"].clear();
+  SpotSourceRead& fleet = cloud.fleets["sfr-1"];
+  fleet.source.instance_ids.clear();
+  fleet.instance_types.clear();
+  fleet.source.target_capacity = fleet.source.fulfilled_capacity = 25 * 8;
+  FakeQueue queue(clock);
+  for (int i = 0; i < 25; ++i) {
+    const std::string id = "i-b" + std::to_string(i);
+    const std::string arn = "arn:burst/" + std::to_string(i);
+    cloud.clusters["web"].push_back({"web", arn, id, policy::ContainerStatus::kActive, 1, 0});
+    fleet.source.instance_ids.push_back(id);
+    fleet.instance_types[id] = "c5.2xlarge";
+    queue.Send(SnsEnvelope(AgentMessage(id, arn), "sns-" + id));
+  }
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  ASSERT_EQ(queue.stored.size(), 25u);
+  loop.RunOnce();  // the reconcile at start, then the first 10: drained, not yet deleted
+  EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 10);
+  EXPECT_EQ(loop.pending(), 10u);
+  EXPECT_TRUE(queue.deleted.empty());
+  for (int i = 0; i < 10 && !queue.stored.empty(); ++i) loop.RunOnce();
+  // Receives of 10, 10 and 5 messages: one drain call each, at once; one
+  // decision for the burst, after the receive that did not fill up.
+  EXPECT_EQ(Count("drain-container-instances"), 3);
+  EXPECT_EQ(cloud.calls["DescribeContainerInstances"], 3);
+  EXPECT_EQ(cloud.calls["ListContainerInstances"], 1 + 1);  // the reconcile at start + 1
+  EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 25);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 25);
+  EXPECT_EQ(metrics.Value("spotkeeper_notice_to_draining_seconds"), 25);
+  // 25 instances of weight 8 over 4 vCPUs per m5.xlarge, clamped to the max of 10.
+  EXPECT_EQ(Desired(), 10);
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(loop.pending(), 0u);
+  for (const policy::ContainerInstance& ci : cloud.clusters["web"]) {
+    EXPECT_EQ(ci.status, policy::ContainerStatus::kDraining) << ci.arn;
+  }
+}
+
+TEST_F(LoopTest, BurstDecidesAtTheCoalesceLimitOrWindow) {
+  FakeQueue queue(clock);
+  for (int i = 0; i < 40; ++i) {
+    cloud.clusters["web"].push_back({"web", "arn:b" + std::to_string(i), "i-b" + std::to_string(i),
+                                     policy::ContainerStatus::kActive, 1, 0});
+    const std::string id = "i-b" + std::to_string(i);
+    queue.Send(SnsEnvelope(AgentMessage(id, "arn:b" + std::to_string(i)), "sns-" + id));
+  }
+  options.coalesce_messages = 20;
+  options.coalesce_window = seconds(5);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  loop.RunOnce();  // reconcile; 10 admitted
+  loop.RunOnce();  // 20 admitted: the limit, decided
+  EXPECT_EQ(loop.pending(), 0u);
+  EXPECT_EQ(cloud.calls["ListContainerInstances"], 1 + 1);
+  EXPECT_EQ(queue.deleted.size(), 20u);
+  loop.RunOnce();  // 10 admitted
+  clock.Advance(seconds(6));
+  loop.RunOnce();  // 10 more, but the window has passed: decided
+  EXPECT_EQ(loop.pending(), 0u);
+  EXPECT_EQ(cloud.calls["ListContainerInstances"], 1 + 2);
+  EXPECT_EQ(queue.deleted.size(), 40u);
+}
+
+TEST_F(LoopTest, FailedBatchLeavesEveryMessageOfItAndDeletesItsDuplicates) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.failures["ReadOnDemandGroup"] = UnavailableError("Throttling");
+  queue.Send(SnsEnvelope(AgentMessage()));
+  queue.Send(SnsEnvelope(AgentMessage()));
+  queue.Send(SnsEnvelope(AgentMessage("i-spot2", "arn:c2"), "sns-2"));
+  loop.RunOnce();
+  EXPECT_EQ(queue.deleted.size(), 1u);  // the copy of the first notice
+  EXPECT_EQ(queue.stored.size(), 2u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 2);
+  cloud.failures.clear();
+  clock.Advance(seconds(10));
+  loop.RunOnce();
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 2);
+  EXPECT_EQ(Desired(), 4);
 }
 
 TEST_F(LoopTest, ReconcilesAtStartAndOnTheInterval) {

@@ -4,8 +4,10 @@
 // AWS/EC2Spot metrics put with PutMetricData (moto has none built in).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -94,11 +96,15 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
                                          "--pending-source",
                                          "cloudwatch"};
 
-  // --dry-run: decides, changes nothing.
-  std::vector<std::string> dry = argv;
-  dry.push_back("--dry-run");
-  auto d =
-      RunProcess(dry, ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), sns_event);
+  // --dry-run: decides, changes nothing. The same settings from a --config file.
+  const std::string config_path = ::testing::TempDir() + "/" + cluster + ".yaml";
+  std::ofstream(config_path) << "cluster: [" << cluster << "]\n"
+                             << "spot-fleet-id: " << fleet << "\n"
+                             << "on-demand-asg: " << group << "\n"
+                             << "pending-source: cloudwatch\n"
+                             << "dry-run: true\n";
+  auto d = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--config", config_path},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), sns_event);
   ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
   EXPECT_EQ(json::parse(d.out)["dry_run"], true);
   EXPECT_FALSE(json::parse(d.out)["actions"].empty()) << d.out;
@@ -152,6 +158,13 @@ TEST_F(ControllerTest, WrongSettingIsOneLineAndExit2) {
                       ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(30), "{}");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--on-rebalance"), std::string::npos) << r.err;
+  const std::string config_path = ::testing::TempDir() + "/wrong-setting.yaml";
+  std::ofstream(config_path) << "cluster: [web]\nsettle-windw: 5m\n";
+  auto c = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--config", config_path},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(30), "{}");
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("unknown setting \"settle-windw\""), std::string::npos) << c.err;
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
 }
 
 }  // namespace

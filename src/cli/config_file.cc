@@ -1,0 +1,86 @@
+#include "cli/config_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <vector>
+
+namespace spk::cli {
+namespace {
+
+// The long flag names `cmd` accepts in a file, for the unknown-key message.
+std::string KnownKeys(CLI::App* cmd) {
+  std::string out;
+  for (const CLI::Option* opt : cmd->get_options()) {
+    const std::string& name = opt->get_single_name();
+    if (opt->get_lnames().empty() || name == "help" || name == "config") continue;
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+}  // namespace
+
+CLI::Option* AddConfigOption(CLI::App* cmd, std::string& path) {
+  return cmd
+      ->add_option("--config", path,
+                   "YAML file of settings: keys are these flags' names without dashes; flags and "
+                   "SPOTKEEPER_* variables win over it")
+      ->envname("SPOTKEEPER_CONFIG");
+}
+
+std::string ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+  const std::string where = "--config " + path + ": ";
+  std::ifstream in(path);
+  if (!in) return where + "cannot read the file";
+  YAML::Node root;
+  try {
+    root = YAML::Load(in);
+  } catch (const YAML::Exception& e) {
+    return where + "not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  }
+  if (root.IsNull()) return "";  // an empty file sets nothing
+  if (!root.IsMap()) return where + "must be a mapping of setting names to values";
+  for (const auto& entry : root) {
+    std::string key;
+    try {
+      key = entry.first.as<std::string>();
+    } catch (const YAML::Exception&) {
+      return where + "a key is not a string (line " + std::to_string(entry.first.Mark().line + 1) +
+             ")";
+    }
+    CLI::Option* opt = key == "config" || key == "help" || key.rfind("-", 0) == 0
+                           ? nullptr
+                           : cmd->get_option_no_throw("--" + key);
+    if (!opt) {
+      return where + "unknown setting \"" + key + "\" (known: " + KnownKeys(cmd) + ")";
+    }
+    if (opt->count() > 0) continue;  // given as a flag or by its variable: those win
+    std::vector<std::string> values;
+    const YAML::Node& value = entry.second;
+    if (value.IsScalar()) {
+      values.push_back(value.Scalar());
+    } else if (value.IsSequence()) {
+      for (const YAML::Node& item : value) {
+        if (!item.IsScalar()) return where + key + ": list items must be plain values";
+        values.push_back(item.Scalar());
+      }
+      if (values.size() > 1 && opt->get_items_expected_max() <= 1) {
+        return where + key + ": takes one value, not a list";
+      }
+    } else if (value.IsNull()) {
+      continue;  // "key:" with nothing: leave the default
+    } else {
+      return where + key + ": must be a value or a list of values, not a mapping";
+    }
+    try {
+      for (const std::string& v : values) opt->add_result(v);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return where + key + ": " + e.what();
+    }
+  }
+  return "";
+}
+
+}  // namespace spk::cli

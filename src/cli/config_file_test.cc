@@ -1,0 +1,125 @@
+#include "cli/config_file.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/controller_command.h"
+
+namespace spk::cli {
+namespace {
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("spk-config-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    cmd_ = AddHandleEventCommand(app_, options_);
+  }
+  void TearDown() override {
+    ::unsetenv("SPOTKEEPER_ON_DEMAND_ASG");
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string Write(const std::string& text) {
+    std::string path = (dir_ / "spotkeeper.yaml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // Parses `args` (after "spotkeeper handle-event") and applies the --config file.
+  std::string Run(std::vector<std::string> args) {
+    std::vector<std::string> all = {"spotkeeper", "handle-event", "event.json"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    app_.parse(static_cast<int>(argv.size()), argv.data());
+    return ApplyConfigFile(cmd_, options_.controller.config_file);
+  }
+
+  std::filesystem::path dir_;
+  CLI::App app_{"test", "spotkeeper"};
+  HandleEventOptions options_;
+  CLI::App* cmd_ = nullptr;
+};
+
+TEST_F(ConfigFileTest, FillsSettingsFromTheFile) {
+  std::string path = Write(
+      "cluster: [web, batch]\n"
+      "spot-fleet-id: sfr-1\n"
+      "on-demand-asg: od\n"
+      "on-demand-units: 4\n"
+      "settle-window: 5m\n"
+      "on-rebalance: prepare\n"
+      "dry-run: true\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  const ControllerOptions& o = options_.controller;
+  EXPECT_EQ(o.clusters, (std::vector<std::string>{"web", "batch"}));
+  EXPECT_EQ(o.spot_fleet_ids, std::vector<std::string>{"sfr-1"});
+  EXPECT_EQ(o.on_demand_asg, "od");
+  EXPECT_EQ(o.on_demand_units, 4);
+  EXPECT_EQ(o.settle_window, "5m");
+  EXPECT_EQ(o.on_rebalance, "prepare");
+  EXPECT_TRUE(o.dry_run);
+  EXPECT_EQ(o.guard_window, "10m");  // not in the file: the default
+  controller::ControllerConfig config;
+  EXPECT_EQ(BuildControllerConfig(o, &config), "");
+  EXPECT_EQ(config.policy.settle_window, std::chrono::minutes(5));
+}
+
+TEST_F(ConfigFileTest, FlagsAndVariablesWinOverTheFile) {
+  std::string path = Write("on-demand-asg: from-file\nsettle-window: 5m\ncluster: [a]\n");
+  ::setenv("SPOTKEEPER_ON_DEMAND_ASG", "from-env", 1);
+  ASSERT_EQ(Run({"--config", path, "--settle-window", "2m"}), "");
+  EXPECT_EQ(options_.controller.on_demand_asg, "from-env");
+  EXPECT_EQ(options_.controller.settle_window, "2m");
+  EXPECT_EQ(options_.controller.clusters, std::vector<std::string>{"a"});
+}
+
+TEST_F(ConfigFileTest, EmptyFileSetsNothing) {
+  ASSERT_EQ(Run({"--config", Write("")}), "");
+  EXPECT_EQ(options_.controller.settle_window, "10m");
+}
+
+TEST_F(ConfigFileTest, ErrorsNameTheFileAndTheProblem) {
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"settle-windw: 5m\n", "unknown setting \"settle-windw\" (known: "},
+           {"on-demand-asg: [a, b]\n", "on-demand-asg: takes one value, not a list"},
+           {"cluster: {a: 1}\n", "cluster: must be a value or a list of values, not a mapping"},
+           {"cluster: [[a]]\n", "cluster: list items must be plain values"},
+           {"- a\n- b\n", "must be a mapping of setting names to values"},
+           {"cluster: [a\nsettle-window: 5m\n", "not valid YAML: line "},
+           {"on-demand-units: lots\n", "on-demand-units: "},
+           {"config: other.yaml\n", "unknown setting \"config\""},
+       }) {
+    SCOPED_TRACE(c.yaml);
+    CLI::App app{"test", "spotkeeper"};
+    HandleEventOptions options;
+    CLI::App* cmd = AddHandleEventCommand(app, options);
+    std::string path = Write(c.yaml);
+    std::vector<std::string> all = {"spotkeeper", "handle-event", "e.json", "--config", path};
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    app.parse(static_cast<int>(argv.size()), argv.data());
+    std::string err = ApplyConfigFile(cmd, path);
+    EXPECT_NE(err.find("--config " + path + ": "), std::string::npos) << err;
+    EXPECT_NE(err.find(c.expected), std::string::npos) << err;
+  }
+}
+
+TEST_F(ConfigFileTest, MissingFileIsAnError) {
+  std::string missing = (dir_ / "nope.yaml").string();
+  EXPECT_EQ(Run({"--config", missing}), "--config " + missing + ": cannot read the file");
+}
+
+}  // namespace
+}  // namespace spk::cli
