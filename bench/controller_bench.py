@@ -336,6 +336,7 @@ def main():
         hwm_before = proc_status_kb(controller.pid, "VmHWM")
         bodies = [agent_message(i, "m5.large", "burst", burst_arns[i], n)
                   for n, i in enumerate(burst_ids)]
+        drains_before = drains(maddr)
         start = time.monotonic()
         for k in range(0, len(bodies), 10):
             r = sqs.send_message_batch(QueueUrl=queue, Entries=[
@@ -350,7 +351,6 @@ def main():
         # Progress from the controller's own drain counter (cheap); describing
         # 1,000 container instances every poll would load moto more than the
         # controller does. Once it says all, DescribeContainerInstances checks.
-        drains_before = drains(maddr)
         while time.monotonic() - start < a.burst_timeout:
             done = drains(maddr) - drains_before
             rss_max = max(rss_max, proc_status_kb(controller.pid, "VmRSS"))
