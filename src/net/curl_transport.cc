@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "net/ca_bundle.h"
+
 namespace spk::net {
 namespace {
 
@@ -67,7 +69,9 @@ Status MapCurlError(CURLcode rc, const std::string& url, const char* errbuf) {
 
 }  // namespace
 
-CurlTransport::CurlTransport() : no_proxy_(NoProxyList()) { static GlobalInit init; }
+CurlTransport::CurlTransport() : no_proxy_(NoProxyList()), ca_bundle_(ChooseCaBundle().path) {
+  static GlobalInit init;
+}
 
 CurlTransport::~CurlTransport() {
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -119,6 +123,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!ca_bundle_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_bundle_.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
