@@ -1,0 +1,412 @@
+"""Deploys deploy/cloudformation/spotkeeper.yaml to moto_server's CloudFormation
+and checks that the resources exist and are wired as the template says.
+
+moto_server is started here, on a free 127.0.0.1 port (`-p 0`, the port read
+from its log line, as tests/support/moto_server.cc does), and stopped at the end.
+Nothing leaves loopback; credentials are dummies.
+
+Stacks deployed:
+- `lambda`: ControllerMode=lambda, AgentMode=ecs-daemon, with a placeholder zip
+  uploaded to moto's S3 (moto stores the function, it never runs it);
+- `ecs`: ControllerMode=ecs-service, AgentMode=ecs-daemon;
+- `none`: ControllerMode=none, AgentMode=none (supporting resources only).
+moto skips AWS::SNS::Subscription and AWS::SQS::QueuePolicy (both are listed as
+stack resources but nothing is created): the test records that and checks
+everything else; the queue policy is checked when a moto applies it.
+The real binary then runs with what the stack gives it: `spotkeeper agent`
+with the daemon task's command and environment starts and stops cleanly,
+`spotkeeper lambda`
+with the function's environment passes its init (it asks a loopback Runtime
+API for the next event, no init error), and `spotkeeper controller` with the
+ECS task's command and environment starts, consumes the stack's queue on moto
+and stops on SIGTERM with exit 0.
+Run: python3 tests/deploy/cfn_moto_test.py --spotkeeper build/spotkeeper
+"""
+import argparse
+import ast
+import http.server
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import zipfile
+
+import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cfn_yaml  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+TEMPLATE = os.path.join(ROOT, "deploy", "cloudformation", "spotkeeper.yaml")
+REGION = "us-east-1"
+SPOTKEEPER = os.environ.get("SPOTKEEPER_BIN", os.path.join(ROOT, "build", "spotkeeper"))
+CLUSTER = "web"
+ON_DEMAND = "web-on-demand"
+# Resource types moto 5's CloudFormation does not implement (it warns "No Moto
+# CloudFormation support for ..." and creates nothing).
+SKIPPED_TYPES = {"AWS::SNS::Subscription", "AWS::SQS::QueuePolicy"}
+SKIPPED_BY_MOTO = set()
+
+
+class MotoServer:
+    def __init__(self):
+        self.log = tempfile.NamedTemporaryFile(prefix="spk-moto-", suffix=".log", delete=False)
+        env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
+        python = os.environ.get("SPK_PYTHON", sys.executable)
+        self.proc = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 60
+        self.port = None
+        while time.time() < deadline and self.port is None:
+            with open(self.log.name, encoding="utf-8", errors="replace") as f:
+                m = re.search(r"Running on http://127\.0\.0\.1:(\d+)", f.read())
+            if m:
+                self.port = int(m.group(1))
+            elif self.proc.poll() is not None:
+                break
+            else:
+                time.sleep(0.1)
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("moto_server did not start; log: " + self.log.name)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        os.unlink(self.log.name)
+
+
+def placeholder_zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\necho placeholder\n")
+    return buf.getvalue()
+
+
+def base_env(moto_url):
+    """A clean environment: dummy credentials, everything on loopback."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": moto_url, "AWS_EC2_METADATA_DISABLED": "true",
+            "HOME": tempfile.gettempdir()}
+
+
+class FakeRuntimeApi:
+    """A loopback Lambda Runtime API: records init errors and /next polls."""
+
+    def __init__(self):
+        self.init_errors, self.next_polls = [], threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                if self.path.endswith("/runtime/invocation/next"):
+                    outer.next_polls.set()
+                    time.sleep(2)
+                self.send_response(500)
+                self.end_headers()
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path.endswith("/runtime/init/error"):
+                    outer.init_errors.append(body.decode("utf-8", "replace"))
+                self.send_response(202)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def stop_process(proc, timeout):
+    """SIGTERM, then the exit code (SIGKILL after timeout: returns None)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+class CfnMotoTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = MotoServer()
+        cls.cfn = cls.moto.client("cloudformation")
+        cls.moto.client("ecs").create_cluster(clusterName=CLUSTER)
+        s3 = cls.moto.client("s3")
+        s3.create_bucket(Bucket="spotkeeper-artifacts")
+        s3.put_object(Bucket="spotkeeper-artifacts", Key="spotkeeper-lambda.zip",
+                      Body=placeholder_zip())
+        with open(TEMPLATE, encoding="utf-8") as f:
+            cls.body = f.read()
+        cls.template = cfn_yaml.load(TEMPLATE)
+        SKIPPED_BY_MOTO.update(k for k, r in cls.template["Resources"].items()
+                               if r["Type"] in SKIPPED_TYPES)
+        print("not deployable to moto (skipped by it): %s" % sorted(SKIPPED_BY_MOTO))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+
+    def deploy(self, name, absent, **params):
+        """Creates the stack; checks it lists exactly the template's resources but
+        those moto skips (SKIPPED_BY_MOTO) and those the parameters leave out (absent)."""
+        base = {"ClusterName": CLUSTER, "OnDemandAutoScalingGroup": ON_DEMAND,
+                "SpotFleetIds": "sfr-11111111-2222-3333-4444-555555555555",
+                "ImageUri": "public.ecr.aws/example/spotkeeper:test"}
+        base.update(params)
+        self.cfn.create_stack(StackName=name, TemplateBody=self.body,
+                              Parameters=[{"ParameterKey": k, "ParameterValue": v}
+                                          for k, v in base.items()],
+                              Capabilities=["CAPABILITY_IAM"])
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual("CREATE_COMPLETE", stack["StackStatus"], stack.get("StackStatusReason"))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        resources = {r["LogicalResourceId"]: r for r in
+                     self.cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]}
+        expected = set(self.template["Resources"]) - SKIPPED_BY_MOTO - set(absent)
+        self.assertEqual(sorted(expected), sorted(r for r in resources if r))
+        return outputs, resources
+
+    def check_supporting(self, name, outputs, resources):
+        sqs, sns, events, iam = (self.moto.client(s) for s in ("sqs", "sns", "events", "iam"))
+        # Topic.
+        topic = outputs["NoticeTopicArn"]
+        self.assertIn(topic, [t["TopicArn"] for t in sns.list_topics()["Topics"]])
+        # Queue, dead-letter queue, redrive.
+        attrs = sqs.get_queue_attributes(QueueUrl=outputs["NoticeQueueUrl"],
+                                         AttributeNames=["All"])["Attributes"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=outputs["DeadLetterQueueUrl"],
+                                           AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = json.loads(attrs["RedrivePolicy"])
+        self.assertEqual(dlq_arn, redrive["deadLetterTargetArn"])
+        self.assertEqual(5, int(redrive["maxReceiveCount"]))
+        self.assertEqual("360", attrs["VisibilityTimeout"])
+        # Rules: the EC2 events (and the Lambda mode's schedule) into this stack's queue.
+        patterns, rule_arns = {}, []
+        for rule in events.list_rules()["Rules"]:
+            targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+            if [t["Arn"] for t in targets] != [outputs["NoticeQueueArn"]]:
+                continue
+            rule_arns.append(rule["Arn"])
+            if "EventPattern" in rule:
+                pattern = json.loads(rule["EventPattern"])
+                self.assertEqual(["aws.ec2"], pattern["source"])
+                patterns[pattern["detail-type"][0]] = rule["Arn"]
+        self.assertEqual({"EC2 Spot Instance Interruption Warning",
+                          "EC2 Instance Rebalance Recommendation"}, set(patterns))
+        # Queue policy: moto 5 skips AWS::SQS::QueuePolicy (lists it, applies nothing);
+        # when a moto applies it, check it: SNS limited to the topic, EventBridge to the rules.
+        if "Policy" in attrs:
+            by_sid = {st["Sid"]: st for st in json.loads(attrs["Policy"])["Statement"]}
+            self.assertEqual(topic,
+                             by_sid["TopicDelivers"]["Condition"]["ArnEquals"]["aws:SourceArn"])
+            self.assertEqual(sorted(rule_arns), sorted(
+                by_sid["RulesDeliver"]["Condition"]["ArnEquals"]["aws:SourceArn"]))
+        else:
+            print("%s: moto applied no queue policy (moto skips AWS::SQS::QueuePolicy)" % name)
+        # Roles with their inline policies: resolved, and the actions of deploy/iam/.
+        for output, policy_name, doc_file in (("AgentTaskRoleArn", "spotkeeper-agent", "agent"),
+                                              ("ControllerRoleArn", "spotkeeper-controller",
+                                               "controller")):
+            role_name = outputs[output].rsplit("/", 1)[1]
+            doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+            if isinstance(doc, str):  # moto returns the document as Python literal text
+                doc = ast.literal_eval(doc)
+            text = json.dumps(doc)
+            self.assertNotIn("${", text, "placeholders left unresolved")
+            self.assertIn("arn:aws:ecs:us-east-1:123456789012:container-instance/%s/*" % CLUSTER,
+                          text)
+            with open(os.path.join(ROOT, "deploy", "iam", doc_file + ".json"),
+                      encoding="utf-8") as f:
+                want = {a for st in json.load(f)["Statement"] for a in st["Action"]}
+            got = {a for st in doc["Statement"] for a in
+                   (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+            self.assertEqual(want, got)
+        # The subscription: moto skips it.
+        subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        print("%s: SNS subscriptions moto created for the topic: %d (moto skips "
+              "AWS::SNS::Subscription)" % (name, len(subs)))
+        return rule_arns
+
+    def test_lambda_controller_and_agent_daemon(self):
+        outputs, resources = self.deploy(
+            "spk-lambda", ["ControllerTaskDefinition", "ControllerService"],
+            ControllerMode="lambda", AgentMode="ecs-daemon",
+            LambdaCodeS3Bucket="spotkeeper-artifacts", AgentDrain="true")
+        rules = self.check_supporting("spk-lambda", outputs, resources)
+        self.assertEqual(3, len(rules), "interruption, rebalance and the reconcile schedule")
+        lam = self.moto.client("lambda")
+        fn = lam.get_function(FunctionName=outputs["ControllerFunctionName"])["Configuration"]
+        self.assertEqual("provided.al2023", fn["Runtime"])
+        self.assertEqual("bootstrap", fn["Handler"])
+        self.assertEqual(outputs["ControllerRoleArn"], fn["Role"])
+        env = fn["Environment"]["Variables"]
+        self.assertEqual(CLUSTER, env["SPOTKEEPER_CLUSTER"])
+        self.assertEqual(ON_DEMAND, env["SPOTKEEPER_ON_DEMAND_ASG"])
+        self.assertNotIn("SPOTKEEPER_SPOT_ASG", env)
+        # Unset means "the type's vCPUs"; `spotkeeper lambda` rejects 0 or "".
+        self.assertNotIn("SPOTKEEPER_ON_DEMAND_UNITS", env)
+        mappings = lam.list_event_source_mappings(
+            FunctionName=outputs["ControllerFunctionName"])["EventSourceMappings"]
+        self.assertEqual([outputs["NoticeQueueArn"]], [m["EventSourceArn"] for m in mappings])
+        self.assertEqual(10, mappings[0]["BatchSize"])
+        if "FunctionResponseTypes" in mappings[0]:  # moto may not keep it
+            self.assertEqual(["ReportBatchItemFailures"], mappings[0]["FunctionResponseTypes"])
+        self.check_agent(outputs, drain="true")
+        self.check_lambda_init(env)
+
+    def check_lambda_init(self, function_env):
+        api = FakeRuntimeApi()
+        self.addCleanup(api.stop)
+        env = base_env(self.moto.url)
+        env.update({k: str(v) for k, v in function_env.items()})
+        env["AWS_LAMBDA_RUNTIME_API"] = api.address
+        proc = subprocess.Popen([SPOTKEEPER, "lambda"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        polled = api.next_polls.wait(15)
+        stop_process(proc, 5)
+        output = proc.stdout.read()
+        proc.stdout.close()
+        self.assertEqual([], api.init_errors, output)
+        self.assertTrue(polled, "spotkeeper lambda never asked for an event: " + output)
+
+    def check_agent(self, outputs, drain):
+        ecs = self.moto.client("ecs")
+        svc = ecs.describe_services(cluster=CLUSTER,
+                                    services=[outputs["AgentServiceName"]])["services"][0]
+        self.assertEqual(CLUSTER, svc["clusterArn"].rsplit("/", 1)[1])
+        # (moto's AWS::ECS::Service ignores SchedulingStrategy: checked in the template)
+        td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+        c = td["containerDefinitions"][0]
+        self.assertEqual(["agent"], c["command"])
+        env = {e["name"]: e["value"] for e in c["environment"]}
+        self.assertEqual(outputs["NoticeTopicArn"], env["SPOTKEEPER_SNS_TOPIC_ARN"])
+        self.assertEqual(drain, env["SPOTKEEPER_DRAIN"])
+        self.check_agent_runs(c["command"], env)
+
+    def check_agent_runs(self, command, task_env):
+        # The agent with the task's command and environment starts and stops
+        # cleanly (IMDS and the ECS agent unreachable here: it logs and retries).
+        env = base_env(self.moto.url)
+        env.update({k: str(v) for k, v in task_env.items()})
+        env.pop("AWS_EC2_METADATA_DISABLED")
+        env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9"
+        env["SPOTKEEPER_ECS_AGENT_ENDPOINT"] = "http://127.0.0.1:9"
+        with tempfile.TemporaryFile("w+") as log:
+            proc = subprocess.Popen([SPOTKEEPER] + command, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, text=True)
+            deadline, text = time.time() + 20, ""
+            while time.time() < deadline and "agent started" not in text:
+                time.sleep(0.2)
+                log.seek(0)
+                text = log.read()
+            rc = stop_process(proc, 10)
+            log.seek(0)
+            text = log.read()
+        self.assertIn("agent started", text)
+        self.assertEqual(0, rc, text)
+
+    def test_ecs_controller_and_agent_daemon(self):
+        outputs, resources = self.deploy("spk-ecs", ["ControllerFunction", "ControllerFunctionLogGroup",
+                                                     "ControllerEventSource",
+                                                     "ControllerLambdaRuntimePolicy",
+                                                     "ReconcileScheduleRule"],
+                                         ControllerMode="ecs-service",
+                                         AgentMode="ecs-daemon", OnDemandUnits="4",
+                                         SpotAutoScalingGroups="web-spot-a,web-spot-b")
+        rules = self.check_supporting("spk-ecs", outputs, resources)
+        self.assertEqual(2, len(rules))
+        self.assertNotIn("ControllerFunction", resources)
+        ecs = self.moto.client("ecs")
+        svc = ecs.describe_services(cluster=CLUSTER,
+                                    services=[outputs["ControllerServiceName"]])["services"][0]
+        self.assertEqual(1, svc["desiredCount"])
+        td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+        c = td["containerDefinitions"][0]
+        self.assertEqual("controller", c["command"][0])
+        env = {e["name"]: e["value"] for e in c["environment"]}
+        self.assertEqual(outputs["NoticeQueueUrl"], env["SPOTKEEPER_QUEUE_URL"])
+        self.assertEqual("web-spot-a,web-spot-b", env["SPOTKEEPER_SPOT_ASG"])
+        self.assertEqual("4", env["SPOTKEEPER_ON_DEMAND_UNITS"])
+        self.check_agent(outputs, drain="false")
+        self.check_controller_runs(c["command"], env)
+
+    def check_controller_runs(self, command, task_env):
+        env = base_env(self.moto.url)
+        env.update({k: str(v) for k, v in task_env.items()})
+        env["SPOTKEEPER_WAIT_TIME"] = "1s"  # (only so that SIGTERM ends it quickly)
+        args = [a if a != "0.0.0.0:9102" else "127.0.0.1:0" for a in command]
+        self.assertNotEqual(command, args, "the task should listen on 0.0.0.0:9102")
+        with tempfile.TemporaryFile("w+") as log:
+            proc = subprocess.Popen([SPOTKEEPER] + args, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, text=True)
+            deadline, text = time.time() + 20, ""
+            while time.time() < deadline and "controller started" not in text:
+                time.sleep(0.2)
+                log.seek(0)
+                text = log.read()
+            rc = stop_process(proc, 20)
+            log.seek(0)
+            text = log.read()
+        self.assertIn("controller started", text)
+        self.assertIn("spk-ecs-notices", text)  # the stack's queue
+        self.assertEqual(0, rc, text)
+
+    def test_task_definition_properties_moto_drops(self):
+        # moto's AWS::ECS::TaskDefinition keeps only Family, ContainerDefinitions,
+        # Volumes and Memory, its AWS::ECS::Service ignores SchedulingStrategy:
+        # check those in the template itself.
+        r = self.template["Resources"]
+        agent = r["AgentTaskDefinition"]["Properties"]
+        self.assertEqual("host", agent["NetworkMode"])
+        self.assertEqual({"Fn::GetAtt": ["AgentTaskRole", "Arn"]}, agent["TaskRoleArn"])
+        self.assertEqual(["EC2"], agent["RequiresCompatibilities"])
+        controller = r["ControllerTaskDefinition"]["Properties"]
+        self.assertEqual({"Fn::GetAtt": ["ControllerRole", "Arn"]}, controller["TaskRoleArn"])
+        self.assertEqual("DAEMON", r["AgentService"]["Properties"]["SchedulingStrategy"])
+
+    def test_supporting_resources_only(self):
+        absent = ["ControllerFunction", "ControllerFunctionLogGroup", "ControllerEventSource",
+                  "ControllerLambdaRuntimePolicy", "ReconcileScheduleRule", "TaskExecutionRole",
+                  "TaskLogGroup", "AgentTaskDefinition", "AgentService",
+                  "ControllerTaskDefinition", "ControllerService"]
+        outputs, resources = self.deploy("spk-none", absent, ControllerMode="none",
+                                         AgentMode="none", SpotFleetIds="")
+        self.check_supporting("spk-none", outputs, resources)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spotkeeper", default=SPOTKEEPER)
+    known, rest = ap.parse_known_args()
+    SPOTKEEPER = os.path.abspath(known.spotkeeper)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
