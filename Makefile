@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD ?= build
 export PATH := $(CURDIR)/tools/bin:$(PATH)
 
-.PHONY: all setup configure build test unit integration asan bench demo format clean
+.PHONY: all setup configure build test unit integration asan bench demo format clean lambda-zip demo-aws
 
 all: build
 
@@ -35,8 +35,18 @@ asan: setup
 bench: build
 	@bash bench/run.sh $(BUILD)
 
+# The AWS Lambda package for provided.al2023: $(BUILD)/spotkeeper-lambda.zip with a
+# static `bootstrap` at its root (docs/packaging.md).
+lambda-zip: build
+	@ninja -C $(BUILD) -j2 lambda_zip
+
+# The simulator on the built-in default day, every policy: the table and the HTML report.
 demo: build
 	@bash scripts/demo.sh $(BUILD)/spotkeeper
+
+# The AWS side: doctor against moto_server, metadata against the EC2 metadata mock.
+demo-aws: build
+	@bash scripts/demo_aws.sh $(BUILD)/spotkeeper
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'bench/*.cc')

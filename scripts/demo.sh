@@ -1,57 +1,17 @@
 #!/usr/bin/env bash
-# The demo until the simulator lands: `spotkeeper --help`, `spotkeeper doctor`
-# against a moto_server (SigV4 checking on), and `spotkeeper metadata` against
-# the EC2 metadata mock; both peers run on loopback and are stopped on exit.
+# `make demo`: the simulator's what-if on the built-in default day, every
+# policy (none, ecs-agent, reference, spotkeeper): prints the table and writes
+# the HTML report. Usage: scripts/demo.sh [path/to/spotkeeper] [REPORT.html]
+# (`make demo-aws`, scripts/demo_aws.sh, is the AWS-side demo against moto and
+# the EC2 metadata mock.)
 set -euo pipefail
 bin=${1:-build/spotkeeper}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-python=${SPK_PYTHON:-python3}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+report=${2:-$(dirname "$bin")/simulation-report.html}
 
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "demo: nothing answers on 127.0.0.1:$1" >&2
-  return 1
-}
-
-echo "== spotkeeper --help"
-"$bin" --help
+echo "== spotkeeper simulate   (the built-in default day; spotkeeper simulate --print-default-scenario shows it)"
+"$bin" simulate --report "$report"
 echo
-
-moto_port=$(free_port)
-INITIAL_NO_AUTH_ACTION_COUNT=4 "$python" -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-pids+=($!)
-imds_port=$(free_port)
-if command -v ec2-metadata-mock >/dev/null; then
-  ec2-metadata-mock -n 127.0.0.1 -p "$imds_port" >"$work/imds.log" 2>&1 &
-  pids+=($!)
-  wait_port "$imds_port"
-fi
-wait_port "$moto_port"
-read -r key secret arn < <("$python" "$root/tests/tools/moto_iam_user.py" "http://127.0.0.1:$moto_port")
-echo "== moto_server on 127.0.0.1:$moto_port checks signatures; IAM user $arn"
-echo "== spotkeeper doctor"
-env -i PATH="$PATH" HOME="$work" \
-  AWS_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" \
-  AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" \
-  AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$imds_port" \
-  "$bin" doctor
-if command -v ec2-metadata-mock >/dev/null; then
-  echo
-  echo "== spotkeeper metadata (the message the agent would send, from the EC2 metadata mock on 127.0.0.1:$imds_port)"
-  env -i PATH="$PATH" HOME="$work" AWS_REGION=us-east-1 \
-    AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$imds_port" \
-    SPOTKEEPER_ECS_AGENT_ENDPOINT="http://127.0.0.1:$(free_port)" \
-    "$bin" metadata
-fi
+echo "Columns: availability = task-seconds running / desired; tasks lost = killed by an"
+echo "instance termination while not drained; min < tgt = minutes the fleet's capacity"
+echo "(spot + on-demand units) was below its target. Models: docs/simulator.md."
+echo "HTML report (open it in a browser; no network needed): $(cd "$(dirname "$report")" && pwd)/$(basename "$report")"

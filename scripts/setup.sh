@@ -14,6 +14,7 @@ apt_packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium  # headless check and screenshot of the simulator's HTML report (big: same apt step)
 )
 
 missing=()
@@ -31,12 +32,38 @@ else
   log "Debian packages: all present"
 fi
 
+# Image builds (Dockerfile) need the Debian packages only.
+if [ "${SPK_SETUP_PACKAGES_ONLY:-0}" = 1 ]; then
+  log "SPK_SETUP_PACKAGES_ONLY=1: skipping the test tools (systemd-analyze, pip and Go peers)"
+  exit 0
+fi
+
+# systemd-analyze checks deploy/systemd (tests/package); containers often lack it.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  log "installing systemd (for systemd-analyze)"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends systemd >/dev/null
+else
+  log "systemd-analyze: present"
+fi
+
 python=${PYTHON:-python3}
 if ! "$python" -c 'import moto.server, flask, botocore' 2>/dev/null; then
   log "installing moto[server] with pip"
   "$python" -m pip install --quiet 'moto[server]'
 else
   log "moto[server]: present"
+fi
+
+# cfn-lint checks the CloudFormation templates under deploy/ (tests/deploy).
+if ! "$python" -c 'import cfnlint' 2>/dev/null; then
+  log "installing cfn-lint with pip"
+  "$python" -m pip install --quiet cfn-lint
+else
+  log "cfn-lint: present"
 fi
 
 go_tool() { # name module@version

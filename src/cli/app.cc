@@ -1,6 +1,8 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <iostream>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "cli/controller_command.h"
 #include "cli/doctor.h"
 #include "cli/lambda_command.h"
+#include "cli/simulate_command.h"
 #include "net/curl_transport.h"
 
 #ifndef SPK_VERSION
@@ -84,6 +87,8 @@ int Main(int argc, char** argv) {
   CLI::App* lambda_cmd = AddLambdaCommand(app);
   ControllerRunOptions controller_run;
   CLI::App* controller_cmd = AddControllerCommand(app, controller_run);
+  SimulateOptions simulate;
+  CLI::App* simulate_cmd = AddSimulateCommand(app, simulate);
 
   // Started as `bootstrap` (a Lambda custom runtime): the `lambda` command.
   static char kLambda[] = "lambda";
@@ -108,6 +113,10 @@ int Main(int argc, char** argv) {
 
   net::CurlTransport http;
   SeededRandom random(SeedFromOs());
+  if (simulate_cmd->parsed()) {
+    return RunSimulate(simulate, std::cout, std::cerr, isatty(STDERR_FILENO) == 1,
+                       SystemClock::Instance());
+  }
   if (doctor_cmd->parsed()) {
     return RunDoctor(doctor, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
                      std::cout);

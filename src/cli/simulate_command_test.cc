@@ -1,0 +1,127 @@
+#include "cli/simulate_command.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace spk::cli {
+namespace {
+
+struct SimRun {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+
+SimRun Simulate(const SimulateOptions& options) {
+  std::ostringstream out, err;
+  ManualClock clock;
+  SimRun r;
+  r.code = RunSimulate(options, out, err, /*err_is_terminal=*/false, clock);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          (name + "-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed())))
+      .string();
+}
+
+TEST(Simulate, DefaultScenarioPrintsOneRowPerPolicy) {
+  SimRun r = Simulate({});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* policy : {"none", "ecs-agent", "reference", "spotkeeper"}) {
+    EXPECT_NE(r.out.find(std::string("\n") + policy + " "), std::string::npos) << policy;
+  }
+  EXPECT_TRUE(r.err.empty()) << "no progress bar when stderr is not a terminal";
+}
+
+TEST(Simulate, JsonFollowsTheContractAndPoliciesCanBeChosen) {
+  SimulateOptions o;
+  o.json = true;
+  o.policies = {"spotkeeper", "none"};
+  o.seed = 5;
+  SimRun r = Simulate(o);
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["scenario"]["seed"], 5);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  EXPECT_EQ(j["runs"][0]["policy"], "spotkeeper");
+  EXPECT_EQ(j["runs"][1]["policy"], "none");
+  EXPECT_TRUE(j["runs"][0]["summary"]["savings"].is_number());
+}
+
+TEST(Simulate, CsvHasAHeaderAndARowPerPolicy) {
+  SimulateOptions o;
+  o.csv = true;
+  o.policies = {"reference"};
+  SimRun r = Simulate(o);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("policy,availability,", 0), 0u);
+  EXPECT_NE(r.out.find("\nreference,"), std::string::npos);
+}
+
+TEST(Simulate, WritesTheHtmlReport) {
+  SimulateOptions o;
+  o.policies = {"spotkeeper"};
+  o.report_path = TempPath("spk-sim-report") + ".html";
+  SimRun r = Simulate(o);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(o.report_path);
+  std::stringstream html;
+  html << in.rdbuf();
+  std::remove(o.report_path.c_str());
+  EXPECT_NE(html.str().find("<html"), std::string::npos);
+  EXPECT_NE(html.str().find("default-day"), std::string::npos);
+  EXPECT_NE(r.out.find("report: " + o.report_path), std::string::npos);
+}
+
+TEST(Simulate, BadInputIsOneLineAndExitTwo) {
+  std::string path = TempPath("spk-sim-bad") + ".yaml";
+  {
+    std::ofstream f(path);
+    f << "pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4, colour: red}\necs: "
+         "{services: [{name: x}]}\n";
+  }
+  SimulateOptions o;
+  o.scenario_path = path;
+  SimRun r = Simulate(o);
+  std::remove(path.c_str());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown key fleet.colour"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+
+  o.scenario_path = path + ".missing";
+  r = Simulate(o);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cannot read scenario"), std::string::npos);
+
+  SimulateOptions p;
+  p.policies = {"always-on-demand"};
+  r = Simulate(p);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--policy"), std::string::npos);
+
+  SimulateOptions q;
+  q.json = q.csv = true;
+  EXPECT_EQ(Simulate(q).code, 2);
+}
+
+TEST(Simulate, UnwritableReportFailsWithExitOne) {
+  SimulateOptions o;
+  o.policies = {"none"};
+  o.report_path = "/nonexistent-dir/report.html";
+  SimRun r = Simulate(o);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot write report"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace spk::cli

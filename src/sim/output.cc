@@ -1,0 +1,138 @@
+#include "sim/output.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace spk::sim {
+namespace {
+
+double Round(double x, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  double r = std::round(x * scale) / scale;
+  return r == 0 ? 0.0 : r;  // no "-0"
+}
+
+nlohmann::json RoundAll(const std::vector<double>& values, int decimals) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double v : values) out.push_back(Round(v, decimals));
+  return out;
+}
+
+nlohmann::json SummaryJson(const RunSummary& s) {
+  return {
+      {"availability", Round(s.availability, 6)},
+      {"worst_service", s.worst_service},
+      {"worst_service_availability", Round(s.worst_service_availability, 6)},
+      {"tasks_lost_without_drain", s.tasks_lost_without_drain},
+      {"minutes_below_target", Round(s.minutes_below_target, 3)},
+      {"interruptions", s.interruptions},
+      {"spot_instance_hours", Round(s.spot_instance_hours, 3)},
+      {"on_demand_instance_hours", Round(s.on_demand_instance_hours, 3)},
+      {"cost", Round(s.cost, 4)},
+      {"all_on_demand_cost", Round(s.all_on_demand_cost, 4)},
+      {"savings", Round(s.savings, 6)},
+  };
+}
+
+nlohmann::json RunJson(const RunResult& run) {
+  nlohmann::json services = nlohmann::json::array();
+  for (const ServiceResult& s : run.services) {
+    services.push_back({{"name", s.name},
+                        {"availability", Round(s.availability, 6)},
+                        {"tasks_lost_without_drain", s.tasks_lost_without_drain}});
+  }
+  nlohmann::json capacity = nlohmann::json::object();
+  for (const auto& [pool, counts] : run.series.capacity) capacity[pool] = counts;
+  nlohmann::json service_series = nlohmann::json::object();
+  for (const auto& [name, s] : run.series.services) {
+    service_series[name] = {{"desired", s.desired}, {"running", s.running}};
+  }
+  nlohmann::json events = nlohmann::json::array();
+  for (const RunEvent& e : run.events) {
+    events.push_back(
+        {{"t", Round(e.t, 3)}, {"kind", e.kind}, {"pool", e.pool}, {"instance", e.instance}});
+  }
+  return {
+      {"policy", PolicyName(run.policy)},
+      {"summary", SummaryJson(run.summary)},
+      {"services", services},
+      {"series",
+       {{"t", RoundAll(run.series.t, 3)},
+        {"capacity", capacity},
+        {"target_units", RoundAll(run.series.target_units, 3)},
+        {"services", service_series},
+        {"cost", RoundAll(run.series.cost, 4)}}},
+      {"events", events},
+  };
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+}  // namespace
+
+const char* const kCsvColumns =
+    "policy,availability,worst_service,worst_service_availability,tasks_lost_without_drain,"
+    "minutes_below_target,interruptions,spot_instance_hours,on_demand_instance_hours,cost,"
+    "all_on_demand_cost,savings";
+
+nlohmann::json ResultToJson(const Scenario& scenario, const std::vector<RunResult>& runs) {
+  nlohmann::json out;
+  out["scenario"] = {
+      {"name", scenario.name},
+      {"description", scenario.description},
+      {"seed", scenario.seed},
+      {"duration_s", Round(static_cast<double>(scenario.duration) / kSecond, 3)},
+      {"sample_interval_s", Round(static_cast<double>(scenario.sample_interval) / kSecond, 3)}};
+  out["runs"] = nlohmann::json::array();
+  for (const RunResult& run : runs) out["runs"].push_back(RunJson(run));
+  return out;
+}
+
+std::string FormatTable(const std::vector<RunResult>& runs) {
+  std::ostringstream os;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-11s %9s  %-22s %10s %11s %11s %10s %10s %10s %8s\n", "policy",
+                "avail %", "worst service (avail %)", "tasks lost", "min < tgt", "spot inst-h",
+                "od inst-h", "cost USD", "all-OD USD", "savings");
+  os << line;
+  for (const RunResult& r : runs) {
+    const RunSummary& s = r.summary;
+    std::string worst = s.worst_service + " (" + Fixed(100 * s.worst_service_availability, 3) + ")";
+    std::snprintf(line, sizeof line, "%-11s %9s  %-22s %10lld %11s %11s %10s %10s %10s %7s%%\n",
+                  PolicyName(r.policy), Fixed(100 * s.availability, 3).c_str(), worst.c_str(),
+                  static_cast<long long>(s.tasks_lost_without_drain),
+                  Fixed(s.minutes_below_target, 1).c_str(), Fixed(s.spot_instance_hours, 1).c_str(),
+                  Fixed(s.on_demand_instance_hours, 1).c_str(), Fixed(s.cost, 2).c_str(),
+                  Fixed(s.all_on_demand_cost, 2).c_str(), Fixed(100 * s.savings, 1).c_str());
+    os << line;
+  }
+  return os.str();
+}
+
+std::string FormatCsv(const std::vector<RunResult>& runs) {
+  std::ostringstream os;
+  os << kCsvColumns << "\n";
+  for (const RunResult& r : runs) {
+    const RunSummary& s = r.summary;
+    std::string worst = s.worst_service;
+    if (worst.find_first_of(",\"\n") != std::string::npos) {
+      std::string quoted = "\"";
+      for (char c : worst) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      worst = quoted + "\"";
+    }
+    os << PolicyName(r.policy) << "," << Fixed(s.availability, 6) << "," << worst << ","
+       << Fixed(s.worst_service_availability, 6) << "," << s.tasks_lost_without_drain << ","
+       << Fixed(s.minutes_below_target, 3) << "," << s.interruptions << ","
+       << Fixed(s.spot_instance_hours, 3) << "," << Fixed(s.on_demand_instance_hours, 3) << ","
+       << Fixed(s.cost, 4) << "," << Fixed(s.all_on_demand_cost, 4) << "," << Fixed(s.savings, 6)
+       << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace spk::sim

@@ -1,0 +1,28 @@
+// What `spotkeeper simulate` prints: the result JSON (the contract the HTML
+// report reads, docs/simulator.md "Result JSON"), a terminal table and CSV,
+// one row per policy.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+
+namespace spk::sim {
+
+// {"scenario": {...}, "runs": [...]} with numbers rounded for stable, readable
+// output (availabilities to 6 decimals, hours to 3, USD to 4).
+nlohmann::json ResultToJson(const Scenario& scenario, const std::vector<RunResult>& runs);
+
+// A fixed-width table with a header and one row per run.
+std::string FormatTable(const std::vector<RunResult>& runs);
+
+// A header line and one line per run; columns as in the JSON summary, after
+// "policy" (see kCsvColumns).
+std::string FormatCsv(const std::vector<RunResult>& runs);
+
+extern const char* const kCsvColumns;
+
+}  // namespace spk::sim

@@ -1,0 +1,169 @@
+// A simulation scenario: the spot market, the fleet, the on-demand group, the
+// ECS cluster and its services, scripted market events, and the policies'
+// settings. Read from YAML (docs/simulator.md "Scenario file"); the built-in
+// default scenario is YAML compiled into the binary.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "policy/config.h"
+#include "sim/engine.h"
+#include "sim/placement.h"
+
+namespace spk::sim {
+
+// A capacity pool: one instance type in one availability zone.
+struct PoolSpec {
+  std::string instance_type;
+  std::string zone;
+  int vcpus = 2;
+  int memory_mib = 8192;
+  double on_demand_price = 0.096;  // USD per hour
+  // Spot price over time: (from, USD per hour), sorted by time, first at 0.
+  std::vector<std::pair<SimTime, double>> spot_prices;
+  // Probability that an instance is interrupted within 30 days (the Spot
+  // Instance Advisor's "frequency of interruption").
+  double monthly_interruption = 0.025;
+  // Instances this pool can hold for the fleet at once (its spare capacity);
+  // -1: unlimited.
+  int capacity = -1;
+
+  // "m5.large us-east-1a".
+  std::string name() const { return instance_type + " " + zone; }
+};
+
+enum class AllocationStrategy {
+  kLowestPrice,
+  kDiversified,
+  kCapacityOptimized,
+  kPriceCapacityOptimized
+};
+const char* AllocationStrategyName(AllocationStrategy s);
+
+// A Spot Fleet request of type maintain.
+struct FleetSpec {
+  std::string id = "sfr-simulated";
+  double target_capacity = 0;  // units
+  AllocationStrategy allocation_strategy = AllocationStrategy::kCapacityOptimized;
+  std::vector<int> pools;                 // indices into Scenario::pools
+  std::map<std::string, double> weights;  // instance type -> units (default: its vCPUs)
+  SimTime launch_delay = 90 * kSecond;    // request to running
+  SimTime retry_interval = 60 * kSecond;  // a fleet short of capacity tries again
+};
+
+// The on-demand Auto Scaling group.
+struct OnDemandSpec {
+  std::string name = "spotkeeper-on-demand";
+  std::string instance_type = "m5.large";
+  std::string zone = "us-east-1a";
+  int vcpus = 2;
+  int memory_mib = 8192;
+  double price = 0.096;
+  double units = 2;  // capacity units per instance, in the fleet's units
+  int min_size = 0;
+  int max_size = 10;
+  int desired = 0;
+  SimTime launch_delay = 90 * kSecond;
+  SimTime cooldown = 300 * kSecond;
+};
+
+struct ServiceSpec {
+  std::string name;
+  int desired = 1;
+  int cpu = 256;                      // CPU units
+  int memory = 512;                   // MiB
+  SimTime start_time = 30 * kSecond;  // placed to RUNNING and healthy
+  int minimum_healthy_percent = 100;
+  int maximum_percent = 200;
+  std::vector<PlacementStrategy> strategies;
+  std::vector<Expression> member_of;
+  bool distinct_instance = false;
+  // Behind a load balancer: a stopping task is deregistered first and stops
+  // after the deregistration delay.
+  bool load_balanced = false;
+  SimTime deregistration_delay = 300 * kSecond;
+};
+
+struct EcsSpec {
+  std::string cluster = "default";
+  SimTime registration_delay = 20 * kSecond;  // boot to ACTIVE container instance
+  double reserved_memory_fraction = 0.06;     // of the instance memory, not for tasks
+  std::vector<ServiceSpec> services;
+};
+
+struct MarketSpec {
+  SimTime notice_lead = 120 * kSecond;
+  double short_notice_probability = 0;  // a notice with a lead uniform in [min, lead)
+  SimTime short_notice_min = 10 * kSecond;
+  double rebalance_probability = 0.5;  // a rebalance recommendation precedes the notice
+  SimTime rebalance_lead = 10 * kMinute;
+};
+
+// A scripted market event.
+struct MarketEvent {
+  enum class Kind { kMassReclaim, kPoolDry, kInterruption };
+  Kind kind = Kind::kMassReclaim;
+  SimTime at = 0;
+  std::vector<int> pools;  // the pool, or every pool of the zone
+  double fraction = 1.0;   // kMassReclaim: share of the pool's running instances
+  int count = 1;           // kInterruption: instances
+  SimTime dry_for = 0;     // kPoolDry, and a mass reclaim's dry period after it
+};
+
+struct ControllerSpec {
+  SimTime notice_latency = 1 * kSecond;  // IMDS notice to the controller's decision
+  SimTime reconcile_interval = 60 * kSecond;
+  policy::PolicyConfig config;
+};
+
+struct ReferenceSpec {
+  SimTime notice_latency = 4 * kSecond;       // notifier polls every 3 s, then SNS to Lambda
+  SimTime alarm_period = 60 * kSecond;        // PendingCapacity > 0 alarm evaluation
+  SimTime agent_drain_latency = 1 * kSecond;  // ecs-agent policy: the agent polls every 1 s
+};
+
+struct Scenario {
+  std::string name = "scenario";
+  std::string description;
+  uint64_t seed = 42;
+  SimTime duration = kDay;
+  SimTime sample_interval = 5 * kMinute;
+  MarketSpec market;
+  std::vector<PoolSpec> pools;
+  FleetSpec fleet;
+  OnDemandSpec on_demand;
+  EcsSpec ecs;
+  std::vector<MarketEvent> events;
+  ControllerSpec controller;
+  ReferenceSpec reference;
+};
+
+// Reads a file a scenario refers to (market.spot_price_history,
+// market.spot_advisor) by the path written in the scenario; the CLI resolves it
+// relative to the scenario file. Fails with the reason.
+using FileReader = std::function<Result<std::string>(const std::string& path)>;
+
+// Parses a scenario from YAML text. kInvalidArgument with one line naming the
+// offending key ("fleet.allocation_strategy: ...", "unknown key services[2].cpuu").
+// Real data (docs/simulator.md "Real data"): market.spot_price_history is the
+// JSON of `aws ec2 describe-spot-price-history` (each pool's Linux/UNIX prices
+// over time, from the file's earliest timestamp or market.price_history_start);
+// market.spot_advisor is the Spot Instance Advisor's spot-advisor-data.json
+// (each pool's interruption band and, without a price, its savings) for
+// market.region. A pool's own band / price in the scenario wins. Without
+// `read_file` such keys are an error.
+Result<Scenario> ParseScenario(const std::string& yaml_text, const FileReader& read_file = nullptr);
+
+// The built-in default scenario ("a realistic day"), as YAML.
+const std::string& DefaultScenarioYaml();
+
+// Reads "90", "90s", "15m", "2h", "10h30m", "30d", "500ms" as a duration; false if not one.
+bool ParseDuration(const std::string& text, SimTime* out);
+
+}  // namespace spk::sim

@@ -1,0 +1,104 @@
+// One simulation run: a scenario's spot market, Spot Fleet, on-demand Auto
+// Scaling group and ECS cluster, driven by one policy, in virtual time.
+//
+// The `spotkeeper` policy is the controller's own decision code
+// (policy::Decide) on an Observation built from the simulated world; the
+// `reference` policy is policy::DecideReference on the triggers the reference
+// Lambda gets. See docs/simulator.md for every model's facts and
+// simplifications.
+//
+// Deterministic: the same scenario and policy give the same RunResult, bit for
+// bit. Nothing here reads a clock, sleeps, calls rand() or reads the
+// environment; randomness comes from SeededRandom streams seeded by
+// Scenario::seed (the market's streams do not depend on the policy, so every
+// policy meets the same interruptions as long as it launches the same spot
+// instances).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "sim/engine.h"
+#include "sim/scenario.h"
+
+namespace spk::sim {
+
+enum class PolicyKind { kNone, kEcsAgent, kReference, kSpotkeeper };
+
+// "none" | "ecs-agent" | "reference" | "spotkeeper".
+const char* PolicyName(PolicyKind policy);
+// Parses the above; kInvalidArgument otherwise.
+Result<PolicyKind> ParsePolicy(const std::string& text);
+// The four, in the order above.
+std::vector<PolicyKind> AllPolicies();
+
+struct RunSummary {
+  double availability = 1;  // task-seconds running / task-seconds desired
+  std::string worst_service;
+  double worst_service_availability = 1;
+  int64_t tasks_lost_without_drain = 0;
+  double minutes_below_target = 0;
+  int64_t interruptions = 0;
+  double spot_instance_hours = 0;
+  double on_demand_instance_hours = 0;
+  double cost = 0;
+  double all_on_demand_cost = 0;
+  double savings = 0;
+};
+
+struct ServiceResult {
+  std::string name;
+  double availability = 1;
+  int64_t tasks_lost_without_drain = 0;
+};
+
+struct ServiceSeries {
+  std::vector<int> desired;
+  std::vector<int> running;
+};
+
+// Sampled every Scenario::sample_interval from 0 to the duration.
+struct RunSeries {
+  std::vector<double> t;  // seconds
+  // "spot TYPE ZONE" per fleet pool, and "on-demand": instances launched and
+  // not terminated.
+  std::map<std::string, std::vector<int>> capacity;
+  std::vector<double> target_units;
+  std::map<std::string, ServiceSeries> services;
+  std::vector<double> cost;  // cumulative USD
+};
+
+struct RunEvent {
+  double t = 0;  // seconds
+  std::string
+      kind;  // spot-interruption, rebalance-recommendation, pool-dry, pool-restored, mass-reclaim
+  std::string pool;
+  std::string instance;
+};
+
+struct RunResult {
+  PolicyKind policy = PolicyKind::kNone;
+  RunSummary summary;
+  std::vector<ServiceResult> services;  // in the scenario's order
+  RunSeries series;
+  std::vector<RunEvent> events;
+  // Diagnostics (not part of the JSON contract).
+  uint64_t engine_events = 0;
+  int64_t spot_launches = 0;
+  int64_t on_demand_launches = 0;
+  int64_t rejected_scaling_calls = 0;  // SetDesiredCapacity refused (min/max, cooldown)
+};
+
+// Called now and then with the share of virtual time done, in [0, 1].
+using ProgressFn = std::function<void(double)>;
+
+// Runs `scenario` under `policy`. REQUIRES: the scenario came from ParseScenario
+// (or is otherwise valid).
+RunResult RunSimulation(const Scenario& scenario, PolicyKind policy,
+                        const ProgressFn& progress = nullptr);
+
+}  // namespace spk::sim
