@@ -10,7 +10,7 @@ mkdir -p "$tools"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 apt_packages=(
-  cmake ninja-build g++ clang-format pkg-config zip unzip
+  cmake ninja-build g++ clang-format pkg-config zip unzip time
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
