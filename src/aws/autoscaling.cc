@@ -42,6 +42,8 @@ Result<AutoScalingGroup> ReadGroup(const pugi::xml_node& node) {
   g.status = r.Str("Status");
   g.launch_configuration_name = r.Str("LaunchConfigurationName");
   g.launch_template_name = node.child("LaunchTemplate").child("LaunchTemplateName").text().get();
+  g.launch_template_id = node.child("LaunchTemplate").child("LaunchTemplateId").text().get();
+  g.launch_template_version = node.child("LaunchTemplate").child("Version").text().get();
   g.capacity_rebalance = r.Bool("CapacityRebalance", false);
   SPK_RETURN_IF_ERROR(r.status());
   if (g.name.empty()) return InternalError("reply's group has no AutoScalingGroupName");

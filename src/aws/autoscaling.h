@@ -52,6 +52,8 @@ struct AutoScalingGroup {
 
   // Plain launch template (no mixed-instances policy); "" when absent.
   std::string launch_template_name;
+  std::string launch_template_id;
+  std::string launch_template_version;  // "$Default", "$Latest" or a number; "" when absent
   std::string launch_configuration_name;
 
   // Mixed-instances policy, when the group has one.

@@ -260,6 +260,30 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::DescribeInstanceTypes(
   return out;
 }
 
+Result<std::string> Ec2Client::LaunchTemplateInstanceType(const std::string& name,
+                                                          const std::string& id,
+                                                          const std::string& version) {
+  static const std::string kAction = "DescribeLaunchTemplateVersions";
+  if (name.empty() && id.empty()) {
+    return InvalidArgumentError("launch template: neither a name nor an id");
+  }
+  QueryParams params;
+  if (!name.empty()) {
+    params["LaunchTemplateName"] = name;
+  } else {
+    params["LaunchTemplateId"] = id;
+  }
+  params["LaunchTemplateVersion.1"] = version.empty() ? "$Default" : version;
+  SPK_ASSIGN_OR_RETURN(XmlReply reply, Call(kAction, params));
+  SPK_ASSIGN_OR_RETURN(pugi::xml_node root, internal::QueryResultNode(reply, kAction));
+  pugi::xml_node item = root.child("launchTemplateVersionSet").child("item");
+  if (!item) {
+    return NotFoundError("launch template " + (name.empty() ? id : name) + " version " +
+                         params["LaunchTemplateVersion.1"] + " not found");
+  }
+  return std::string(item.child("launchTemplateData").child("instanceType").text().get());
+}
+
 Result<std::vector<SpotPrice>> Ec2Client::DescribeSpotPriceHistory(const SpotPriceQuery& query) {
   static const std::string kAction = "DescribeSpotPriceHistory";
   std::vector<SpotPrice> out;

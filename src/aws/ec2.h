@@ -161,6 +161,13 @@ class Ec2Client {
   Result<std::vector<InstanceTypeInfo>> DescribeInstanceTypes(
       const std::vector<std::string>& instance_types);
 
+  // The instance type one version of a launch template launches ("" when
+  // that version sets none), by name (or by id when `name` is ""); `version`
+  // is a number, "$Latest" or "$Default" ("" means "$Default").
+  // DescribeLaunchTemplateVersions.
+  Result<std::string> LaunchTemplateInstanceType(const std::string& name, const std::string& id,
+                                                 const std::string& version);
+
   // Spot price history (all pages, up to query.max_items), as EC2 orders it
   // (newest first).
   Result<std::vector<SpotPrice>> DescribeSpotPriceHistory(const SpotPriceQuery& query);

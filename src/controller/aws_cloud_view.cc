@@ -4,6 +4,8 @@
 #include <utility>
 #include <variant>
 
+#include "base/log.h"
+
 namespace spk::controller {
 namespace {
 
@@ -157,6 +159,21 @@ OnDemandGroupRead AwsCloudView::ReadOnDemandGroup(const std::string& group) {
     out.group.instances.push_back(
         {instance.instance_id, instance.lifecycle_state, instance.protected_from_scale_in});
     if (out.instance_type.empty()) out.instance_type = instance.instance_type;
+  }
+  // No instance to read the type from (the group is at 0): what it would launch.
+  if (out.instance_type.empty() && !asg.overrides.empty()) {
+    out.instance_type = asg.overrides.front().instance_type;
+  }
+  if (out.instance_type.empty() &&
+      (!asg.launch_template_name.empty() || !asg.launch_template_id.empty())) {
+    auto type = ec2_.LaunchTemplateInstanceType(asg.launch_template_name, asg.launch_template_id,
+                                                asg.launch_template_version);
+    if (type.ok()) {
+      out.instance_type = *type;
+    } else {
+      log::Warn("cannot read the on-demand group's launch template",
+                {{"group", group}, {"error", type.status().ToString()}});
+    }
   }
   return out;
 }

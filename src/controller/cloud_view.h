@@ -38,7 +38,9 @@ struct SpotSourceRead {
 // The on-demand group as read, and the instance type its instances run.
 struct OnDemandGroupRead {
   policy::OnDemandGroup group;  // read_status not ok: the read failed
-  std::string instance_type;    // "" when the group has no instances
+  // The type its instances run; with none, the type it would launch (first
+  // mixed-instances override, else its launch template's); "" when unknown.
+  std::string instance_type;
 };
 
 class CloudView {

@@ -57,6 +57,7 @@ RESOURCE = {
     "autoscaling:DescribeAutoScalingGroups": "*",
     "cloudwatch:GetMetricStatistics": "*",
     "ec2:DescribeInstanceTypes": "*",
+    "ec2:DescribeLaunchTemplateVersions": "*",
     "ec2:DescribeSpotFleetInstances": "*",
     "ec2:DescribeSpotFleetRequests": "*",
     "logs:CreateLogStream": "${ControllerFunctionLogGroup.Arn}",

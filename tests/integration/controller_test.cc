@@ -153,6 +153,23 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   EXPECT_EQ(world_->Desired(group), spotkeeper);
 }
 
+TEST_F(ControllerTest, EmptyOnDemandGroupIsSizedFromItsLaunchTemplate) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  std::string group = world_->MakeOnDemandGroup(/*desired=*/0);
+  const double pending = 6;
+  world_->PutFleetMetrics(fleet, pending, 16);
+  auto r = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--spot-fleet-id", fleet,
+                       "--on-demand-asg", group, "--pending-source", "cloudwatch", "--dry-run"},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60),
+                      json{{"fleetID", fleet}}.dump());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json report = json::parse(r.out);
+  // No instance to read the type from: the launch template's m5.xlarge, 4 vCPUs.
+  EXPECT_TRUE(report["skipped"].empty()) << r.out;
+  EXPECT_EQ(report["on_demand_needed"], static_cast<int>(std::ceil(pending / 4))) << r.out;
+}
+
 TEST_F(ControllerTest, WrongSettingIsOneLineAndExit2) {
   auto r = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--on-rebalance", "panic"},
                       ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(30), "{}");

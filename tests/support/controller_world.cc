@@ -86,7 +86,7 @@ std::map<std::string, std::string> ControllerWorld::MakeCluster(
   return arns;
 }
 
-std::string ControllerWorld::MakeOnDemandGroup() {
+std::string ControllerWorld::MakeOnDemandGroup(int desired) {
   std::string lt = Unique("od-lt");
   EXPECT_TRUE(client_
                   .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
@@ -99,7 +99,7 @@ std::string ControllerWorld::MakeOnDemandGroup() {
                              {{"AutoScalingGroupName", group},
                               {"MinSize", "0"},
                               {"MaxSize", "10"},
-                              {"DesiredCapacity", "1"},
+                              {"DesiredCapacity", std::to_string(desired)},
                               {"AvailabilityZones.member.1", "us-east-1a"},
                               {"LaunchTemplate.LaunchTemplateName", lt},
                               {"LaunchTemplate.Version", "$Latest"}});

@@ -32,7 +32,8 @@ class ControllerWorld {
   std::map<std::string, std::string> MakeCluster(const std::string& cluster,
                                                  const std::vector<std::string>& instances);
   // An on-demand group of m5.xlarge (4 vCPUs), min 0, max 10, desired 1.
-  std::string MakeOnDemandGroup();
+  // An on-demand group of m5.xlarge (launch template, $Latest), min 0, max 10.
+  std::string MakeOnDemandGroup(int desired = 1);
   void PutFleetMetrics(const std::string& fleet, double pending, double target);
   // A queue (VisibilityTimeout `visibility_s`); its URL, and its ARN in *arn.
   std::string MakeQueue(int visibility_s, std::string* arn = nullptr);
