@@ -155,6 +155,12 @@ Result<Event> ParseDirect(const json& doc) {
 
 Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) {
   Event event;
+  if (detail_type == "Scheduled Event") {
+    // A schedule rule's own event (no Input set): the Lambda's periodic reconcile.
+    event.kind = EventKind::kReconcile;
+    event.source = "schedule";
+    return event;
+  }
   event.kind = EventKind::kNotice;
   event.source = "eventbridge";
   if (detail_type == "EC2 Spot Instance Interruption Warning") {
@@ -193,7 +199,7 @@ Result<Event> ParseBare(const json& doc) {
   }
   return Invalid("unsupported event: an object with keys {" + keys +
                  "} is none of: agent message, CloudWatch alarm, {\"fleetID\"}, "
-                 "EventBridge spot interruption or rebalance recommendation");
+                 "EventBridge spot interruption, rebalance recommendation or scheduled event");
 }
 
 }  // namespace
@@ -206,6 +212,8 @@ const char* EventKindName(EventKind kind) {
       return "fleet-alarm";
     case EventKind::kDirect:
       return "direct";
+    case EventKind::kReconcile:
+      return "reconcile";
   }
   return "unknown";
 }
@@ -256,6 +264,8 @@ Result<policy::ReferenceTrigger> ToReferenceTrigger(const Event& event) {
       trigger.kind = policy::ReferenceTrigger::Kind::kAlarm;
       trigger.fleet_id = event.fleet_id;
       return trigger;
+    case EventKind::kReconcile:
+      return Invalid("the reference had no scheduled reconcile");
     case EventKind::kNotice:
       break;
   }

@@ -34,14 +34,16 @@ enum class EventKind {
   kNotice,      // an instance is about to go or at risk (agent or EventBridge)
   kFleetAlarm,  // a CloudWatch alarm on a fleet
   kDirect,      // {"fleetID": ...}: re-evaluate the fleet
+  kReconcile,   // an EventBridge "Scheduled Event": re-evaluate everything configured
 };
 
-// "notice" | "fleet-alarm" | "direct".
+// "notice" | "fleet-alarm" | "direct" | "reconcile".
 const char* EventKindName(EventKind kind);
 
 struct Event {
   EventKind kind = EventKind::kDirect;
-  // Where it came from: "agent", "eventbridge", "cloudwatch-alarm", "invocation".
+  // Where it came from: "agent", "eventbridge", "cloudwatch-alarm", "invocation",
+  // "schedule".
   std::string source;
   // The envelopes removed, outermost first, joined by '/': "" (none), "sns",
   // "sqs", "sns-notification" (SNS-to-SQS), e.g. "sqs/sns-notification".

@@ -137,6 +137,20 @@ TEST(ParseEventTest, EventBridgeSpotHasTerminationTwoMinutesAfterNotice) {
   EXPECT_FALSE(ToReferenceTrigger(*event).ok());
 }
 
+TEST(ParseEventTest, ScheduledEventIsAReconcile) {
+  const std::string scheduled =
+      R"({"version": "0", "id": "89d1a02d", "detail-type": "Scheduled Event",
+      "source": "aws.events", "account": "123456789012", "time": "2026-11-27T12:00:00Z",
+      "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/r"],
+      "detail": {}})";
+  Result<Event> event = ParseEvent(scheduled);
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_EQ(event->kind, EventKind::kReconcile);
+  EXPECT_EQ(event->source, "schedule");
+  EXPECT_TRUE(event->fleet_id.empty());
+  EXPECT_FALSE(ToReferenceTrigger(*event).ok());
+}
+
 TEST(ParseEventTest, AgentKindsMapToNoticeKinds) {
   struct Case {
     std::string kind;

@@ -153,5 +153,21 @@ TEST(ControllerConfigTest, RejectsBadSettings) {
   EXPECT_FALSE(ParsePendingSource("metrics").ok());
 }
 
+TEST_F(HandlerTest, ScheduledReconcileIsNeverADuplicateAndReadsTheConfiguredSources) {
+  Handler handler(cloud, config, clock);
+  Event scheduled;
+  scheduled.kind = EventKind::kReconcile;
+  scheduled.source = "schedule";
+  HandleReport first = handler.Handle(scheduled);
+  ASSERT_TRUE(first.status().ok()) << first.status().ToString();
+  EXPECT_EQ(cloud.calls["ReadSpotFleet"], 1);
+  // Pending capacity appears; the next scheduled reconcile covers it.
+  cloud.fleets["sfr-1"].source.fulfilled_capacity = 8;
+  HandleReport second = handler.Handle(scheduled);
+  EXPECT_FALSE(second.duplicate);
+  EXPECT_EQ(cloud.calls["ReadSpotFleet"], 2);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);  // 8 units / 4 vCPUs
+}
+
 }  // namespace
 }  // namespace spk::controller
