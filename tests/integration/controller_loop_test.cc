@@ -207,6 +207,37 @@ TEST_F(ControllerLoopTest, SnsTerminationMessageThroughSqsDrainsAndScalesOnDeman
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->empty());
 
+  // Another notice for the same instance, delivered 100 times (SQS redelivers
+  // the same body): handled once, 99 duplicates, nothing drained or scaled again.
+  const std::string again = SnsEnvelope(
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]),
+      "redelivered-1");
+  // The counter line of applied SetDesiredCapacity calls so far (the start's
+  // reconcile may have made one before the notice).
+  auto set_desired_line = [](const std::string& text) {
+    const std::string key =
+        "spotkeeper_actions_total{action=\"set-desired-capacity\",result=\"applied\"} ";
+    size_t at = text.find(key);
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+  };
+  const std::string set_desired_before = set_desired_line(metrics);
+  ASSERT_FALSE(set_desired_before.empty()) << metrics;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(sqs.SendMessage(queue, again).ok());
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Get(address, "/metrics")
+                   .body.find("spotkeeper_messages_total{outcome=\"duplicate\"} 99\n") !=
+               std::string::npos;
+      },
+      seconds(60)))
+      << Get(address, "/metrics").body;
+  metrics = Get(address, "/metrics").body;
+  EXPECT_NE(metrics.find("spotkeeper_messages_total{outcome=\"handled\"} 2\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("spotkeeper_drains_total 1\n"), std::string::npos) << metrics;
+  EXPECT_EQ(set_desired_line(metrics), set_desired_before) << metrics;
+  EXPECT_EQ(world_->Desired(group), expected);
+
   EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
   EXPECT_NE(controller->Log().find("controller stopping"), std::string::npos);
 }
