@@ -128,6 +128,7 @@ CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& o) {
       ->envname("SPOTKEEPER_WEBHOOK_URL");
   cmd->add_option("--webhook-header", o.webhook_headers,
                   "Extra webhook header 'Name: value' (repeatable)")
+      ->allow_extra_args(false)
       ->envname("SPOTKEEPER_WEBHOOK_HEADER");
   cmd->add_flag("--drain", o.drain,
                 "On a spot interruption notice, set this instance's ECS container instance to "

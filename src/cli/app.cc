@@ -1,8 +1,8 @@
 #include "cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <vector>
 

@@ -116,6 +116,21 @@ TEST_F(ConfigFileTest, ErrorsNameTheFileAndTheProblem) {
   }
 }
 
+TEST_F(ConfigFileTest, RepeatableFlagsTakeOneValueEachSoTheFileArgumentSurvives) {
+  CLI::App app{"test", "spotkeeper"};
+  HandleEventOptions options;
+  AddHandleEventCommand(app, options);
+  std::vector<std::string> all = {"spotkeeper", "handle-event", "--cluster",       "web",
+                                  "--cluster",  "a,b",          "--spot-fleet-id", "sfr-1",
+                                  "e.json"};
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(options.file, "e.json");
+  EXPECT_EQ(options.controller.clusters, (std::vector<std::string>{"web", "a", "b"}));
+  EXPECT_EQ(options.controller.spot_fleet_ids, std::vector<std::string>{"sfr-1"});
+}
+
 TEST_F(ConfigFileTest, MissingFileIsAnError) {
   std::string missing = (dir_ / "nope.yaml").string();
   EXPECT_EQ(Run({"--config", missing}), "--config " + missing + ": cannot read the file");

@@ -30,12 +30,15 @@ int UsageError(const std::string& message) {
 
 void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
   cmd->add_option("--cluster", o.clusters, "ECS cluster (repeatable)")
+      ->allow_extra_args(false)  // one value per occurrence: FILE is not a cluster
       ->envname("SPOTKEEPER_CLUSTER")
       ->delimiter(',');
   cmd->add_option("--spot-fleet-id", o.spot_fleet_ids, "Spot Fleet request id (repeatable)")
+      ->allow_extra_args(false)  // one value per occurrence: FILE is not a cluster
       ->envname("SPOTKEEPER_SPOT_FLEET_ID")
       ->delimiter(',');
   cmd->add_option("--spot-asg", o.spot_asgs, "Mixed-instances Auto Scaling group (repeatable)")
+      ->allow_extra_args(false)  // one value per occurrence: FILE is not a cluster
       ->envname("SPOTKEEPER_SPOT_ASG")
       ->delimiter(',');
   cmd->add_option("--on-demand-asg", o.on_demand_asg, "The on-demand Auto Scaling group")

@@ -14,9 +14,12 @@ using nlohmann::ordered_json;
 
 const char* ImdsModeName(aws::ImdsClient::Mode m) {
   switch (m) {
-    case aws::ImdsClient::Mode::kV2: return "IMDSv2";
-    case aws::ImdsClient::Mode::kV1: return "IMDSv1";
-    case aws::ImdsClient::Mode::kUnknown: break;
+    case aws::ImdsClient::Mode::kV2:
+      return "IMDSv2";
+    case aws::ImdsClient::Mode::kV1:
+      return "IMDSv1";
+    case aws::ImdsClient::Mode::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -67,8 +70,8 @@ std::string MaskKeyId(const std::string& key_id) {
          key_id.substr(key_id.size() - 4);
 }
 
-int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http,
-              Clock& clock, Random& random, std::ostream& out) {
+int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http, Clock& clock,
+              Random& random, std::ostream& out) {
   ordered_json report;
   bool healthy = true;
   aws::SessionOptions session_options;
@@ -86,8 +89,8 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
       return 1;
     }
   } else {
-    report["region"] = fmt::format("{} (from {})", (*session)->region().region,
-                                   (*session)->region().source);
+    report["region"] =
+        fmt::format("{} (from {})", (*session)->region().region, (*session)->region().source);
   }
   aws::AwsSession& s = **session;
 
@@ -121,8 +124,8 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
   ordered_json endpoints;
   for (const aws::ServiceInfo* svc : aws::services::All()) {
     auto e = s.endpoints().Resolve(*svc);
-    endpoints[svc->id] = e.ok() ? fmt::format("{} ({})", e->url, e->source)
-                                : "invalid: " + e.status().message();
+    endpoints[svc->id] =
+        e.ok() ? fmt::format("{} ({})", e->url, e->source) : "invalid: " + e.status().message();
     if (!e.ok()) healthy = false;
   }
   report["endpoints"] = endpoints;

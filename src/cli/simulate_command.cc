@@ -57,9 +57,9 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateOptions& o) {
       "the policies none, ecs-agent, reference and spotkeeper, and prints one row per policy:\n"
       "availability, tasks lost, minutes below target, instance-hours, cost and savings.");
   cmd->add_option("scenario", o.scenario_path, "Scenario YAML file (docs/simulator.md)");
-  cmd->add_option(
-      "--policy", o.policies,
-      "Policy to run (repeatable): none, ecs-agent, reference, spotkeeper; default all");
+  cmd->add_option("--policy", o.policies,
+                  "Policy to run (repeatable): none, ecs-agent, reference, spotkeeper; default all")
+      ->allow_extra_args(false);  // one value per occurrence: the scenario is not a policy
   cmd->add_option("--seed", o.seed, "Random seed (overrides the scenario's)");
   cmd->add_flag("--json", o.json, "Print the result as JSON (docs/simulator.md)");
   cmd->add_flag("--csv", o.csv, "Print one CSV row per policy");
