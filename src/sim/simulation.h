@@ -8,8 +8,8 @@
 // simplifications.
 //
 // Deterministic: the same scenario and policy give the same RunResult, bit for
-// bit. Nothing here reads a clock, sleeps, calls rand() or reads the
-// environment; randomness comes from SeededRandom streams seeded by
+// bit. Nothing here reads a clock, sleeps, uses the C library's random
+// numbers or reads the environment; randomness comes from SeededRandom streams seeded by
 // Scenario::seed (the market's streams do not depend on the policy, so every
 // policy meets the same interruptions as long as it launches the same spot
 // instances).
