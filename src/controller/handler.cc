@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "policy/drain_planner.h"
 #include "policy/units.h"
 
 namespace spk::controller {
@@ -132,7 +133,11 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
     AddUnique(event->ecs_container, &it->second);
     instance_of_arn[event->ecs_container] = event->instance_id;
   }
-  std::vector<ActionResult> results;
+  // Described per cluster (kept alive for the pointers), ACTIVE ones in the
+  // order the events named them, then batched as the drain planner batches.
+  std::vector<std::vector<policy::ContainerInstance>> described_by_cluster;
+  described_by_cluster.reserve(named.size());
+  std::vector<const policy::ContainerInstance*> active;
   for (const auto& [cluster, arns] : named) {
     auto described = cloud_.DescribeContainerInstances(cluster, arns);
     if (!described.ok()) {
@@ -141,23 +146,20 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
                 {{"cluster", cluster}, {"error", described.status().ToString()}});
       continue;
     }
-    std::vector<const policy::ContainerInstance*> active;
+    described_by_cluster.push_back(*std::move(described));
     for (const std::string& arn : arns) {
-      for (const policy::ContainerInstance& ci : *described) {
+      for (const policy::ContainerInstance& ci : described_by_cluster.back()) {
         if (ci.arn == arn && ci.status == policy::ContainerStatus::kActive) active.push_back(&ci);
       }
     }
-    const size_t size = config_.policy.drain_batch_size;
-    for (size_t first = 0; first < active.size(); first += size) {
-      std::vector<std::string> ids;
-      policy::DrainContainerInstances drain{cluster, {}};
-      for (size_t i = first; i < std::min(active.size(), first + size); ++i) {
-        drain.container_instance_arns.push_back(active[i]->arn);
-        ids.push_back(instance_of_arn[active[i]->arn]);
-      }
-      results.push_back(
-          Run({std::move(drain), "notice for " + JoinIds(ids) + ": drain at once (fast path)"}));
-    }
+  }
+  std::vector<ActionResult> results;
+  for (policy::ClusterBatch& batch :
+       policy::BatchByCluster(active, config_.policy.drain_batch_size)) {
+    std::vector<std::string> ids;
+    for (const std::string& arn : batch.arns) ids.push_back(instance_of_arn[arn]);
+    results.push_back(Run({policy::DrainContainerInstances{batch.cluster, std::move(batch.arns)},
+                           "notice for " + JoinIds(ids) + ": drain at once (fast path)"}));
   }
   return results;
 }
