@@ -2,38 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/fake_cloud_view.h"
+#include "controller/controller_test_util.h"
 
 namespace spk::controller {
 namespace {
 
-const char* kArn = "arn:aws:ecs:us-east-1:1:container-instance/web/c1";
-
-class HandlerTest : public ::testing::Test {
+class HandlerTest : public ControllerWorldTest {
  protected:
-  void SetUp() override {
-    SpotSourceRead fleet;
-    fleet.source.id = "sfr-1";
-    fleet.source.target_capacity = 16;
-    fleet.source.fulfilled_capacity = 16;
-    fleet.source.weights = {{"c5.2xlarge", 8}, {"c5.xlarge", 4}};
-    fleet.source.instance_ids = {"i-spot1", "i-spot2"};
-    fleet.instance_types = {{"i-spot1", "c5.2xlarge"}, {"i-spot2", "c5.2xlarge"}};
-    cloud.fleets["sfr-1"] = fleet;
-    OnDemandGroupRead od;
-    od.group.name = "od";
-    od.group.min_size = 0;
-    od.group.max_size = 10;
-    od.instance_type = "m5.xlarge";
-    cloud.on_demand_groups["od"] = od;
-    cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
-    cloud.clusters["web"] = {{"web", kArn, "i-spot1", policy::ContainerStatus::kActive, 3, 0},
-                             {"web", "arn:c2", "i-spot2", policy::ContainerStatus::kActive, 2, 0}};
-    config.clusters = {"web"};
-    config.spot_fleet_ids = {"sfr-1"};
-    config.on_demand_asg = "od";
-  }
-
   Event Notice(const std::string& message_id = "m-1") {
     Event e;
     e.kind = EventKind::kNotice;
@@ -45,10 +20,6 @@ class HandlerTest : public ::testing::Test {
     e.ecs_container = kArn;
     return e;
   }
-
-  FakeCloudView cloud;
-  ControllerConfig config;
-  ManualClock clock;
 };
 
 TEST_F(HandlerTest, NoticeDrainsAtOnceAndCoversTheWeightWithOnDemand) {
