@@ -66,22 +66,8 @@ std::string SnsEnvelope(const std::string& message, const std::string& id) {
       .dump();
 }
 
-class ControllerLoopTest : public ::testing::Test {
+class ControllerLoopTest : public testsupport::ControllerWorldTest {
  protected:
-  static void SetUpTestSuite() {
-    auto started = MotoServer::Start();
-    if (started.ok()) server_ = std::move(started).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr) << "moto_server did not start";
-    moto_ = server_->NewClient();
-    world_ = std::make_unique<ControllerWorld>(moto_->client);
-  }
-
   // The controller on `queue_url`, metrics on a free loopback port.
   std::unique_ptr<ChildProcess> StartController(const std::string& queue_url,
                                                 const std::string& cluster,
@@ -128,13 +114,7 @@ class ControllerLoopTest : public ::testing::Test {
     auto r = http.Send(request);
     return r.ok() ? *r : net::HttpResponse{};
   }
-
-  static MotoServer* server_;
-  std::unique_ptr<testsupport::MotoClient> moto_;
-  std::unique_ptr<ControllerWorld> world_;
 };
-
-MotoServer* ControllerLoopTest::server_ = nullptr;
 
 TEST_F(ControllerLoopTest, SnsTerminationMessageThroughSqsDrainsAndScalesOnDemand) {
   std::string fleet = world_->MakeFleet();

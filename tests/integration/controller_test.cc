@@ -30,28 +30,8 @@ using testsupport::ReferenceInstancesRequired;
 using testsupport::RunProcess;
 using testsupport::SpotkeeperBinary;
 
-class ControllerTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto started = MotoServer::Start();
-    if (started.ok()) server_ = std::move(started).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr) << "moto_server did not start";
-    moto_ = server_->NewClient();
-    world_ = std::make_unique<ControllerWorld>(moto_->client);
-  }
-  aws::AwsClient& client() { return moto_->client; }
-  static MotoServer* server_;
-  std::unique_ptr<testsupport::MotoClient> moto_;
-  std::unique_ptr<ControllerWorld> world_;
-};
-
-MotoServer* ControllerTest::server_ = nullptr;
+// One moto_server for the suite (support/controller_world.h).
+class ControllerTest : public testsupport::ControllerWorldTest {};
 
 TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   std::string fleet = world_->MakeFleet();

@@ -183,24 +183,13 @@ class Emulator {
   net::CurlTransport http_;
 };
 
-class LambdaTest : public ::testing::Test {
+class LambdaTest : public testsupport::ControllerWorldTest {
  protected:
-  static void SetUpTestSuite() {
-    auto started = MotoServer::Start();
-    if (started.ok()) server_ = std::move(started).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
     rie_ = RieBinary();
     if (rie_.empty()) GTEST_SKIP() << "aws-lambda-rie not installed (scripts/setup.sh)";
-    ASSERT_NE(server_, nullptr) << "moto_server did not start";
-    moto_ = server_->NewClient();
-    world_ = std::make_unique<ControllerWorld>(moto_->client);
+    ControllerWorldTest::SetUp();
   }
-  aws::AwsClient& client() { return moto_->client; }
   static std::string Unique(const std::string& prefix) {
     return ControllerWorld::Unique(prefix + "-lambda");
   }
@@ -220,13 +209,8 @@ class LambdaTest : public ::testing::Test {
     return json::parse(text, nullptr, /*allow_exceptions=*/false);
   }
 
-  static MotoServer* server_;
-  std::unique_ptr<testsupport::MotoClient> moto_;
-  std::unique_ptr<ControllerWorld> world_;
   std::string rie_;
 };
-
-MotoServer* LambdaTest::server_ = nullptr;
 
 // The reference Lambda's number: int((pending + modifier) / 4 + 0.999999),
 // the modifier from the type's name (0 for an alarm or a direct invocation).

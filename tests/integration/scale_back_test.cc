@@ -57,22 +57,8 @@ bool Eventually(F done, milliseconds timeout) {
   return done();
 }
 
-class ScaleBackTest : public ::testing::Test {
+class ScaleBackTest : public testsupport::ControllerWorldTest {
  protected:
-  static void SetUpTestSuite() {
-    auto started = MotoServer::Start();
-    if (started.ok()) server_ = std::move(started).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr) << "moto_server did not start";
-    moto_ = server_->NewClient();
-    world_ = std::make_unique<ControllerWorld>(moto_->client);
-  }
-
   // The group's instances: id -> lifecycle state; empty when it cannot be read.
   std::map<std::string, std::string> GroupInstances(const std::string& group) {
     aws::AutoScalingClient asg(moto_->client);
@@ -98,9 +84,10 @@ class ScaleBackTest : public ::testing::Test {
   void StartTasks(const std::string& cluster, const std::string& task_definition,
                   const std::string& arn, int count) {
     for (int i = 0; i < count; ++i) {
-      auto r = moto_->client.CallJson(
-          aws::services::Ecs(), "StartTask",
-          {{"cluster", cluster}, {"taskDefinition", task_definition}, {"containerInstances", {arn}}});
+      auto r = moto_->client.CallJson(aws::services::Ecs(), "StartTask",
+                                      {{"cluster", cluster},
+                                       {"taskDefinition", task_definition},
+                                       {"containerInstances", {arn}}});
       ASSERT_TRUE(r.ok()) << r.status().ToString();
     }
   }
@@ -137,13 +124,7 @@ class ScaleBackTest : public ::testing::Test {
                                      "127.0.0.1:0"};
     return std::make_unique<ChildProcess>(argv, ControllerWorld::ProcessEnv(*server_));
   }
-
-  static MotoServer* server_;
-  std::unique_ptr<testsupport::MotoClient> moto_;
-  std::unique_ptr<ControllerWorld> world_;
 };
-
-MotoServer* ScaleBackTest::server_ = nullptr;
 
 TEST_F(ScaleBackTest, AfterTheSettleWindowDrainsThenRemovesExactlyTheExtraInstances) {
   std::string fleet = world_->MakeFleet();
@@ -229,8 +210,7 @@ TEST_F(ScaleBackTest, AfterTheSettleWindowDrainsThenRemovesExactlyTheExtraInstan
 
   // The idle one (DRAINING, no tasks) is terminated with decrement: it leaves
   // the group and the desired count drops to 2.
-  ASSERT_TRUE(Eventually([&] { return !InGroup(group, idle); }, seconds(30)))
-      << controller->Log();
+  ASSERT_TRUE(Eventually([&] { return !InGroup(group, idle); }, seconds(30))) << controller->Log();
   EXPECT_TRUE(Eventually([&] { return world_->Desired(group) == 2; }, seconds(10)))
       << "desired " << world_->Desired(group) << "\n"
       << controller->Log();
@@ -249,8 +229,7 @@ TEST_F(ScaleBackTest, AfterTheSettleWindowDrainsThenRemovesExactlyTheExtraInstan
   EXPECT_TRUE(InGroup(group, busy)) << controller->Log();
 
   // After it, the busy one is removed too (its task still running).
-  ASSERT_TRUE(Eventually([&] { return !InGroup(group, busy); }, seconds(30)))
-      << controller->Log();
+  ASSERT_TRUE(Eventually([&] { return !InGroup(group, busy); }, seconds(30))) << controller->Log();
   EXPECT_TRUE(Eventually([&] { return world_->Desired(group) == 1; }, seconds(10)))
       << "desired " << world_->Desired(group) << "\n"
       << controller->Log();

@@ -172,4 +172,22 @@ int ReferenceInstancesRequired(double pending, const std::string& type) {
   return static_cast<int>((pending + modifier) / 4 + 0.999999);
 }
 
+MotoServer* ControllerWorldTest::server_ = nullptr;
+
+void ControllerWorldTest::SetUpTestSuite() {
+  auto started = MotoServer::Start();
+  if (started.ok()) server_ = std::move(started).value().release();
+}
+
+void ControllerWorldTest::TearDownTestSuite() {
+  delete server_;
+  server_ = nullptr;
+}
+
+void ControllerWorldTest::SetUp() {
+  ASSERT_NE(server_, nullptr) << "moto_server did not start";
+  moto_ = server_->NewClient();
+  world_ = std::make_unique<ControllerWorld>(moto_->client);
+}
+
 }  // namespace spk::testsupport

@@ -4,7 +4,10 @@
 // put with PutMetricData), SQS queues and SNS topics.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,8 +34,8 @@ class ControllerWorld {
   // The cluster, with a container instance registered for each instance: id -> ARN.
   std::map<std::string, std::string> MakeCluster(const std::string& cluster,
                                                  const std::vector<std::string>& instances);
-  // An on-demand group of m5.xlarge (4 vCPUs), min 0, max 10, desired 1.
-  // An on-demand group of m5.xlarge (launch template, $Latest), min 0, max 10.
+  // An on-demand group of m5.xlarge (4 vCPUs; launch template, $Latest), min 0,
+  // max 10, desired `desired`.
   std::string MakeOnDemandGroup(int desired = 1);
   void PutFleetMetrics(const std::string& fleet, double pending, double target);
   // A queue (VisibilityTimeout `visibility_s`); its URL, and its ARN in *arn.
@@ -45,6 +48,21 @@ class ControllerWorld {
 
  private:
   aws::AwsClient& client_;
+};
+
+// A suite over one moto_server, started once for the suite (server_ is null
+// when it could not start: SetUp then fails the test), and a fresh client and
+// ControllerWorld for each test.
+class ControllerWorldTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+  aws::AwsClient& client() { return moto_->client; }
+
+  static MotoServer* server_;
+  std::unique_ptr<MotoClient> moto_;
+  std::unique_ptr<ControllerWorld> world_;
 };
 
 // The reference Lambda's number (its formula, reference_policy.h): the
