@@ -9,7 +9,14 @@ minus T: notice appears in IMDS -> message is in SQS. Reports p50/p99/max.
 
 Idle: runs the agent with default settings against a mock with no notice for
 --idle-seconds (default 600) and reports its CPU (% of one core, from
-/proc/PID/stat utime+stime) and RSS (VmRSS sampled, VmHWM at the end).
+/proc/PID/stat utime+stime) and RSS (VmRSS sampled, VmHWM at the end). The
+agent execs itself into spotkeeper-watch (same PID), which is what is measured.
+
+Child calls: the watcher makes each delivery in a short-lived
+`spotkeeper agent-call` child; runs 10 such SNS publishes by hand and reports
+their wall time and peak RSS (GNU time's %M: wait4 of a small parent, so the
+peak is the child's own, not that of a forked Python), the cost paid per call instead of
+keeping the AWS and TLS libraries resident.
 
 Everything is on 127.0.0.1; moto runs without signature checking here (the
 integration tests cover signing).
@@ -133,11 +140,31 @@ def main():
             rss_max = max(rss_max, proc_status_kb(agent.pid, "VmRSS"))
         cpu1, t1 = proc_cpu_seconds(agent.pid), time.monotonic()
         hwm = proc_status_kb(agent.pid, "VmHWM")
+        result["idle_process"] = os.path.basename(os.readlink("/proc/%d/exe" % agent.pid))
         stop(agent)
         stop(aemm)
         result.update(idle_seconds=round(t1 - t0, 1),
                       idle_cpu_percent_of_core=round(100 * (cpu1 - cpu0) / (t1 - t0), 3),
                       idle_rss_max_mb=round(rss_max / 1024, 2), rss_hwm_mb=round(hwm / 1024, 2))
+        # Child calls, as the watcher makes them.
+        call_s, call_rss = [], []
+        request = json.dumps({"call": "publish", "sink": {"type": "sns", "target": topic},
+                              "message": json.dumps({"kind": "test"}), "messageId": "bench"})
+        rss_file = os.path.join(logdir, "agent-call.maxrss")
+        for _ in range(10):
+            t0 = time.monotonic()
+            answer = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, binary,
+                                     "agent-call", "--region", "us-east-1"],
+                                    input=request.encode(), stdout=subprocess.PIPE,
+                                    env=agent_env(moto_url, "http://127.0.0.1:9", logdir)).stdout
+            call_s.append(time.monotonic() - t0)
+            with open(rss_file) as f:
+                call_rss.append(int(f.read().split()[-1]))
+            if b'"OK"' not in answer:
+                print("agent-call failed: " + answer.decode())
+        result.update(child_call_p50_ms=round(1000 * percentile(call_s, 0.5), 1),
+                      child_call_max_ms=round(1000 * max(call_s), 1),
+                      child_call_peak_rss_mb=round(max(call_rss) / 1024, 2))
         print(json.dumps(result, indent=2))
         print("logs: " + logdir)
         ok = (result.get("p99_s", 99) <= 0.6 and result["idle_cpu_percent_of_core"] <= 0.2

@@ -10,6 +10,8 @@ find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# The agent watcher's plain-HTTP client (net/event_transport.h): depends on libc only.
+pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent)
 if(SPK_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

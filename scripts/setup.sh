@@ -11,7 +11,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 apt_packages=(
   cmake ninja-build g++ clang-format pkg-config zip unzip time
-  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev
+  libcurl4-openssl-dev libssl-dev libevent-dev nlohmann-json3-dev libpugixml-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium  # headless check and screenshot of the simulator's HTML report (big: same apt step)

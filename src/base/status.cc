@@ -22,6 +22,16 @@ const char* StatusCodeName(StatusCode code) {
   return "UNKNOWN";
 }
 
+bool StatusCodeFromName(const std::string& name, StatusCode* out) {
+  for (int i = 0; i <= static_cast<int>(StatusCode::kUnimplemented); ++i) {
+    if (name == StatusCodeName(static_cast<StatusCode>(i))) {
+      *out = static_cast<StatusCode>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Status::retryable() const {
   return code_ == StatusCode::kUnavailable || code_ == StatusCode::kDeadlineExceeded ||
          code_ == StatusCode::kResourceExhausted;

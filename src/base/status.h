@@ -38,6 +38,8 @@ enum class StatusCode {
 
 // "UNAVAILABLE", "INVALID_ARGUMENT", ...
 const char* StatusCodeName(StatusCode code);
+// The inverse of StatusCodeName; false for an unknown name.
+bool StatusCodeFromName(const std::string& name, StatusCode* out);
 
 // Details of an error reported by a remote service (an AWS error reply).
 struct RemoteError {

@@ -58,3 +58,21 @@ TEST(ResultTest, ValueAndErrorPropagate) {
 
 }  // namespace
 }  // namespace spk
+
+namespace spk {
+namespace {
+
+TEST(StatusCodeNameTest, RoundTripsEveryCode) {
+  for (int i = 0; i <= static_cast<int>(StatusCode::kUnimplemented); ++i) {
+    auto code = static_cast<StatusCode>(i);
+    StatusCode back = StatusCode::kInternal;
+    ASSERT_TRUE(StatusCodeFromName(StatusCodeName(code), &back)) << StatusCodeName(code);
+    EXPECT_EQ(back, code);
+  }
+  StatusCode unused;
+  EXPECT_FALSE(StatusCodeFromName("NOPE", &unused));
+  EXPECT_FALSE(StatusCodeFromName("unavailable", &unused));
+}
+
+}  // namespace
+}  // namespace spk

@@ -1,16 +1,24 @@
 #include "cli/agent_command.h"
 
-#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <memory>
 
+#include "agent/watch_plan.h"
 #include "agent/watcher.h"
 #include "aws/session.h"
 #include "base/log.h"
 #include "cloud/aws_container_instances.h"
 #include "cloud/aws_metadata.h"
-#include "cloud/aws_notifier.h"
+#include "cloud/child_call_exec.h"
+#include "cloud/child_calls.h"
+#include "cloud/sinks.h"
 #include "cloud/webhook_notifier.h"
 
 #ifndef SPK_VERSION
@@ -22,10 +30,6 @@ namespace {
 
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
 
 int UsageError(const std::string& command, const std::string& message) {
   std::cerr << "spotkeeper " << command << ": " << message << "\n";
@@ -45,6 +49,7 @@ void AddSourceOptions(CLI::App* cmd, MetadataSourceOptions& o) {
 }
 
 struct MetadataSource {
+  aws::ImdsOptions imds;
   std::unique_ptr<cloud::AwsMetadata> metadata;
   std::unique_ptr<cloud::HttpEcsAgentIntrospection> ecs_agent;
 };
@@ -68,9 +73,66 @@ std::string MakeSource(const MetadataSourceOptions& o, const Env& env, net::Http
   }
   imds.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   imds.force_v1 = o.imds_v1;
+  out->imds = imds;
   out->metadata = std::make_unique<cloud::AwsMetadata>(http, clock, imds);
   out->ecs_agent = std::make_unique<cloud::HttpEcsAgentIntrospection>(http, o.ecs_agent_endpoint);
   return "";
+}
+
+// The watcher and its children make each AWS call once (the watcher retries,
+// with its own backoff) with short timeouts.
+aws::SessionOptions AgentSessionOptions(const std::string& region) {
+  aws::SessionOptions so;
+  so.region = region;
+  so.client.retry.max_attempts = 1;
+  so.client.connect_timeout = std::chrono::milliseconds(2000);
+  so.client.timeout = std::chrono::milliseconds(5000);
+  return so;
+}
+
+// Replaces this process (exec, same PID) with spotkeeper-watch, the small
+// long-lived watcher, handing it `base` over a pipe. Returns only when it
+// cannot: spotkeeper-watch is not beside this binary or exec failed (logged);
+// the caller then watches from this process.
+void ExecWatcher(const agent::WatchPlan& base, const std::string& region) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string watch = ec ? "" : (self.parent_path() / "spotkeeper-watch").string();
+  if (watch.empty() || access(watch.c_str(), X_OK) != 0) {
+    log::Warn(
+        "spotkeeper-watch not found beside spotkeeper: watching from this process, which "
+        "keeps the AWS and TLS libraries loaded (several times the memory)",
+        {{"looked_for", watch.empty() ? "/proc/self/exe unreadable" : watch}});
+    return;
+  }
+  agent::WatchPlan plan = base;
+  plan.child_argv = {self.string(), "--log-format", plan.log_format,
+                     "--log-level", plan.log_level, "agent-call"};
+  if (!region.empty()) plan.child_argv.insert(plan.child_argv.end(), {"--region", region});
+  const std::string text = agent::WatchPlanToJson(plan).dump();
+  int fds[2];
+  // The plan must fit the pipe's buffer: nobody reads it before the exec.
+  if (pipe2(fds, O_CLOEXEC) != 0 || fcntl(fds[0], F_SETFD, 0) != 0 ||
+      fcntl(fds[1], F_GETPIPE_SZ) < static_cast<int>(text.size())) {
+    log::Warn("cannot hand the settings to spotkeeper-watch: watching from this process",
+              {{"error", std::strerror(errno)}});
+    return;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t w = ::write(fds[1], text.data() + done, text.size() - done);
+    if (w <= 0 && errno != EINTR) break;
+    if (w > 0) done += static_cast<size_t>(w);
+  }
+  ::close(fds[1]);
+  const std::string fd_arg = std::to_string(fds[0]);
+  if (done == text.size()) {
+    execl(watch.c_str(), watch.c_str(), "--plan-fd", fd_arg.c_str(), static_cast<char*>(nullptr));
+  }
+  const int err = errno;
+  ::close(fds[0]);
+  log::Warn("cannot start spotkeeper-watch: watching from this process",
+            {{"path", watch}, {"error", std::strerror(err)}});
 }
 
 bool IsHttpUrl(const std::string& s) {
@@ -103,15 +165,6 @@ bool ParseDurationSetting(const std::string& s, Duration* out) {
     return false;
   *out = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
   return true;
-}
-
-const std::atomic<bool>& InstallStopSignalHandlers() {
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  return g_stop;
 }
 
 CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& o) {
@@ -231,12 +284,7 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
 
   // AWS: needed for SNS, SQS and the ECS calls (drain, lifecycle attribute).
   const bool needs_aws = !o.sns_topic_arn.empty() || !o.sqs_queue_url.empty() || o.drain;
-  aws::SessionOptions so;
-  so.region = o.region;
-  so.client.retry.max_attempts = 1;  // the watcher retries, with its own backoff
-  so.client.connect_timeout = std::chrono::milliseconds(2000);
-  so.client.timeout = std::chrono::milliseconds(5000);
-  auto session = aws::AwsSession::Create(env, http, clock, random, so);
+  auto session = aws::AwsSession::Create(env, http, clock, random, AgentSessionOptions(o.region));
   if (!session.ok()) {
     if (needs_aws) {
       return UsageError(cmd, "no AWS region: set AWS_REGION (or --region / SPOTKEEPER_REGION): " +
@@ -246,17 +294,38 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
               {{"error", session.status().message()}});
   }
 
+  std::vector<cloud::SinkSpec> specs;
+  if (!o.sns_topic_arn.empty()) specs.push_back({cloud::SinkSpec::Type::kSns, o.sns_topic_arn, {}});
+  if (!o.sqs_queue_url.empty()) specs.push_back({cloud::SinkSpec::Type::kSqs, o.sqs_queue_url, {}});
+  if (!o.webhook_url.empty()) {
+    specs.push_back({cloud::SinkSpec::Type::kWebhook, o.webhook_url, headers});
+  }
+
+  if (!o.terminate) {
+    // The long-lived watcher runs as spotkeeper-watch (this process, exec'd),
+    // which returns here only when it could not be started.
+    agent::WatchPlan plan;
+    plan.imds = source.imds;
+    plan.ecs_agent_endpoint = o.source.ecs_agent_endpoint;
+    plan.sinks = specs;
+    plan.ecs_calls = session.ok();
+    plan.watcher = wo;
+    plan.log_format = o.log_format;
+    plan.log_level = o.log_level;
+    ExecWatcher(plan, session.ok() ? (*session)->region().region : "");
+  }
+
+  aws::AwsClient* client = session.ok() ? &(*session)->client() : nullptr;
   std::vector<std::unique_ptr<cloud::Notifier>> owned;
-  if (!o.sns_topic_arn.empty())
-    owned.push_back(std::make_unique<cloud::SnsNotifier>((*session)->client(), o.sns_topic_arn));
-  if (!o.sqs_queue_url.empty())
-    owned.push_back(std::make_unique<cloud::SqsNotifier>((*session)->client(), o.sqs_queue_url));
-  if (!o.webhook_url.empty())
-    owned.push_back(std::make_unique<cloud::WebhookNotifier>(http, o.webhook_url, headers));
   std::vector<cloud::Notifier*> sinks;
-  for (auto& n : owned) sinks.push_back(n.get());
+  for (const auto& spec : specs) {
+    auto n = cloud::MakeNotifier(spec, client, http);
+    if (!n.ok()) return UsageError(cmd, n.status().message());
+    owned.push_back(std::move(*n));
+    sinks.push_back(owned.back().get());
+  }
   std::unique_ptr<cloud::AwsContainerInstances> ecs;
-  if (session.ok()) ecs = std::make_unique<cloud::AwsContainerInstances>((*session)->client());
+  if (client != nullptr) ecs = std::make_unique<cloud::AwsContainerInstances>(*client);
 
   agent::Watcher watcher(*source.metadata, *source.ecs_agent, sinks, ecs.get(), clock, random, wo);
   if (o.terminate) {
@@ -279,6 +348,36 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
   }
   watcher.Run(stop);
   return 0;
+}
+
+CLI::App* AddAgentCallCommand(CLI::App& app, AgentCallOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "agent-call",
+      "Internal, started by the agent's watcher: makes one call (JSON request on standard\n"
+      "input) and prints its status as JSON.");
+  cmd->group("");  // not listed in --help
+  cmd->add_option("--region", o.region, "AWS region (none: webhook calls only)");
+  return cmd;
+}
+
+int RunAgentCall(const AgentCallOptions& o, const Env& env, net::HttpTransport& http, Clock& clock,
+                 Random& random, std::istream& in, std::ostream& out) {
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto request = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  Status st;
+  if (request.is_discarded()) {
+    st = InvalidArgumentError("agent-call: standard input is not a JSON document");
+  } else {
+    std::unique_ptr<aws::AwsSession> session;
+    if (!o.region.empty()) {
+      auto s = aws::AwsSession::Create(env, http, clock, random, AgentSessionOptions(o.region));
+      if (s.ok()) session = std::move(*s);
+    }
+    st = cloud::ExecuteChildCall(request, session ? &session->client() : nullptr, http);
+  }
+  out << cloud::StatusToJson(st).dump() << std::endl;
+  if (st.code() == StatusCode::kInvalidArgument) return kExitUsage;
+  return st.ok() ? 0 : kExitFailed;
 }
 
 int RunMetadata(const MetadataSourceOptions& o, const Env& env, net::HttpTransport& http,

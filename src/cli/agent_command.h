@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/random.h"
+#include "cli/signals.h"
 #include "net/http.h"
 
 namespace spk::cli {
@@ -37,17 +39,32 @@ struct AgentOptions {
   std::string poll_interval = "200ms";
   std::string slow_poll_interval = "2s";
   std::string region;
+  // The global --log-format and --log-level, handed on to the watcher.
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+// `agent-call` (internal): one call of the watcher's, made in a child process.
+struct AgentCallOptions {
+  std::string region;
 };
 
 // Adds the subcommands to `app`; the options are filled on parse.
 CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& options);
 CLI::App* AddMetadataCommand(CLI::App& app, MetadataSourceOptions& options);
+CLI::App* AddAgentCallCommand(CLI::App& app, AgentCallOptions& options);
 
 // Runs until `stop` is set (the caller's SIGTERM/SIGINT handler sets it), or,
 // with --terminate, publishes a test notice and exits. Exit codes: 0, 1 (the
 // test notice was not accepted by every sink), 2 (configuration).
 int RunAgent(const AgentOptions& options, const Env& env, net::HttpTransport& http, Clock& clock,
              Random& random, const std::atomic<bool>& stop);
+
+// Reads one request (cloud/child_calls.h) from `in`, makes the call, writes
+// its status as one JSON line to `out`. Exit codes: 0 (the call succeeded),
+// 1 (it failed; the status says how), 2 (the request is malformed).
+int RunAgentCall(const AgentCallOptions& options, const Env& env, net::HttpTransport& http,
+                 Clock& clock, Random& random, std::istream& in, std::ostream& out);
 
 // Prints, as pretty JSON, the message the agent would send now: for the
 // current notice, or a test notice when there is none. 1 when IMDS does not
@@ -57,8 +74,5 @@ int RunMetadata(const MetadataSourceOptions& options, const Env& env, net::HttpT
 
 // "250ms", "2s", "1.5s", "1m", or a bare number of seconds; false when not.
 bool ParseDurationSetting(const std::string& s, Duration* out);
-
-// Installs SIGTERM and SIGINT handlers that set the returned flag.
-const std::atomic<bool>& InstallStopSignalHandlers();
 
 }  // namespace spk::cli

@@ -82,6 +82,8 @@ int Main(int argc, char** argv) {
   CLI::App* agent_cmd = AddAgentCommand(app, agent);
   MetadataSourceOptions metadata;
   CLI::App* metadata_cmd = AddMetadataCommand(app, metadata);
+  AgentCallOptions agent_call;
+  CLI::App* agent_call_cmd = AddAgentCallCommand(app, agent_call);
   HandleEventOptions handle_event;
   CLI::App* handle_event_cmd = AddHandleEventCommand(app, handle_event);
   CLI::App* lambda_cmd = AddLambdaCommand(app);
@@ -122,8 +124,14 @@ int Main(int argc, char** argv) {
                      std::cout);
   }
   if (agent_cmd->parsed()) {
+    agent.log_format = global.log_format;
+    agent.log_level = global.log_level;
     const std::atomic<bool>& stop = InstallStopSignalHandlers();
     return RunAgent(agent, ProcessEnv::Instance(), http, SystemClock::Instance(), random, stop);
+  }
+  if (agent_call_cmd->parsed()) {
+    return RunAgentCall(agent_call, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
+                        std::cin, std::cout);
   }
   if (metadata_cmd->parsed()) {
     return RunMetadata(metadata, ProcessEnv::Instance(), http, SystemClock::Instance(), random,

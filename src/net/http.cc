@@ -7,7 +7,8 @@ namespace spk::net {
 bool HeaderNameEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -20,7 +21,8 @@ std::optional<std::string> HttpResponse::Header(const std::string& name) const {
 
 std::string Url::Authority() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  bool default_port = port == 0 || (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+  bool default_port =
+      port == 0 || (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
   return default_port ? h : h + ":" + std::to_string(port);
 }
 
@@ -33,7 +35,8 @@ bool ParseUrl(const std::string& url, Url* out) {
   if (u.scheme != "http" && u.scheme != "https") return false;
   size_t start = sep + 3;
   size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  std::string authority =
+      url.substr(start, end == std::string::npos ? std::string::npos : end - start);
   if (authority.empty()) return false;
   std::string port;
   if (authority[0] == '[') {

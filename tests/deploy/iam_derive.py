@@ -25,7 +25,7 @@ import sys
 
 # The roles and the commands (entry files) each runs.
 ROLES = {
-    "agent": ["cli/agent_command.cc"],
+    "agent": ["cli/agent_command.cc", "cli/watch.cc"],
     "controller": ["cli/controller_command.cc", "cli/lambda_command.cc"],
 }
 

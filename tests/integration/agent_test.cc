@@ -114,6 +114,7 @@ class Child {
     return exit_code_;
   }
   std::string Log() const { return ReadFile(log_); }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -428,6 +429,50 @@ TEST_F(AgentTest, ScheduledEventArrivesOnceInSqs) {
   EXPECT_EQ(m["terminationNotificiation"], "false");
   EXPECT_EQ(m["ecsCluster"], "");  // no ECS agent: empty, with a warning
   EXPECT_THAT(agent.Log(), ::testing::HasSubstr("ECS agent not reachable"));
+}
+
+// The long-lived process is spotkeeper-watch (same PID: `agent` exec'd it),
+// and it maps none of the TLS, libcurl or HTTP-server libraries: the message
+// above went out through an `agent-call` child.
+TEST_F(AgentTest, WatcherProcessMapsNoTlsOrCurlLibraries) {
+  auto q = Json(aws::services::Sqs(), "CreateQueue", {{"QueueName", Unique("spk-agent-maps")}});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  const std::string queue = q.value().value("QueueUrl", "");
+  Aemm aemm({"events", "-o", "instance-stop", "-b", "2030-02-01T00:00:00Z"});
+  ASSERT_TRUE(aemm.up()) << aemm.Log();
+  Child agent({SpotkeeperBinary(), "agent", "--sqs-queue-url", queue, "--slow-poll-interval",
+               "300ms"},
+              AgentEnv(aemm.url()));
+  auto messages = Drain(queue, seconds(4));
+  ASSERT_EQ(messages.size(), 1u) << agent.Log();
+  const std::string maps = ReadFile("/proc/" + std::to_string(agent.pid()) + "/maps");
+  EXPECT_THAT(maps, ::testing::HasSubstr("/spotkeeper-watch"));
+  for (const char* lib : {"libcurl", "libssl", "libcpp-httplib", "libgnutls", "libyaml-cpp"}) {
+    EXPECT_THAT(maps, ::testing::Not(::testing::HasSubstr(lib))) << lib;
+  }
+  EXPECT_EQ(agent.Stop(), 0) << agent.Log();
+  EXPECT_THAT(agent.Log(), ::testing::HasSubstr("agent stopped"));
+}
+
+// Without spotkeeper-watch beside the binary, `agent` says so and watches
+// from its own process: the notice still arrives, once.
+TEST_F(AgentTest, WithoutTheWatchBinaryTheAgentStillWorks) {
+  const std::string dir = ::testing::TempDir() + "/spk-agent-alone-" + std::to_string(getpid());
+  ASSERT_EQ(system(("mkdir -p " + dir + " && cp " + SpotkeeperBinary() + " " + dir).c_str()), 0);
+  auto q = Json(aws::services::Sqs(), "CreateQueue", {{"QueueName", Unique("spk-agent-alone")}});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  const std::string queue = q.value().value("QueueUrl", "");
+  Aemm aemm({"events", "-o", "instance-stop", "-b", "2030-02-01T00:00:00Z"});
+  ASSERT_TRUE(aemm.up()) << aemm.Log();
+  Child agent(
+      {dir + "/spotkeeper", "agent", "--sqs-queue-url", queue, "--slow-poll-interval", "300ms"},
+      AgentEnv(aemm.url()));
+  auto messages = Drain(queue, seconds(4));
+  EXPECT_EQ(agent.Stop(), 0) << agent.Log();
+  ASSERT_EQ(messages.size(), 1u) << agent.Log();
+  EXPECT_EQ(messages[0]["kind"], "scheduled-maintenance");
+  EXPECT_THAT(agent.Log(), ::testing::HasSubstr("spotkeeper-watch not found"));
+  system(("rm -rf " + dir).c_str());
 }
 
 // A fault-injecting IMDS (IMDSv2): stopped, 500s, garbage, a refused token.

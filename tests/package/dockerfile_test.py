@@ -5,12 +5,15 @@ none, so the image itself is not built here):
 - two stages: builder FROM debian:12 running scripts/setup.sh, runtime FROM
   debian:12-slim; the runtime runs as a non-root USER with ENTRYPOINT spotkeeper;
 - the runtime stage's apt-get install list names the package of every library
-  the built binary links directly (readelf NEEDED, mapped with dpkg -S), and
+  the built binaries link directly (readelf NEEDED, mapped with dpkg -S), and
   every library `ldd` loads is in that list's dependency closure (dpkg-query),
   plus ca-certificates;
 - .dockerignore keeps build trees, tools and .git out and the sources in, and
   the builder's cmake command configures a copy of exactly that build context,
-  where `ninja -n spotkeeper` finds every input (nothing is compiled).
+  where `ninja -n spotkeeper spotkeeper-watch` finds every input (nothing is
+  compiled);
+- spotkeeper-watch (the agent's watcher) is built and copied beside
+  spotkeeper, and the runtime packages cover its libraries too.
 
 usage: dockerfile_test.py --dockerfile FILE --dockerignore FILE --binary BUILT_SPOTKEEPER
 """
@@ -150,6 +153,11 @@ def copy_build_context(root, patterns, target):
                 shutil.copy2(os.path.join(root, rel), os.path.join(target, rel))
 
 
+def watch_binary():
+    """spotkeeper-watch, built beside the spotkeeper binary under test."""
+    return os.path.join(os.path.dirname(ARGS.binary), "spotkeeper-watch")
+
+
 class DockerfileTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -191,21 +199,30 @@ class DockerfileTest(unittest.TestCase):
         self.assertTrue(any(c.startswith("--from=builder") and c.endswith(argv[0])
                             for c in copies), copies)
 
+    def test_watch_binary_is_beside_spotkeeper(self):
+        copies = [arg for word, arg in self.runtime if word == "COPY"]
+        self.assertIn("--from=builder /out/spotkeeper-watch /usr/local/bin/spotkeeper-watch",
+                      copies)
+        builds = " ".join(arg for word, arg in self.stages[0] if word == "RUN")
+        self.assertIn("ninja -C /out spotkeeper spotkeeper-watch", builds)
+        self.assertTrue(os.access(watch_binary(), os.X_OK), watch_binary())
+
     def test_runtime_packages_cover_every_library(self):
         self.assertIn("ca-certificates", self.runtime_packages)
-        libs = ldd_libraries(ARGS.binary)
-        owner = packages_of(list(libs.values()))
-        direct = needed(ARGS.binary)
-        self.assertIn("libcurl.so.4", direct)
-        for soname in direct:
-            self.assertIn(soname, libs, f"ldd does not resolve {soname}")
-            pkg = owner[libs[soname]]
-            self.assertIn(pkg, self.runtime_packages,
-                          f"{soname} comes from {pkg}, missing in the runtime apt-get install")
+        self.assertIn("libcurl.so.4", needed(ARGS.binary))
+        self.assertIn("libevent-2.1.so.7", needed(watch_binary()))
         closure = depends_closure(self.runtime_packages)
-        for soname, path in libs.items():
-            self.assertIn(owner[path], closure,
-                          f"{soname} ({owner[path]}) is not installed by the runtime stage")
+        for binary in (ARGS.binary, watch_binary()):
+            libs = ldd_libraries(binary)
+            owner = packages_of(list(libs.values()))
+            for soname in needed(binary):
+                self.assertIn(soname, libs, f"ldd does not resolve {soname} of {binary}")
+                pkg = owner[libs[soname]]
+                self.assertIn(pkg, self.runtime_packages,
+                              f"{soname} comes from {pkg}, missing in the runtime apt-get install")
+            for soname, path in libs.items():
+                self.assertIn(owner[path], closure,
+                              f"{soname} ({owner[path]}) is not installed by the runtime stage")
 
     def test_coverage_check_can_fail(self):
         # Without libcurl4 the closure lacks libcurl's package: the check above would fail.
@@ -246,8 +263,8 @@ class DockerfileTest(unittest.TestCase):
             argv[argv.index("-B") + 1] = out
             r = subprocess.run(argv, cwd=context, capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            r = subprocess.run(["ninja", "-C", out, "-n", "spotkeeper"], capture_output=True,
-                               text=True)
+            r = subprocess.run(["ninja", "-C", out, "-n", "spotkeeper", "spotkeeper-watch"],
+                               capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 

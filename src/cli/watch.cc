@@ -1,0 +1,92 @@
+#include "cli/watch.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "agent/watch_plan.h"
+#include "agent/watcher.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/random.h"
+#include "cli/signals.h"
+#include "cloud/aws_metadata.h"
+#include "cloud/child_calls.h"
+#include "net/event_transport.h"
+
+namespace spk::cli {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+int Fail(const std::string& message) {
+  std::cerr << "spotkeeper-watch: " << message << "\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int RunWatch(int plan_fd, const std::atomic<bool>& stop) {
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t r = ::read(plan_fd, buf, sizeof buf);
+    if (r > 0) {
+      text.append(buf, static_cast<size_t>(r));
+    } else if (r == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(plan_fd);
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded())
+    return Fail("the plan on fd " + std::to_string(plan_fd) + " is not JSON");
+  auto plan = agent::WatchPlanFromJson(json);
+  if (!plan.ok()) return Fail(plan.status().message());
+  log::Format format;
+  log::Level level;
+  if (log::ParseFormat(plan->log_format, &format) && log::ParseLevel(plan->log_level, &level)) {
+    log::Configure(format, level);
+  }
+  // A peer closing a connection must not kill the watcher.
+  signal(SIGPIPE, SIG_IGN);
+
+  net::EventHttpTransport http;
+  Clock& clock = SystemClock::Instance();
+  SeededRandom random(SeedFromOs());
+  cloud::AwsMetadata metadata(http, clock, plan->imds);
+  cloud::HttpEcsAgentIntrospection ecs_agent(http, plan->ecs_agent_endpoint);
+  const cloud::ChildCommand command{plan->child_argv};
+  std::vector<std::unique_ptr<cloud::Notifier>> owned;
+  std::vector<cloud::Notifier*> sinks;
+  for (const auto& spec : plan->sinks) {
+    owned.push_back(std::make_unique<cloud::ChildNotifier>(command, spec));
+    sinks.push_back(owned.back().get());
+  }
+  std::unique_ptr<cloud::ChildContainerInstances> ecs;
+  if (plan->ecs_calls) ecs = std::make_unique<cloud::ChildContainerInstances>(command);
+  agent::Watcher watcher(metadata, ecs_agent, sinks, ecs.get(), clock, random, plan->watcher);
+  watcher.Run(stop);
+  return 0;
+}
+
+int WatchMain(int argc, char** argv) {
+  if (argc != 3 || std::strcmp(argv[1], "--plan-fd") != 0) {
+    return Fail("started by `spotkeeper agent`, not by hand: run `spotkeeper agent --help`");
+  }
+  char* end = nullptr;
+  long fd = std::strtol(argv[2], &end, 10);
+  if (end == argv[2] || *end != '\0' || fd < 0 || fd > 1 << 20) {
+    return Fail("--plan-fd must be a file descriptor number, not \"" + std::string(argv[2]) + "\"");
+  }
+  const std::atomic<bool>& stop = InstallStopSignalHandlers();
+  return RunWatch(static_cast<int>(fd), stop);
+}
+
+}  // namespace spk::cli
