@@ -42,8 +42,9 @@ struct WatcherOptions {
   // Delivery retries: from base, doubling, capped at max, with jitter.
   Duration delivery_backoff_base = std::chrono::milliseconds(100);
   Duration delivery_backoff_max = std::chrono::seconds(5);
-  // The longest single sleep in Run(), so a stop request is seen promptly.
-  Duration max_sleep_slice = std::chrono::milliseconds(100);
+  // The longest single sleep in Run(), so a stop request is seen promptly;
+  // as long as the poll interval, so that idle polling wakes once per poll.
+  Duration max_sleep_slice = std::chrono::milliseconds(200);
   bool drain = false;               // --drain
   bool lifecycle_attribute = true;  // set spotkeeper.lifecycle at start
   std::string lifecycle_attribute_name = "spotkeeper.lifecycle";
