@@ -38,9 +38,10 @@ Duration Watcher::Jitter(Duration d) {
   return duration_cast<Duration>(d * (0.5 + 0.5 * random_.Uniform()));
 }
 
-Duration Watcher::DeliveryBackoff(int attempts) {
-  return Jitter(
-      Exponential(options_.delivery_backoff_base, attempts, options_.delivery_backoff_max));
+Duration Watcher::DeliveryBackoff(const Task& task) {
+  const Duration cap = !task.deadline && task.attempts >= 10 ? options_.undated_backoff_max
+                                                             : options_.delivery_backoff_max;
+  return Jitter(Exponential(options_.delivery_backoff_base, task.attempts, cap));
 }
 
 void Watcher::Run(const std::atomic<bool>& stop) {
@@ -255,11 +256,14 @@ bool Watcher::Attempt(Task& task) {
     return true;
   }
   ++stats_.delivery_failures;
-  if (task.attempts == 1) {
-    log::Warn("delivery failed, retrying",
-              {{"target", target}, {"message_id", task.message.id}, {"error", st.ToString()}});
+  // The first failure, then every 10th, so a sink that stays broken stays visible.
+  if (task.attempts % 10 == 1) {
+    log::Warn("delivery failed, retrying", {{"target", target},
+                                            {"message_id", task.message.id},
+                                            {"attempts", std::to_string(task.attempts)},
+                                            {"error", st.ToString()}});
   }
-  task.next_at = clock_.MonotonicNow() + DeliveryBackoff(task.attempts);
+  task.next_at = clock_.MonotonicNow() + DeliveryBackoff(task);
   return false;
 }
 
@@ -335,7 +339,9 @@ Status Watcher::DeliverAll(const Message& message, Duration budget, const std::a
         log::Warn("delivery failed, retrying",
                   {{"target", sink->name()}, {"error", st.ToString()}});
       }
-      Duration wait = std::min(DeliveryBackoff(attempt), deadline.remaining());
+      Duration wait = std::min(Jitter(Exponential(options_.delivery_backoff_base, attempt,
+                                                  options_.delivery_backoff_max)),
+                               deadline.remaining());
       if (deadline.expired() || (stop && stop->load())) {
         log::Error("delivery abandoned", {{"target", sink->name()}, {"error", st.ToString()}});
         if (result.ok()) result = st.WithContext(sink->name());

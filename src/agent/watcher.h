@@ -42,6 +42,10 @@ struct WatcherOptions {
   // Delivery retries: from base, doubling, capped at max, with jitter.
   Duration delivery_backoff_base = std::chrono::milliseconds(100);
   Duration delivery_backoff_max = std::chrono::seconds(5);
+  // Notices without a termination time (rebalance, scheduled maintenance) are
+  // retried until accepted, however long that takes: from the 10th attempt
+  // on, at most once a minute (each attempt is a child process).
+  Duration undated_backoff_max = std::chrono::seconds(60);
   // The longest single sleep in Run(), so a stop request is seen promptly;
   // as long as the poll interval, so that idle polling wakes once per poll.
   Duration max_sleep_slice = std::chrono::milliseconds(200);
@@ -115,7 +119,7 @@ class Watcher {
   Result<IdentityDocument> Identity();
   cloud::EcsAgentInfo EcsInfo(bool warn);
   Duration Jitter(Duration d);  // d scaled by [0.5, 1)
-  Duration DeliveryBackoff(int attempts);
+  Duration DeliveryBackoff(const Task& task);
   void SleepUntil(MonoTime t, const std::atomic<bool>& stop);
 
   cloud::Metadata& metadata_;

@@ -219,9 +219,23 @@ TEST_F(WatcherTest, RebalanceIsRetriedWithoutDeadline) {
   Make();
   sink_a_.FailNext(20);
   metadata_.Set(cloud::kRebalancePath, R"({"noticeTime":"2024-01-01T00:00:00Z"})");
-  RunFor(seconds(120));
+  RunFor(seconds(900));
   EXPECT_EQ(sink_a_.accepted().size(), 1u);
   EXPECT_EQ(sink_a_.attempts().size(), 21u);
+}
+
+TEST_F(WatcherTest, UndatedRetriesSlowDownToOncePerMinuteAfterTen) {
+  Make();
+  sink_a_.FailAlways(true);
+  metadata_.Set(cloud::kRebalancePath, R"({"noticeTime":"2024-01-01T00:00:00Z"})");
+  RunFor(seconds(60));
+  const size_t after_a_minute = sink_a_.attempts().size();
+  EXPECT_GE(after_a_minute, 10u);  // the first ten at the usual pace (at most 5 s apart)
+  RunFor(seconds(600));
+  // Then 30-60 s apart (jittered): 10 to 20 more in ten minutes, not ~160.
+  const size_t more = sink_a_.attempts().size() - after_a_minute;
+  EXPECT_GE(more, 9u);
+  EXPECT_LE(more, 21u);
 }
 
 TEST_F(WatcherTest, DrainsOnSpotNoticeOnlyWithDrain) {

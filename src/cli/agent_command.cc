@@ -1,6 +1,8 @@
 #include "cli/agent_command.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,10 +93,23 @@ aws::SessionOptions AgentSessionOptions(const std::string& region) {
 }
 
 // Replaces this process (exec, same PID) with spotkeeper-watch, the small
-// long-lived watcher, handing it `base` over a pipe. Returns only when it
-// cannot: spotkeeper-watch is not beside this binary or exec failed (logged);
-// the caller then watches from this process.
-void ExecWatcher(const agent::WatchPlan& base, const std::string& region) {
+// long-lived watcher, handing it `base` over a pipe. Returns false when it
+// cannot (logged): spotkeeper-watch is not beside this binary, an endpoint
+// needs https (the watcher speaks plain HTTP), or exec failed; the caller then
+// watches from this process. Returns true when `stop` was already set: the
+// caller exits.
+bool ExecWatcher(const agent::WatchPlan& base, const std::string& region,
+                 const std::atomic<bool>& stop) {
+  for (const std::string* endpoint : {&base.imds.endpoint, &base.ecs_agent_endpoint}) {
+    net::Url url;
+    if (net::ParseUrl(*endpoint, &url) && url.scheme != "http") {
+      log::Warn(
+          "an https metadata or ECS agent endpoint: watching from this process "
+          "(spotkeeper-watch reads plain HTTP only)",
+          {{"endpoint", *endpoint}});
+      return false;
+    }
+  }
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const std::string watch = ec ? "" : (self.parent_path() / "spotkeeper-watch").string();
@@ -103,20 +118,29 @@ void ExecWatcher(const agent::WatchPlan& base, const std::string& region) {
         "spotkeeper-watch not found beside spotkeeper: watching from this process, which "
         "keeps the AWS and TLS libraries loaded (several times the memory)",
         {{"looked_for", watch.empty() ? "/proc/self/exe unreadable" : watch}});
-    return;
+    return false;
   }
   agent::WatchPlan plan = base;
   plan.child_argv = {self.string(), "--log-format", plan.log_format,
                      "--log-level", plan.log_level, "agent-call"};
   if (!region.empty()) plan.child_argv.insert(plan.child_argv.end(), {"--region", region});
-  const std::string text = agent::WatchPlanToJson(plan).dump();
+  // Invalid UTF-8 (a webhook header) is replaced, not thrown.
+  const std::string text =
+      agent::WatchPlanToJson(plan).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   int fds[2];
-  // The plan must fit the pipe's buffer: nobody reads it before the exec.
-  if (pipe2(fds, O_CLOEXEC) != 0 || fcntl(fds[0], F_SETFD, 0) != 0 ||
-      fcntl(fds[1], F_GETPIPE_SZ) < static_cast<int>(text.size())) {
+  if (pipe2(fds, O_CLOEXEC) != 0) {
     log::Warn("cannot hand the settings to spotkeeper-watch: watching from this process",
-              {{"error", std::strerror(errno)}});
-    return;
+              {{"error", std::string("pipe: ") + std::strerror(errno)}});
+    return false;
+  }
+  // The plan must fit the pipe's buffer: nobody reads it before the exec.
+  if (fcntl(fds[1], F_GETPIPE_SZ) < static_cast<int>(text.size())) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    log::Warn("cannot hand the settings to spotkeeper-watch: watching from this process",
+              {{"error",
+                "settings larger than a pipe buffer (" + std::to_string(text.size()) + " bytes)"}});
+    return false;
   }
   size_t done = 0;
   while (done < text.size()) {
@@ -125,14 +149,32 @@ void ExecWatcher(const agent::WatchPlan& base, const std::string& region) {
     if (w > 0) done += static_cast<size_t>(w);
   }
   ::close(fds[1]);
+  // A stop request from here on stays pending across the exec; the watcher
+  // unblocks it once its own handlers are installed (cli/watch.cc).
+  sigset_t stop_signals, old;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_signals, &old);
+  if (stop.load()) {  // asked to stop during start-up
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    ::close(fds[0]);
+    return true;
+  }
+  // Nothing but the plan reaches the watcher: libcurl's sockets (from the
+  // region lookup) are not close-on-exec.
+  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  fcntl(fds[0], F_SETFD, 0);
   const std::string fd_arg = std::to_string(fds[0]);
   if (done == text.size()) {
     execl(watch.c_str(), watch.c_str(), "--plan-fd", fd_arg.c_str(), static_cast<char*>(nullptr));
   }
   const int err = errno;
+  sigprocmask(SIG_SETMASK, &old, nullptr);
   ::close(fds[0]);
   log::Warn("cannot start spotkeeper-watch: watching from this process",
             {{"path", watch}, {"error", std::strerror(err)}});
+  return false;
 }
 
 bool IsHttpUrl(const std::string& s) {
@@ -312,7 +354,7 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
     plan.watcher = wo;
     plan.log_format = o.log_format;
     plan.log_level = o.log_level;
-    ExecWatcher(plan, session.ok() ? (*session)->region().region : "");
+    if (ExecWatcher(plan, session.ok() ? (*session)->region().region : "", stop)) return 0;
   }
 
   aws::AwsClient* client = session.ok() ? &(*session)->client() : nullptr;
@@ -375,7 +417,8 @@ int RunAgentCall(const AgentCallOptions& o, const Env& env, net::HttpTransport& 
     }
     st = cloud::ExecuteChildCall(request, session ? &session->client() : nullptr, http);
   }
-  out << cloud::StatusToJson(st).dump() << std::endl;
+  out << cloud::StatusToJson(st).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+      << std::endl;
   if (st.code() == StatusCode::kInvalidArgument) return kExitUsage;
   return st.ok() ? 0 : kExitFailed;
 }

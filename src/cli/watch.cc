@@ -23,11 +23,16 @@
 namespace spk::cli {
 namespace {
 
+#ifndef SPK_VERSION
+#define SPK_VERSION "0.0.0"
+#endif
+
+constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-int Fail(const std::string& message) {
+int Fail(const std::string& message, int code = kExitUsage) {
   std::cerr << "spotkeeper-watch: " << message << "\n";
-  return kExitUsage;
+  return code;
 }
 
 }  // namespace
@@ -44,11 +49,20 @@ int RunWatch(int plan_fd, const std::atomic<bool>& stop) {
     }
   }
   ::close(plan_fd);
+  // A bad plan is an internal error, not a wrong setting: exit 1, which the
+  // systemd unit restarts (it does not restart exit 2).
   auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded())
-    return Fail("the plan on fd " + std::to_string(plan_fd) + " is not JSON");
+  if (json.is_discarded()) {
+    return Fail("the plan on fd " + std::to_string(plan_fd) + " is not JSON", kExitFailed);
+  }
   auto plan = agent::WatchPlanFromJson(json);
-  if (!plan.ok()) return Fail(plan.status().message());
+  if (!plan.ok()) {
+    const auto version = json.is_object() ? json.value("agentVersion", std::string("?")) : "?";
+    return Fail(plan.status().message() + " (plan from spotkeeper " + version +
+                    ", this is spotkeeper-watch " + SPK_VERSION +
+                    ": install both binaries from the same build)",
+                kExitFailed);
+  }
   log::Format format;
   log::Level level;
   if (log::ParseFormat(plan->log_format, &format) && log::ParseLevel(plan->log_level, &level)) {
@@ -85,7 +99,16 @@ int WatchMain(int argc, char** argv) {
   if (end == argv[2] || *end != '\0' || fd < 0 || fd > 1 << 20) {
     return Fail("--plan-fd must be a file descriptor number, not \"" + std::string(argv[2]) + "\"");
   }
+  // `spotkeeper agent` blocked SIGTERM/SIGINT across the exec: handlers first,
+  // then a stop requested meanwhile is delivered. Children must be waitable,
+  // whatever the parent of the agent set.
   const std::atomic<bool>& stop = InstallStopSignalHandlers();
+  signal(SIGCHLD, SIG_DFL);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
   return RunWatch(static_cast<int>(fd), stop);
 }
 

@@ -49,7 +49,9 @@ Status StatusFromJson(const nlohmann::json& j) {
 
 Status RunChildCall(const ChildCommand& command, const nlohmann::json& request) {
   const std::string call = Str(request, "call");
-  auto run = RunSubprocess(command.argv, request.dump(), command.timeout);
+  auto run = RunSubprocess(command.argv,
+                           request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                           command.timeout);
   if (!run.ok()) return run.status().WithContext("agent-call " + call);
   // The answer is the last line of output (one JSON object).
   std::string out = run->out;

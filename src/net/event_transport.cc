@@ -6,6 +6,7 @@
 #include <event2/keyvalq_struct.h>
 #include <sys/time.h>
 
+#include <chrono>
 #include <utility>
 
 namespace spk::net {
@@ -17,6 +18,9 @@ constexpr size_t kMaxHeaderBytes = 64 * 1024;
 struct Exchange {
   bool done = false;
   bool failed = false;
+  // Set by OnError. libevent reports a failed or timed-out connect without
+  // it: then `failed` is set and `error_reported` is not.
+  bool error_reported = false;
   evhttp_request_error error = EVREQ_HTTP_EOF;
   HttpResponse response;
 };
@@ -24,11 +28,12 @@ struct Exchange {
 void OnError(evhttp_request_error error, void* arg) {
   auto* x = static_cast<Exchange*>(arg);
   x->failed = true;
+  x->error_reported = true;
   x->error = error;
 }
 
-// Called once per request, after OnError when the request failed. The request
-// is freed by libevent when this returns: everything is copied out here.
+// Called once per request (after OnError when that was called). The request is
+// freed by libevent when this returns: everything is copied out here.
 void OnDone(evhttp_request* req, void* arg) {
   auto* x = static_cast<Exchange*>(arg);
   x->done = true;
@@ -37,7 +42,7 @@ void OnDone(evhttp_request* req, void* arg) {
     return;
   }
   x->response.status = evhttp_request_get_response_code(req);
-  if (x->response.status == 0) {  // the connection closed before a status line
+  if (x->response.status == 0) {  // no status line: connect failed, or the connection closed
     x->failed = true;
     return;
   }
@@ -140,12 +145,25 @@ Result<HttpResponse> EventHttpTransport::Send(const HttpRequest& request) {
     event_config_free(config);
     if (base_ == nullptr) return InternalError("event_base_new failed");
   }
+  const std::string key = url.host + ":" + std::to_string(url.port != 0 ? url.port : 80);
+  // A kept-alive connection the server closed while idle fails at once: a
+  // request that may be repeated is then sent once more on a new connection.
+  const bool reused = connections_.count(key) != 0;
+  const bool idempotent = command != EVHTTP_REQ_POST && command != EVHTTP_REQ_PATCH;
+  auto result = Attempt(request, url, key, command);
+  if (!result.ok() && reused && idempotent && result.status().code() == StatusCode::kUnavailable) {
+    result = Attempt(request, url, key, command);
+  }
+  return result;
+}
+
+Result<HttpResponse> EventHttpTransport::Attempt(const HttpRequest& request, const Url& url,
+                                                 const std::string& key, int command) {
   evhttp_connection* conn = Connection(url);
   if (conn == nullptr) {
     return UnavailableError("HTTP request to " + request.url +
                             " failed: cannot create a connection");
   }
-  const std::string key = url.host + ":" + std::to_string(url.port != 0 ? url.port : 80);
   const auto timeout = std::max(request.total_timeout, std::chrono::milliseconds(1));
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
@@ -166,8 +184,9 @@ Result<HttpResponse> EventHttpTransport::Send(const HttpRequest& request) {
   if (!request.body.empty()) {
     evbuffer_add(evhttp_request_get_output_buffer(req), request.body.data(), request.body.size());
   }
+  const auto started = std::chrono::steady_clock::now();
   const std::string target = url.query.empty() ? url.path : url.path + "?" + url.query;
-  if (evhttp_make_request(conn, req, command, target.c_str()) != 0) {
+  if (evhttp_make_request(conn, req, static_cast<evhttp_cmd_type>(command), target.c_str()) != 0) {
     // On failure libevent has already freed the request.
     Drop(key);
     return UnavailableError("HTTP request to " + request.url + " failed: cannot send");
@@ -180,13 +199,18 @@ Result<HttpResponse> EventHttpTransport::Send(const HttpRequest& request) {
       return InternalError("HTTP request to " + request.url + ": event loop ended early");
     }
   }
-  if (x.failed) {
-    Drop(key);  // a failed connection is not worth keeping
-    std::string msg = "HTTP request to " + request.url + " failed: " + Describe(x.error);
-    if (x.error == EVREQ_HTTP_TIMEOUT) return DeadlineExceededError(msg);
-    return UnavailableError(msg);
+  if (!x.failed) return std::move(x.response);
+  Drop(key);  // a failed connection is not worth keeping
+  const std::string msg = "HTTP request to " + request.url + " failed: ";
+  if (!x.error_reported) {
+    // No status line and no error callback: the connect failed or timed out.
+    if (std::chrono::steady_clock::now() - started >= timeout) {
+      return DeadlineExceededError(msg + "timed out connecting");
+    }
+    return UnavailableError(msg + "could not connect (refused or closed)");
   }
-  return std::move(x.response);
+  if (x.error == EVREQ_HTTP_TIMEOUT) return DeadlineExceededError(msg + Describe(x.error));
+  return UnavailableError(msg + Describe(x.error));
 }
 
 }  // namespace spk::net

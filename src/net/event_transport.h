@@ -6,7 +6,9 @@
 // depends on libc alone, which keeps the process that runs on every instance,
 // for the instance's whole life, small (docs/agent.md has the numbers).
 //
-// One keep-alive connection per host:port, reused across calls. The total
+// One keep-alive connection per host:port, reused across calls; a request that
+// may be repeated (not POST or PATCH) is sent once more on a new connection
+// when a reused one fails at once (closed by the server while idle). The total
 // timeout bounds each network wait (connect, write, every read); the connect
 // timeout is not separate. Proxies are never used. An https:// URL is refused
 // with kInvalidArgument: use CurlTransport for anything beyond these two
@@ -39,6 +41,9 @@ class EventHttpTransport final : public HttpTransport {
   Result<HttpResponse> Send(const HttpRequest& request) override;
 
  private:
+  // One try on the connection for `key` ("host:port"), made if need be.
+  Result<HttpResponse> Attempt(const HttpRequest& request, const Url& url, const std::string& key,
+                               int command);
   evhttp_connection* Connection(const Url& url);
   void Drop(const std::string& authority);
 
