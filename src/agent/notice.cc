@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/json.h"
 #include "base/strings.h"
 
 namespace spk::agent {
@@ -24,11 +25,6 @@ Result<json> ParseObject(const std::string& body, const char* what) {
                          ": not a JSON object: " + Snippet(body));
   }
   return j;
-}
-
-std::string StringField(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // Checks `time` is ISO 8601; returns it normalised (UTC, seconds).
@@ -75,12 +71,12 @@ Result<Notice> ParseInstanceAction(const std::string& body) {
   SPK_ASSIGN_OR_RETURN(json j, ParseObject(body, "spot/instance-action"));
   Notice n;
   n.kind = NoticeKind::kSpotInterruption;
-  n.action = StringField(j, "action");
+  n.action = JsonStringField(j, "action");
   if (n.action != "terminate" && n.action != "stop" && n.action != "hibernate") {
     return InternalError("malformed spot/instance-action: unknown action \"" + Snippet(n.action) +
                          "\"");
   }
-  SPK_ASSIGN_OR_RETURN(WallTime t, ParseTime(StringField(j, "time"), "spot/instance-action"));
+  SPK_ASSIGN_OR_RETURN(WallTime t, ParseTime(JsonStringField(j, "time"), "spot/instance-action"));
   n.time = FormatIso8601(t);
   n.deadline = t;
   return n;
@@ -99,7 +95,7 @@ Result<Notice> ParseTerminationTime(const std::string& body) {
 Result<Notice> ParseRebalance(const std::string& body) {
   SPK_ASSIGN_OR_RETURN(json j, ParseObject(body, "rebalance recommendation"));
   SPK_ASSIGN_OR_RETURN(WallTime t,
-                       ParseTime(StringField(j, "noticeTime"), "rebalance recommendation"));
+                       ParseTime(JsonStringField(j, "noticeTime"), "rebalance recommendation"));
   Notice n;
   n.kind = NoticeKind::kRebalanceRecommendation;
   n.action = "rebalance";
@@ -118,20 +114,20 @@ Result<std::vector<Notice>> ParseScheduledEvents(const std::string& body) {
       return InternalError("malformed scheduled events: an entry is not an object");
     Notice n;
     n.kind = NoticeKind::kScheduledMaintenance;
-    n.action = StringField(e, "Code");
-    n.event_id = StringField(e, "EventId");
-    n.description = StringField(e, "Description");
+    n.action = JsonStringField(e, "Code");
+    n.event_id = JsonStringField(e, "EventId");
+    n.description = JsonStringField(e, "Description");
     if (n.action.empty() || n.event_id.empty()) {
       return InternalError("malformed scheduled events: an event without Code or EventId");
     }
-    const std::string state = StringField(e, "State");
+    const std::string state = JsonStringField(e, "State");
     if (state != "active") continue;  // completed or canceled: nothing to act on
-    auto not_before = NormalizeEventTime(StringField(e, "NotBefore"));
+    auto not_before = NormalizeEventTime(JsonStringField(e, "NotBefore"));
     if (!not_before) {
       return InternalError("malformed scheduled events: bad NotBefore in " + n.event_id);
     }
     n.time = *not_before;
-    n.not_after = NormalizeEventTime(StringField(e, "NotAfter")).value_or("");
+    n.not_after = NormalizeEventTime(JsonStringField(e, "NotAfter")).value_or("");
     out.push_back(std::move(n));
   }
   return out;
@@ -140,11 +136,11 @@ Result<std::vector<Notice>> ParseScheduledEvents(const std::string& body) {
 Result<IdentityDocument> ParseIdentityDocument(const std::string& body) {
   SPK_ASSIGN_OR_RETURN(json j, ParseObject(body, "instance identity document"));
   IdentityDocument d;
-  d.instance_id = StringField(j, "instanceId");
-  d.instance_type = StringField(j, "instanceType");
-  d.region = StringField(j, "region");
-  d.availability_zone = StringField(j, "availabilityZone");
-  d.account_id = StringField(j, "accountId");
+  d.instance_id = JsonStringField(j, "instanceId");
+  d.instance_type = JsonStringField(j, "instanceType");
+  d.region = JsonStringField(j, "region");
+  d.availability_zone = JsonStringField(j, "availabilityZone");
+  d.account_id = JsonStringField(j, "accountId");
   if (d.instance_id.empty()) {
     return InternalError("malformed instance identity document: no instanceId");
   }

@@ -7,6 +7,7 @@
 
 #include "aws/config_file.h"
 #include "aws/imds.h"
+#include "base/json.h"
 #include "base/strings.h"
 
 namespace spk::aws {
@@ -54,10 +55,7 @@ Result<Credentials> ParseCredentialJson(const std::string& body, const std::stri
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return InternalError(what + " answered a reply that is not a JSON object");
-  auto str = [&j](const char* key) -> std::string {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  auto str = [&j](const char* key) { return JsonStringField(j, key); };
   Credentials c;
   c.access_key_id = str("AccessKeyId");
   c.secret_access_key = str("SecretAccessKey");

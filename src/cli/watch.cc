@@ -13,6 +13,7 @@
 #include "agent/watch_plan.h"
 #include "agent/watcher.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "cli/signals.h"
@@ -57,7 +58,8 @@ int RunWatch(int plan_fd, const std::atomic<bool>& stop) {
   }
   auto plan = agent::WatchPlanFromJson(json);
   if (!plan.ok()) {
-    const auto version = json.is_object() ? json.value("agentVersion", std::string("?")) : "?";
+    std::string version = JsonStringField(json, "agentVersion");
+    if (version.empty()) version = "?";
     return Fail(plan.status().message() + " (plan from spotkeeper " + version +
                     ", this is spotkeeper-watch " + SPK_VERSION +
                     ": install both binaries from the same build)",
@@ -104,11 +106,7 @@ int WatchMain(int argc, char** argv) {
   // whatever the parent of the agent set.
   const std::atomic<bool>& stop = InstallStopSignalHandlers();
   signal(SIGCHLD, SIG_DFL);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  UnblockStopSignals();
   return RunWatch(static_cast<int>(fd), stop);
 }
 

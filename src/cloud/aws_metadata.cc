@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json.h"
+
 namespace spk::cloud {
 
 AwsMetadata::AwsMetadata(net::HttpTransport& http, const Clock& clock, aws::ImdsOptions options)
@@ -42,11 +44,7 @@ Result<EcsAgentInfo> HttpEcsAgentIntrospection::Get() {
 Result<EcsAgentInfo> ParseEcsAgentMetadata(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return InternalError("reply is not a JSON object");
-  auto str = [&](const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  EcsAgentInfo info{str("Cluster"), str("ContainerInstanceArn")};
+  EcsAgentInfo info{JsonStringField(j, "Cluster"), JsonStringField(j, "ContainerInstanceArn")};
   if (info.cluster.empty()) return InternalError("reply has no Cluster");
   return info;
 }

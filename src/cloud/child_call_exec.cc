@@ -1,5 +1,6 @@
 #include "cloud/child_call_exec.h"
 
+#include "base/json.h"
 #include "cloud/aws_container_instances.h"
 #include "cloud/aws_notifier.h"
 #include "cloud/webhook_notifier.h"
@@ -7,14 +8,9 @@
 namespace spk::cloud {
 namespace {
 
-std::string Str(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 Status RequireFields(const nlohmann::json& request, std::initializer_list<const char*> names) {
   for (const char* n : names) {
-    if (Str(request, n).empty()) {
+    if (JsonStringField(request, n).empty()) {
       return InvalidArgumentError(std::string("agent-call: \"") + n +
                                   "\" must be a non-empty string");
     }
@@ -42,7 +38,7 @@ Result<std::unique_ptr<Notifier>> MakeNotifier(const SinkSpec& spec, aws::AwsCli
 Status ExecuteChildCall(const nlohmann::json& request, aws::AwsClient* aws,
                         net::HttpTransport& http) {
   if (!request.is_object()) return InvalidArgumentError("agent-call: a JSON object expected");
-  const std::string call = Str(request, "call");
+  const std::string call = JsonStringField(request, "call");
   if (call == "publish") {
     SPK_RETURN_IF_ERROR(RequireFields(request, {"message", "messageId"}));
     if (!request.contains("sink")) return InvalidArgumentError("agent-call: \"sink\" is missing");
@@ -50,7 +46,8 @@ Status ExecuteChildCall(const nlohmann::json& request, aws::AwsClient* aws,
     if (!spec.ok()) return spec.status();
     auto notifier = MakeNotifier(*spec, aws, http);
     if (!notifier.ok()) return notifier.status();
-    return (*notifier)->Publish(Str(request, "message"), Str(request, "messageId"));
+    return (*notifier)->Publish(JsonStringField(request, "message"),
+                                JsonStringField(request, "messageId"));
   }
   if (call == "drain" || call == "put-attribute") {
     SPK_RETURN_IF_ERROR(RequireFields(request, {"cluster", "containerInstance"}));
@@ -58,9 +55,11 @@ Status ExecuteChildCall(const nlohmann::json& request, aws::AwsClient* aws,
     if (aws == nullptr) return FailedPreconditionError("agent-call " + call + ": no AWS session");
     AwsContainerInstances ecs(*aws);
     if (call == "drain")
-      return ecs.Drain(Str(request, "cluster"), Str(request, "containerInstance"));
-    return ecs.PutAttribute(Str(request, "cluster"), Str(request, "containerInstance"),
-                            Str(request, "name"), Str(request, "value"));
+      return ecs.Drain(JsonStringField(request, "cluster"),
+                       JsonStringField(request, "containerInstance"));
+    return ecs.PutAttribute(JsonStringField(request, "cluster"),
+                            JsonStringField(request, "containerInstance"),
+                            JsonStringField(request, "name"), JsonStringField(request, "value"));
   }
   return InvalidArgumentError("agent-call: unknown \"call\" \"" + call +
                               "\" (publish, drain or put-attribute)");

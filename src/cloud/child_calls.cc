@@ -1,17 +1,9 @@
 #include "cloud/child_calls.h"
 
+#include "base/json.h"
 #include "base/subprocess.h"
 
 namespace spk::cloud {
-namespace {
-
-// The string field `name` of `j`, or "" when missing or not a string.
-std::string Str(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-}  // namespace
 
 nlohmann::json StatusToJson(const Status& status) {
   nlohmann::json j = {{"code", StatusCodeName(status.code())}};
@@ -33,22 +25,22 @@ Status StatusFromJson(const nlohmann::json& j) {
     return InternalError("not a status: " + j.dump());
   }
   if (code == StatusCode::kOk) return Status::Ok();
-  Status s(code, Str(j, "message"));
+  Status s(code, JsonStringField(j, "message"));
   if (auto it = j.find("remote"); it != j.end() && it->is_object()) {
     RemoteError r;
-    r.service = Str(*it, "service");
-    r.error_code = Str(*it, "errorCode");
+    r.service = JsonStringField(*it, "service");
+    r.error_code = JsonStringField(*it, "errorCode");
     if (auto h = it->find("httpStatus"); h != it->end() && h->is_number_integer()) {
       r.http_status = h->get<int>();
     }
-    r.request_id = Str(*it, "requestId");
+    r.request_id = JsonStringField(*it, "requestId");
     s.set_remote(std::move(r));
   }
   return s;
 }
 
 Status RunChildCall(const ChildCommand& command, const nlohmann::json& request) {
-  const std::string call = Str(request, "call");
+  const std::string call = JsonStringField(request, "call");
   auto run = RunSubprocess(command.argv,
                            request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                            command.timeout);
