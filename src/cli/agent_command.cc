@@ -151,11 +151,7 @@ bool ExecWatcher(const agent::WatchPlan& base, const std::string& region,
   ::close(fds[1]);
   // A stop request from here on stays pending across the exec; the watcher
   // unblocks it once its own handlers are installed (cli/watch.cc).
-  sigset_t stop_signals, old;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop_signals, &old);
+  const sigset_t old = BlockStopSignals();
   if (stop.load()) {  // asked to stop during start-up
     sigprocmask(SIG_SETMASK, &old, nullptr);
     ::close(fds[0]);

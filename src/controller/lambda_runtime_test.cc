@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "controller/controller_test_util.h"
 #include "controller/fake_cloud_view.h"
 #include "net/fake_transport.h"
 
@@ -199,33 +200,18 @@ TEST(LambdaRuntimeTest, ErrorBodyIsValidJsonForInvalidUtf8) {
   EXPECT_EQ(body["errorType"], "T");
 }
 
-// The controller's handler under the loop, over a FakeCloudView.
-class ControllerLambdaTest : public ::testing::Test {
+// The controller's handler under the loop, in the shared world
+// (controller_test_util.h) cut down to one spot instance, i-spot1 = "arn:c1".
+class ControllerLambdaTest : public ControllerWorldTest {
  protected:
   void SetUp() override {
-    SpotSourceRead fleet;
-    fleet.source.id = "sfr-1";
-    fleet.source.target_capacity = 16;
-    fleet.source.fulfilled_capacity = 16;
+    ControllerWorldTest::SetUp();
+    SpotSourceRead& fleet = cloud.fleets["sfr-1"];
     fleet.source.weights = {{"c5.2xlarge", 8}};
     fleet.source.instance_ids = {"i-spot1"};
     fleet.instance_types = {{"i-spot1", "c5.2xlarge"}};
-    cloud.fleets["sfr-1"] = fleet;
-    OnDemandGroupRead od;
-    od.group.name = "od";
-    od.group.min_size = 0;
-    od.group.max_size = 10;
-    od.instance_type = "m5.xlarge";
-    cloud.on_demand_groups["od"] = od;
-    cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
     cloud.clusters["web"] = {{"web", "arn:c1", "i-spot1", policy::ContainerStatus::kActive, 3, 0}};
-    config.clusters = {"web"};
-    config.spot_fleet_ids = {"sfr-1"};
-    config.on_demand_asg = "od";
   }
-  FakeCloudView cloud;
-  ControllerConfig config;
-  ManualClock clock;
 };
 
 TEST_F(ControllerLambdaTest, SnsNoticeIsHandledMalformedIsAnErrorAndTheLoopGoesOn) {

@@ -97,9 +97,8 @@ EventHttpTransport::~EventHttpTransport() {
   if (base_ != nullptr) event_base_free(base_);
 }
 
-evhttp_connection* EventHttpTransport::Connection(const Url& url) {
+evhttp_connection* EventHttpTransport::Connection(const Url& url, const std::string& key) {
   const int port = url.port != 0 ? url.port : 80;
-  const std::string key = url.host + ":" + std::to_string(port);
   auto it = connections_.find(key);
   if (it != connections_.end()) return it->second;
   // No DNS base: names resolve with getaddrinfo (IP literals and localhost here).
@@ -159,7 +158,7 @@ Result<HttpResponse> EventHttpTransport::Send(const HttpRequest& request) {
 
 Result<HttpResponse> EventHttpTransport::Attempt(const HttpRequest& request, const Url& url,
                                                  const std::string& key, int command) {
-  evhttp_connection* conn = Connection(url);
+  evhttp_connection* conn = Connection(url, key);
   if (conn == nullptr) {
     return UnavailableError("HTTP request to " + request.url +
                             " failed: cannot create a connection");

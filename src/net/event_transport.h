@@ -44,7 +44,8 @@ class EventHttpTransport final : public HttpTransport {
   // One try on the connection for `key` ("host:port"), made if need be.
   Result<HttpResponse> Attempt(const HttpRequest& request, const Url& url, const std::string& key,
                                int command);
-  evhttp_connection* Connection(const Url& url);
+  // The kept-alive connection for `key`, made if need be.
+  evhttp_connection* Connection(const Url& url, const std::string& key);
   void Drop(const std::string& authority);
 
   std::mutex mu_;  // one request at a time: the event loop is not shared
