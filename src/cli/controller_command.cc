@@ -178,6 +178,10 @@ int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpT
   controller::Handler handler(cloud, config, clock);
   controller::HandleReport report = handler.Handle(*event);
   out << controller::ToJson(report).dump(2) << "\n";
+  if (!report.refused.empty()) {
+    std::cerr << "spotkeeper handle-event: refused: " << report.refused << "\n";
+    return kExitFailed;
+  }
   Status status = report.status();
   if (!status.ok()) {
     std::cerr << "spotkeeper handle-event: " << status.message() << "\n";

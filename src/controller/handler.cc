@@ -26,14 +26,31 @@ json ToJson(const std::vector<ActionResult>& results) {
   return out;
 }
 
+// How far ahead of now AWS dates an interruption: two minutes, plus slack for
+// clock skew and delivery.
+constexpr Duration kMaxTerminationAhead = std::chrono::minutes(3);
+
 policy::Notice NoticeOf(const Event& event, WallTime now) {
   policy::Notice notice;
   notice.instance_id = event.instance_id;
   notice.instance_type = event.instance_type;
   notice.kind = event.notice_kind;
-  notice.notice_time = event.notice_time.value_or(now);
+  // Clamped to what AWS can send: a notice dated in the future would keep
+  // counting as lost capacity for as long as its date is ahead.
+  notice.notice_time = std::min(event.notice_time.value_or(now), now);
   notice.termination_time = event.termination_time;
+  if (notice.termination_time && *notice.termination_time > now + kMaxTerminationAhead &&
+      notice.kind == policy::NoticeKind::kSpotInterruption) {
+    notice.termination_time = now + kMaxTerminationAhead;
+  }
   return notice;
+}
+
+// "web" for "web" or "arn:aws:ecs:eu-west-1:123456789012:cluster/web".
+std::string ClusterName(const std::string& cluster) {
+  size_t slash = cluster.rfind('/');
+  return cluster.rfind("arn:", 0) == 0 && slash != std::string::npos ? cluster.substr(slash + 1)
+                                                                     : cluster;
 }
 
 bool Contains(const std::vector<std::string>& list, const std::string& item) {
@@ -98,6 +115,7 @@ json ToJson(const HandleReport& report) {
   json out = report.decision ? policy::ToJson(*report.decision) : json::object();
   out["event"] = report.event ? controller::ToJson(*report.event) : json();
   out["duplicate"] = report.duplicate;
+  if (!report.refused.empty()) out["refused"] = report.refused;
   out["dry_run"] = report.dry_run;
   out["fast_path"] = ToJson(report.fast_path);
   out["actions"] = ToJson(report.actions);
@@ -130,8 +148,23 @@ ActionResult Handler::Run(const policy::Action& action) {
   return result;
 }
 
-std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& events) {
-  if (config_.dry_run) return {};
+std::string Handler::Refusal(const Event& event) const {
+  if (!event.ecs_cluster.empty() && !config_.clusters.empty()) {
+    const std::string name = ClusterName(event.ecs_cluster);
+    const bool configured =
+        std::any_of(config_.clusters.begin(), config_.clusters.end(),
+                    [&](const std::string& c) { return ClusterName(c) == name; });
+    if (!configured) return "cluster " + event.ecs_cluster + " is not configured (--cluster)";
+  }
+  if (!event.fleet_id.empty() && !config_.spot_fleet_ids.empty() &&
+      !Contains(config_.spot_fleet_ids, event.fleet_id)) {
+    return "Spot Fleet " + event.fleet_id + " is not configured (--spot-fleet-id)";
+  }
+  return "";
+}
+
+std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& events,
+                                            std::map<const Event*, std::string>* refused) {
   // The container instances the events name, by cluster in order of first mention.
   std::vector<std::pair<std::string, std::vector<std::string>>> named;
   std::map<std::string, std::string> instance_of_arn;
@@ -153,6 +186,7 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
   std::vector<std::vector<policy::ContainerInstance>> described_by_cluster;
   described_by_cluster.reserve(named.size());
   std::vector<const policy::ContainerInstance*> active;
+  std::map<std::string, std::string> owner_of_arn;  // as AWS says
   for (const auto& [cluster, arns] : named) {
     auto described = cloud_.DescribeContainerInstances(cluster, arns);
     if (!described.ok()) {
@@ -164,11 +198,27 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
     described_by_cluster.push_back(*std::move(described));
     for (const std::string& arn : arns) {
       for (const policy::ContainerInstance& ci : described_by_cluster.back()) {
-        if (ci.arn == arn && ci.status == policy::ContainerStatus::kActive) active.push_back(&ci);
+        if (ci.arn != arn) continue;
+        owner_of_arn[arn] = ci.ec2_instance_id;
+        if (ci.status == policy::ContainerStatus::kActive &&
+            ci.ec2_instance_id == instance_of_arn[arn]) {
+          active.push_back(&ci);
+        }
       }
     }
   }
+  // AWS contradicts the notice: its container instance is another instance's.
+  for (const Event* event : events) {
+    auto owner = owner_of_arn.find(event->ecs_container);
+    if (owner == owner_of_arn.end() || event->instance_id.empty() ||
+        owner->second == event->instance_id) {
+      continue;
+    }
+    (*refused)[event] = "container instance " + event->ecs_container + " belongs to " +
+                        owner->second + ", not to " + event->instance_id;
+  }
   std::vector<ActionResult> results;
+  if (config_.dry_run) return results;
   for (policy::ClusterBatch& batch :
        policy::BatchByCluster(active, config_.policy.drain_batch_size)) {
     std::vector<std::string> ids;
@@ -326,6 +376,7 @@ HandleReport Handler::Handle(const Event& event) {
   HandleReport report = std::move(batch.report);
   report.event = event;
   report.duplicate = batch.duplicate.front();
+  report.refused = batch.refused.front();
   return report;
 }
 
@@ -334,9 +385,10 @@ BatchReport Handler::HandleBatch(const std::vector<Event>& events) {
   AdmitReport admitted = Admit(events);
   std::vector<Event> fresh;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (!admitted.duplicate[i]) fresh.push_back(events[i]);
+    if (!admitted.duplicate[i] && admitted.refused[i].empty()) fresh.push_back(events[i]);
   }
   batch.duplicate = std::move(admitted.duplicate);
+  batch.refused = std::move(admitted.refused);
   if (fresh.empty()) {
     batch.report.dry_run = config_.dry_run;
     return batch;
@@ -348,14 +400,22 @@ BatchReport Handler::HandleBatch(const std::vector<Event>& events) {
 
 AdmitReport Handler::Admit(const std::vector<Event>& events) {
   AdmitReport admit;
+  admit.refused.assign(events.size(), "");
   std::vector<const Event*> fresh;
-  for (const Event& event : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& event = events[i];
     const std::string key = event.DedupKey();
     log::Info("event", {{"kind", EventKindName(event.kind)},
                         {"source", event.source},
                         {"message_id", event.message_id},
                         {"instance", event.instance_id},
                         {"fleet", event.fleet_id}});
+    if (std::string why = Refusal(event); !why.empty()) {
+      log::Warn("event refused", {{"message_id", event.message_id}, {"reason", why}});
+      admit.duplicate.push_back(false);
+      admit.refused[i] = std::move(why);
+      continue;
+    }
     // Only notices are deduplicated: an alarm or a direct invocation asks for
     // a fresh decision each time (level-triggered), so a repeat is not one.
     const bool duplicate = event.kind == EventKind::kNotice &&
@@ -368,9 +428,19 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
     }
   }
   if (fresh.empty()) return admit;
-  admit.fast_path = FastPath(fresh);
+  std::map<const Event*, std::string> contradicted;
+  admit.fast_path = FastPath(fresh, &contradicted);
   const WallTime now = clock_.WallNow();
   for (const Event* event : fresh) {
+    auto it = contradicted.find(event);
+    if (it != contradicted.end()) {
+      log::Warn("notice refused", {{"message_id", event->message_id},
+                                   {"instance", event->instance_id},
+                                   {"reason", it->second}});
+      admit.refused[event - events.data()] = it->second;
+      admitted_.erase(event->DedupKey());
+      continue;
+    }
     if (event->kind == EventKind::kNotice) Remember(*event, now);
   }
   return admit;

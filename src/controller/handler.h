@@ -64,6 +64,9 @@ const char* ActionResultName(const ActionResult& result);
 struct HandleReport {
   std::optional<Event> event;  // nullopt for a reconcile
   bool duplicate = false;      // a repeat: nothing was done
+  // Why the event was refused (see Handler::Refusal), "" when it was not:
+  // nothing was done for it and retrying cannot change that.
+  std::string refused;
   bool dry_run = false;
   std::vector<ActionResult> fast_path;
   std::optional<policy::Decision> decision;
@@ -84,12 +87,16 @@ nlohmann::json ToJson(const HandleReport& report);
 // What Admit did with a batch of events.
 struct AdmitReport {
   std::vector<bool> duplicate;          // per event, in order
+  std::vector<std::string> refused;     // per event, in order: why it was refused, or ""
   std::vector<ActionResult> fast_path;  // the drains of the noticed container instances
 };
 
 // The events of one batch and what became of them.
 struct BatchReport {
   std::vector<bool> duplicate;  // per event, in order: a repeat, nothing was done for it
+  // Per event, in order: why it was refused (nothing was done for it, and
+  // nothing will be on a retry: answer it at once), or "".
+  std::vector<std::string> refused;
   // The batch's fast path, decision and actions (event is nullopt). Its
   // status() is every non-duplicate event's status.
   HandleReport report;
@@ -109,9 +116,10 @@ class Handler {
 
   // The two halves of HandleBatch, for a caller that admits several batches
   // before one decision (the controller loop during a burst):
-  //  - Admit: marks repeats of handled or admitted events as duplicates,
-  //    drains the noticed container instances at once (fast path) and
-  //    remembers the notices; no decision.
+  //  - Admit: refuses events the configuration does not cover and notices
+  //    that AWS contradicts (see Refusal), marks repeats of handled or
+  //    admitted events as duplicates, drains the noticed container instances
+  //    at once (fast path) and remembers the notices; no decision.
   //  - Settle: one observation and decision for admitted `events` (their
   //    fleets and clusters read too); when it succeeds they count as handled,
   //    else they may be admitted again (redelivered).
@@ -119,6 +127,15 @@ class Handler {
   HandleReport Settle(const std::vector<Event>& events);
   // Recomputes from AWS state alone (the remembered, unexpired notices still count).
   HandleReport Reconcile();
+
+  // Why `event` is outside what this handler may act on, or "": a notice for
+  // a cluster that is not configured, an event naming a Spot Fleet that is not
+  // configured (each checked only when the configuration names clusters or
+  // fleets; an unconfigured handler acts on what the event names, as the
+  // reference did). Admit also refuses a notice whose container instance
+  // belongs to another EC2 instance than its instanceId (a forged or
+  // mistaken message must not drain someone else's instance).
+  std::string Refusal(const Event& event) const;
 
   // The observation Decide would see now, with `extra_fleets` and
   // `extra_clusters` (named by events) read as well as the configured ones.
@@ -130,7 +147,11 @@ class Handler {
   std::optional<int> on_demand_desired() const { return on_demand_desired_; }
 
  private:
-  std::vector<ActionResult> FastPath(const std::vector<const Event*>& events);
+  // Drains the container instances the notices name; a notice whose
+  // container instance belongs to another EC2 instance is not drained and
+  // gets a reason in `refused` (by event).
+  std::vector<ActionResult> FastPath(const std::vector<const Event*>& events,
+                                     std::map<const Event*, std::string>* refused);
   void Remember(const Event& event, WallTime now);
   std::vector<policy::Notice> ActiveNotices(WallTime now);
   void ResolveUnits(const std::map<std::string, std::string>& instance_types,

@@ -51,6 +51,55 @@ TEST_F(HandlerTest, RepeatedNoticeIsHandledOnce) {
   EXPECT_EQ(cloud.applied.size(), applied);
 }
 
+TEST_F(HandlerTest, NoticeWhoseContainerInstanceIsAnotherInstancesIsRefused) {
+  Handler handler(cloud, config, clock);
+  Event forged = Notice();
+  forged.instance_id = "i-spot2";  // kArn is i-spot1's container instance
+  HandleReport report = handler.Handle(forged);
+  EXPECT_NE(report.refused.find("belongs to i-spot1, not to i-spot2"), std::string::npos)
+      << ToJson(report).dump();
+  EXPECT_TRUE(cloud.applied.empty()) << ToJson(report).dump();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+  EXPECT_EQ(cloud.Find("web", "arn:c2")->status, policy::ContainerStatus::kActive);
+  // Not remembered either: the next decision counts no lost capacity.
+  HandleReport later = handler.Reconcile();
+  EXPECT_TRUE(later.actions.empty()) << ToJson(later).dump();
+}
+
+TEST_F(HandlerTest, EventsOutsideTheConfigurationAreRefusedAndTheOthersHandled) {
+  Handler handler(cloud, config, clock);
+  Event foreign = Notice("m-foreign");
+  foreign.ecs_cluster = "someone-elses";
+  Event bogus_fleet;
+  bogus_fleet.kind = EventKind::kDirect;
+  bogus_fleet.source = "direct";
+  bogus_fleet.fleet_id = "sfr-bogus";
+  Event arn_named = Notice("m-ok");
+  arn_named.ecs_cluster = "arn:aws:ecs:us-east-1:1:cluster/web";  // the same cluster by ARN
+  BatchReport batch = handler.HandleBatch({foreign, bogus_fleet, arn_named});
+  ASSERT_EQ(batch.refused.size(), 3u);
+  EXPECT_NE(batch.refused[0].find("cluster someone-elses is not configured"), std::string::npos);
+  EXPECT_NE(batch.refused[1].find("Spot Fleet sfr-bogus is not configured"), std::string::npos);
+  EXPECT_EQ(batch.refused[2], "");
+  // The valid notice was drained and covered; no read of the foreign names
+  // could fail the batch.
+  EXPECT_TRUE(batch.report.status().ok()) << batch.report.status().ToString();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);
+}
+
+TEST_F(HandlerTest, ANoticeDatedInTheFutureStopsCountingAfterTheRetention) {
+  Handler handler(cloud, config, clock);
+  Event future = Notice();
+  future.notice_time = clock.WallNow() + std::chrono::hours(24 * 365);
+  future.termination_time = clock.WallNow() + std::chrono::hours(24 * 365);
+  handler.Handle(future);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);
+  clock.Advance(config.notice_retention + std::chrono::minutes(1));
+  policy::Observation seen = handler.Observe({}, {});
+  EXPECT_TRUE(seen.notices.empty());  // clamped to now when received: expired
+}
+
 TEST_F(HandlerTest, DryRunChangesNothingButReportsTheActions) {
   config.dry_run = true;
   Handler handler(cloud, config, clock);

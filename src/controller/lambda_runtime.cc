@@ -104,6 +104,13 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
                   {"error", OneLine(status.message())}});
     }
     for (size_t i = 0; i < events.size(); ++i) {
+      // A refused event is answered (deleted): retrying cannot change it.
+      if (!batch.refused[i].empty()) {
+        log::Warn("message refused", {{"request_id", invocation.request_id},
+                                      {"message_id", event_ids[i]},
+                                      {"reason", batch.refused[i]}});
+        continue;
+      }
       if (!status.ok() && !batch.duplicate[i]) failures.push_back(event_ids[i]);
     }
     log::Info("batch handled", {{"request_id", invocation.request_id},
@@ -138,6 +145,13 @@ LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler) {
                                            {"error", OneLine(status.message())},
                                            {"report", payload}});
       return LambdaResult::Error("Spotkeeper.HandlingFailed", status.message());
+    }
+    if (!report.refused.empty()) {
+      // Answered, not an error: Lambda would only retry it.
+      log::Warn("event refused", {{"request_id", invocation.request_id},
+                                  {"message_id", event->message_id},
+                                  {"reason", report.refused}});
+      return LambdaResult::Response(std::move(payload));
     }
     log::Info("event handled", {{"request_id", invocation.request_id},
                                 {"message_id", event->message_id},

@@ -73,6 +73,8 @@ const char* MessageOutcomeName(MessageOutcome outcome) {
       return "handled";
     case MessageOutcome::kDuplicate:
       return "duplicate";
+    case MessageOutcome::kRefused:
+      return "refused";
     case MessageOutcome::kUnsupported:
       return "unsupported";
     case MessageOutcome::kFailed:
@@ -87,7 +89,7 @@ const char* MessageOutcomeName(MessageOutcome outcome) {
 
 void DefineControllerMetrics(MetricsRegistry& m) {
   m.DefineCounter(kMessages,
-                  "Queue messages by outcome: handled, duplicate, unsupported, failed, "
+                  "Queue messages by outcome: handled, duplicate, refused, unsupported, failed, "
                   "delete-failed.");
   m.DefineCounter(kEvents, "Events handled from the queue, by kind and source.");
   m.DefineCounter(kNotices,
@@ -220,6 +222,10 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     fast.fast_path = std::move(admit.fast_path);
     std::vector<std::pair<const Event*, const QueueMessage*>> admitted;
     for (size_t i = 0; i < events.size(); ++i) {
+      if (!admit.refused[i].empty()) {
+        outcomes[index[i]] = Refuse(messages[index[i]], events[i], admit.refused[i]);
+        continue;
+      }
       if (admit.duplicate[i]) {
         outcomes[index[i]] = Finish(messages[index[i]], events[i], Status::Ok(), true);
         continue;
@@ -228,7 +234,7 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     }
     RecordReport(fast, admitted);
     for (size_t i = 0; i < events.size(); ++i) {
-      if (admit.duplicate[i]) continue;
+      if (admit.duplicate[i] || !admit.refused[i].empty()) continue;
       if (pending_.empty()) pending_since_ = clock_.MonotonicNow();
       pending_.push_back({messages[index[i]], std::move(events[i])});
       deferred.push_back(index[i]);
@@ -264,6 +270,22 @@ std::vector<MessageOutcome> ControllerLoop::Flush() {
   const Status status = report.status();
   for (const Pending& p : pending) outcomes.push_back(Finish(p.message, p.event, status, false));
   return outcomes;
+}
+
+MessageOutcome ControllerLoop::Refuse(const QueueMessage& message, const Event& event,
+                                      const std::string& why) {
+  // Retrying cannot change the answer: deleted at once, never walked to the
+  // dead-letter queue through retries.
+  const std::string id = event.message_id.empty() ? message.id : event.message_id;
+  Status deleted = queue_.Delete(message);
+  log::Warn(deleted.ok() ? "message refused and deleted" : "message refused, delete failed",
+            {{"message_id", id},
+             {"queue_message_id", message.id},
+             {"reason", why},
+             {"error", deleted.ok() ? "" : deleted.ToString()}});
+  MessageOutcome outcome = deleted.ok() ? MessageOutcome::kRefused : MessageOutcome::kDeleteFailed;
+  metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(outcome)}});
+  return outcome;
 }
 
 MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& event,

@@ -62,6 +62,7 @@ Status ValidateLoopOptions(const LoopOptions& options);
 enum class MessageOutcome {
   kHandled,       // deleted
   kDuplicate,     // a repeat of a handled notice: deleted
+  kRefused,       // outside the configuration, or contradicted by AWS: deleted
   kUnsupported,   // unparseable or unsupported: left for the dead-letter queue
   kFailed,        // handling failed: left for redelivery
   kDeleteFailed,  // handled, but the delete failed: it will come back (a duplicate)
@@ -108,6 +109,7 @@ class ControllerLoop {
                     const std::vector<std::pair<const Event*, const QueueMessage*>>& events);
   MessageOutcome Finish(const QueueMessage& message, const Event& event, Status status,
                         bool duplicate);
+  MessageOutcome Refuse(const QueueMessage& message, const Event& event, const std::string& why);
   // Admits `messages`; decides now unless `more_waiting` and the coalescing
   // limits allow waiting. Outcomes of `messages`.
   std::vector<MessageOutcome> Admit(const std::vector<QueueMessage>& messages, bool more_waiting);

@@ -296,6 +296,24 @@ TEST_F(LoopTest, DryRunLogsARepeatedActionOnceAtInfo) {
             2);
 }
 
+TEST_F(LoopTest, ARefusedMessageIsDeletedAtOnceAndTheRestOfTheReceiveHandled) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  json foreign = json::parse(AgentMessage());
+  foreign["ecsCluster"] = "not-ours";
+  std::string refused = queue.Send(foreign.dump());
+  std::string bogus = queue.Send(R"({"fleetID": "sfr-bogus"})");
+  std::string good = queue.Send(SnsEnvelope(AgentMessage()));
+  loop.RunOnce();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Desired(), 2);
+  EXPECT_EQ(queue.deleted.size(), 3u);
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "refused"}}), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
+}
+
 TEST_F(LoopTest, LongPollNeverRunsPastTheNextReconcile) {
   options.reconcile_interval = seconds(30);
   FakeQueue queue(clock);

@@ -133,6 +133,42 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   EXPECT_EQ(world_->Desired(group), spotkeeper);
 }
 
+TEST_F(ControllerTest, ForgedNoticeNamingAnotherInstancesContainerIsRefused) {
+  std::vector<std::string> ids = world_->RunInstances(2);
+  ASSERT_EQ(ids.size(), 2u);
+  std::string cluster = ControllerWorld::Unique("forged");
+  auto arns = world_->MakeCluster(cluster, ids);
+  // Instance 0 claims an interruption, with instance 1's container instance.
+  const std::string forged = json{
+      {"terminationNotificiation", "true"},
+      {"instanceId", ids[0]},
+      {"instanceType", "m5.large"},
+      {"ecsCluster", cluster},
+      {"ecsContainer",
+       arns[ids[1]]}}.dump();
+  auto r = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--cluster", cluster},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), forged);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("refused: container instance " + arns[ids[1]] + " belongs to " + ids[1]),
+            std::string::npos)
+      << r.err;
+  for (const auto& [id, arn] : arns) EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
+
+  // A notice for a cluster outside --cluster: refused, nothing read or drained there.
+  const std::string foreign = json{
+      {"terminationNotificiation", "true"},
+      {"instanceId", ids[1]},
+      {"ecsCluster", cluster},
+      {"ecsContainer",
+       arns[ids[1]]}}.dump();
+  auto f = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--cluster", "another-cluster"},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), foreign);
+  EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
+  EXPECT_NE(f.err.find("refused: cluster " + cluster + " is not configured"), std::string::npos)
+      << f.err;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[1]]), "ACTIVE");
+}
+
 TEST_F(ControllerTest, EmptyOnDemandGroupIsSizedFromItsLaunchTemplate) {
   std::string fleet = world_->MakeFleet();
   ASSERT_FALSE(fleet.empty());
