@@ -14,8 +14,9 @@ RunInstances in batches, RegisterContainerInstance each).
     instance being DRAINING (DescribeContainerInstances polled every 20 ms).
 (b) Burst: --burst notices sent with SendMessageBatch as fast as possible;
     wall time until every burst container instance is DRAINING, the number of
-    ECS calls per operation (counted by a small HTTP proxy between the
-    controller and moto: AWS_ENDPOINT_URL_ECS points at it), and the
+    ECS calls per operation (counted by tests/tools/fault_proxy.py with its
+    faults off, between the controller and moto: AWS_ENDPOINT_URL_ECS points
+    at it), and the
     controller's peak RSS (VmHWM).
 
 Everything on 127.0.0.1; moto runs without signature checking here (the
@@ -25,8 +26,6 @@ Usage: bench/controller_bench.py [--build build] [--notices 20] [--burst 1000]
                                  [--burst-timeout 600]
 """
 import argparse
-import http.client
-import http.server
 import json
 import os
 import re
@@ -37,67 +36,18 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections import Counter
 
 import boto3
 from botocore.config import Config
 
 from peers import free_port, percentile, proc_status_kb, start_moto, stop, wait_port
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "tools"))
+from fault_proxy import FaultProxy  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AMI = "ami-12c6146b"
-
-
-class CountingProxy:
-    """Forwards every request to moto and counts them by X-Amz-Target operation."""
-
-    def __init__(self, upstream_port):
-        self.counts = Counter()
-        self.lock = threading.Lock()
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                op = (self.headers.get("X-Amz-Target") or "?").split(".")[-1]
-                with proxy.lock:
-                    proxy.counts[op] += 1
-                conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("connection", "keep-alive", "transfer-encoding")}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                r = conn.getresponse()
-                data = r.read()
-                self.send_response(r.status)
-                for k, v in r.getheaders():
-                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
-                                         "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_any
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def snapshot(self):
-        with self.lock:
-            return dict(self.counts)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def agent_message(instance, itype, cluster, arn, i):
@@ -218,8 +168,9 @@ def main():
         lat_arns = register(ecs, "lat", [i for i, _ in lat_instances])
         ecs.create_cluster(clusterName="burst")
 
-        # The controller; its ECS calls go through the counting proxy.
-        proxy = CountingProxy(int(moto_url.rsplit(":", 1)[1]))
+        # The controller; its ECS calls go through tests/tools/fault_proxy.py
+        # with no faults: it forwards and counts them by operation.
+        proxy = FaultProxy(int(moto_url.rsplit(":", 1)[1]), fault_rate=0)
         maddr = "127.0.0.1:%d" % free_port()
         env = {"PATH": "/usr/bin:/bin", "HOME": logdir,
                "AWS_ENDPOINT_URL": moto_url, "AWS_ENDPOINT_URL_ECS": proxy.url,
@@ -274,7 +225,7 @@ def main():
         setup_s = time.monotonic() - t0
         print("burst: %d container instances registered in %.1f s" % (len(burst_arns), setup_s),
               flush=True)
-        before = proxy.snapshot()
+        before = proxy.stats()["requests_by_operation"]
         hwm_before = proc_status_kb(controller.pid, "VmHWM")
         bodies = [agent_message(i, "m5.large", "burst", burst_arns[i], n)
                   for n, i in enumerate(burst_ids)]
@@ -310,7 +261,7 @@ def main():
         if draining != len(arn_list):
             st = statuses(ecs, "burst", arn_list)
             draining = sum(1 for s in st.values() if s == "DRAINING")
-        after = proxy.snapshot()
+        after = proxy.stats()["requests_by_operation"]
         calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) - before.get(k, 0)}
         updates = calls.get("UpdateContainerInstancesState", 0)
         hwm = proc_status_kb(controller.pid, "VmHWM")

@@ -77,6 +77,9 @@ Status ValidateControllerConfig(const ControllerConfig& config) {
   if (config.notice_retention < Duration::zero()) {
     return InvalidArgumentError("notice retention must not be negative");
   }
+  if (config.handled_retention < Duration::zero() || config.handled_capacity < 1) {
+    return InvalidArgumentError("the handled-notice memory needs a capacity and a retention");
+  }
   for (const std::string& id : config.spot_fleet_ids) {
     if (id.rfind("sfr-", 0) != 0) {
       return InvalidArgumentError("--spot-fleet-id \"" + id +
@@ -123,7 +126,10 @@ json ToJson(const HandleReport& report) {
 }
 
 Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
-    : cloud_(cloud), config_(std::move(config)), clock_(clock) {}
+    : cloud_(cloud),
+      config_(std::move(config)),
+      clock_(clock),
+      handled_(config_.handled_capacity, config_.handled_retention) {}
 
 ActionResult Handler::Run(const policy::Action& action) {
   ActionResult result{action, false, false, Status::Ok()};
@@ -402,6 +408,7 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
   AdmitReport admit;
   admit.refused.assign(events.size(), "");
   std::vector<const Event*> fresh;
+  const WallTime received = clock_.WallNow();
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& event = events[i];
     const std::string key = event.DedupKey();
@@ -419,7 +426,7 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
     // Only notices are deduplicated: an alarm or a direct invocation asks for
     // a fresh decision each time (level-triggered), so a repeat is not one.
     const bool duplicate = event.kind == EventKind::kNotice &&
-                           (handled_.count(key) > 0 || !admitted_.insert(key).second);
+                           (handled_.Contains(key, received) || !admitted_.insert(key).second);
     admit.duplicate.push_back(duplicate);
     if (duplicate) {
       log::Info("duplicate event ignored", {{"key", key}, {"message_id", event.message_id}});
@@ -457,11 +464,12 @@ HandleReport Handler::Settle(const std::vector<Event>& events) {
   }
   report = DecideAndApply(std::move(report), fleets, clusters);
   const bool ok = report.status().ok();
+  const WallTime now = clock_.WallNow();
   for (const Event& event : events) {
     if (event.kind != EventKind::kNotice) continue;
     const std::string key = event.DedupKey();
     admitted_.erase(key);
-    if (ok) handled_.insert(key);
+    if (ok) handled_.Insert(key, now);
   }
   return report;
 }

@@ -12,7 +12,9 @@
 // per instance.
 //
 // Idempotent: a notice is handled once per Handler (by Event::DedupKey()); a
-// repeat is reported as a duplicate and changes nothing. Alarms and direct
+// repeat is reported as a duplicate and changes nothing. The handled keys are
+// bounded (handled_capacity, handled_retention): a repeat that comes after
+// its key was forgotten is handled again, which is harmless (below). Alarms and direct
 // invocations are not deduplicated: each asks for a fresh decision, which
 // changes nothing when nothing changed. The drain itself
 // only touches ACTIVE container instances, so a repeat across processes does
@@ -30,6 +32,7 @@
 #include "base/status.h"
 #include "controller/cloud_view.h"
 #include "controller/event.h"
+#include "controller/recent_keys.h"
 #include "policy/config.h"
 #include "policy/decide.h"
 
@@ -45,6 +48,10 @@ struct ControllerConfig {
   bool dry_run = false;
   // How long a notice keeps counting as lost capacity after it arrived.
   Duration notice_retention = std::chrono::minutes(15);
+  // Handled notices are remembered (to recognise a repeat) for this long, and
+  // at most this many: the oldest are forgotten first (recent_keys.h).
+  Duration handled_retention = std::chrono::hours(1);
+  size_t handled_capacity = 10000;
 };
 
 // Ok, or kInvalidArgument naming the first bad setting.
@@ -169,7 +176,7 @@ class Handler {
   CloudView& cloud_;
   ControllerConfig config_;
   const Clock& clock_;
-  std::set<std::string> handled_;
+  RecentKeys handled_;
   std::set<std::string> admitted_;                 // admitted, not yet settled
   std::map<std::string, policy::Notice> notices_;  // by instance id
   policy::ScaleDownTracker tracker_;

@@ -100,6 +100,30 @@ TEST_F(HandlerTest, ANoticeDatedInTheFutureStopsCountingAfterTheRetention) {
   EXPECT_TRUE(seen.notices.empty());  // clamped to now when received: expired
 }
 
+TEST_F(HandlerTest, HandledNoticesAreForgottenBeyondTheCapacity) {
+  config.handled_capacity = 2;
+  Handler handler(cloud, config, clock);
+  for (const char* id : {"m-1", "m-2", "m-3"}) handler.Handle(Notice(id));
+  // m-1 was pushed out by m-3: its repeat is handled again, and changes
+  // nothing (the container instance is DRAINING already).
+  size_t applied = cloud.applied.size();
+  HandleReport first = handler.Handle(Notice("m-1"));
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_TRUE(first.fast_path.empty());
+  EXPECT_EQ(cloud.applied.size(), applied);
+  EXPECT_TRUE(handler.Handle(Notice("m-3")).duplicate);
+}
+
+TEST_F(HandlerTest, HandledNoticesAreForgottenAfterTheRetention) {
+  config.handled_retention = std::chrono::minutes(60);
+  Handler handler(cloud, config, clock);
+  handler.Handle(Notice("m-1"));
+  clock.Advance(std::chrono::minutes(59));
+  EXPECT_TRUE(handler.Handle(Notice("m-1")).duplicate);
+  clock.Advance(std::chrono::minutes(2));
+  EXPECT_FALSE(handler.Handle(Notice("m-1")).duplicate);
+}
+
 TEST_F(HandlerTest, DryRunChangesNothingButReportsTheActions) {
   config.dry_run = true;
   Handler handler(cloud, config, clock);

@@ -24,6 +24,8 @@ constexpr char kReconciles[] = "spotkeeper_reconciles_total";
 constexpr char kReconcileDuration[] = "spotkeeper_reconcile_duration_seconds";
 constexpr char kAwsErrors[] = "spotkeeper_aws_errors_total";
 constexpr char kReceiveErrors[] = "spotkeeper_queue_receive_errors_total";
+constexpr char kAwsCalls[] = "spotkeeper_aws_calls_total";
+constexpr char kAwsRetries[] = "spotkeeper_aws_retries_total";
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -110,9 +112,13 @@ void DefineControllerMetrics(MetricsRegistry& m) {
                     {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
   m.DefineCounter(kReceiveErrors, "Failed queue receives.");
   m.DefineCounter(kAwsErrors, "AWS calls that finally failed, by service and error code.");
+  m.DefineCounter(kAwsCalls, "AWS calls made (each with its retries counts once).");
+  m.DefineCounter(kAwsRetries, "AWS call attempts that were retries of a failed attempt.");
 }
 
 void RecordAwsErrors(MetricsRegistry& m, const aws::ClientStats& stats) {
+  m.SetTotal(kAwsCalls, {}, static_cast<double>(stats.calls.load()));
+  m.SetTotal(kAwsRetries, {}, static_cast<double>(stats.retries.load()));
   for (const auto& [key, count] : stats.ErrorsByCode()) {
     m.SetTotal(kAwsErrors, {{"service", key.first}, {"code", key.second}},
                static_cast<double>(count));
@@ -193,8 +199,26 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
   std::vector<MessageOutcome> outcomes(messages.size(), MessageOutcome::kUnsupported);
   std::vector<Event> events;
   std::vector<size_t> index;  // events[i] came from messages[index[i]]
+  // (index into messages, index into pending_): messages whose outcome is
+  // that of a pending entry, known when it is flushed.
+  std::vector<std::pair<size_t, size_t>> deferred;
   for (size_t i = 0; i < messages.size(); ++i) {
     const QueueMessage& message = messages[i];
+    // The same queue message again (its visibility timeout ran out while it
+    // waited for its burst's decision): not a second notice. It keeps waiting,
+    // now under its latest receipt handle (SQS deletes with the latest).
+    auto again = std::find_if(pending_.begin(), pending_.end(),
+                              [&](const Pending& p) { return p.message.id == message.id; });
+    if (!message.id.empty() && again != pending_.end()) {
+      log::Info("message received again while waiting for its decision",
+                {{"queue_message_id", message.id},
+                 {"receive_count", std::to_string(message.receive_count)}});
+      again->message.receipt_handle = message.receipt_handle;
+      again->message.receive_count = message.receive_count;
+      deferred.emplace_back(i, static_cast<size_t>(again - pending_.begin()));
+      outcomes[i] = MessageOutcome::kDeferred;
+      continue;
+    }
     auto event = ParseEvent(message.body);
     if (!event.ok()) {
       // Left in the queue: after maxReceiveCount receives, its redrive policy
@@ -215,7 +239,6 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     events.push_back(*std::move(event));
     index.push_back(i);
   }
-  std::vector<size_t> deferred;  // indexes into messages, in pending_ order
   if (!events.empty()) {
     AdmitReport admit = handler_.Admit(events);
     HandleReport fast;
@@ -236,8 +259,8 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     for (size_t i = 0; i < events.size(); ++i) {
       if (admit.duplicate[i] || !admit.refused[i].empty()) continue;
       if (pending_.empty()) pending_since_ = clock_.MonotonicNow();
+      deferred.emplace_back(index[i], pending_.size());
       pending_.push_back({messages[index[i]], std::move(events[i])});
-      deferred.push_back(index[i]);
       outcomes[index[i]] = MessageOutcome::kDeferred;
     }
   }
@@ -248,11 +271,8 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     log::Debug("burst: decision deferred", {{"pending", std::to_string(pending_.size())}});
     return outcomes;
   }
-  std::vector<MessageOutcome> flushed = Flush();
-  // The last deferred.size() flushed entries are this call's messages.
-  for (size_t i = 0; i < deferred.size(); ++i) {
-    outcomes[deferred[i]] = flushed[flushed.size() - deferred.size() + i];
-  }
+  std::vector<MessageOutcome> flushed = Flush();  // in pending_ order
+  for (const auto& [message, pending] : deferred) outcomes[message] = flushed[pending];
   return outcomes;
 }
 

@@ -72,7 +72,9 @@ const char* MessageOutcomeName(MessageOutcome outcome);
 
 // Defines the controller's metric families in `metrics` (see docs/controller.md).
 void DefineControllerMetrics(MetricsRegistry& metrics);
-// Mirrors the client's failed calls into spotkeeper_aws_errors_total{service,code}.
+// Mirrors the client's counters: failed calls into
+// spotkeeper_aws_errors_total{service,code}, calls and retries into
+// spotkeeper_aws_calls_total and spotkeeper_aws_retries_total.
 void RecordAwsErrors(MetricsRegistry& metrics, const aws::ClientStats& stats);
 
 class ControllerLoop {

@@ -231,6 +231,40 @@ TEST_F(LoopTest, FailedBatchLeavesEveryMessageOfItAndDeletesItsDuplicates) {
   EXPECT_EQ(Desired(), 4);
 }
 
+// A message whose visibility timeout runs out while it waits for its burst's
+// decision is received again: the same message, not a duplicate notice. It
+// must not be deleted before its decision succeeded (it was, as a duplicate,
+// and a failed decision then lost the notice).
+TEST_F(LoopTest, MessageReceivedAgainWhileWaitingIsNotDeletedBeforeItsDecision) {
+  FakeQueue queue(clock, seconds(1));
+  options.max_messages = 1;  // every receive is full: a burst, the decision waits
+  options.coalesce_window = seconds(5);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.failures["Apply"] = UnavailableError("ThrottlingException");
+  queue.Send(SnsEnvelope(AgentMessage()));
+  loop.RunOnce();  // the reconcile at start; the notice admitted, its drain failed
+  ASSERT_EQ(loop.pending(), 1u);
+  clock.Advance(seconds(2));  // past the visibility timeout
+  loop.RunOnce();             // received again: still waiting, not deleted
+  EXPECT_EQ(loop.pending(), 1u);
+  EXPECT_TRUE(queue.deleted.empty());
+  loop.RunOnce();  // nothing visible: the decision, which fails: the message stays
+  EXPECT_EQ(loop.pending(), 0u);
+  EXPECT_TRUE(queue.deleted.empty());
+  ASSERT_EQ(queue.stored.size(), 1u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "duplicate"}}), 0);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 1);
+  EXPECT_EQ(queue.calls["ChangeVisibility"], 1);  // under the latest receipt handle
+  cloud.failures.clear();
+  clock.Advance(seconds(10));
+  loop.RunOnce();  // redelivered after its backoff: drained, decided, deleted
+  loop.RunOnce();
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
+}
+
 TEST_F(LoopTest, ReconcilesAtStartAndOnTheInterval) {
   FakeQueue queue(clock);
   Handler handler(cloud, config, clock);
@@ -416,6 +450,22 @@ TEST_F(LoopTest, ValidateLoopOptions) {
   bad = options;
   bad.reconcile_interval = std::chrono::milliseconds(10);
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+}
+
+TEST(RecordAwsErrorsTest, MirrorsCallsRetriesAndFailedCalls) {
+  MetricsRegistry m;
+  DefineControllerMetrics(m);
+  aws::ClientStats stats;
+  stats.calls = 12;
+  stats.retries = 5;
+  stats.RecordError("ecs", UnavailableError("connection reset"));
+  RecordAwsErrors(m, stats);
+  stats.calls = 13;
+  RecordAwsErrors(m, stats);  // mirrored, not added
+  EXPECT_EQ(m.Value("spotkeeper_aws_calls_total"), 13);
+  EXPECT_EQ(m.Value("spotkeeper_aws_retries_total"), 5);
+  EXPECT_EQ(m.Value("spotkeeper_aws_errors_total", {{"service", "ecs"}, {"code", "UNAVAILABLE"}}),
+            1);
 }
 
 }  // namespace
