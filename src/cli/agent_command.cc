@@ -92,6 +92,15 @@ aws::SessionOptions AgentSessionOptions(const std::string& region) {
   return so;
 }
 
+// The command line of an `agent-call` child of the binary at `self`.
+std::vector<std::string> AgentCallArgv(const std::string& self, const std::string& log_format,
+                                       const std::string& log_level, const std::string& region) {
+  std::vector<std::string> argv = {self,          "--log-format", log_format,
+                                   "--log-level", log_level,      "agent-call"};
+  if (!region.empty()) argv.insert(argv.end(), {"--region", region});
+  return argv;
+}
+
 // Replaces this process (exec, same PID) with spotkeeper-watch, the small
 // long-lived watcher, handing it `base` over a pipe. Returns false when it
 // cannot (logged): spotkeeper-watch is not beside this binary, an endpoint
@@ -121,9 +130,7 @@ bool ExecWatcher(const agent::WatchPlan& base, const std::string& region,
     return false;
   }
   agent::WatchPlan plan = base;
-  plan.child_argv = {self.string(), "--log-format", plan.log_format,
-                     "--log-level", plan.log_level, "agent-call"};
-  if (!region.empty()) plan.child_argv.insert(plan.child_argv.end(), {"--region", region});
+  plan.child_argv = AgentCallArgv(self.string(), plan.log_format, plan.log_level, region);
   // Invalid UTF-8 (a webhook header) is replaced, not thrown.
   const std::string text =
       agent::WatchPlanToJson(plan).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -356,14 +363,29 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
   aws::AwsClient* client = session.ok() ? &(*session)->client() : nullptr;
   std::vector<std::unique_ptr<cloud::Notifier>> owned;
   std::vector<cloud::Notifier*> sinks;
-  for (const auto& spec : specs) {
-    auto n = cloud::MakeNotifier(spec, client, http);
-    if (!n.ok()) return UsageError(cmd, n.status().message());
-    owned.push_back(std::move(*n));
-    sinks.push_back(owned.back().get());
+  std::unique_ptr<cloud::ContainerInstances> ecs;
+  // Watching from this process: the calls still run in `agent-call` children
+  // of this binary, so that they never hold up polling; in-process (one after
+  // another) only for --terminate or when this binary cannot be found.
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!o.terminate && !ec) {
+    const cloud::ChildCommand command{AgentCallArgv(
+        self.string(), o.log_format, o.log_level, session.ok() ? (*session)->region().region : "")};
+    for (const auto& spec : specs) {
+      owned.push_back(std::make_unique<cloud::ChildNotifier>(command, spec));
+      sinks.push_back(owned.back().get());
+    }
+    if (client != nullptr) ecs = std::make_unique<cloud::ChildContainerInstances>(command);
+  } else {
+    for (const auto& spec : specs) {
+      auto n = cloud::MakeNotifier(spec, client, http);
+      if (!n.ok()) return UsageError(cmd, n.status().message());
+      owned.push_back(std::move(*n));
+      sinks.push_back(owned.back().get());
+    }
+    if (client != nullptr) ecs = std::make_unique<cloud::AwsContainerInstances>(*client);
   }
-  std::unique_ptr<cloud::AwsContainerInstances> ecs;
-  if (client != nullptr) ecs = std::make_unique<cloud::AwsContainerInstances>(*client);
 
   agent::Watcher watcher(*source.metadata, *source.ecs_agent, sinks, ecs.get(), clock, random, wo);
   if (o.terminate) {
