@@ -16,6 +16,7 @@
 #include "agent/watcher.h"
 #include "aws/session.h"
 #include "base/log.h"
+#include "base/redact.h"
 #include "cloud/aws_container_instances.h"
 #include "cloud/aws_metadata.h"
 #include "cloud/child_call_exec.h"
@@ -222,10 +223,12 @@ CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& o) {
       ->envname("SPOTKEEPER_SNS_TOPIC_ARN");
   cmd->add_option("--sqs-queue-url", o.sqs_queue_url, "Send notices to this SQS queue")
       ->envname("SPOTKEEPER_SQS_QUEUE_URL");
-  cmd->add_option("--webhook-url", o.webhook_url, "POST notices as JSON to this URL")
+  cmd->add_option("--webhook-url", o.webhook_url,
+                  "POST notices as JSON to this URL (logged as scheme://host/...redacted: its\n"
+                  "path, query and user info may hold a secret)")
       ->envname("SPOTKEEPER_WEBHOOK_URL");
   cmd->add_option("--webhook-header", o.webhook_headers,
-                  "Extra webhook header 'Name: value' (repeatable)")
+                  "Extra webhook header 'Name: value' (repeatable; values are never logged)")
       ->allow_extra_args(false)
       ->envname("SPOTKEEPER_WEBHOOK_HEADER");
   cmd->add_flag("--drain", o.drain,
@@ -308,17 +311,18 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
                           o.sqs_queue_url + "\"");
   }
   if (!o.webhook_url.empty() && !IsHttpUrl(o.webhook_url)) {
+    // Shown redacted: a mistyped webhook URL still holds its secret.
     return UsageError(cmd, "--webhook-url (SPOTKEEPER_WEBHOOK_URL) must be an http(s) URL, not \"" +
-                               o.webhook_url + "\"");
+                               RedactUrl(o.webhook_url) + "\"");
   }
   net::Headers headers;
   for (const auto& h : o.webhook_headers) {
     std::pair<std::string, std::string> parsed;
     if (!cloud::ParseHeader(h, &parsed)) {
+      // Not echoed: without its ':' the whole text may be the secret.
       return UsageError(cmd,
-                        "--webhook-header (SPOTKEEPER_WEBHOOK_HEADER) must be 'Name: value', "
-                        "not \"" +
-                            h + "\"");
+                        "--webhook-header (SPOTKEEPER_WEBHOOK_HEADER) must be 'Name: value' "
+                        "(what was given is not shown: it may hold a secret)");
     }
     headers.push_back(parsed);
   }
