@@ -398,8 +398,15 @@ void Watcher::MaybeSetLifecycle(MonoTime now) {
       now < lifecycle_next_) {
     return;
   }
-  // Housekeeping: never before a notice's first delivery, never in a notice's slot.
-  if (NoticeFirstAttemptPending() || calls_in_flight() >= options_.max_calls_in_flight) return;
+  // Housekeeping: after the notices' first deliveries (for at most
+  // lifecycle_hold_max), never in a notice's slot.
+  if (NoticeFirstAttemptPending()) {
+    if (!lifecycle_held_since_) lifecycle_held_since_ = now;
+    if (now - *lifecycle_held_since_ < options_.lifecycle_hold_max) return;
+  } else {
+    lifecycle_held_since_.reset();
+  }
+  if (calls_in_flight() >= options_.max_calls_in_flight) return;
   auto info = ecs_agent_.Get();
   if (!info.ok()) return RetryLifecycle("ECS agent not reachable", info.status(), now);
   ecs_info_ = *info;

@@ -14,7 +14,8 @@
 // only itself: at most max_calls_in_flight calls run at once, at most
 // max_calls_per_target to one sink, and spot-interruption deliveries and the
 // drain are started before other notices' retries. The lifecycle attribute is
-// housekeeping: it waits while a notice's first delivery is running.
+// housekeeping: it waits while a notice's first delivery is running, for at
+// most lifecycle_hold_max.
 //
 // Errors: a notice path answering 404 (kNotFound) means no notice. Any other
 // failure (timeout, 5xx, 401, a malformed body) is an error, never a notice:
@@ -66,6 +67,10 @@ struct WatcherOptions {
   int max_calls_per_target = 2;
   // While calls run, Step() is due at least this often to collect them.
   Duration call_check_interval = std::chrono::milliseconds(20);
+  // The lifecycle attribute is not started while a notice's first delivery is
+  // running (or waiting for a slot), for at most this long: a dead sink's
+  // first try (5 s, 15 s) must not hold it up for good.
+  Duration lifecycle_hold_max = std::chrono::seconds(1);
   // On stop, calls still running get this long to finish; then they are
   // cancelled (their child process is killed with its process group).
   Duration stop_grace = std::chrono::seconds(2);
@@ -186,7 +191,8 @@ class Watcher {
   int lifecycle_attempts_ = 0;
   MonoTime lifecycle_next_{};
   std::unique_ptr<cloud::PendingCall> lifecycle_call_;
-  std::string lifecycle_value_;  // of the call running
+  std::optional<MonoTime> lifecycle_held_since_;  // held back behind notices
+  std::string lifecycle_value_;                   // of the call running
   std::string lifecycle_arn_;
   WatcherStats stats_;
 };

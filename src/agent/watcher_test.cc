@@ -522,6 +522,20 @@ TEST_F(WatcherTest, SlowLifecycleAttributeDoesNotDelayANoticePresentAtStart) {
   EXPECT_TRUE(watcher_->stats().lifecycle_set);
 }
 
+TEST_F(WatcherTest, LifecycleAttributeWaitsAtMostASecondBehindADeadSink) {
+  sink_a_.SetLatency(clock_, seconds(15));  // the first try hangs until killed
+  SetSpotNotice();
+  Make();
+  watcher_->Step();
+  EXPECT_EQ(sink_b_.accepted().size(), 1u);
+  EXPECT_TRUE(ecs_.attributes().empty());  // held behind sink-a's first try
+  RunFor(milliseconds(900));
+  EXPECT_TRUE(ecs_.attributes().empty());
+  RunFor(milliseconds(200));  // past lifecycle_hold_max
+  EXPECT_TRUE(watcher_->stats().lifecycle_set);
+  EXPECT_EQ(watcher_->calls_in_flight(), 1);  // sink-a's try still runs
+}
+
 TEST_F(WatcherTest, DrainRunsBesideTheDeliveries) {
   options_.drain = true;
   ecs_.SetLatency(clock_, seconds(3));
