@@ -374,6 +374,8 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!o.terminate && !ec) {
+    // Children must be waitable, whatever the parent of the agent set (as in cli/watch.cc).
+    signal(SIGCHLD, SIG_DFL);
     const cloud::ChildCommand command{AgentCallArgv(
         self.string(), o.log_format, o.log_level, session.ok() ? (*session)->region().region : "")};
     for (const auto& spec : specs) {
