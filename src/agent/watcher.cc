@@ -57,7 +57,39 @@ void Watcher::Run(const std::atomic<bool>& stop) {
     Duration wait = Step();
     SleepUntil(clock_.MonotonicNow() + wait, stop);
   }
-  log::Info("agent stopped", {{"pending_deliveries", std::to_string(tasks_.size())}});
+  Shutdown();
+  log::Info("agent stopped", {{"pending_deliveries", std::to_string(tasks_.size())},
+                              {"calls_cancelled", std::to_string(stats_.calls_cancelled)}});
+}
+
+void Watcher::Shutdown() {
+  const MonoTime end = clock_.MonotonicNow() + options_.stop_grace;
+  for (;;) {
+    CollectFinished();
+    const MonoTime now = clock_.MonotonicNow();
+    if (calls_in_flight() == 0 || now >= end) break;
+    clock_.SleepFor(std::min<Duration>(options_.call_check_interval, end - now));
+  }
+  for (auto& t : tasks_) {
+    if (!t.call) continue;
+    ++stats_.calls_cancelled;
+    log::Warn(
+        "call cancelled at stop: still running after the grace period",
+        {{"target", Target(t)}, {"message_id", t.message.id}, {"grace", Ms(options_.stop_grace)}});
+    t.call.reset();
+  }
+  if (lifecycle_call_) {
+    ++stats_.calls_cancelled;
+    log::Warn("call cancelled at stop: still running after the grace period",
+              {{"target", "ecs:" + lifecycle_arn_}, {"grace", Ms(options_.stop_grace)}});
+    lifecycle_call_.reset();
+  }
+}
+
+int Watcher::calls_in_flight() const {
+  int n = lifecycle_call_ ? 1 : 0;
+  for (const auto& t : tasks_) n += t.call ? 1 : 0;
+  return n;
 }
 
 void Watcher::SleepUntil(MonoTime t, const std::atomic<bool>& stop) {
@@ -75,16 +107,34 @@ Duration Watcher::Step() {
     next_fast_ = next_slow_ = lifecycle_next_ = now;
     (void)Identity();  // best effort: the notice path then needs no extra read
   }
+  CollectFinished();
   if (now >= next_fast_) Poll(now);
+  // Notices first, housekeeping after.
+  StartDueTasks(clock_.MonotonicNow());
   MaybeSetLifecycle(clock_.MonotonicNow());
-  RunDueTasks(clock_.MonotonicNow());
+  return NextWait();
+}
 
+Duration Watcher::NextWait() {
+  const MonoTime now = clock_.MonotonicNow();
   MonoTime next = next_fast_;
-  if (options_.lifecycle_attribute && ecs_ && !lifecycle_done_)
-    next = std::min(next, lifecycle_next_);
-  for (const auto& t : tasks_) next = std::min(next, t.next_at);
-  Duration wait = next - clock_.MonotonicNow();
-  return std::max(wait, Duration::zero());
+  bool waiting_on_calls = lifecycle_call_ != nullptr;
+  if (options_.lifecycle_attribute && ecs_ && !lifecycle_done_ && !lifecycle_call_) {
+    // Due but held back (a notice's first delivery runs): wait on the calls.
+    if (lifecycle_next_ <= now)
+      waiting_on_calls = true;
+    else
+      next = std::min(next, lifecycle_next_);
+  }
+  for (const auto& t : tasks_) {
+    if (t.call || t.next_at <= now) {
+      waiting_on_calls = true;  // running, or due and held back by the limits
+    } else {
+      next = std::min(next, t.next_at);
+    }
+  }
+  if (waiting_on_calls) next = std::min(next, now + options_.call_check_interval);
+  return std::max<Duration>(next - now, Duration::zero());
 }
 
 Status Watcher::PollNotices(bool include_slow, std::vector<Notice>* notices) {
@@ -193,8 +243,14 @@ void Watcher::HandleNotice(const Notice& notice, const Message& message, MonoTim
                             {"notice_time", notice.time},
                             {"message_id", message.id}});
   for (auto* sink : sinks_) {
-    tasks_.push_back(
-        {"publish", sink, message, NoticeKindName(notice.kind), notice.deadline, now, 0});
+    Task t;
+    t.what = TaskKind::kPublish;
+    t.sink = sink;
+    t.message = message;
+    t.kind = NoticeKindName(notice.kind);
+    t.deadline = notice.deadline;
+    t.next_at = now;
+    tasks_.push_back(std::move(t));
   }
   if (notice.kind == NoticeKind::kSpotInterruption && options_.drain) {
     const std::string cluster = message.json.value("ecsCluster", "");
@@ -205,44 +261,97 @@ void Watcher::HandleNotice(const Notice& notice, const Message& message, MonoTim
           "session",
           {{"message_id", message.id}});
     } else {
-      tasks_.push_back(
-          {"drain", nullptr, message, NoticeKindName(notice.kind), notice.deadline, now, 0});
+      Task t;
+      t.what = TaskKind::kDrain;
+      t.message = message;
+      t.kind = NoticeKindName(notice.kind);
+      t.deadline = notice.deadline;
+      t.next_at = now;
+      tasks_.push_back(std::move(t));
     }
   }
 }
 
-void Watcher::RunDueTasks(MonoTime now) {
-  for (auto it = tasks_.begin(); it != tasks_.end();) {
-    if (it->next_at <= now && Attempt(*it)) {
-      it = tasks_.erase(it);
-    } else {
-      ++it;
+std::string Watcher::Target(const Task& task) const {
+  return task.what == TaskKind::kDrain ? "ecs:" + task.message.json.value("ecsContainer", "")
+                                       : task.sink->name();
+}
+
+void Watcher::CollectFinished() {
+  bool any_done = false;
+  for (auto& t : tasks_) {
+    if (!t.call) continue;
+    if (auto st = t.call->Poll()) {
+      t.call.reset();
+      FinishAttempt(t, *st);
+      any_done = any_done || t.done;
+    }
+  }
+  if (any_done) std::erase_if(tasks_, [](const Task& t) { return t.done; });
+  if (lifecycle_call_) {
+    if (auto st = lifecycle_call_->Poll()) {
+      lifecycle_call_.reset();
+      FinishLifecycle(*st, clock_.MonotonicNow());
     }
   }
 }
 
-bool Watcher::Attempt(Task& task) {
-  const std::string target = task.what == "drain"
-                                 ? "ecs:" + task.message.json.value("ecsContainer", "")
-                                 : task.sink->name();
-  if (task.attempts > 0 && task.deadline && clock_.WallNow() > *task.deadline) {
-    ++stats_.deliveries_abandoned;
-    log::Error("delivery abandoned: the termination time passed",
-               {{"target", target},
-                {"message_id", task.message.id},
-                {"attempts", std::to_string(task.attempts)}});
-    return true;
+void Watcher::StartDueTasks(MonoTime now) {
+  int in_flight = calls_in_flight();
+  // Calls running per target: a sink, or ECS (nullptr) for the drain.
+  std::map<const cloud::Notifier*, int> per_target;
+  for (const auto& t : tasks_) {
+    if (t.call) ++per_target[t.sink];
   }
+  bool any_done = false;
+  // Spot interruptions (they have a deadline: deliveries and the drain) first.
+  for (bool urgent : {true, false}) {
+    for (auto& t : tasks_) {
+      if (t.call || t.done || t.next_at > now || t.deadline.has_value() != urgent) continue;
+      if (t.attempts > 0 && t.deadline && clock_.WallNow() > *t.deadline) {
+        ++stats_.deliveries_abandoned;
+        log::Error("delivery abandoned: the termination time passed",
+                   {{"target", Target(t)},
+                    {"message_id", t.message.id},
+                    {"attempts", std::to_string(t.attempts)}});
+        t.done = any_done = true;
+        continue;
+      }
+      if (in_flight >= options_.max_calls_in_flight ||
+          per_target[t.sink] >= options_.max_calls_per_target) {
+        continue;  // held back: started when a running call finishes
+      }
+      StartAttempt(t);
+      ++in_flight;
+      ++per_target[t.sink];
+      stats_.max_calls_in_flight = std::max(stats_.max_calls_in_flight, in_flight);
+      // A synchronous implementation has finished already.
+      if (auto st = t.call->Poll()) {
+        t.call.reset();
+        --in_flight;
+        --per_target[t.sink];
+        FinishAttempt(t, *st);
+        any_done = any_done || t.done;
+      }
+    }
+  }
+  if (any_done) std::erase_if(tasks_, [](const Task& t) { return t.done; });
+}
+
+void Watcher::StartAttempt(Task& task) {
   ++task.attempts;
-  Status st;
-  if (task.what == "drain") {
-    st = ecs_->Drain(task.message.json.value("ecsCluster", ""),
-                     task.message.json.value("ecsContainer", ""));
+  if (task.what == TaskKind::kDrain) {
+    task.call = ecs_->StartDrain(task.message.json.value("ecsCluster", ""),
+                                 task.message.json.value("ecsContainer", ""));
   } else {
-    st = task.sink->Publish(task.message.body, task.message.id);
+    task.call = task.sink->StartPublish(task.message.body, task.message.id);
   }
+}
+
+void Watcher::FinishAttempt(Task& task, const Status& st) {
+  const std::string target = Target(task);
   if (st.ok()) {
-    if (task.what == "drain") {
+    if (task.what == TaskKind::kDrain) {
       ++stats_.drains;
       log::Info("container instance draining",
                 {{"target", target}, {"message_id", task.message.id}});
@@ -253,7 +362,8 @@ bool Watcher::Attempt(Task& task) {
                               {"message_id", task.message.id},
                               {"attempts", std::to_string(task.attempts)}});
     }
-    return true;
+    task.done = true;
+    return;
   }
   ++stats_.delivery_failures;
   // The first failure, then every 10th, so a sink that stays broken stays visible.
@@ -264,34 +374,63 @@ bool Watcher::Attempt(Task& task) {
                                             {"error", st.ToString()}});
   }
   task.next_at = clock_.MonotonicNow() + DeliveryBackoff(task);
+}
+
+bool Watcher::NoticeFirstAttemptPending() const {
+  for (const auto& t : tasks_) {
+    if (t.attempts == 0 || (t.attempts == 1 && t.call)) return true;
+  }
   return false;
 }
 
+void Watcher::RetryLifecycle(const std::string& why, const Status& st, MonoTime now) {
+  if (lifecycle_attempts_ == 0) {
+    log::Warn("lifecycle attribute not set yet, will retry",
+              {{"reason", why}, {"error", st.ToString()}});
+  }
+  ++lifecycle_attempts_;
+  lifecycle_next_ =
+      now + Exponential(std::chrono::seconds(1), lifecycle_attempts_, std::chrono::seconds(60));
+}
+
 void Watcher::MaybeSetLifecycle(MonoTime now) {
-  if (!options_.lifecycle_attribute || !ecs_ || lifecycle_done_ || now < lifecycle_next_) return;
-  auto retry = [&](const std::string& why, const Status& st) {
-    if (lifecycle_attempts_ == 0) {
-      log::Warn("lifecycle attribute not set yet, will retry",
-                {{"reason", why}, {"error", st.ToString()}});
-    }
-    ++lifecycle_attempts_;
-    lifecycle_next_ =
-        now + Exponential(std::chrono::seconds(1), lifecycle_attempts_, std::chrono::seconds(60));
-  };
+  if (!options_.lifecycle_attribute || !ecs_ || lifecycle_done_ || lifecycle_call_ ||
+      now < lifecycle_next_) {
+    return;
+  }
+  // Housekeeping: after the notices' first deliveries (for at most
+  // lifecycle_hold_max), never in a notice's slot.
+  if (NoticeFirstAttemptPending()) {
+    if (!lifecycle_held_since_) lifecycle_held_since_ = now;
+    if (now - *lifecycle_held_since_ < options_.lifecycle_hold_max) return;
+  } else {
+    lifecycle_held_since_.reset();
+  }
+  if (calls_in_flight() >= options_.max_calls_in_flight) return;
   auto info = ecs_agent_.Get();
-  if (!info.ok()) return retry("ECS agent not reachable", info.status());
+  if (!info.ok()) return RetryLifecycle("ECS agent not reachable", info.status(), now);
   ecs_info_ = *info;
   auto lifecycle = metadata_.Get(cloud::kLifecyclePath);
-  if (!lifecycle.ok()) return retry("instance-life-cycle not readable", lifecycle.status());
-  const std::string value = Trim(*lifecycle) == "spot" ? "spot" : "on-demand";
-  Status st = ecs_->PutAttribute(info->cluster, info->container_instance_arn,
-                                 options_.lifecycle_attribute_name, value);
-  if (!st.ok()) return retry("ECS PutAttributes failed", st);
+  if (!lifecycle.ok()) {
+    return RetryLifecycle("instance-life-cycle not readable", lifecycle.status(), now);
+  }
+  lifecycle_value_ = Trim(*lifecycle) == "spot" ? "spot" : "on-demand";
+  lifecycle_arn_ = info->container_instance_arn;
+  lifecycle_call_ = ecs_->StartPutAttribute(info->cluster, info->container_instance_arn,
+                                            options_.lifecycle_attribute_name, lifecycle_value_);
+  if (auto st = lifecycle_call_->Poll()) {  // a synchronous implementation
+    lifecycle_call_.reset();
+    FinishLifecycle(*st, now);
+  }
+}
+
+void Watcher::FinishLifecycle(const Status& st, MonoTime now) {
+  if (!st.ok()) return RetryLifecycle("ECS PutAttributes failed", st, now);
   lifecycle_done_ = true;
   stats_.lifecycle_set = true;
   log::Info("lifecycle attribute set", {{"name", options_.lifecycle_attribute_name},
-                                        {"value", value},
-                                        {"container_instance", info->container_instance_arn}});
+                                        {"value", lifecycle_value_},
+                                        {"container_instance", lifecycle_arn_}});
 }
 
 Result<IdentityDocument> Watcher::Identity() {

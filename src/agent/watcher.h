@@ -8,6 +8,15 @@
 // Time, sleeping and jitter come from the Clock and Random it is given, so a
 // ManualClock drives it deterministically in tests.
 //
+// Calls never hold up polling: every delivery, drain and lifecycle attribute
+// call is started (Notifier::StartPublish, ContainerInstances::Start*) and left
+// running; each Step() collects those that finished. A slow or dead sink delays
+// only itself: at most max_calls_in_flight calls run at once, at most
+// max_calls_per_target to one sink, and spot-interruption deliveries and the
+// drain are started before other notices' retries. The lifecycle attribute is
+// housekeeping: it waits while a notice's first delivery is running, for at
+// most lifecycle_hold_max.
+//
 // Errors: a notice path answering 404 (kNotFound) means no notice. Any other
 // failure (timeout, 5xx, 401, a malformed body) is an error, never a notice:
 // the first error of a streak is logged (warn), the streak's end is logged
@@ -17,6 +26,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +39,7 @@
 #include "cloud/container_instances.h"
 #include "cloud/metadata.h"
 #include "cloud/notifier.h"
+#include "cloud/pending_call.h"
 
 namespace spk::agent {
 
@@ -49,6 +60,20 @@ struct WatcherOptions {
   // The longest single sleep in Run(), so a stop request is seen promptly;
   // as long as the poll interval, so that idle polling wakes once per poll.
   Duration max_sleep_slice = std::chrono::milliseconds(200);
+  // Concurrent calls (children of spotkeeper-watch, ~16 MB each while they
+  // run): at most this many at once, at most max_calls_per_target to one sink
+  // or to ECS, so that a dead sink with several notices cannot take every slot.
+  int max_calls_in_flight = 8;
+  int max_calls_per_target = 2;
+  // While calls run, Step() is due at least this often to collect them.
+  Duration call_check_interval = std::chrono::milliseconds(20);
+  // The lifecycle attribute is not started while a notice's first delivery is
+  // running (or waiting for a slot), for at most this long: a dead sink's
+  // first try (5 s, 15 s) must not hold it up for good.
+  Duration lifecycle_hold_max = std::chrono::seconds(1);
+  // On stop, calls still running get this long to finish; then they are
+  // cancelled (their child process is killed with its process group).
+  Duration stop_grace = std::chrono::seconds(2);
   bool drain = false;               // --drain
   bool lifecycle_attribute = true;  // set spotkeeper.lifecycle at start
   std::string lifecycle_attribute_name = "spotkeeper.lifecycle";
@@ -65,6 +90,8 @@ struct WatcherStats {
   int64_t delivery_failures = 0;     // failed attempts
   int64_t deliveries_abandoned = 0;  // given up at the deadline
   int64_t drains = 0;                // drains accepted
+  int64_t calls_cancelled = 0;       // calls still running after the stop grace
+  int max_calls_in_flight = 0;       // the most calls that ran at once
   bool lifecycle_set = false;
 };
 
@@ -76,7 +103,8 @@ class Watcher {
           std::vector<cloud::Notifier*> sinks, cloud::ContainerInstances* ecs, Clock& clock,
           Random& random, WatcherOptions options);
 
-  // Polls until `stop` becomes true (checked at least every max_sleep_slice).
+  // Polls until `stop` becomes true (checked at least every max_sleep_slice),
+  // then gives the calls still running up to stop_grace and cancels the rest.
   void Run(const std::atomic<bool>& stop);
 
   // Does what is due now (polls, deliveries, drain, lifecycle attribute);
@@ -96,26 +124,43 @@ class Watcher {
   // accepted, `budget` passes or `stop` is set; ok when all accepted.
   Status DeliverAll(const Message& message, Duration budget, const std::atomic<bool>* stop);
 
+  // Waits up to stop_grace for the calls still running, then cancels them.
+  void Shutdown();
+
   const WatcherStats& stats() const { return stats_; }
   bool in_error_streak() const { return streak_errors_ > 0; }
+  // Calls started and not yet finished.
+  int calls_in_flight() const;
 
  private:
+  enum class TaskKind { kPublish, kDrain };
   struct Task {
-    std::string what;                 // "publish" or "drain"
-    cloud::Notifier* sink = nullptr;  // publish only
+    TaskKind what = TaskKind::kPublish;
+    cloud::Notifier* sink = nullptr;  // kPublish only
     Message message;
     std::string kind;
     std::optional<WallTime> deadline;
     MonoTime next_at;
     int attempts = 0;
+    std::unique_ptr<cloud::PendingCall> call;  // the attempt running now
+    bool done = false;                         // accepted or abandoned: to be removed
   };
 
   void Poll(MonoTime now);
   void OnPollResult(const Status& error, MonoTime now, bool slow_polled);
   void HandleNotice(const Notice& notice, const Message& message, MonoTime now);
-  void RunDueTasks(MonoTime now);
-  bool Attempt(Task& task);  // true when done (accepted or abandoned)
+  // Collects the calls that finished.
+  void CollectFinished();
+  // Starts the tasks due at `now`, within the limits, urgent ones first.
+  void StartDueTasks(MonoTime now);
+  void StartAttempt(Task& task);
+  void FinishAttempt(Task& task, const Status& st);  // sets task.done or the next try
+  std::string Target(const Task& task) const;
+  bool NoticeFirstAttemptPending() const;
   void MaybeSetLifecycle(MonoTime now);
+  void FinishLifecycle(const Status& st, MonoTime now);
+  void RetryLifecycle(const std::string& why, const Status& st, MonoTime now);
+  Duration NextWait();
   Result<IdentityDocument> Identity();
   cloud::EcsAgentInfo EcsInfo(bool warn);
   Duration Jitter(Duration d);  // d scaled by [0.5, 1)
@@ -145,6 +190,10 @@ class Watcher {
   bool lifecycle_done_ = false;
   int lifecycle_attempts_ = 0;
   MonoTime lifecycle_next_{};
+  std::unique_ptr<cloud::PendingCall> lifecycle_call_;
+  std::optional<MonoTime> lifecycle_held_since_;  // held back behind notices
+  std::string lifecycle_value_;                   // of the call running
+  std::string lifecycle_arn_;
   WatcherStats stats_;
 };
 

@@ -398,5 +398,190 @@ TEST_F(WatcherTest, DeliverAllForTheTestNotice) {
   EXPECT_NE(st.message().find("sink-a"), std::string::npos) << st.ToString();
 }
 
+// Deliveries run concurrently with polling and with each other: the fakes'
+// latency keeps a call in flight until the manual clock has moved that far.
+
+TEST_F(WatcherTest, SlowSinkDelaysNeitherTheOtherSinkNorPolling) {
+  sink_a_.SetLatency(clock_, seconds(15));  // an AWS call that times out
+  Make();
+  RunFor(seconds(1));
+  SetSpotNotice();
+  const MonoTime set_at = clock_.MonotonicNow();
+  while (watcher_->stats().deliveries == 0) {
+    clock_.SleepFor(std::max<Duration>(watcher_->Step(), milliseconds(1)));
+    ASSERT_LT(clock_.MonotonicNow() - set_at, seconds(5));
+  }
+  // sink-b accepted within one poll interval, although sink-a's call runs.
+  EXPECT_LE(clock_.MonotonicNow() - set_at, options_.poll_interval + milliseconds(1));
+  EXPECT_EQ(sink_b_.accepted().size(), 1u);
+  ASSERT_EQ(sink_a_.attempts().size(), 1u);
+  EXPECT_LE(sink_a_.attempts()[0].started_at - set_at, options_.poll_interval + milliseconds(1));
+  EXPECT_EQ(watcher_->calls_in_flight(), 1);
+  // Polling goes on at its usual pace while sink-a's call runs.
+  const int reads = metadata_.reads(cloud::kInstanceActionPath);
+  RunFor(seconds(10));
+  EXPECT_EQ(watcher_->calls_in_flight(), 1);
+  EXPECT_EQ(watcher_->stats().deliveries, 1);
+  const int during = metadata_.reads(cloud::kInstanceActionPath) - reads;
+  EXPECT_GE(during, 45);
+  EXPECT_LE(during, 55);
+  RunFor(seconds(6));
+  EXPECT_EQ(watcher_->calls_in_flight(), 0);
+  EXPECT_EQ(watcher_->stats().deliveries, 2);
+  EXPECT_EQ(sink_a_.attempts().size(), 1u);
+}
+
+TEST_F(WatcherTest, DeadSinkRetriesDoNotHoldUpANewNotice) {
+  // A webhook that accepts connections and never answers: each try hangs 5 s.
+  sink_a_.SetLatency(clock_, seconds(5));
+  sink_a_.FailAlways(true, DeadlineExceededError("webhook POST: timed out"));
+  Make();
+  metadata_.Set(cloud::kRebalancePath, R"({"noticeTime":"2024-01-01T00:00:00Z"})");
+  RunFor(seconds(12));  // the rebalance recommendation's delivery to sink-a keeps failing
+  EXPECT_EQ(sink_b_.accepted().size(), 1u);
+  EXPECT_GE(sink_a_.attempts().size(), 2u);
+  const size_t before = sink_a_.attempts().size();
+  SetSpotNotice();
+  const MonoTime set_at = clock_.MonotonicNow();
+  RunFor(options_.poll_interval + milliseconds(1));
+  // sink-b has the spot notice within one poll, and sink-a's try of it started
+  // too, beside the rebalance retry (two calls per target).
+  ASSERT_EQ(sink_b_.accepted().size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(sink_b_.accepted()[1])["kind"], "spot-interruption");
+  ASSERT_GT(sink_a_.attempts().size(), before);
+  const auto spot_try = sink_a_.attempts()[before];
+  EXPECT_EQ(nlohmann::json::parse(spot_try.message)["kind"], "spot-interruption");
+  EXPECT_LE(spot_try.started_at - set_at, options_.poll_interval + milliseconds(1));
+}
+
+TEST_F(WatcherTest, SpotDeliveryGoesFirstAndADeadSinkTakesAtMostTwoCalls) {
+  sink_a_.SetLatency(clock_, seconds(5));
+  sink_a_.FailAlways(true, DeadlineExceededError("webhook POST: timed out"));
+  Make();
+  // Three notices present at once.
+  metadata_.Set(cloud::kRebalancePath, R"({"noticeTime":"2024-01-01T00:00:00Z"})");
+  metadata_.Set(cloud::kScheduledEventsPath,
+                R"([{"Code":"system-reboot","State":"active","EventId":"ev-1",
+                     "NotBefore":"1 Jan 2030 00:00:00 GMT"}])");
+  SetSpotNotice();
+  watcher_->Step();
+  EXPECT_EQ(sink_b_.accepted().size(), 3u);
+  ASSERT_EQ(sink_a_.attempts().size(), 2u);  // the per-target limit
+  EXPECT_EQ(nlohmann::json::parse(sink_a_.attempts()[0].message)["kind"], "spot-interruption");
+  // Two to sink-a; the lifecycle attribute waits for the third notice's first try.
+  EXPECT_EQ(watcher_->calls_in_flight(), 2);
+  EXPECT_TRUE(ecs_.attributes().empty());
+  RunFor(seconds(6));  // the first two failed: the third notice's try starts
+  EXPECT_GE(sink_a_.attempts().size(), 3u);
+}
+
+TEST_F(WatcherTest, CallsInFlightAreBounded) {
+  options_.max_calls_in_flight = 2;
+  options_.lifecycle_attribute = false;
+  std::vector<std::unique_ptr<cloud::FakeNotifier>> owned;
+  std::vector<cloud::Notifier*> sinks;
+  for (int i = 0; i < 5; ++i) {
+    owned.push_back(std::make_unique<cloud::FakeNotifier>("sink-" + std::to_string(i)));
+    owned.back()->SetLatency(clock_, seconds(1));
+    sinks.push_back(owned.back().get());
+  }
+  Watcher w(metadata_, ecs_agent_, sinks, &ecs_, clock_, random_, options_);
+  SetSpotNotice();
+  w.Step();
+  EXPECT_EQ(w.calls_in_flight(), 2);
+  for (int i = 0; i < 1000 && w.stats().deliveries < 5; ++i) {
+    clock_.SleepFor(std::max<Duration>(w.Step(), milliseconds(1)));
+    EXPECT_LE(w.calls_in_flight(), 2);
+  }
+  EXPECT_EQ(w.stats().deliveries, 5);
+  EXPECT_EQ(w.stats().max_calls_in_flight, 2);
+  for (const auto& n : owned) EXPECT_EQ(n->accepted().size(), 1u);
+}
+
+TEST_F(WatcherTest, SlowLifecycleAttributeDoesNotDelayANoticePresentAtStart) {
+  ecs_.SetLatency(clock_, seconds(15));  // ECS PutAttributes hanging until killed
+  sink_a_.SetLatency(clock_, milliseconds(40));
+  sink_b_.SetLatency(clock_, milliseconds(40));
+  SetSpotNotice();
+  Make();
+  const MonoTime start = clock_.MonotonicNow();
+  watcher_->Step();
+  // The notice's deliveries started in the first step; the attribute waits for them.
+  ASSERT_EQ(sink_a_.attempts().size(), 1u);
+  ASSERT_EQ(sink_b_.attempts().size(), 1u);
+  EXPECT_EQ(sink_a_.attempts()[0].started_at, start);
+  EXPECT_TRUE(ecs_.attributes().empty());
+  RunFor(milliseconds(100));
+  EXPECT_EQ(watcher_->stats().deliveries, 2);
+  EXPECT_EQ(ecs_.attributes().size(), 1u);  // started once the deliveries finished
+  EXPECT_FALSE(watcher_->stats().lifecycle_set);
+  const int reads = metadata_.reads(cloud::kInstanceActionPath);
+  RunFor(seconds(10));  // polling goes on while the attribute call hangs
+  EXPECT_GE(metadata_.reads(cloud::kInstanceActionPath) - reads, 45);
+  RunFor(seconds(6));
+  EXPECT_TRUE(watcher_->stats().lifecycle_set);
+}
+
+TEST_F(WatcherTest, LifecycleAttributeWaitsAtMostASecondBehindADeadSink) {
+  sink_a_.SetLatency(clock_, seconds(15));  // the first try hangs until killed
+  SetSpotNotice();
+  Make();
+  watcher_->Step();
+  EXPECT_EQ(sink_b_.accepted().size(), 1u);
+  EXPECT_TRUE(ecs_.attributes().empty());  // held behind sink-a's first try
+  RunFor(milliseconds(900));
+  EXPECT_TRUE(ecs_.attributes().empty());
+  RunFor(milliseconds(200));  // past lifecycle_hold_max
+  EXPECT_TRUE(watcher_->stats().lifecycle_set);
+  EXPECT_EQ(watcher_->calls_in_flight(), 1);  // sink-a's try still runs
+}
+
+TEST_F(WatcherTest, DrainRunsBesideTheDeliveries) {
+  options_.drain = true;
+  ecs_.SetLatency(clock_, seconds(3));
+  options_.lifecycle_attribute = false;
+  Make();
+  SetSpotNotice();
+  watcher_->Step();
+  EXPECT_EQ(ecs_.drain_calls(), 1);
+  EXPECT_EQ(watcher_->stats().deliveries, 2);
+  EXPECT_EQ(watcher_->stats().drains, 0);  // still running
+  RunFor(seconds(4));
+  EXPECT_EQ(watcher_->stats().drains, 1);
+}
+
+TEST_F(WatcherTest, StopGivesRunningCallsAGraceThenCancelsThem) {
+  sink_a_.SetLatency(clock_, seconds(30));  // still running after the grace
+  sink_b_.SetLatency(clock_, seconds(1));   // finishes within it
+  options_.lifecycle_attribute = false;
+  Make();
+  SetSpotNotice();
+  watcher_->Step();
+  EXPECT_EQ(watcher_->calls_in_flight(), 2);
+  const MonoTime stop_at = clock_.MonotonicNow();
+  ::testing::internal::CaptureStderr();
+  watcher_->Shutdown();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(watcher_->calls_in_flight(), 0);
+  EXPECT_EQ(sink_b_.accepted().size(), 1u);
+  EXPECT_EQ(watcher_->stats().deliveries, 1);  // sink-b's, within the grace
+  EXPECT_EQ(sink_a_.cancelled(), 1);
+  EXPECT_EQ(sink_b_.cancelled(), 0);
+  EXPECT_EQ(watcher_->stats().calls_cancelled, 1);
+  EXPECT_GE(clock_.MonotonicNow() - stop_at, options_.stop_grace);
+  EXPECT_LE(clock_.MonotonicNow() - stop_at, options_.stop_grace + milliseconds(50));
+  EXPECT_EQ(Count(err, "call cancelled at stop"), 1) << err;
+  EXPECT_EQ(Count(err, "target=sink-a"), 1) << err;
+}
+
+TEST_F(WatcherTest, StopWithNothingRunningReturnsAtOnce) {
+  Make();
+  RunFor(seconds(1));
+  const MonoTime stop_at = clock_.MonotonicNow();
+  watcher_->Shutdown();
+  EXPECT_EQ(clock_.MonotonicNow(), stop_at);
+  EXPECT_EQ(watcher_->stats().calls_cancelled, 0);
+}
+
 }  // namespace
 }  // namespace spk::agent

@@ -6,6 +6,7 @@
 
 #include "aws/error.h"
 #include "aws/sigv4.h"
+#include "base/redact.h"
 
 namespace spk::aws {
 namespace {
@@ -54,7 +55,7 @@ Result<std::string> PostUrl(const ResolvedEndpoint& endpoint) {
   return endpoint.url;
 }
 
-std::string BodyStart(const std::string& body) { return body.substr(0, kMaxBodyInMessage); }
+std::string BodyStart(const std::string& body) { return Truncate(body, kMaxBodyInMessage); }
 
 // `status` with " (note)" appended to its message, remote details kept.
 Status WithNote(const Status& status, const std::string& note) {
@@ -128,7 +129,8 @@ Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std
   request.body =
       body.is_null() ? "{}" : body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
-  SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, operation, std::move(request), call));
+  SPK_ASSIGN_OR_RETURN(net::HttpResponse response,
+                       Send(service, operation, std::move(request), call));
   if (response.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return nlohmann::json::object();
   }

@@ -8,6 +8,7 @@
 #include "aws/config_file.h"
 #include "aws/imds.h"
 #include "base/json.h"
+#include "base/redact.h"
 #include "base/strings.h"
 
 namespace spk::aws {
@@ -252,8 +253,7 @@ Result<Credentials> ContainerProvider::Resolve() {
   }
   if (!reply.ok()) return reply.status().WithContext(what);
   if (reply->status != 200) {
-    std::string body = Trim(reply->body);
-    if (body.size() > 200) body = body.substr(0, 200) + "...";
+    const std::string body = Truncate(Trim(reply->body), 200);
     std::string m = what + " answered HTTP " + std::to_string(reply->status) +
                     (body.empty() ? "" : ": " + body);
     if (reply->status >= 500) return UnavailableError(m);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "aws/client.h"
+#include "base/redact.h"
 #include "base/strings.h"
 
 namespace spk::aws {
@@ -26,7 +27,7 @@ bool OneOf(const std::string& code, const std::array<std::string_view, N>& codes
 }
 
 std::string BodyStart(const std::string& body) {
-  std::string s = Trim(body.substr(0, kMaxBodyInMessage));
+  std::string s = Truncate(Trim(body), kMaxBodyInMessage);
   return s.empty() ? "empty body" : s;
 }
 
@@ -96,6 +97,10 @@ AwsErrorReply ParseErrorReply(Protocol protocol, const net::HttpResponse& respon
     reply.code = "HttpStatus" + std::to_string(response.status);
     if (reply.message.empty()) reply.message = BodyStart(response.body);
   }
+  // Text from the reply goes into errors and logs: bounded.
+  reply.code = Truncate(reply.code, 128);
+  reply.message = Truncate(reply.message);
+  reply.request_id = Truncate(reply.request_id, 128);
   return reply;
 }
 

@@ -88,7 +88,16 @@ TEST(ParseErrorReplyTest, Table) {
 TEST(ParseErrorReplyTest, LongGarbageBodyIsTruncated) {
   AwsErrorReply r = ParseErrorReply(Protocol::kJson11, Reply(502, std::string(5000, 'x')));
   EXPECT_EQ(r.code, "HttpStatus502");
-  EXPECT_EQ(r.message.size(), 200u);
+  EXPECT_EQ(r.message, std::string(200, 'x') + "...[truncated, 5000 bytes]");
+}
+
+TEST(ParseErrorReplyTest, LongRemoteMessageAndCodeAreCapped) {
+  const std::string xml = "<ErrorResponse><Error><Code>" + std::string(1000, 'C') +
+                          "</Code><Message>" + std::string(10000, 'm') +
+                          "</Message></Error></ErrorResponse>";
+  AwsErrorReply r = ParseErrorReply(Protocol::kQuery, Reply(400, xml));
+  EXPECT_EQ(r.message, std::string(512, 'm') + "...[truncated, 10000 bytes]");
+  EXPECT_EQ(r.code, std::string(128, 'C') + "...[truncated, 1000 bytes]");
 }
 
 struct ClassifyCase {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/redact.h"
 #include "base/strings.h"
 
 namespace spk::aws {
@@ -17,11 +18,7 @@ std::string StripTrailingSlashes(std::string s) {
   return s;
 }
 
-std::string Snippet(const std::string& body) {
-  std::string s = Trim(body);
-  if (s.size() > 200) s = s.substr(0, 200) + "...";
-  return s;
-}
+std::string Snippet(const std::string& body) { return Truncate(Trim(body), 200); }
 
 }  // namespace
 

@@ -36,6 +36,57 @@ TEST(LogTest, AFieldNeverOverwritesTheLinesOwnTimeLevelOrMessage) {
   EXPECT_EQ(j["fields.msg"], "y");
 }
 
+TEST(LogTest, TextEscapesControlCharactersSoNoLineCanBeForged) {
+  // A value from outside with a newline and a fake second line.
+  const std::string forged = "oops\n2024-01-01T00:00:00.000Z info published sink=evil";
+  std::string line =
+      Render(Format::kText, Level::kWarn, "T", "delivery failed", {{"error", forged}});
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(line,
+            "T warn delivery failed error=\"oops\\n2024-01-01T00:00:00.000Z info published "
+            "sink=evil\"");
+  struct Case {
+    std::string value;
+    std::string want;  // as rendered after "k="
+  };
+  const Case cases[] = {
+      {"a\rb", "\"a\\rb\""},
+      {"tab\there", "\"tab\\there\""},
+      {"\x1b[31mred", "\"\\x1b[31mred\""},  // a terminal escape sequence
+      {std::string("nul\0byte", 8), "\"nul\\x00byte\""},
+      {"del\x7f", "\"del\\x7f\""},
+      {"csi\xc2\x9b"
+       "31m",
+       "\"csi\\u009b31m\""},  // C1 control U+009B
+      {"bidi\xe2\x80\xae"
+       "cba",
+       "\"bidi\\u202ecba\""},  // right-to-left override
+      {"line\xe2\x80\xa8sep", "\"line\\u2028sep\""},
+      {"bad\xff\xfe", "\"bad\\xff\\xfe\""},  // not UTF-8
+      {"overlong\xc0\xaf", "\"overlong\\xc0\\xaf\""},
+      {"caf\xc3\xa9", "caf\xc3\xa9"},  // UTF-8 text is kept as is
+      {"quote\"back\\slash", "\"quote\\\"back\\\\slash\""},
+      {"plain", "plain"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Render(Format::kText, Level::kInfo, "T", "m", {{"k", c.value}}),
+              "T info m k=" + c.want)
+        << c.want;
+  }
+  // Keys and the message are escaped too.
+  EXPECT_EQ(Render(Format::kText, Level::kInfo, "T", "a\nb", {{"k\n", "v"}}),
+            "T info a\\nb k\\n=v");
+}
+
+TEST(LogTest, JsonEscapesControlCharacters) {
+  std::string line = Render(Format::kJson, Level::kInfo, "T", "m", {{"k", "\x1b[31m\r\nx\xff"}});
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  EXPECT_EQ(line.find('\r'), std::string::npos);
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["k"], "\x1b[31m\r\nx\xef\xbf\xbd");  // invalid UTF-8 replaced
+}
+
 TEST(LogTest, ParsesNames) {
   Format f;
   Level l;

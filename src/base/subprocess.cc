@@ -69,9 +69,10 @@ int ExitCode(int status) {
 
 }  // namespace
 
-Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
-                                       const std::string& input, std::chrono::milliseconds timeout,
-                                       size_t max_output) {
+Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std::string>& argv,
+                                                          std::string input,
+                                                          std::chrono::milliseconds timeout,
+                                                          size_t max_output) {
   if (argv.empty()) return InvalidArgumentError("RunSubprocess: no program");
   const std::string& program = argv[0];
   int in_pipe[2];
@@ -114,68 +115,146 @@ Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
   fcntl(in_write.fd, F_SETFL, O_NONBLOCK);
   fcntl(out_read.fd, F_SETFL, O_NONBLOCK);
 
+  std::unique_ptr<ChildProcess> child(new ChildProcess());
+  child->program_ = program;
+  child->input_ = std::move(input);
+  child->max_output_ = max_output;
+  child->timeout_ = timeout;
+  child->deadline_ = SteadyClock::now() + timeout;
+  child->pid_ = pid;
+  std::swap(child->in_fd_, in_write.fd);
+  std::swap(child->out_fd_, out_read.fd);
+  if (child->input_.empty()) {
+    ::close(child->in_fd_);
+    child->in_fd_ = -1;
+  } else {
+    child->WriteInput();  // usually all of it: a request fits a pipe's buffer
+  }
+  return child;
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);  // the group: the child and anything it started
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (in_fd_ >= 0) ::close(in_fd_);
+  if (out_fd_ >= 0) ::close(out_fd_);
+}
+
+void ChildProcess::WriteInput() {
   SigpipeBlock no_sigpipe;
-  const auto deadline = SteadyClock::now() + timeout;
-  SubprocessResult result;
-  size_t written = 0;
-  if (input.empty()) in_write.Close();
-  Status failure;
-  while (out_read.fd >= 0 && failure.ok()) {
+  while (in_fd_ >= 0) {
+    ssize_t w = ::write(in_fd_, input_.data() + written_, input_.size() - written_);
+    if (w > 0) written_ += static_cast<size_t>(w);
+    if (w < 0 && errno == EINTR) continue;
+    if ((w < 0 && errno != EAGAIN) || written_ == input_.size()) {
+      ::close(in_fd_);  // done, or the child stopped reading (EPIPE): not an error
+      in_fd_ = -1;
+      input_.clear();
+    }
+    if (w < 0) break;  // EAGAIN: the pipe is full
+  }
+}
+
+void ChildProcess::ReadOutput() {
+  char buf[8192];
+  for (;;) {
+    ssize_t r = ::read(out_fd_, buf, sizeof buf);
+    if (r > 0) {
+      result_.out.append(buf, static_cast<size_t>(r));
+      if (result_.out.size() > max_output_) {
+        return Fail(Status(
+            StatusCode::kResourceExhausted,
+            program_ + ": wrote more than " + std::to_string(max_output_) + " bytes; killed"));
+      }
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0 || errno != EAGAIN) {
+      // Output closed: the child is exiting.
+      ::close(out_fd_);
+      out_fd_ = -1;
+      if (in_fd_ >= 0) ::close(in_fd_);
+      in_fd_ = -1;
+    }
+    return;
+  }
+}
+
+void ChildProcess::Fail(Status status) {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);
+    int st = 0;
+    while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+  for (int* fd : {&in_fd_, &out_fd_}) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+  done_ = std::move(status);
+}
+
+bool ChildProcess::Reap() {
+  int status = 0;
+  pid_t w = waitpid(pid_, &status, WNOHANG);
+  if (w == pid_) {
+    pid_ = -1;
+    result_.exit_code = ExitCode(status);
+    done_ = std::move(result_);
+    return true;
+  }
+  if (w < 0 && errno != EINTR) {
+    pid_ = -1;  // not ours any more (reaped elsewhere): nothing left to kill
+    done_ = InternalError(program_ + ": waitpid: " + std::strerror(errno));
+    return true;
+  }
+  return false;
+}
+
+std::optional<Result<SubprocessResult>> ChildProcess::Poll(std::chrono::milliseconds wait) {
+  if (done_) return done_;
+  const int wait_ms =
+      std::min(RemainingMs(deadline_),
+               static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(wait.count(), 1 << 30))));
+  if (out_fd_ >= 0) {
     pollfd fds[2];
     nfds_t n = 0;
-    fds[n++] = {out_read.fd, POLLIN, 0};
-    if (in_write.fd >= 0) fds[n++] = {in_write.fd, POLLOUT, 0};
-    int ready = poll(fds, n, RemainingMs(deadline));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {
-      failure = DeadlineExceededError(program + ": still running after " +
-                                      std::to_string(timeout.count()) + "ms; killed");
-      break;
-    }
-    if (n == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-      ssize_t w = ::write(in_write.fd, input.data() + written, input.size() - written);
-      if (w > 0) written += static_cast<size_t>(w);
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) {
-        in_write.Close();  // done, or the child stopped reading (EPIPE): not an error
-      }
-    }
-    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      char buf[8192];
-      ssize_t r = ::read(out_read.fd, buf, sizeof buf);
-      if (r > 0) {
-        result.out.append(buf, static_cast<size_t>(r));
-        if (result.out.size() > max_output) {
-          failure = Status(
-              StatusCode::kResourceExhausted,
-              program + ": wrote more than " + std::to_string(max_output) + " bytes; killed");
-        }
-      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        out_read.Close();
-      }
+    fds[n++] = {out_fd_, POLLIN, 0};
+    if (in_fd_ >= 0) fds[n++] = {in_fd_, POLLOUT, 0};
+    if (poll(fds, n, wait_ms) > 0) {
+      if (n == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) WriteInput();
+      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) ReadOutput();
+      if (done_) return done_;
     }
   }
-  in_write.Close();
-  // Output closed: the child is exiting. Wait for it, within the deadline.
-  int status = 0;
-  while (failure.ok()) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid) {
-      result.exit_code = ExitCode(status);
-      return result;
+  if (out_fd_ < 0) {
+    if (Reap()) return done_;
+    if (wait_ms > 0) {
+      poll(nullptr, 0, std::min(wait_ms, 2));
+      if (Reap()) return done_;
     }
-    if (w < 0 && errno != EINTR)
-      return InternalError(program + ": waitpid: " + std::strerror(errno));
-    if (RemainingMs(deadline) == 0) {
-      failure = DeadlineExceededError(program + ": still running after " +
-                                      std::to_string(timeout.count()) + "ms; killed");
-      break;
-    }
-    poll(nullptr, 0, 2);
   }
-  kill(-pid, SIGKILL);  // the group: the child and anything it started
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (RemainingMs(deadline_) == 0) {
+    Fail(DeadlineExceededError(program_ + ": still running after " +
+                               std::to_string(timeout_.count()) + "ms; killed"));
+    return done_;
   }
-  return failure;
+  return std::nullopt;
+}
+
+Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
+                                       const std::string& input, std::chrono::milliseconds timeout,
+                                       size_t max_output) {
+  SPK_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> child,
+                       ChildProcess::Start(argv, input, timeout, max_output));
+  for (;;) {
+    if (auto done = child->Poll(timeout)) return *std::move(done);
+  }
 }
 
 }  // namespace spk

@@ -16,6 +16,7 @@
 #include "agent/watcher.h"
 #include "aws/session.h"
 #include "base/log.h"
+#include "base/redact.h"
 #include "cloud/aws_container_instances.h"
 #include "cloud/aws_metadata.h"
 #include "cloud/child_call_exec.h"
@@ -92,6 +93,15 @@ aws::SessionOptions AgentSessionOptions(const std::string& region) {
   return so;
 }
 
+// The command line of an `agent-call` child of the binary at `self`.
+std::vector<std::string> AgentCallArgv(const std::string& self, const std::string& log_format,
+                                       const std::string& log_level, const std::string& region) {
+  std::vector<std::string> argv = {self,          "--log-format", log_format,
+                                   "--log-level", log_level,      "agent-call"};
+  if (!region.empty()) argv.insert(argv.end(), {"--region", region});
+  return argv;
+}
+
 // Replaces this process (exec, same PID) with spotkeeper-watch, the small
 // long-lived watcher, handing it `base` over a pipe. Returns false when it
 // cannot (logged): spotkeeper-watch is not beside this binary, an endpoint
@@ -121,9 +131,7 @@ bool ExecWatcher(const agent::WatchPlan& base, const std::string& region,
     return false;
   }
   agent::WatchPlan plan = base;
-  plan.child_argv = {self.string(), "--log-format", plan.log_format,
-                     "--log-level", plan.log_level, "agent-call"};
-  if (!region.empty()) plan.child_argv.insert(plan.child_argv.end(), {"--region", region});
+  plan.child_argv = AgentCallArgv(self.string(), plan.log_format, plan.log_level, region);
   // Invalid UTF-8 (a webhook header) is replaced, not thrown.
   const std::string text =
       agent::WatchPlanToJson(plan).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -215,10 +223,12 @@ CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& o) {
       ->envname("SPOTKEEPER_SNS_TOPIC_ARN");
   cmd->add_option("--sqs-queue-url", o.sqs_queue_url, "Send notices to this SQS queue")
       ->envname("SPOTKEEPER_SQS_QUEUE_URL");
-  cmd->add_option("--webhook-url", o.webhook_url, "POST notices as JSON to this URL")
+  cmd->add_option("--webhook-url", o.webhook_url,
+                  "POST notices as JSON to this URL (logged as scheme://host/...redacted: its\n"
+                  "path, query and user info may hold a secret)")
       ->envname("SPOTKEEPER_WEBHOOK_URL");
   cmd->add_option("--webhook-header", o.webhook_headers,
-                  "Extra webhook header 'Name: value' (repeatable)")
+                  "Extra webhook header 'Name: value' (repeatable; values are never logged)")
       ->allow_extra_args(false)
       ->envname("SPOTKEEPER_WEBHOOK_HEADER");
   cmd->add_flag("--drain", o.drain,
@@ -301,17 +311,18 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
                           o.sqs_queue_url + "\"");
   }
   if (!o.webhook_url.empty() && !IsHttpUrl(o.webhook_url)) {
+    // Shown redacted: a mistyped webhook URL still holds its secret.
     return UsageError(cmd, "--webhook-url (SPOTKEEPER_WEBHOOK_URL) must be an http(s) URL, not \"" +
-                               o.webhook_url + "\"");
+                               RedactUrl(o.webhook_url) + "\"");
   }
   net::Headers headers;
   for (const auto& h : o.webhook_headers) {
     std::pair<std::string, std::string> parsed;
     if (!cloud::ParseHeader(h, &parsed)) {
+      // Not echoed: without its ':' the whole text may be the secret.
       return UsageError(cmd,
-                        "--webhook-header (SPOTKEEPER_WEBHOOK_HEADER) must be 'Name: value', "
-                        "not \"" +
-                            h + "\"");
+                        "--webhook-header (SPOTKEEPER_WEBHOOK_HEADER) must be 'Name: value' "
+                        "(what was given is not shown: it may hold a secret)");
     }
     headers.push_back(parsed);
   }
@@ -356,14 +367,31 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
   aws::AwsClient* client = session.ok() ? &(*session)->client() : nullptr;
   std::vector<std::unique_ptr<cloud::Notifier>> owned;
   std::vector<cloud::Notifier*> sinks;
-  for (const auto& spec : specs) {
-    auto n = cloud::MakeNotifier(spec, client, http);
-    if (!n.ok()) return UsageError(cmd, n.status().message());
-    owned.push_back(std::move(*n));
-    sinks.push_back(owned.back().get());
+  std::unique_ptr<cloud::ContainerInstances> ecs;
+  // Watching from this process: the calls still run in `agent-call` children
+  // of this binary, so that they never hold up polling; in-process (one after
+  // another) only for --terminate or when this binary cannot be found.
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!o.terminate && !ec) {
+    // Children must be waitable, whatever the parent of the agent set (as in cli/watch.cc).
+    signal(SIGCHLD, SIG_DFL);
+    const cloud::ChildCommand command{AgentCallArgv(
+        self.string(), o.log_format, o.log_level, session.ok() ? (*session)->region().region : "")};
+    for (const auto& spec : specs) {
+      owned.push_back(std::make_unique<cloud::ChildNotifier>(command, spec));
+      sinks.push_back(owned.back().get());
+    }
+    if (client != nullptr) ecs = std::make_unique<cloud::ChildContainerInstances>(command);
+  } else {
+    for (const auto& spec : specs) {
+      auto n = cloud::MakeNotifier(spec, client, http);
+      if (!n.ok()) return UsageError(cmd, n.status().message());
+      owned.push_back(std::move(*n));
+      sinks.push_back(owned.back().get());
+    }
+    if (client != nullptr) ecs = std::make_unique<cloud::AwsContainerInstances>(*client);
   }
-  std::unique_ptr<cloud::AwsContainerInstances> ecs;
-  if (client != nullptr) ecs = std::make_unique<cloud::AwsContainerInstances>(*client);
 
   agent::Watcher watcher(*source.metadata, *source.ecs_agent, sinks, ecs.get(), clock, random, wo);
   if (o.terminate) {

@@ -29,6 +29,7 @@
 #include "base/status.h"
 #include "cloud/container_instances.h"
 #include "cloud/notifier.h"
+#include "cloud/pending_call.h"
 #include "cloud/sinks.h"
 #include "net/http.h"
 
@@ -50,13 +51,24 @@ Status StatusFromJson(const nlohmann::json& j);
 // kInternal when the child could not start, hung, or did not answer properly.
 Status RunChildCall(const ChildCommand& command, const nlohmann::json& request);
 
+// The same call, started and left running: the child runs while the caller
+// goes on; PendingCall::Poll() never blocks. A child that cannot be started is
+// a call that has already finished with kUnavailable. Destroying the call
+// before it finished kills the child with its process group.
+std::unique_ptr<PendingCall> StartChildCall(const ChildCommand& command,
+                                            const nlohmann::json& request);
+
 class ChildNotifier final : public Notifier {
  public:
   ChildNotifier(ChildCommand command, SinkSpec sink);
   Status Publish(const std::string& message, const std::string& message_id) override;
+  std::unique_ptr<PendingCall> StartPublish(const std::string& message,
+                                            const std::string& message_id) override;
   std::string name() const override { return sink_.Name(); }
 
  private:
+  nlohmann::json PublishRequest(const std::string& message, const std::string& message_id) const;
+
   ChildCommand command_;
   SinkSpec sink_;
 };
@@ -67,6 +79,12 @@ class ChildContainerInstances final : public ContainerInstances {
   Status Drain(const std::string& cluster, const std::string& container_instance_arn) override;
   Status PutAttribute(const std::string& cluster, const std::string& container_instance_arn,
                       const std::string& name, const std::string& value) override;
+  std::unique_ptr<PendingCall> StartDrain(const std::string& cluster,
+                                          const std::string& container_instance_arn) override;
+  std::unique_ptr<PendingCall> StartPutAttribute(const std::string& cluster,
+                                                 const std::string& container_instance_arn,
+                                                 const std::string& name,
+                                                 const std::string& value) override;
 
  private:
   ChildCommand command_;

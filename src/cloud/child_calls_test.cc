@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -37,7 +39,8 @@ TEST(SinkSpecTest, RoundTripsAndRejectsBadSpecs) {
       SinkSpec::Type::kWebhook, "https://hooks.example/x", {{"Authorization", "Bearer t"}}};
   auto back = SinkSpecFromJson(SinkSpecToJson(hook));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->Name(), "webhook:https://hooks.example/x");
+  EXPECT_EQ(back->target, "https://hooks.example/x");
+  EXPECT_EQ(back->Name(), "webhook:https://hooks.example/...redacted");  // for logs
   ASSERT_EQ(back->headers.size(), 1u);
   EXPECT_EQ(back->headers[0].second, "Bearer t");
   EXPECT_EQ(SinkSpec({SinkSpec::Type::kSqs, "http://q", {}}).Name(), "sqs:http://q");
@@ -161,6 +164,57 @@ TEST(RunChildCallTest, ChildFailuresAreErrorsNeverSuccess) {
   Status s = RunChildCall({{"/nonexistent/spotkeeper", "agent-call"}, 5s}, {{"call", "drain"}});
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_TRUE(s.retryable());
+}
+
+// Polls `call` until it finishes (at most 10 s).
+Status Await(PendingCall& call) {
+  for (int i = 0; i < 1000; ++i) {
+    if (auto st = call.Poll()) return *st;
+    usleep(10000);
+  }
+  return DeadlineExceededError("test: call did not finish");
+}
+
+TEST(StartChildCallTest, RunsWhileTheCallerGoesOn) {
+  // The child answers only once the test creates the file `go`: a start or a
+  // poll that waited for the child would never see it raised.
+  const std::string go = ::testing::TempDir() + "/spk-go-" + std::to_string(getpid());
+  FakeChild child("while [ ! -e " + go + R"( ]; do sleep 0.01; done; echo '{"code":"OK"}')");
+  ChildNotifier n(child.command(), {SinkSpec::Type::kSqs, "http://127.0.0.1:9/1/q", {}});
+  auto call = n.StartPublish(R"({"a":"b"})", "m-8");
+  EXPECT_FALSE(call->Poll().has_value());
+  EXPECT_FALSE(call->Poll().has_value());
+  std::ofstream(go) << "";
+  EXPECT_TRUE(Await(*call).ok());
+  EXPECT_TRUE(call->Poll().has_value());
+  EXPECT_EQ(child.request()["messageId"], "m-8");
+
+  ChildContainerInstances ecs(child.command());
+  auto drain = ecs.StartDrain("web", "arn:ci/1");
+  EXPECT_TRUE(Await(*drain).ok());
+  EXPECT_EQ(child.request()["call"], "drain");
+  auto attr = ecs.StartPutAttribute("web", "arn:ci/1", "spotkeeper.lifecycle", "spot");
+  EXPECT_TRUE(Await(*attr).ok());
+  EXPECT_EQ(child.request()["value"], "spot");
+  std::remove(go.c_str());
+}
+
+TEST(StartChildCallTest, FailuresAreErrorsNeverSuccess) {
+  {
+    FakeChild child("echo 'garbage'");
+    auto call = StartChildCall(child.command(), {{"call", "drain"}});
+    EXPECT_EQ(Await(*call).code(), StatusCode::kInternal);
+  }
+  {
+    FakeChild child("sleep 30");
+    ChildCommand cmd = child.command();
+    cmd.timeout = 200ms;
+    auto call = StartChildCall(cmd, {{"call", "drain"}});
+    EXPECT_EQ(Await(*call).code(), StatusCode::kDeadlineExceeded);
+  }
+  auto call = StartChildCall({{"/nonexistent/spotkeeper", "agent-call"}, 5s}, {{"call", "drain"}});
+  ASSERT_TRUE(call->Poll().has_value());  // finished at once
+  EXPECT_EQ(call->Poll()->code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -26,7 +26,36 @@ TEST(WebhookNotifierTest, PostsJsonWithHeaders) {
   EXPECT_EQ(as_headers.Header("content-type"), "application/json");
   EXPECT_EQ(as_headers.Header("authorization"), "Bearer x");
   EXPECT_EQ(as_headers.Header("x-spotkeeper-message-id"), "id-1");
-  EXPECT_EQ(w.name(), "webhook:http://127.0.0.1:9/hook");
+  EXPECT_EQ(w.name(), "webhook:http://127.0.0.1:9/...redacted");
+}
+
+// The secret of a webhook URL (path, query, user info) and its header values
+// never appear in its name or in its errors; a refusing body is cut.
+TEST(WebhookNotifierTest, ErrorsNeverCarryTheUrlsSecretOrHeaders) {
+  FakeTransport http;
+  const std::string url = "https://u:PASS@hooks.slack.com/services/T0/B0/SECRET?sig=QSECRET";
+  WebhookNotifier w(http, url, {{"Authorization", "Bearer HSECRET"}});
+  std::vector<Status> errors;
+  http.Push(403, "invalid_token");
+  errors.push_back(w.Publish("{}", "id"));
+  http.Push(500, std::string(5000, 'x'));
+  errors.push_back(w.Publish("{}", "id"));
+  // A transport error that names the URL, as curl's do.
+  http.Push(Result<HttpResponse>(DeadlineExceededError("POST " + url + ": timed out")));
+  errors.push_back(w.Publish("{}", "id"));
+  for (const Status& s : errors) {
+    ASSERT_FALSE(s.ok());
+    for (const char* secret : {"PASS", "SECRET", "T0", "HSECRET"}) {
+      EXPECT_EQ(s.ToString().find(secret), std::string::npos) << s.ToString();
+    }
+    EXPECT_NE(s.message().find("https://hooks.slack.com/...redacted"), std::string::npos)
+        << s.ToString();
+  }
+  EXPECT_NE(errors[0].message().find("HTTP 403: invalid_token"), std::string::npos);
+  EXPECT_EQ(errors[2].code(), StatusCode::kDeadlineExceeded);  // the code is kept
+  EXPECT_NE(errors[1].message().find("...[truncated, 5000 bytes]"), std::string::npos);
+  EXPECT_LT(errors[1].message().size(), 700u);
+  EXPECT_EQ(w.name().find("SECRET"), std::string::npos);
 }
 
 TEST(WebhookNotifierTest, StatusesMapToRetryability) {

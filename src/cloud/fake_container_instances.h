@@ -1,12 +1,18 @@
-// ContainerInstances for unit tests: records drains and attributes. Thread-safe.
+// ContainerInstances for unit tests: records drains and attributes; with a
+// latency, Start*() calls stay in flight until a (manual) clock has advanced
+// that far. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "cloud/container_instances.h"
+#include "cloud/fake_pending_call.h"
 
 namespace spk::cloud {
 
@@ -17,6 +23,25 @@ class FakeContainerInstances final : public ContainerInstances {
     fail_next_ = n;
     error_ = std::move(error);
   }
+  // Start*() calls finish `latency` after they started, on `clock` (which
+  // must outlive this); zero: at once.
+  void SetLatency(const Clock& clock, Duration latency) {
+    std::lock_guard<std::mutex> l(mu_);
+    clock_ = &clock;
+    latency_ = latency;
+  }
+  std::unique_ptr<PendingCall> StartDrain(const std::string& cluster,
+                                          const std::string& arn) override {
+    return Delayed(Drain(cluster, arn));
+  }
+  std::unique_ptr<PendingCall> StartPutAttribute(const std::string& cluster, const std::string& arn,
+                                                 const std::string& name,
+                                                 const std::string& value) override {
+    return Delayed(PutAttribute(cluster, arn, name, value));
+  }
+  // Calls destroyed before they finished.
+  int cancelled() const { return cancelled_.load(); }
+
   Status Drain(const std::string& cluster, const std::string& arn) override {
     std::lock_guard<std::mutex> l(mu_);
     ++drain_calls_;
@@ -58,6 +83,16 @@ class FakeContainerInstances final : public ContainerInstances {
   int drain_calls_ = 0;
   int fail_next_ = 0;
   Status error_;
+  const Clock* clock_ = nullptr;
+  Duration latency_{0};
+  std::atomic<int> cancelled_{0};
+
+  std::unique_ptr<PendingCall> Delayed(Status st) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (clock_ == nullptr || latency_ == Duration::zero()) return Finished(st);
+    return std::make_unique<FakePendingCall>(*clock_, clock_->MonotonicNow() + latency_,
+                                             std::move(st), &cancelled_);
+  }
 };
 
 }  // namespace spk::cloud

@@ -2,9 +2,11 @@
 // SQS queue or an HTTP webhook.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "base/status.h"
+#include "cloud/pending_call.h"
 
 namespace spk::cloud {
 
@@ -16,6 +18,13 @@ class Notifier {
   // help). `message_id` is the message's stable id, for destinations that can
   // deduplicate. One attempt: retrying is the caller's job.
   virtual Status Publish(const std::string& message, const std::string& message_id) = 0;
+  // The same call, started and left running: never blocks for long when an
+  // implementation overrides it (a child process); by default it runs
+  // Publish() now and returns its finished status.
+  virtual std::unique_ptr<PendingCall> StartPublish(const std::string& message,
+                                                    const std::string& message_id) {
+    return Finished(Publish(message, message_id));
+  }
   // "sns:arn:aws:sns:...", "sqs:https://...", "webhook:https://...", for logs.
   virtual std::string name() const = 0;
 };

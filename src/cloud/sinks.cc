@@ -1,5 +1,7 @@
 #include "cloud/sinks.h"
 
+#include "base/redact.h"
+
 namespace spk::cloud {
 namespace {
 
@@ -17,7 +19,10 @@ const char* TypeName(SinkSpec::Type t) {
 
 }  // namespace
 
-std::string SinkSpec::Name() const { return std::string(TypeName(type)) + ":" + target; }
+std::string SinkSpec::Name() const {
+  // A webhook URL carries its secret (Slack, Teams): only scheme and host are shown.
+  return std::string(TypeName(type)) + ":" + (type == Type::kWebhook ? RedactUrl(target) : target);
+}
 
 nlohmann::json SinkSpecToJson(const SinkSpec& spec) {
   nlohmann::json j = {{"type", TypeName(spec.type)}, {"target", spec.target}};

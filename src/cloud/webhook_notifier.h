@@ -5,6 +5,10 @@
 // are kUnavailable (retry); other statuses kFailedPrecondition (a wrong URL
 // or a receiver that refuses: retrying will not help, but the agent still
 // does until the deadline); transport failures as net::HttpTransport.
+//
+// Secrets: the URL appears in name() and in errors only as RedactUrl() shows
+// it (scheme and host); header values never appear; a refusing receiver's
+// body is quoted at most kMaxOutsideText bytes (base/redact.h).
 #pragma once
 
 #include <chrono>
@@ -21,7 +25,7 @@ class WebhookNotifier final : public Notifier {
   WebhookNotifier(net::HttpTransport& http, std::string url, net::Headers extra_headers,
                   std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   Status Publish(const std::string& message, const std::string& message_id) override;
-  std::string name() const override { return "webhook:" + url_; }
+  std::string name() const override;
 
  private:
   net::HttpTransport& http_;

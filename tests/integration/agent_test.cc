@@ -623,6 +623,70 @@ TEST_F(AgentTest, MetadataCommandAndTerminate) {
   EXPECT_THAT(down.err, ::testing::HasSubstr("instance metadata did not answer"));
 }
 
+// Nothing secret in the logs: the webhook URL carries tokens in its user
+// info, path and query, a header carries a key, and the receiver refuses with
+// a body holding a forged log line and a terminal escape. The run's captured
+// standard error (the watcher's and its agent-call children's) holds none of
+// the secrets, shows the host, and holds no forged line.
+TEST_F(AgentTest, WebhookSecretsNeverReachTheLogs) {
+  Received webhook;
+  net::LoopbackServer receiver([&](const net::ServerRequest& r) {
+    std::lock_guard<std::mutex> l(webhook.mu);
+    webhook.requests.push_back(r);
+    return net::HttpResponse{
+        403, {}, "denied\n2030-01-01T00:00:00.000Z info published sink=FORGED\x1b[31m"};
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+  const std::string host = "127.0.0.1:" + std::to_string(receiver.port());
+  const std::string url = "http://hookuser:PASSWORD-S1@" + host +
+                          "/services/T0000/B0000/PATHTOKEN-S2?sig=QUERYTOKEN-S3";
+  Aemm aemm({"events", "-o", "instance-stop", "-b", "2030-02-01T00:00:00Z"});
+  ASSERT_TRUE(aemm.up()) << aemm.Log();
+  Child agent({SpotkeeperBinary(), "agent", "--webhook-url", url, "--webhook-header",
+               "X-Api-Key: HEADERKEY-S4", "--slow-poll-interval", "300ms"},
+              AgentEnv(aemm.url()));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> l(webhook.mu);
+        return webhook.requests.size() >= 2;  // refused, and retried
+      },
+      seconds(10)));
+  EXPECT_EQ(agent.Stop(), 0) << agent.Log();
+  {
+    // The receiver got the full URL and the header: the secrets were used.
+    std::lock_guard<std::mutex> l(webhook.mu);
+    EXPECT_EQ(webhook.requests[0].path, "/services/T0000/B0000/PATHTOKEN-S2");
+    net::HttpResponse h{200, webhook.requests[0].headers, ""};
+    EXPECT_EQ(h.Header("x-api-key"), "HEADERKEY-S4");
+  }
+  const std::string log = agent.Log();
+  for (const char* secret :
+       {"PASSWORD-S1", "hookuser", "PATHTOKEN-S2", "QUERYTOKEN-S3", "HEADERKEY-S4", "T0000"}) {
+    EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr(secret))) << log;
+  }
+  EXPECT_THAT(log, ::testing::HasSubstr("webhook:http://" + host + "/...redacted"));
+  EXPECT_THAT(log, ::testing::HasSubstr("delivery failed, retrying"));
+  EXPECT_THAT(log, ::testing::HasSubstr("answered HTTP 403"));
+  // The body's newline and escape are escaped: no forged line, no raw ESC.
+  EXPECT_THAT(log, ::testing::HasSubstr("denied\\n2030-01-01T00:00:00.000Z info published"));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("\n2030-01-01T00:00:00.000Z info")));
+  EXPECT_EQ(log.find('\x1b'), std::string::npos);
+
+  // A mistyped URL and a malformed header are not echoed either.
+  auto env = AgentEnv("http://127.0.0.1:9");
+  auto bad_url = RunProcess({SpotkeeperBinary(), "agent", "--webhook-url", "htp://x/PATHTOKEN-S5"},
+                            env, seconds(10));
+  EXPECT_EQ(bad_url.exit_code, 2) << bad_url.err;
+  EXPECT_THAT(bad_url.err, ::testing::HasSubstr("--webhook-url"));
+  EXPECT_THAT(bad_url.err, ::testing::Not(::testing::HasSubstr("PATHTOKEN-S5")));
+  auto bad_header = RunProcess({SpotkeeperBinary(), "agent", "--webhook-url", url,
+                                "--webhook-header", "Bearer HEADERKEY-S6"},
+                               env, seconds(10));
+  EXPECT_EQ(bad_header.exit_code, 2) << bad_header.err;
+  EXPECT_THAT(bad_header.err, ::testing::HasSubstr("--webhook-header"));
+  EXPECT_THAT(bad_header.err, ::testing::Not(::testing::HasSubstr("HEADERKEY-S6")));
+}
+
 TEST_F(AgentTest, WrongOrMissingSettingsExitTwoNamingTheSetting) {
   auto env = AgentEnv("http://127.0.0.1:9");
   struct Case {
