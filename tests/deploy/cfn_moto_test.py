@@ -28,8 +28,6 @@ import http.server
 import io
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,7 @@ import zipfile
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from moto_peer import MotoServer, stop_process  # noqa: E402
 import cfn_yaml  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,45 +53,6 @@ ON_DEMAND = "web-on-demand"
 # CloudFormation support for ..." and creates nothing).
 SKIPPED_TYPES = {"AWS::SNS::Subscription", "AWS::SQS::QueuePolicy"}
 SKIPPED_BY_MOTO = set()
-
-
-class MotoServer:
-    def __init__(self):
-        self.log = tempfile.NamedTemporaryFile(prefix="spk-moto-", suffix=".log", delete=False)
-        env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
-        python = os.environ.get("SPK_PYTHON", sys.executable)
-        self.proc = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 60
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            with open(self.log.name, encoding="utf-8", errors="replace") as f:
-                m = re.search(r"Running on http://127\.0\.0\.1:(\d+)", f.read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.1)
-        if self.port is None:
-            self.stop()
-            raise RuntimeError("moto_server did not start; log: " + self.log.name)
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        os.unlink(self.log.name)
 
 
 def placeholder_zip():
@@ -144,21 +104,10 @@ class FakeRuntimeApi:
         self.server.server_close()
 
 
-def stop_process(proc, timeout):
-    """SIGTERM, then the exit code (SIGKILL after timeout: returns None)."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
-
-
 class CfnMotoTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.moto = MotoServer()
+        cls.moto = MotoServer(REGION)
         cls.cfn = cls.moto.client("cloudformation")
         cls.moto.client("ecs").create_cluster(clusterName=CLUSTER)
         s3 = cls.moto.client("s3")

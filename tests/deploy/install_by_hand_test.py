@@ -35,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,9 @@ import uuid
 import zipfile
 
 import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from moto_peer import MotoServer, stop_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -172,62 +174,12 @@ class DocMatchesScriptTest(unittest.TestCase):
 
 # --- the script against moto ---------------------------------------------------------
 
-class MotoServer:
-    def __init__(self):
-        self.log = tempfile.NamedTemporaryFile(prefix="spk-moto-", suffix=".log", delete=False)
-        # The task execution role attaches an AWS managed policy: moto loads those on request.
-        env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true",
-                   MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-        python = os.environ.get("SPK_PYTHON", sys.executable)
-        self.proc = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline, self.port = time.time() + 60, None
-        while time.time() < deadline and self.port is None:
-            with open(self.log.name, encoding="utf-8", errors="replace") as f:
-                m = re.search(r"Running on http://127\.0\.0\.1:(\d+)", f.read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.1)
-        if self.port is None:
-            self.stop()
-            raise RuntimeError("moto_server did not start")
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
-                            aws_access_key_id="test", aws_secret_access_key="test")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        os.unlink(self.log.name)
-
-
 def base_env(moto_url, home):
     """Dummy credentials, everything on loopback, nothing from the caller's AWS setup."""
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
             "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_ENDPOINT_URL": moto_url, "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-
-
-def stop_process(proc, timeout):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
 
 
 def as_doc(value):
@@ -290,7 +242,8 @@ class OneEventRuntimeApi:
 
 class InstallByHandOnMotoTest(unittest.TestCase):
     def setUp(self):
-        self.moto = MotoServer()
+        # The task execution role attaches an AWS managed policy: moto loads those on request.
+        self.moto = MotoServer(REGION, {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
         self.addCleanup(self.moto.stop)
         self.work = tempfile.mkdtemp(prefix="spk-by-hand-")
         self.addCleanup(shutil.rmtree, self.work, True)
