@@ -393,7 +393,7 @@ TEST_F(HandlerTest, ARaiseDoesNotLowerWhatAnotherDeciderRaisedMeanwhile) {
   EXPECT_FALSE(report.actions[0].applied);
   EXPECT_STREQ(ActionResultName(report.actions[0]), "superseded");
   EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 3);
-  EXPECT_TRUE(cloud.applied.size() == 1u);  // only the drain
+  EXPECT_EQ(cloud.applied.size(), 1u);  // only the drain
   EXPECT_EQ(handler.on_demand_desired(), 3);
 }
 
