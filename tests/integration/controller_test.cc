@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "aws/ec2.h"
+#include "aws/ecs.h"
 #include "support/child_process.h"
 #include "support/controller_world.h"
 #include "support/moto_server.h"
@@ -231,9 +232,23 @@ TEST_F(ControllerTest, ConcurrentDecidersAndAFreshOneCountEveryNotice) {
                           std::chrono::seconds(60), json{{"fleetID", fleet}}.dump());
   ASSERT_EQ(fresh.exit_code, 0) << fresh.out << fresh.err;
   EXPECT_EQ(world_->Desired(group), 2) << fresh.out;
-  for (const auto& [id, arn] : arns) {
-    const bool noticed = id == first.instance_id || id == second.instance_id;
-    EXPECT_EQ(world_->ContainerStatus(cluster, arn), noticed ? "DRAINING" : "ACTIVE") << id;
+  // Each noticed container instance carries its notice, as every decider reads it.
+  aws::EcsClient ecs(client());
+  std::vector<std::string> all;
+  for (const auto& [id, arn] : arns) all.push_back(arn);
+  auto described = ecs.DescribeContainerInstances(cluster, all);
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  for (const aws::ContainerInstance& ci : described->container_instances) {
+    const bool noticed =
+        ci.ec2_instance_id == first.instance_id || ci.ec2_instance_id == second.instance_id;
+    EXPECT_EQ(ci.status, noticed ? "DRAINING" : "ACTIVE") << ci.ec2_instance_id;
+    auto record = ci.attributes.find("spotkeeper.notice");
+    if (noticed) {
+      ASSERT_NE(record, ci.attributes.end()) << ci.ec2_instance_id;
+      EXPECT_EQ(record->second.rfind("spot-interruption@", 0), 0u) << record->second;
+    } else {
+      EXPECT_EQ(record, ci.attributes.end()) << ci.ec2_instance_id;
+    }
   }
 }
 
