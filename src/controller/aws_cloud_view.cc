@@ -45,6 +45,7 @@ policy::ContainerInstance ToPolicy(const std::string& cluster, const aws::Contai
   out.status = policy::ParseContainerStatus(ci.status);
   out.running_tasks = static_cast<int>(ci.running_tasks_count);
   out.pending_tasks = static_cast<int>(ci.pending_tasks_count);
+  out.attributes = ci.attributes;
   return out;
 }
 
@@ -227,6 +228,17 @@ Status AwsCloudView::SetContainerState(const std::string& cluster,
                                    failure.reason + " " + failure.detail);
   }
   return Status::Ok();
+}
+
+Status AwsCloudView::PutContainerAttributes(const std::string& cluster,
+                                            const std::vector<ContainerAttribute>& attributes) {
+  std::vector<aws::EcsAttribute> list;
+  for (const ContainerAttribute& a : attributes) {
+    // The full ARN as targetId, without targetType (see aws/ecs.h).
+    list.push_back({a.name, a.value, "", a.arn});
+  }
+  Status status = ecs_.PutAttributes(cluster, list);
+  return status.ok() ? status : status.WithContext("PutAttributes");
 }
 
 Status AwsCloudView::Apply(const policy::Action& action) {

@@ -31,6 +31,8 @@ class AwsCloudView final : public CloudView {
   Result<std::vector<policy::ContainerInstance>> DescribeContainerInstances(
       const std::string& cluster, const std::vector<std::string>& arns) override;
   Status Apply(const policy::Action& action) override;
+  Status PutContainerAttributes(const std::string& cluster,
+                                const std::vector<ContainerAttribute>& attributes) override;
 
  private:
   Status ReadFleetMetrics(const std::string& fleet_id, WallTime now, Duration guard_window,

@@ -43,6 +43,13 @@ struct OnDemandGroupRead {
   std::string instance_type;
 };
 
+// A custom attribute to set on one container instance.
+struct ContainerAttribute {
+  std::string arn;  // the container instance's full ARN
+  std::string name;
+  std::string value;
+};
+
 class CloudView {
  public:
   virtual ~CloudView() = default;
@@ -71,6 +78,10 @@ class CloudView {
   // UpdateContainerInstancesState (10 ARNs per call), SetDesiredCapacity,
   // TerminateInstanceInAutoScalingGroup. The AWS call's Status.
   virtual Status Apply(const policy::Action& action) = 0;
+  // Creates or replaces custom attributes on container instances of `cluster`
+  // (PutAttributes, 10 per call). The AWS call's Status.
+  virtual Status PutContainerAttributes(const std::string& cluster,
+                                        const std::vector<ContainerAttribute>& attributes) = 0;
 };
 
 }  // namespace spk::controller

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -26,18 +27,24 @@ class FakeCloudView final : public CloudView {
   std::map<std::string, Status> failures;
   std::vector<policy::Action> applied;
   std::map<std::string, int> calls;  // method name -> times called
+  // Called with the method's name at the start of every call (after counting
+  // it): a test changes the state there as another decider would meanwhile.
+  std::function<void(const std::string& method)> before;
 
   SpotSourceRead ReadSpotFleet(const std::string& fleet_id, PendingSource, WallTime,
                                Duration) override {
     ++calls["ReadSpotFleet"];
+    if (before) before("ReadSpotFleet");
     return ReadSource(fleets, fleet_id, "ReadSpotFleet");
   }
   SpotSourceRead ReadSpotGroup(const std::string& group) override {
     ++calls["ReadSpotGroup"];
+    if (before) before("ReadSpotGroup");
     return ReadSource(spot_groups, group, "ReadSpotGroup");
   }
   OnDemandGroupRead ReadOnDemandGroup(const std::string& group) override {
     ++calls["ReadOnDemandGroup"];
+    if (before) before("ReadOnDemandGroup");
     OnDemandGroupRead out;
     out.group.name = group;
     if (Status s = Failure("ReadOnDemandGroup"); !s.ok()) {
@@ -51,6 +58,7 @@ class FakeCloudView final : public CloudView {
   }
   Result<int> InstanceTypeVcpus(const std::string& instance_type) override {
     ++calls["InstanceTypeVcpus"];
+    if (before) before("InstanceTypeVcpus");
     if (Status s = Failure("InstanceTypeVcpus"); !s.ok()) return s;
     auto it = vcpus.find(instance_type);
     if (it == vcpus.end()) return NotFoundError("no type " + instance_type);
@@ -59,6 +67,7 @@ class FakeCloudView final : public CloudView {
   Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
       const std::string& cluster) override {
     ++calls["ListContainerInstances"];
+    if (before) before("ListContainerInstances");
     if (Status s = Failure("ListContainerInstances"); !s.ok()) return s;
     auto it = clusters.find(cluster);
     if (it == clusters.end()) return NotFoundError("no cluster " + cluster);
@@ -67,6 +76,7 @@ class FakeCloudView final : public CloudView {
   Result<std::vector<policy::ContainerInstance>> DescribeContainerInstances(
       const std::string& cluster, const std::vector<std::string>& arns) override {
     ++calls["DescribeContainerInstances"];
+    if (before) before("DescribeContainerInstances");
     if (Status s = Failure("DescribeContainerInstances"); !s.ok()) return s;
     std::vector<policy::ContainerInstance> out;
     for (const std::string& arn : arns) {
@@ -76,9 +86,21 @@ class FakeCloudView final : public CloudView {
   }
   Status Apply(const policy::Action& action) override {
     ++calls["Apply"];
+    if (before) before("Apply");
     if (Status s = Failure("Apply"); !s.ok()) return s;
     applied.push_back(action);
     std::visit([&](const auto& what) { Change(what); }, action.what);
+    return Status::Ok();
+  }
+
+  Status PutContainerAttributes(const std::string& cluster,
+                                const std::vector<ContainerAttribute>& attributes) override {
+    ++calls["PutContainerAttributes"];
+    if (before) before("PutContainerAttributes");
+    if (Status s = Failure("PutContainerAttributes"); !s.ok()) return s;
+    for (const ContainerAttribute& a : attributes) {
+      if (policy::ContainerInstance* ci = Find(cluster, a.arn)) ci->attributes[a.name] = a.value;
+    }
     return Status::Ok();
   }
 

@@ -16,6 +16,7 @@ json ToJson(const ActionResult& result) {
   json out = policy::ToJson(result.action);
   out["applied"] = result.applied;
   if (result.dry_run) out["dry_run"] = true;
+  if (result.superseded) out["superseded"] = true;
   if (!result.status.ok()) out["error"] = result.status.ToString();
   return out;
 }
@@ -70,7 +71,37 @@ std::string JoinIds(const std::vector<std::string>& ids) {
   return out;
 }
 
+json ToJson(const RecordResult& result) {
+  json out = {{"cluster", result.cluster}, {"instances", result.instance_ids}};
+  if (!result.status.ok()) out["error"] = result.status.ToString();
+  return out;
+}
+
 }  // namespace
+
+std::string NoticeRecord(policy::NoticeKind kind, WallTime notice_time) {
+  return std::string(policy::NoticeKindName(kind)) + "@" + FormatIso8601(notice_time);
+}
+
+Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::string& value) {
+  const size_t at = value.find('@');
+  if (at == std::string::npos) {
+    return InvalidArgumentError("notice record without '@': \"" + value.substr(0, 128) + "\"");
+  }
+  const std::string kind = value.substr(0, at);
+  std::pair<policy::NoticeKind, WallTime> out;
+  if (kind == policy::NoticeKindName(policy::NoticeKind::kSpotInterruption)) {
+    out.first = policy::NoticeKind::kSpotInterruption;
+  } else if (kind == policy::NoticeKindName(policy::NoticeKind::kRebalanceRecommendation)) {
+    out.first = policy::NoticeKind::kRebalanceRecommendation;
+  } else {
+    return InvalidArgumentError("notice record of unknown kind: \"" + value.substr(0, 128) + "\"");
+  }
+  if (!ParseIso8601(value.substr(at + 1), &out.second)) {
+    return InvalidArgumentError("notice record with a bad time: \"" + value.substr(0, 128) + "\"");
+  }
+  return out;
+}
 
 Status ValidateControllerConfig(const ControllerConfig& config) {
   SPK_RETURN_IF_ERROR(policy::ValidateConfig(config.policy));
@@ -95,6 +126,7 @@ Status ValidateControllerConfig(const ControllerConfig& config) {
 
 const char* ActionResultName(const ActionResult& result) {
   if (result.applied) return "applied";
+  if (result.superseded) return "superseded";
   return result.dry_run ? "dry-run" : "failed";
 }
 
@@ -106,6 +138,10 @@ Status HandleReport::status() const {
       return UnavailableError(std::string(policy::ActionName(r.action.what)) +
                               " failed: " + r.status.ToString());
     }
+  }
+  // A failed fast-path record is written again by the decision's pass.
+  for (const RecordResult& r : recorded) {
+    if (!r.status.ok()) return UnavailableError("recording notices failed: " + r.status.ToString());
   }
   if (decision && !decision->skipped.empty()) {
     const policy::Skip& skip = decision->skipped.front();
@@ -122,6 +158,12 @@ json ToJson(const HandleReport& report) {
   out["dry_run"] = report.dry_run;
   out["fast_path"] = ToJson(report.fast_path);
   out["actions"] = ToJson(report.actions);
+  out["fast_path_recorded"] = json::array();
+  for (const RecordResult& r : report.fast_path_recorded) {
+    out["fast_path_recorded"].push_back(ToJson(r));
+  }
+  out["recorded"] = json::array();
+  for (const RecordResult& r : report.recorded) out["recorded"].push_back(ToJson(r));
   return out;
 }
 
@@ -132,7 +174,7 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
       handled_(config_.handled_capacity, config_.handled_retention) {}
 
 ActionResult Handler::Run(const policy::Action& action) {
-  ActionResult result{action, false, false, Status::Ok()};
+  ActionResult result{action, false, false, false, Status::Ok()};
   if (config_.dry_run) {
     result.dry_run = true;
     const std::string what = policy::Describe(action);
@@ -145,6 +187,27 @@ ActionResult Handler::Run(const policy::Action& action) {
     log::Write(first ? log::Level::kInfo : log::Level::kDebug, "dry run: not applied",
                {{"action", what}});
     return result;
+  }
+  if (const auto* set = std::get_if<policy::SetDesiredCapacity>(&action.what)) {
+    // Another decider may have raised the group since it was observed: re-read
+    // it just before the write, and never lower it (only the scale-in path
+    // lowers, by terminating the instances it drained).
+    OnDemandGroupRead current = cloud_.ReadOnDemandGroup(set->group);
+    if (!current.group.read_status.ok()) {
+      result.status =
+          current.group.read_status.WithContext("re-reading the group before SetDesiredCapacity");
+      log::Error("action failed",
+                 {{"action", policy::Describe(action)}, {"status", result.status.ToString()}});
+      return result;
+    }
+    if (current.group.desired_capacity >= set->desired) {
+      result.superseded = true;
+      on_demand_desired_ = current.group.desired_capacity;
+      log::Info("not applied: the group already has as many (another decider raised it)",
+                {{"action", policy::Describe(action)},
+                 {"desired_now", std::to_string(current.group.desired_capacity)}});
+      return result;
+    }
   }
   result.status = cloud_.Apply(action);
   result.applied = result.status.ok();
@@ -170,10 +233,12 @@ std::string Handler::Refusal(const Event& event) const {
 }
 
 std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& events,
-                                            std::map<const Event*, std::string>* refused) {
+                                            std::map<const Event*, std::string>* refused,
+                                            std::vector<RecordResult>* recorded) {
   // The container instances the events name, by cluster in order of first mention.
   std::vector<std::pair<std::string, std::vector<std::string>>> named;
   std::map<std::string, std::string> instance_of_arn;
+  std::map<std::string, const Event*> event_of_arn;
   for (const Event* event : events) {
     const bool drains = event->notice_kind == policy::NoticeKind::kSpotInterruption ||
                         config_.policy.on_rebalance == policy::RebalanceAction::kDrain;
@@ -186,6 +251,8 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
     if (it == named.end()) it = named.insert(named.end(), {event->ecs_cluster, {}});
     AddUnique(event->ecs_container, &it->second);
     instance_of_arn[event->ecs_container] = event->instance_id;
+    const Event*& kept = event_of_arn[event->ecs_container];
+    if (!kept || event->notice_kind == policy::NoticeKind::kSpotInterruption) kept = event;
   }
   // Described per cluster (kept alive for the pointers), ACTIVE ones in the
   // order the events named them, then batched as the drain planner batches.
@@ -225,37 +292,145 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
   }
   std::vector<ActionResult> results;
   if (config_.dry_run) return results;
+  const WallTime now = clock_.WallNow();
   for (policy::ClusterBatch& batch :
        policy::BatchByCluster(active, config_.policy.drain_batch_size)) {
     std::vector<std::string> ids;
     for (const std::string& arn : batch.arns) ids.push_back(instance_of_arn[arn]);
+    std::vector<ContainerAttribute> records;
+    for (const std::string& arn : batch.arns) {
+      const policy::Notice notice = NoticeOf(*event_of_arn[arn], now);
+      records.push_back({arn, kNoticeAttribute, NoticeRecord(notice.kind, notice.notice_time)});
+    }
     results.push_back(Run({policy::DrainContainerInstances{batch.cluster, std::move(batch.arns)},
                            "notice for " + JoinIds(ids) + ": drain at once (fast path)"}));
+    if (!results.back().applied) continue;  // the decision's pass drains and records it
+    // In the same pass as the drain: every decider counts the notice from here.
+    RecordResult record{batch.cluster, ids, cloud_.PutContainerAttributes(batch.cluster, records)};
+    if (!record.status.ok()) {
+      log::Warn("could not record the notices (the decision's pass retries)",
+                {{"cluster", batch.cluster},
+                 {"instances", JoinIds(ids)},
+                 {"error", record.status.ToString()}});
+    }
+    recorded->push_back(std::move(record));
   }
   return results;
 }
 
-void Handler::Remember(const Event& event, WallTime now) {
+void Handler::Remember(const Event& event, WallTime now, const std::set<std::string>& recorded) {
   policy::Notice notice = NoticeOf(event, now);
   auto it = notices_.find(notice.instance_id);
-  if (it != notices_.end() && it->second.kind == policy::NoticeKind::kSpotInterruption &&
+  if (it != notices_.end() && it->second.notice.kind == policy::NoticeKind::kSpotInterruption &&
       notice.kind != policy::NoticeKind::kSpotInterruption) {
     return;  // an interruption wins over a rebalance recommendation
   }
-  notices_[notice.instance_id] = notice;
+  const bool same_kind = it != notices_.end() && it->second.notice.kind == notice.kind;
+  RememberedNotice& kept = notices_[notice.instance_id];
+  kept.notice = notice;
+  kept.recorded = recorded.count(notice.instance_id) || (same_kind && kept.recorded);
+  if (!event.ecs_cluster.empty()) kept.cluster = event.ecs_cluster;
 }
 
-std::vector<policy::Notice> Handler::ActiveNotices(WallTime now) {
-  std::vector<policy::Notice> active;
+bool Handler::Records(const policy::Notice& notice) const {
+  return notice.kind == policy::NoticeKind::kSpotInterruption ||
+         config_.policy.on_rebalance != policy::RebalanceAction::kIgnore;
+}
+
+void Handler::MergeNotices(const std::vector<std::string>& listed_clusters,
+                           policy::Observation* observation) {
+  const WallTime now = observation->now;
+  const bool listed = observation->containers_status.ok();
+  // What memory holds, until the retention ends or, once recorded, its
+  // container instance is gone from its (listed) cluster.
   for (auto it = notices_.begin(); it != notices_.end();) {
-    if (now - it->second.notice_time > config_.notice_retention) {
-      it = notices_.erase(it);
-    } else {
-      active.push_back(it->second);
-      ++it;
+    const RememberedNotice& kept = it->second;
+    const bool expired = now - kept.notice.notice_time > config_.notice_retention;
+    const bool gone = kept.recorded && listed && Contains(listed_clusters, kept.cluster) &&
+                      !policy::FindContainerOfInstance(observation->container_instances, it->first);
+    it = expired || gone ? notices_.erase(it) : std::next(it);
+  }
+  std::map<std::string, policy::Notice> merged;
+  for (const auto& [id, kept] : notices_) merged[id] = kept.notice;
+  // What the container instances carry: every decider's notices.
+  for (const policy::ContainerInstance& ci : observation->container_instances) {
+    auto attribute = ci.attributes.find(kNoticeAttribute);
+    if (attribute == ci.attributes.end() || ci.ec2_instance_id.empty()) continue;
+    auto record = ParseNoticeRecord(attribute->second);
+    if (!record.ok()) {
+      log::Warn("ignoring a bad notice record",
+                {{"container_instance", ci.arn}, {"error", record.status().ToString()}});
+      continue;
+    }
+    policy::Notice notice;
+    notice.instance_id = ci.ec2_instance_id;
+    notice.kind = record->first;
+    notice.notice_time = std::min(record->second, now);
+    if (now - notice.notice_time > config_.notice_retention) continue;
+    auto it = merged.find(notice.instance_id);
+    if (it == merged.end()) {
+      merged.emplace(notice.instance_id, notice);
+      continue;
+    }
+    if (it->second.kind == notice.kind) {
+      // Memory knows more (type, termination time); the record is written.
+      notices_[notice.instance_id].recorded = true;
+      notices_[notice.instance_id].cluster = ci.cluster;
+    } else if (notice.kind == policy::NoticeKind::kSpotInterruption) {
+      // An interruption wins over a rebalance recommendation.
+      it->second = notice;
+      notices_[notice.instance_id] = {notice, ci.cluster, true};
     }
   }
-  return active;
+  observation->notices.clear();
+  for (auto& [id, notice] : merged) observation->notices.push_back(std::move(notice));
+}
+
+std::vector<RecordResult> Handler::RecordNotices(const policy::Observation& observation) {
+  std::vector<RecordResult> results;
+  if (config_.dry_run || !observation.containers_status.ok()) return results;
+  // By cluster, in the order the container instances were listed.
+  std::vector<std::pair<std::string, std::vector<ContainerAttribute>>> by_cluster;
+  std::map<std::string, std::vector<std::string>> ids_by_cluster;
+  for (const policy::Notice& notice : observation.notices) {
+    if (!Records(notice)) continue;
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(observation.container_instances, notice.instance_id);
+    if (!ci) continue;  // not registered (yet): memory holds it until it is
+    if (auto a = ci->attributes.find(kNoticeAttribute); a != ci->attributes.end()) {
+      auto record = ParseNoticeRecord(a->second);
+      if (record.ok() && (record->first == notice.kind ||
+                          record->first == policy::NoticeKind::kSpotInterruption)) {
+        continue;  // already recorded, by us or another decider
+      }
+    }
+    auto it = std::find_if(by_cluster.begin(), by_cluster.end(),
+                           [&](const auto& entry) { return entry.first == ci->cluster; });
+    if (it == by_cluster.end()) it = by_cluster.insert(by_cluster.end(), {ci->cluster, {}});
+    it->second.push_back(
+        {ci->arn, kNoticeAttribute, NoticeRecord(notice.kind, notice.notice_time)});
+    ids_by_cluster[ci->cluster].push_back(notice.instance_id);
+  }
+  for (const auto& [cluster, attributes] : by_cluster) {
+    RecordResult record{cluster, ids_by_cluster[cluster],
+                        cloud_.PutContainerAttributes(cluster, attributes)};
+    if (record.status.ok()) {
+      for (const std::string& id : record.instance_ids) {
+        if (auto it = notices_.find(id); it != notices_.end()) {
+          it->second.recorded = true;
+          it->second.cluster = cluster;
+        }
+      }
+      log::Info("notices recorded",
+                {{"cluster", cluster}, {"instances", JoinIds(record.instance_ids)}});
+    } else {
+      log::Error("could not record the notices", {{"cluster", cluster},
+                                                  {"instances", JoinIds(record.instance_ids)},
+                                                  {"error", record.status.ToString()}});
+    }
+    results.push_back(std::move(record));
+  }
+  return results;
 }
 
 std::optional<WallTime> Handler::RememberTargetChange(const policy::SpotCapacitySource& source,
@@ -316,29 +491,29 @@ void Handler::ResolveUnits(const std::map<std::string, std::string>& instance_ty
   }
 }
 
-void Handler::ReadContainers(const std::vector<std::string>& extra_clusters,
-                             policy::Observation* observation) {
+std::vector<std::string> Handler::ReadContainers(const std::vector<std::string>& extra_clusters,
+                                                 policy::Observation* observation) {
   std::vector<std::string> clusters = config_.clusters;
   for (const std::string& cluster : extra_clusters) AddUnique(cluster, &clusters);
   for (const std::string& cluster : clusters) {
     auto listed = cloud_.ListContainerInstances(cluster);
     if (!listed.ok()) {
       observation->containers_status = listed.status();
-      return;
+      return {};
     }
     for (policy::ContainerInstance& ci : *listed) {
       observation->container_instances.push_back(std::move(ci));
     }
   }
+  return clusters;
 }
 
 policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleets,
                                      const std::vector<std::string>& extra_clusters) {
   policy::Observation observation;
   observation.now = clock_.WallNow();
-  observation.notices = ActiveNotices(observation.now);
   std::map<std::string, std::string> instance_types;
-  ReadContainers(extra_clusters, &observation);
+  MergeNotices(ReadContainers(extra_clusters, &observation), &observation);
   ReadSources(extra_fleets, &observation, &instance_types);
   ResolveUnits(instance_types, &observation);
   if (!config_.on_demand_asg.empty()) {
@@ -366,6 +541,9 @@ HandleReport Handler::DecideAndApply(HandleReport report,
     const auto* set = std::get_if<policy::SetDesiredCapacity>(&action.what);
     if (set && report.actions.back().applied) on_demand_desired_ = set->desired;
   }
+  // The decision's drains of noticed instances, and notices that came while
+  // their instance was already draining, are recorded in the same pass.
+  report.recorded = RecordNotices(observation);
   bool all_applied = std::all_of(report.actions.begin(), report.actions.end(),
                                  [](const ActionResult& r) { return r.status.ok(); });
   // A failed action leaves the tracker as it was, so the next decision retries it.
@@ -401,6 +579,7 @@ BatchReport Handler::HandleBatch(const std::vector<Event>& events) {
   }
   batch.report = Settle(fresh);
   batch.report.fast_path = std::move(admitted.fast_path);
+  batch.report.fast_path_recorded = std::move(admitted.recorded);
   return batch;
 }
 
@@ -436,7 +615,11 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
   }
   if (fresh.empty()) return admit;
   std::map<const Event*, std::string> contradicted;
-  admit.fast_path = FastPath(fresh, &contradicted);
+  admit.fast_path = FastPath(fresh, &contradicted, &admit.recorded);
+  std::set<std::string> recorded;
+  for (const RecordResult& r : admit.recorded) {
+    if (r.status.ok()) recorded.insert(r.instance_ids.begin(), r.instance_ids.end());
+  }
   const WallTime now = clock_.WallNow();
   for (const Event* event : fresh) {
     auto it = contradicted.find(event);
@@ -448,7 +631,7 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
       admitted_.erase(event->DedupKey());
       continue;
     }
-    if (event->kind == EventKind::kNotice) Remember(*event, now);
+    if (event->kind == EventKind::kNotice) Remember(*event, now, recorded);
   }
   return admit;
 }

@@ -11,6 +11,24 @@
 // for the whole batch, so a burst of notices costs a call per 10 instances, not
 // per instance.
 //
+// Where notices live: a notice is recorded on its container instance as the
+// ECS custom attribute kNoticeAttribute, in the same pass as its drain (fast
+// path, or the decision's pass for a notice whose instance was not drained at
+// once). Every observation reads those records from the listed container
+// instances and merges them with the notices this Handler remembers (memory is
+// a cache, never the only copy once the record is written), so a fresh
+// Handler, another process or a Lambda cold start counts the notices every
+// other decider recorded. A notice counts until it is older than
+// notice_retention or its container instance is gone from the cluster; an
+// interruption wins over a rebalance recommendation for the same instance. A
+// notice for an instance with no container instance yet lives only in memory.
+//
+// Concurrent deciders: a SetDesiredCapacity (only ever a raise) re-reads the
+// group just before writing and is not applied when the group already has as
+// many (another decider raised it meanwhile): a raise never lowers. Only the
+// scale-in path lowers the group, by terminating the instances it drained
+// with decrement.
+//
 // Idempotent: a notice is handled once per Handler (by Event::DedupKey()); a
 // repeat is reported as a duplicate and changes nothing. The handled keys are
 // bounded (handled_capacity, handled_retention): a repeat that comes after
@@ -38,6 +56,17 @@
 
 namespace spk::controller {
 
+// The ECS custom attribute a notice is recorded under on its container instance.
+inline constexpr char kNoticeAttribute[] = "spotkeeper.notice";
+
+// A notice's record: "<kind>@<ISO 8601 notice time>" (kinds as
+// policy::NoticeKindName), e.g. "spot-interruption@2026-12-02T03:53:43Z";
+// within ECS's attribute value limits (128 characters of letters, digits and
+// -_./@:).
+std::string NoticeRecord(policy::NoticeKind kind, WallTime notice_time);
+// The kind and time of a record; kInvalidArgument for anything else.
+Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::string& value);
+
 struct ControllerConfig {
   std::vector<std::string> clusters;        // ECS clusters whose container instances count
   std::vector<std::string> spot_fleet_ids;  // Spot Fleet requests (spot capacity sources)
@@ -62,10 +91,20 @@ struct ActionResult {
   policy::Action action;
   bool applied = false;  // false with dry_run, or when it failed
   bool dry_run = false;  // not attempted: the handler is in dry run
-  Status status;         // the AWS call's Status when attempted
+  // Not attempted: a SetDesiredCapacity whose group already had at least that
+  // many when re-read just before the write (another decider raised it).
+  bool superseded = false;
+  Status status;  // the AWS call's Status when attempted
 };
 
-// "applied", "dry-run" or "failed": the `result` label of an action in metrics.
+// Notices recorded (kNoticeAttribute) on the container instances of one cluster.
+struct RecordResult {
+  std::string cluster;
+  std::vector<std::string> instance_ids;  // the noticed EC2 instances
+  Status status;                          // PutAttributes's
+};
+
+// "applied", "dry-run", "superseded" or "failed": the `result` label of an action in metrics.
 const char* ActionResultName(const ActionResult& result);
 
 struct HandleReport {
@@ -78,16 +117,23 @@ struct HandleReport {
   std::vector<ActionResult> fast_path;
   std::optional<policy::Decision> decision;
   std::vector<ActionResult> actions;
+  // Notices recorded on their container instances with the fast-path drains
+  // (a failed one is written again by the decision's pass), and by the
+  // decision's pass.
+  std::vector<RecordResult> fast_path_recorded;
+  std::vector<RecordResult> recorded;
 
   // Ok when everything was decided and every action of the decision
-  // succeeded (a failed fast-path drain is retried by the decision's own drain
-  // of the still-ACTIVE instance); else kUnavailable naming the first failure:
-  // the caller retries (from SQS: it does not delete the message).
+  // succeeded and every notice of the decision's pass was recorded (a failed
+  // fast-path drain or record is retried by the decision's pass); else kUnavailable naming the
+  // first failure: the caller retries (from SQS: it does not delete the message).
   Status status() const;
 };
 
 // {"event": ..., "duplicate": false, "dry_run": false, "fast_path": [...],
-//  "actions": [{..., "applied": true, "error": "..."}], "skipped": [...],
+//  "actions": [{..., "applied": true, "error": "..."}],
+//  "fast_path_recorded": [...], "recorded": [{"cluster": ..., "instances": [...],
+//  "error": "..."}], "skipped": [...],
 //  "notes": [...], "shortfall_units": x, "on_demand_needed": n}
 nlohmann::json ToJson(const HandleReport& report);
 
@@ -96,6 +142,7 @@ struct AdmitReport {
   std::vector<bool> duplicate;          // per event, in order
   std::vector<std::string> refused;     // per event, in order: why it was refused, or ""
   std::vector<ActionResult> fast_path;  // the drains of the noticed container instances
+  std::vector<RecordResult> recorded;   // their notices recorded with the drains
 };
 
 // The events of one batch and what became of them.
@@ -157,16 +204,26 @@ class Handler {
   // Drains the container instances the notices name; a notice whose
   // container instance belongs to another EC2 instance is not drained and
   // gets a reason in `refused` (by event).
+  // Fills `recorded` with the notices it recorded with the drains.
   std::vector<ActionResult> FastPath(const std::vector<const Event*>& events,
-                                     std::map<const Event*, std::string>* refused);
-  void Remember(const Event& event, WallTime now);
-  std::vector<policy::Notice> ActiveNotices(WallTime now);
+                                     std::map<const Event*, std::string>* refused,
+                                     std::vector<RecordResult>* recorded);
+  void Remember(const Event& event, WallTime now, const std::set<std::string>& recorded);
+  // The remembered notices merged with those recorded on the container
+  // instances of `observation` (see the top of this file).
+  void MergeNotices(const std::vector<std::string>& listed_clusters,
+                    policy::Observation* observation);
+  // Records the counted notices of `observation` that their container
+  // instances do not carry yet (not with dry_run).
+  std::vector<RecordResult> RecordNotices(const policy::Observation& observation);
+  bool Records(const policy::Notice& notice) const;
   void ResolveUnits(const std::map<std::string, std::string>& instance_types,
                     policy::Observation* observation);
   void ReadSources(const std::vector<std::string>& extra_fleets, policy::Observation* observation,
                    std::map<std::string, std::string>* instance_types);
-  void ReadContainers(const std::vector<std::string>& extra_clusters,
-                      policy::Observation* observation);
+  // The clusters it listed (all of them when containers_status is ok).
+  std::vector<std::string> ReadContainers(const std::vector<std::string>& extra_clusters,
+                                          policy::Observation* observation);
   std::optional<WallTime> RememberTargetChange(const policy::SpotCapacitySource& source,
                                                WallTime now);
   HandleReport DecideAndApply(HandleReport report, const std::vector<std::string>& extra_fleets,
@@ -177,8 +234,13 @@ class Handler {
   ControllerConfig config_;
   const Clock& clock_;
   RecentKeys handled_;
-  std::set<std::string> admitted_;                 // admitted, not yet settled
-  std::map<std::string, policy::Notice> notices_;  // by instance id
+  std::set<std::string> admitted_;  // admitted, not yet settled
+  struct RememberedNotice {
+    policy::Notice notice;
+    std::string cluster;    // of its container instance, "" when not known
+    bool recorded = false;  // its container instance carries it (kNoticeAttribute)
+  };
+  std::map<std::string, RememberedNotice> notices_;  // by instance id
   policy::ScaleDownTracker tracker_;
   // Spot Fleet target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;

@@ -213,5 +213,216 @@ TEST_F(HandlerTest, ScheduledReconcileIsNeverADuplicateAndReadsTheConfiguredSour
   EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);  // 8 units / 4 vCPUs
 }
 
+// --- Notices recorded in AWS (issue 11) ---
+
+std::string RecordOn(FakeCloudView& cloud, const std::string& arn) {
+  const auto& attributes = cloud.Find("web", arn)->attributes;
+  auto it = attributes.find(kNoticeAttribute);
+  return it == attributes.end() ? "" : it->second;
+}
+
+TEST(NoticeRecordTest, RoundTripsAndRefusesAnythingElse) {
+  const WallTime t = WallTime(std::chrono::seconds(1704067200));
+  EXPECT_EQ(NoticeRecord(policy::NoticeKind::kSpotInterruption, t),
+            "spot-interruption@2024-01-01T00:00:00Z");
+  auto parsed = ParseNoticeRecord("rebalance-recommendation@2024-01-01T00:00:00Z");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->first, policy::NoticeKind::kRebalanceRecommendation);
+  EXPECT_EQ(parsed->second, t);
+  for (const char* bad :
+       {"", "spot-interruption", "spot-interruption@", "other@2024-01-01T00:00:00Z",
+        "spot-interruption@yesterday", "@2024-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(ParseNoticeRecord(bad).ok()) << bad;
+  }
+}
+
+TEST_F(HandlerTest, TheNoticeIsRecordedOnItsContainerInstanceWithTheDrain) {
+  Handler handler(cloud, config, clock);
+  Event notice = Notice();
+  notice.notice_time = clock.WallNow() - std::chrono::seconds(5);
+  HandleReport report = handler.Handle(notice);
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(RecordOn(cloud, kArn),
+            NoticeRecord(policy::NoticeKind::kSpotInterruption, *notice.notice_time));
+  ASSERT_EQ(report.fast_path_recorded.size(), 1u);
+  EXPECT_EQ(report.fast_path_recorded[0].instance_ids, std::vector<std::string>{"i-spot1"});
+  // Written once: the decision's pass sees the record and does not write again.
+  EXPECT_TRUE(report.recorded.empty()) << ToJson(report).dump();
+  EXPECT_EQ(cloud.calls["PutContainerAttributes"], 1);
+  EXPECT_EQ(RecordOn(cloud, "arn:c2"), "");
+}
+
+TEST_F(HandlerTest, TheDecisionsOwnDrainRecordsTheNoticeToo) {
+  Handler handler(cloud, config, clock);
+  Event e;  // EventBridge: names the instance, not its container instance
+  e.kind = EventKind::kNotice;
+  e.source = "eventbridge";
+  e.instance_id = "i-spot2";
+  e.notice_time = clock.WallNow();
+  HandleReport report = handler.Handle(e);
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_TRUE(report.fast_path_recorded.empty());
+  ASSERT_EQ(report.recorded.size(), 1u) << ToJson(report).dump();
+  EXPECT_EQ(cloud.Find("web", "arn:c2")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(RecordOn(cloud, "arn:c2"), "spot-interruption@2024-01-01T00:00:00Z");
+}
+
+TEST_F(HandlerTest, AFreshHandlerCountsTheNoticesAnotherHandlerRecorded) {
+  Handler first(cloud, config, clock);
+  ASSERT_TRUE(first.Handle(Notice()).status().ok());
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);  // i-spot1's 8 units
+  // Another process, started from nothing, is given the other instance's
+  // notice: it counts both (16 units over 4 vCPUs), not only its own.
+  Handler second(cloud, config, clock);
+  Event other = Notice("m-2");
+  other.instance_id = "i-spot2";
+  other.ecs_container = "arn:c2";
+  ASSERT_TRUE(second.Handle(other).status().ok());
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 4);
+  // A third, fresh one given only a reconcile counts both and changes nothing.
+  Handler third(cloud, config, clock);
+  policy::Observation seen = third.Observe({}, {});
+  ASSERT_EQ(seen.notices.size(), 2u);
+  HandleReport report = third.Reconcile();
+  EXPECT_TRUE(report.actions.empty()) << ToJson(report).dump();
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 4);
+}
+
+TEST_F(HandlerTest, ARecordCountsUntilTheRetentionEnds) {
+  cloud.Find("web", kArn)->attributes[kNoticeAttribute] =
+      NoticeRecord(policy::NoticeKind::kSpotInterruption, clock.WallNow());
+  Handler handler(cloud, config, clock);
+  clock.Advance(config.notice_retention - std::chrono::seconds(1));
+  ASSERT_EQ(handler.Observe({}, {}).notices.size(), 1u);
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_TRUE(handler.Observe({}, {}).notices.empty());
+  HandleReport report = handler.Reconcile();
+  EXPECT_TRUE(report.actions.empty()) << ToJson(report).dump();
+}
+
+TEST_F(HandlerTest, ARecordedNoticeStopsCountingWhenItsInstanceLeavesTheCluster) {
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Handle(Notice()).status().ok());
+  ASSERT_EQ(handler.Observe({}, {}).notices.size(), 1u);
+  // The instance is gone: its container instance left the cluster. Memory
+  // drops it too, as a fresh decider would not see it.
+  cloud.clusters["web"].erase(cloud.clusters["web"].begin());
+  EXPECT_TRUE(handler.Observe({}, {}).notices.empty());
+}
+
+TEST_F(HandlerTest, ANoticeWithoutAContainerInstanceStaysInMemoryUntilTheRetention) {
+  Handler handler(cloud, config, clock);
+  Event e;
+  e.kind = EventKind::kNotice;
+  e.source = "eventbridge";
+  e.instance_id = "i-spot2";
+  cloud.clusters["web"].pop_back();  // i-spot2 has not registered
+  handler.Handle(e);
+  EXPECT_EQ(cloud.calls["PutContainerAttributes"], 0);
+  ASSERT_EQ(handler.Observe({}, {}).notices.size(), 1u);
+  clock.Advance(config.notice_retention + std::chrono::seconds(1));
+  EXPECT_TRUE(handler.Observe({}, {}).notices.empty());
+}
+
+TEST_F(HandlerTest, DryRunRecordsNothing) {
+  config.dry_run = true;
+  Handler handler(cloud, config, clock);
+  handler.Handle(Notice());
+  handler.Reconcile();
+  EXPECT_EQ(cloud.calls["PutContainerAttributes"], 0);
+  EXPECT_EQ(RecordOn(cloud, kArn), "");
+}
+
+TEST_F(HandlerTest, AnInterruptionRecordWinsOverARebalanceForTheSameInstance) {
+  config.policy.on_rebalance = policy::RebalanceAction::kDrain;
+  cloud.Find("web", kArn)->attributes[kNoticeAttribute] =
+      NoticeRecord(policy::NoticeKind::kRebalanceRecommendation, clock.WallNow());
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Handle(Notice()).status().ok());  // an interruption
+  EXPECT_EQ(RecordOn(cloud, kArn), "spot-interruption@2024-01-01T00:00:00Z");
+  // A rebalance recommendation after it does not overwrite it, here or elsewhere.
+  Handler other(cloud, config, clock);
+  Event rebalance = Notice("m-r");
+  rebalance.notice_kind = policy::NoticeKind::kRebalanceRecommendation;
+  other.Handle(rebalance);
+  EXPECT_EQ(RecordOn(cloud, kArn), "spot-interruption@2024-01-01T00:00:00Z");
+  policy::Observation seen = other.Observe({}, {});
+  ASSERT_EQ(seen.notices.size(), 1u);
+  EXPECT_EQ(seen.notices[0].kind, policy::NoticeKind::kSpotInterruption);
+}
+
+TEST_F(HandlerTest, AFailedRecordIsRetriedAndFailsTheEventUntilWritten) {
+  cloud.failures["PutContainerAttributes"] = UnavailableError("throttled");
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Notice());
+  EXPECT_FALSE(report.status().ok());  // the message is retried
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);  // memory still counts it
+  cloud.failures.clear();
+  HandleReport retry = handler.Reconcile();
+  ASSERT_TRUE(retry.status().ok()) << retry.status().ToString();
+  EXPECT_EQ(retry.recorded.size(), 1u);
+  EXPECT_EQ(RecordOn(cloud, kArn), "spot-interruption@2024-01-01T00:00:00Z");
+}
+
+TEST_F(HandlerTest, ABadRecordIsIgnored) {
+  cloud.Find("web", kArn)->attributes[kNoticeAttribute] = "spot-interruption@not-a-time";
+  Handler handler(cloud, config, clock);
+  EXPECT_TRUE(handler.Observe({}, {}).notices.empty());
+  HandleReport report = handler.Reconcile();
+  EXPECT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_TRUE(report.actions.empty());
+}
+
+// --- Concurrent deciders: a raise never lowers ---
+
+TEST_F(HandlerTest, ARaiseDoesNotLowerWhatAnotherDeciderRaisedMeanwhile) {
+  Handler handler(cloud, config, clock);
+  int reads = 0;
+  cloud.before = [&](const std::string& method) {
+    // Between this decider's observation and its write, another raises to 3.
+    if (method == "ReadOnDemandGroup" && ++reads == 2) {
+      cloud.on_demand_groups["od"].group.desired_capacity = 3;
+    }
+  };
+  HandleReport report = handler.Handle(Notice());
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  ASSERT_EQ(report.actions.size(), 1u) << ToJson(report).dump();
+  EXPECT_TRUE(report.actions[0].superseded);
+  EXPECT_FALSE(report.actions[0].applied);
+  EXPECT_STREQ(ActionResultName(report.actions[0]), "superseded");
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 3);
+  EXPECT_EQ(cloud.applied.size(), 1u);  // only the drain
+  EXPECT_EQ(handler.on_demand_desired(), 3);
+}
+
+TEST_F(HandlerTest, ARaiseStillAppliesWhenAnotherDeciderRaisedLess) {
+  Handler handler(cloud, config, clock);
+  int reads = 0;
+  cloud.before = [&](const std::string& method) {
+    if (method == "ReadOnDemandGroup" && ++reads == 2) {
+      cloud.on_demand_groups["od"].group.desired_capacity = 1;
+    }
+  };
+  HandleReport report = handler.Handle(Notice());
+  ASSERT_EQ(report.actions.size(), 1u);
+  EXPECT_TRUE(report.actions[0].applied);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);
+}
+
+TEST_F(HandlerTest, ARaiseIsNotWrittenBlindWhenTheReReadFails) {
+  Handler handler(cloud, config, clock);
+  int reads = 0;
+  cloud.before = [&](const std::string& method) {
+    if (method == "ReadOnDemandGroup" && ++reads == 2) {
+      cloud.failures["ReadOnDemandGroup"] = UnavailableError("throttled");
+    }
+  };
+  HandleReport report = handler.Handle(Notice());
+  EXPECT_FALSE(report.status().ok());
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+}
+
 }  // namespace
 }  // namespace spk::controller

@@ -243,6 +243,7 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     AdmitReport admit = handler_.Admit(events);
     HandleReport fast;
     fast.fast_path = std::move(admit.fast_path);
+    fast.fast_path_recorded = std::move(admit.recorded);
     std::vector<std::pair<const Event*, const QueueMessage*>> admitted;
     for (size_t i = 0; i < events.size(); ++i) {
       if (!admit.refused[i].empty()) {

@@ -87,6 +87,9 @@ struct ContainerInstance {
   ContainerStatus status = ContainerStatus::kActive;
   int running_tasks = 0;
   int pending_tasks = 0;
+  // Custom attributes as AWS returns them (name -> value, "" when none), e.g.
+  // the notice a controller recorded on the instance ("spotkeeper.notice").
+  std::map<std::string, std::string> attributes;
 };
 
 // An instance of the on-demand group.

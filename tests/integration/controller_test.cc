@@ -13,9 +13,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aws/ec2.h"
+#include "aws/ecs.h"
+#include "support/child_process.h"
 #include "support/controller_world.h"
 #include "support/moto_server.h"
 #include "support/process.h"
@@ -167,6 +170,86 @@ TEST_F(ControllerTest, ForgedNoticeNamingAnotherInstancesContainerIsRefused) {
   EXPECT_NE(f.err.find("refused: cluster " + cluster + " is not configured"), std::string::npos)
       << f.err;
   EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[1]]), "ACTIVE");
+}
+
+// Issue 11: two deciders at the same moment, each given the reference
+// termination message of a different spot instance, then a fresh one given
+// only {"fleetID": ...} (a Lambda cold start, a restarted controller): every
+// decider counts the notices the others recorded on the container instances,
+// so the group ends where one process that saw both notices puts it.
+TEST_F(ControllerTest, ConcurrentDecidersAndAFreshOneCountEveryNotice) {
+  // Four c5.xlarge of weight 4: one lost instance needs one m5.xlarge (4
+  // vCPUs) of the empty on-demand group, two need two.
+  std::string fleet = world_->MakeUniformFleet("c5.xlarge", 4, 16);
+  ASSERT_FALSE(fleet.empty());
+  std::vector<aws::SpotFleetInstance> instances = world_->FleetInstances(fleet);
+  ASSERT_GE(instances.size(), 2u);
+  std::vector<std::string> ids;
+  for (const auto& i : instances) ids.push_back(i.instance_id);
+  const std::string cluster = ControllerWorld::Unique("deciders");
+  auto arns = world_->MakeCluster(cluster, ids);
+  const std::string group = world_->MakeOnDemandGroup(0);
+  world_->PutFleetMetrics(fleet, 0, 16);  // pending 0: only the notices count
+  const aws::SpotFleetInstance first = instances[0];
+  const aws::SpotFleetInstance second = instances[1];
+
+  const std::vector<std::string> settings = {
+      "--cluster",       cluster, "--spot-fleet-id",  fleet,
+      "--on-demand-asg", group,   "--pending-source", "cloudwatch"};
+  auto argv_for = [&](const std::string& file) {
+    std::vector<std::string> argv = {SpotkeeperBinary(), "handle-event", file};
+    argv.insert(argv.end(), settings.begin(), settings.end());
+    return argv;
+  };
+  std::vector<std::unique_ptr<testsupport::ChildProcess>> deciders;
+  for (const aws::SpotFleetInstance& victim : {first, second}) {
+    const std::string message = json{
+        {"terminationNotificiation", "true"},
+        {"instanceId", victim.instance_id},
+        {"instanceType", victim.instance_type},
+        {"ecsCluster", cluster},
+        {"ecsContainer",
+         arns[victim.instance_id]}}.dump();
+    const std::string path = ::testing::TempDir() + "/" + victim.instance_id + ".json";
+    std::ofstream(path) << json{{"Records",
+                                 {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", message}}}}}}}
+                               .dump();
+    deciders.push_back(std::make_unique<testsupport::ChildProcess>(
+        argv_for(path), ControllerWorld::ProcessEnv(*server_)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (auto& decider : deciders) {
+    while (decider->Running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(decider->Stop(), 0) << decider->Log();
+  }
+  // Each saw at least its own notice.
+  EXPECT_GE(world_->Desired(group), 1);
+
+  // A fresh process, started from nothing, asked to size the fleet.
+  auto fresh = RunProcess(argv_for("-"), ControllerWorld::ProcessEnv(*server_),
+                          std::chrono::seconds(60), json{{"fleetID", fleet}}.dump());
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out << fresh.err;
+  EXPECT_EQ(world_->Desired(group), 2) << fresh.out;
+  // Each noticed container instance carries its notice, as every decider reads it.
+  aws::EcsClient ecs(client());
+  std::vector<std::string> all;
+  for (const auto& [id, arn] : arns) all.push_back(arn);
+  auto described = ecs.DescribeContainerInstances(cluster, all);
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  for (const aws::ContainerInstance& ci : described->container_instances) {
+    const bool noticed =
+        ci.ec2_instance_id == first.instance_id || ci.ec2_instance_id == second.instance_id;
+    EXPECT_EQ(ci.status, noticed ? "DRAINING" : "ACTIVE") << ci.ec2_instance_id;
+    auto record = ci.attributes.find("spotkeeper.notice");
+    if (noticed) {
+      ASSERT_NE(record, ci.attributes.end()) << ci.ec2_instance_id;
+      EXPECT_EQ(record->second.rfind("spot-interruption@", 0), 0u) << record->second;
+    } else {
+      EXPECT_EQ(record, ci.attributes.end()) << ci.ec2_instance_id;
+    }
+  }
 }
 
 TEST_F(ControllerTest, EmptyOnDemandGroupIsSizedFromItsLaunchTemplate) {

@@ -49,6 +49,21 @@ std::string ControllerWorld::MakeFleet() {
   return created.value()->document_element().child("spotFleetRequestId").text().get();
 }
 
+std::string ControllerWorld::MakeUniformFleet(const std::string& type, int weight, int target) {
+  const std::string p = "SpotFleetRequestConfig.";
+  auto created =
+      client_.CallQuery(aws::services::Ec2(), "RequestSpotFleet",
+                        {{p + "IamFleetRole", "arn:aws:iam::123456789012:role/fleet"},
+                         {p + "TargetCapacity", std::to_string(target)},
+                         {p + "AllocationStrategy", "lowestPrice"},
+                         {p + "LaunchSpecifications.1.ImageId", kAmi},
+                         {p + "LaunchSpecifications.1.InstanceType", type},
+                         {p + "LaunchSpecifications.1.WeightedCapacity", std::to_string(weight)}});
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  if (!created.ok()) return "";
+  return created.value()->document_element().child("spotFleetRequestId").text().get();
+}
+
 std::vector<aws::SpotFleetInstance> ControllerWorld::FleetInstances(const std::string& fleet) {
   aws::Ec2Client ec2(client_);
   auto instances = ec2.DescribeSpotFleetInstances(fleet);

@@ -28,6 +28,8 @@ class ControllerWorld {
 
   // A weighted fleet (c5.4xlarge weight 16, m5.large weight 2), target 16; its id.
   std::string MakeFleet();
+  // A fleet of one instance type of weight `weight`, target `target`; its id.
+  std::string MakeUniformFleet(const std::string& type, int weight, int target);
   std::vector<aws::SpotFleetInstance> FleetInstances(const std::string& fleet);
   // `count` plain instances of `type`; their ids.
   std::vector<std::string> RunInstances(int count, const std::string& type = "m5.large");
