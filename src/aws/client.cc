@@ -6,6 +6,7 @@
 
 #include "aws/error.h"
 #include "aws/sigv4.h"
+#include "base/json.h"
 
 namespace spk::aws {
 namespace {
@@ -128,11 +129,12 @@ Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std
   request.body =
       body.is_null() ? "{}" : body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
-  SPK_ASSIGN_OR_RETURN(net::HttpResponse response, Send(service, operation, std::move(request), call));
+  SPK_ASSIGN_OR_RETURN(net::HttpResponse response,
+                       Send(service, operation, std::move(request), call));
   if (response.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return nlohmann::json::object();
   }
-  auto reply = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  auto reply = ParseJsonOrDiscarded(response.body, kMaxAwsReplyBytes);
   if (reply.is_discarded()) {
     stats_.errors++;
     stats_.RecordError(service.signing_name, InternalError("reply is not JSON"));
