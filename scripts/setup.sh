@@ -67,6 +67,15 @@ else
   log "cfn-lint: present"
 fi
 
+# The AWS CLI runs scripts/install_by_hand.sh (docs/install.md Option B) against
+# moto in tests/deploy/install_by_hand_test.py.
+if ! command -v aws >/dev/null 2>&1; then
+  log "installing the AWS CLI (awscli) with pip"
+  "$python" -m pip install --quiet awscli
+else
+  log "aws CLI: present"
+fi
+
 go_tool() { # name module@version
   local name=$1 module=$2
   if [ -x "$tools/$name" ]; then

@@ -190,7 +190,7 @@ void Watcher::HandleNotice(const Notice& notice, const Message& message, MonoTim
   ++stats_.notices;
   log::Info("notice seen", {{"kind", NoticeKindName(notice.kind)},
                             {"action", notice.action},
-                            {"time", notice.time},
+                            {"notice_time", notice.time},
                             {"message_id", message.id}});
   for (auto* sink : sinks_) {
     tasks_.push_back(

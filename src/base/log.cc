@@ -16,11 +16,16 @@ std::atomic<Level> g_level{Level::kInfo};
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
-    case Level::kOff: return "off";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+    case Level::kOff:
+      return "off";
   }
   return "info";
 }
@@ -53,9 +58,12 @@ void Configure(Format format, Level min_level) {
 }
 
 bool ParseFormat(const std::string& s, Format* out) {
-  if (s == "text") *out = Format::kText;
-  else if (s == "json") *out = Format::kJson;
-  else return false;
+  if (s == "text")
+    *out = Format::kText;
+  else if (s == "json")
+    *out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -80,15 +88,19 @@ std::string Render(Format format, Level level, const std::string& time, const st
     j["time"] = time;
     j["level"] = LevelName(level);
     j["msg"] = msg;
-    for (const auto& [k, v] : fields) j[k] = v;
+    // A field never overwrites the line's own time, level or message.
+    for (const auto& [k, v] : fields) {
+      const bool reserved = k == "time" || k == "level" || k == "msg";
+      j[reserved ? "fields." + k : k] = v;
+    }
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::string line = time + " " + LevelName(level) + " " + msg;
   for (const auto& [k, v] : fields) {
     line += " " + k + "=";
-    line += NeedsQuoting(v) ? nlohmann::json(v).dump(-1, ' ', false,
-                                                     nlohmann::json::error_handler_t::replace)
-                            : v;
+    line += NeedsQuoting(v)
+                ? nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                : v;
   }
   return line;
 }

@@ -14,14 +14,26 @@ TEST(LogTest, TextQuotesValuesThatNeedIt) {
 }
 
 TEST(LogTest, JsonIsOneObjectPerLine) {
-  std::string line = Render(Format::kJson, Level::kWarn, "T", "error streak began",
-                            {{"error", "line1\nline2"}});
+  std::string line =
+      Render(Format::kJson, Level::kWarn, "T", "error streak began", {{"error", "line1\nline2"}});
   EXPECT_EQ(line.find('\n'), std::string::npos);
   auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["level"], "warn");
   EXPECT_EQ(j["msg"], "error streak began");
   EXPECT_EQ(j["error"], "line1\nline2");
   EXPECT_EQ(j["time"], "T");
+}
+
+TEST(LogTest, AFieldNeverOverwritesTheLinesOwnTimeLevelOrMessage) {
+  std::string line = Render(Format::kJson, Level::kInfo, "2026-12-02T02:12:25.000Z", "notice seen",
+                            {{"time", "2026-12-02T02:14:25Z"}, {"level", "x"}, {"msg", "y"}});
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["time"], "2026-12-02T02:12:25.000Z");
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_EQ(j["msg"], "notice seen");
+  EXPECT_EQ(j["fields.time"], "2026-12-02T02:14:25Z");
+  EXPECT_EQ(j["fields.level"], "x");
+  EXPECT_EQ(j["fields.msg"], "y");
 }
 
 TEST(LogTest, ParsesNames) {

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <vector>
 
@@ -49,6 +51,33 @@ bool ConfigureLogging(const GlobalOptions& g) {
   return true;
 }
 
+// CLI11 names the flag when a value read from its variable is rejected
+// (SPOTKEEPER_DRY_RUN=maybe: "--dry-run: ..."): name the variable that was
+// set, with its value: the message to print. "" when no variable explains the
+// error.
+std::string VariableBehind(const CLI::App& app, const std::string& error) {
+  std::vector<const CLI::App*> apps = {&app};
+  for (const CLI::App* sub : app.get_subcommands()) apps.push_back(sub);
+  for (const CLI::App* a : apps) {
+    for (const CLI::Option* opt : a->get_options()) {
+      const std::string& variable = opt->get_envname();
+      if (variable.empty() || opt->get_lnames().empty()) continue;
+      const char* value = std::getenv(variable.c_str());
+      const auto& given = a->parse_order();
+      if (value == nullptr || *value == '\0' ||
+          std::find(given.begin(), given.end(), opt) != given.end() ||
+          error.find("--" + opt->get_single_name()) == std::string::npos) {
+        continue;
+      }
+      if (opt->get_expected_max() == 0) {  // a switch
+        return variable + " must be true or false (or 1/0, yes/no, on/off), not \"" + value + "\"";
+      }
+      return variable + "=\"" + value + "\": " + error;
+    }
+  }
+  return "";
+}
+
 int RunMain(int argc, char** argv) {
   CLI::App app{
       "spotkeeper keeps ECS services on EC2 Spot capacity available and cheap: it sees spot\n"
@@ -71,7 +100,8 @@ int RunMain(int argc, char** argv) {
   CLI::App* doctor_cmd = app.add_subcommand(
       "doctor",
       "Check the AWS setup: region, credential source, caller identity (STS), endpoints, IMDS.\n"
-      "Exits 0 when credentials resolve and STS accepts them, 1 otherwise.");
+      "Exits 0 when a region is set, credentials resolve, STS accepts them and every endpoint\n"
+      "is valid; 1 otherwise, naming each problem on the result line.");
   doctor_cmd->add_option("--region", doctor.region, "Region to use instead of resolving one")
       ->envname("SPOTKEEPER_REGION");
   doctor_cmd->add_flag("--json", doctor.json, "Print the report as JSON");
@@ -97,18 +127,27 @@ int RunMain(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
+    if (std::string problem = VariableBehind(app, e.what()); !problem.empty()) {
+      std::cerr << "spotkeeper: " << problem << "\n";
+      return kExitUsage;
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
   if (!ConfigureLogging(global)) return kExitUsage;
   // --config files of the controller commands fill what flags and variables left.
-  for (auto [cmd, path] : {std::pair{handle_event_cmd, &handle_event.controller.config_file},
-                           std::pair{controller_cmd, &controller_run.controller.config_file}}) {
-    if (!cmd->parsed() || path->empty()) continue;
-    if (std::string err = ApplyConfigFile(cmd, *path); !err.empty()) {
-      std::cerr << "spotkeeper " << cmd->get_name() << ": " << err << "\n";
-      return kExitUsage;
+  // Then each given setting's source is noted, so an error can name it.
+  for (auto [cmd, options] : {std::pair{handle_event_cmd, &handle_event.controller},
+                              std::pair{controller_cmd, &controller_run.controller}}) {
+    if (!cmd->parsed()) continue;
+    std::vector<std::string> file_keys;
+    if (!options->config_file.empty()) {
+      if (std::string err = ApplyConfigFile(cmd, options->config_file, &file_keys); !err.empty()) {
+        std::cerr << "spotkeeper " << cmd->get_name() << ": " << err << "\n";
+        return kExitUsage;
+      }
     }
+    options->sources = DescribeSettingSources(cmd, options->config_file, file_keys);
   }
 
   net::CurlTransport http;

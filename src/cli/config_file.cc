@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -32,7 +34,8 @@ CLI::Option* AddConfigOption(CLI::App* cmd, std::string& path) {
       ->envname("SPOTKEEPER_CONFIG");
 }
 
-std::string ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
+                            std::vector<std::string>* applied) {
   const std::string where = "--config " + path + ": ";
   std::ifstream in(path, std::ios::binary);
   if (!in) return where + "cannot read the file";
@@ -94,8 +97,42 @@ std::string ApplyConfigFile(CLI::App* cmd, const std::string& path) {
     } catch (const CLI::Error& e) {
       return where + key + ": " + e.what();
     }
+    if (applied) applied->push_back(key);
   }
   return "";
+}
+
+SettingSources DescribeSettingSources(CLI::App* cmd, const std::string& config_path,
+                                      const std::vector<std::string>& file_keys) {
+  SettingSources sources;
+  const std::vector<CLI::Option*>& from_command_line = cmd->parse_order();
+  for (CLI::Option* opt : cmd->get_options()) {
+    if (opt->get_lnames().empty() || opt->count() == 0) continue;
+    const std::string name = opt->get_single_name();
+    const std::string flag = "--" + name;
+    if (std::find(from_command_line.begin(), from_command_line.end(), opt) !=
+        from_command_line.end()) {
+      sources[flag] = flag;
+    } else if (std::find(file_keys.begin(), file_keys.end(), name) != file_keys.end()) {
+      sources[flag] = "--config " + config_path + ": " + name;
+    } else if (!opt->get_envname().empty()) {
+      sources[flag] = opt->get_envname();
+    }
+  }
+  return sources;
+}
+
+std::string NameSettingSource(std::string message, const SettingSources& sources) {
+  size_t pos = message.find("--");
+  if (pos == std::string::npos) return message;
+  size_t end = pos + 2;
+  while (end < message.size() &&
+         (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) {
+    ++end;
+  }
+  auto it = sources.find(message.substr(pos, end - pos));
+  if (it == sources.end()) return message;
+  return message.replace(pos, end - pos, it->second);
 }
 
 }  // namespace spk::cli

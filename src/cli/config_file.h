@@ -14,7 +14,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace spk::cli {
 
@@ -25,6 +27,22 @@ CLI::Option* AddConfigOption(CLI::App* cmd, std::string& path);
 // (see above). "" on success, else one line naming the file and the problem:
 // unreadable, not YAML (with its line), not a mapping, an unknown key, a list
 // for a single-valued setting, a nested mapping, or a value the setting rejects.
-std::string ApplyConfigFile(CLI::App* cmd, const std::string& path);
+// `applied`, when given, receives the keys the file set (those not already
+// given as a flag or variable).
+std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
+                            std::vector<std::string>* applied = nullptr);
+
+// Where each setting of `cmd` that was given came from, keyed by its long flag
+// ("--settle-window"): "--settle-window" (the command line),
+// "SPOTKEEPER_SETTLE_WINDOW" (its variable) or "--config FILE: settle-window"
+// (the file, `file_keys` as ApplyConfigFile reported them). A setting left at
+// its default is absent. Used to name the source in an error message.
+using SettingSources = std::map<std::string, std::string>;
+SettingSources DescribeSettingSources(CLI::App* cmd, const std::string& config_path,
+                                      const std::vector<std::string>& file_keys);
+
+// `message` with its first "--flag" replaced by that flag's source in
+// `sources` (unchanged when the flag is absent from it).
+std::string NameSettingSource(std::string message, const SettingSources& sources);
 
 }  // namespace spk::cli

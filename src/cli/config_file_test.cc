@@ -23,6 +23,8 @@ class ConfigFileTest : public ::testing::Test {
   }
   void TearDown() override {
     ::unsetenv("SPOTKEEPER_ON_DEMAND_ASG");
+    ::unsetenv("SPOTKEEPER_SETTLE_WINDOW");
+    ::unsetenv("SPOTKEEPER_ON_DEMAND_UNITS");
     std::filesystem::remove_all(dir_);
   }
 
@@ -39,7 +41,20 @@ class ConfigFileTest : public ::testing::Test {
     std::vector<char*> argv;
     for (std::string& a : all) argv.push_back(a.data());
     app_.parse(static_cast<int>(argv.size()), argv.data());
-    return ApplyConfigFile(cmd_, options_.controller.config_file);
+    std::vector<std::string> keys;
+    std::string err;
+    if (!options_.controller.config_file.empty()) {
+      err = ApplyConfigFile(cmd_, options_.controller.config_file, &keys);
+    }
+    options_.controller.sources =
+        DescribeSettingSources(cmd_, options_.controller.config_file, keys);
+    return err;
+  }
+
+  // BuildControllerConfig's error for the options as Run left them.
+  std::string ConfigError() {
+    controller::ControllerConfig config;
+    return BuildControllerConfig(options_.controller, &config);
   }
 
   std::filesystem::path dir_;
@@ -129,6 +144,59 @@ TEST_F(ConfigFileTest, RepeatableFlagsTakeOneValueEachSoTheFileArgumentSurvives)
   EXPECT_EQ(options.file, "e.json");
   EXPECT_EQ(options.controller.clusters, (std::vector<std::string>{"web", "a", "b"}));
   EXPECT_EQ(options.controller.spot_fleet_ids, std::vector<std::string>{"sfr-1"});
+}
+
+TEST_F(ConfigFileTest, AValueTheSettingRejectsNamesWhereItWasGiven) {
+  std::string path = Write("settle-window: ten minutes\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  EXPECT_EQ(ConfigError(), "--config " + path +
+                               ": settle-window: not a duration: \"ten minutes\" (e.g. 90s, 10m)");
+}
+
+TEST_F(ConfigFileTest, SourcesAreTheFlagTheVariableOrTheFileAndKey) {
+  std::string path = Write("guard-window: 5m\nsettle-window: 1m\n");
+  ::setenv("SPOTKEEPER_SETTLE_WINDOW", "2m", 1);
+  ASSERT_EQ(Run({"--config", path, "--max-drain-time", "3m"}), "");
+  const SettingSources& sources = options_.controller.sources;
+  EXPECT_EQ(sources.at("--max-drain-time"), "--max-drain-time");
+  EXPECT_EQ(sources.at("--settle-window"), "SPOTKEEPER_SETTLE_WINDOW");
+  EXPECT_EQ(sources.at("--guard-window"), "--config " + path + ": guard-window");
+  EXPECT_EQ(sources.count("--on-rebalance"), 0u);  // left at its default
+}
+
+TEST_F(ConfigFileTest, ABadVariableIsNamed) {
+  ::setenv("SPOTKEEPER_SETTLE_WINDOW", "soon", 1);
+  ASSERT_EQ(Run({}), "");
+  EXPECT_EQ(ConfigError(), "SPOTKEEPER_SETTLE_WINDOW: not a duration: \"soon\" (e.g. 90s, 10m)");
+}
+
+TEST_F(ConfigFileTest, ZeroOnDemandUnitsIsRejectedWhereverGiven) {
+  ASSERT_EQ(Run({"--on-demand-units", "0"}), "");
+  EXPECT_NE(ConfigError().find("--on-demand-units must be a positive number"), std::string::npos)
+      << ConfigError();
+}
+
+TEST_F(ConfigFileTest, ZeroOnDemandUnitsFromTheVariableIsRejected) {
+  ::setenv("SPOTKEEPER_ON_DEMAND_UNITS", "0", 1);
+  ASSERT_EQ(Run({}), "");
+  EXPECT_NE(ConfigError().find("SPOTKEEPER_ON_DEMAND_UNITS must be a positive number"),
+            std::string::npos)
+      << ConfigError();
+}
+
+TEST_F(ConfigFileTest, ZeroOnDemandUnitsFromTheFileIsRejected) {
+  std::string path = Write("on-demand-units: 0\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  EXPECT_NE(ConfigError().find("--config " + path + ": on-demand-units must be a positive"),
+            std::string::npos)
+      << ConfigError();
+}
+
+TEST_F(ConfigFileTest, UnsetOnDemandUnitsIsTheDefault) {
+  ASSERT_EQ(Run({}), "");
+  controller::ControllerConfig config;
+  EXPECT_EQ(BuildControllerConfig(options_.controller, &config), "");
+  EXPECT_FALSE(config.policy.on_demand_units.has_value());
 }
 
 TEST_F(ConfigFileTest, MissingFileIsAnError) {

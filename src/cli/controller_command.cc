@@ -1,5 +1,6 @@
 #include "cli/controller_command.h"
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -70,8 +71,10 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
   AddConfigOption(cmd, o.config_file);
 }
 
-// The handler's config from the options; "" or the one-line error.
-std::string BuildConfig(const ControllerOptions& o, controller::ControllerConfig* config) {
+// The handler's config from the options; "" or the one-line error naming the
+// flag (BuildConfig names where it was given).
+std::string BuildConfigNamingFlags(const ControllerOptions& o,
+                                   controller::ControllerConfig* config) {
   config->clusters = o.clusters;
   config->spot_fleet_ids = o.spot_fleet_ids;
   config->spot_asgs = o.spot_asgs;
@@ -97,11 +100,23 @@ std::string BuildConfig(const ControllerOptions& o, controller::ControllerConfig
       return std::string(d.flag) + ": not a duration: \"" + d.text + "\" (e.g. 90s, 10m)";
     }
   }
-  if (o.on_demand_units < 0) return "--on-demand-units must be positive";
-  if (o.on_demand_units > 0) config->policy.on_demand_units = o.on_demand_units;
+  // 0 is not "unset": a setting that was given must be a positive number.
+  if (o.sources.count("--on-demand-units") > 0 || o.on_demand_units != 0) {
+    if (!std::isfinite(o.on_demand_units) || !(o.on_demand_units > 0)) {
+      std::ostringstream value;
+      value << o.on_demand_units;
+      return "--on-demand-units must be a positive number of capacity units, not " + value.str() +
+             " (leave it unset to use the instance type's vCPUs)";
+    }
+    config->policy.on_demand_units = o.on_demand_units;
+  }
   Status valid = controller::ValidateControllerConfig(*config);
   if (!valid.ok()) return valid.message();
   return "";
+}
+
+std::string BuildConfig(const ControllerOptions& o, controller::ControllerConfig* config) {
+  return NameSettingSource(BuildConfigNamingFlags(o, config), o.sources);
 }
 
 bool ReadInput(const std::string& file, std::istream& in, std::string* text) {

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/random.h"
+#include "cli/config_file.h"
 #include "controller/handler.h"
 #include "net/http.h"
 
@@ -25,7 +26,7 @@ struct ControllerOptions {
   std::vector<std::string> spot_fleet_ids;
   std::vector<std::string> spot_asgs;
   std::string on_demand_asg;
-  double on_demand_units = 0;  // 0: the group's instance type's vCPUs
+  double on_demand_units = 0;  // not given: the group's instance type's vCPUs
   std::string pending_source = "api";
   std::string settle_window = "10m";
   std::string guard_window = "10m";
@@ -34,6 +35,9 @@ struct ControllerOptions {
   bool dry_run = false;
   std::string region;
   std::string config_file;  // --config / SPOTKEEPER_CONFIG: YAML settings (config_file.h)
+  // Where each given setting came from (flag, variable or file and key), so
+  // that an error names it; a setting absent here was left at its default.
+  SettingSources sources;
 };
 
 struct HandleEventOptions {
@@ -71,7 +75,9 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
 bool ParseListenAddress(const std::string& text, std::string* host, int* port);
 
 // The handler's config from the options (as handle-event checks them): "" or
-// the one-line error naming the bad setting. Used by `spotkeeper lambda`.
+// the one-line error naming the bad setting where it was given
+// (options.sources: the flag, the variable, or the file and key). Used by
+// `spotkeeper lambda`.
 std::string BuildControllerConfig(const ControllerOptions& options,
                                   controller::ControllerConfig* config);
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "aws/session.h"
 #include "aws/sts.h"
@@ -73,7 +75,7 @@ std::string MaskKeyId(const std::string& key_id) {
 int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http, Clock& clock,
               Random& random, std::ostream& out) {
   ordered_json report;
-  bool healthy = true;
+  std::vector<std::string> problems;  // what makes the exit code 1, in report order
   aws::SessionOptions session_options;
   session_options.region = options.region;
   session_options.client.retry.max_attempts = 1;  // report what happens, do not wait it out
@@ -83,7 +85,7 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
     report["region"] = "none: " + session.status().message();
     session_options.region = "us-east-1";
     session = aws::AwsSession::Create(env, http, clock, random, session_options);
-    healthy = false;
+    problems.push_back("no region");
     if (!session.ok()) {
       out << session.status().ToString() << "\n";
       return 1;
@@ -101,7 +103,7 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
                                   c->session_token.empty() ? "" : ", with session token");
     if (c->expiration) creds["expires"] = FormatIso8601(*c->expiration);
   } else {
-    healthy = false;
+    problems.push_back("no credentials");
     creds["status"] = "none found";
     ordered_json tried = ordered_json::array();
     for (const auto& a : s.credentials().attempts()) {
@@ -116,7 +118,7 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
     if (id.ok()) {
       report["identity"] = fmt::format("{} (account {})", id->arn, id->account);
     } else {
-      healthy = false;
+      problems.push_back("STS refused the credentials or did not answer");
       report["identity"] = "STS GetCallerIdentity failed: " + id.status().ToString();
     }
   }
@@ -126,18 +128,20 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
     auto e = s.endpoints().Resolve(*svc);
     endpoints[svc->id] =
         e.ok() ? fmt::format("{} ({})", e->url, e->source) : "invalid: " + e.status().message();
-    if (!e.ok()) healthy = false;
+    if (!e.ok()) problems.push_back("invalid " + svc->id + " endpoint");
   }
   report["endpoints"] = endpoints;
   CheckImds(s.imds(), report);
-  report["result"] = healthy ? "ok" : "problems found";
+  std::string result = problems.empty() ? "ok" : "problems found: ";
+  for (size_t i = 0; i < problems.size(); ++i) result += (i ? ", " : "") + problems[i];
+  report["result"] = result;
 
   if (options.json) {
     out << report.dump(2) << "\n";
   } else {
     PrintText(report, out);
   }
-  return healthy ? 0 : 1;
+  return problems.empty() ? 0 : 1;
 }
 
 }  // namespace spk::cli

@@ -19,9 +19,12 @@ struct DoctorOptions {
   bool json = false;   // one JSON object instead of the text report
 };
 
-// Returns 0 when credentials resolve and STS accepts them, 1 otherwise.
-int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http,
-              Clock& clock, Random& random, std::ostream& out);
+// Returns 0 when a region is set, credentials resolve, STS accepts them and
+// every endpoint is valid; 1 otherwise, with each problem named on the
+// `result` line ("problems found: no region, ..."). Without a region the rest
+// is still checked (against us-east-1), but nothing spotkeeper runs could work.
+int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http, Clock& clock,
+              Random& random, std::ostream& out);
 
 // "AKIA************MPLE": the first 4 and last 4 characters of an access key id.
 std::string MaskKeyId(const std::string& key_id);

@@ -33,24 +33,6 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-// BuildControllerConfig names flags ("--settle-window: ..."); under Lambda the
-// setting is a variable: "SPOTKEEPER_SETTLE_WINDOW: ...".
-std::string FlagToVariable(std::string message) {
-  size_t pos = message.find("--");
-  if (pos == std::string::npos) return message;
-  size_t end = pos + 2;
-  while (end < message.size() &&
-         (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) {
-    ++end;
-  }
-  std::string name = "SPOTKEEPER_";
-  for (size_t i = pos + 2; i < end; ++i) {
-    char c = message[i];
-    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return message.replace(pos, end - pos, name);
-}
-
 int Fail(const std::string& message, int code) {
   log::Error("lambda runtime cannot start", {{"error", message}});
   std::cerr << "spotkeeper lambda: " << message << "\n";
@@ -99,6 +81,16 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
     return "SPOTKEEPER_DRY_RUN must be true or false, not \"" + dry + "\"";
   }
   o->region = Trim(env.GetOr("SPOTKEEPER_REGION", ""));
+  // Under Lambda every setting is a variable: errors name it, not the flag.
+  for (const char* flag : {"cluster", "spot-fleet-id", "spot-asg", "on-demand-asg",
+                           "on-demand-units", "pending-source", "settle-window", "guard-window",
+                           "max-drain-time", "on-rebalance", "dry-run", "region"}) {
+    std::string variable = "SPOTKEEPER_";
+    for (const char* c = flag; *c; ++c) {
+      variable += *c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));
+    }
+    if (!Trim(env.GetOr(variable, "")).empty()) o->sources[std::string("--") + flag] = variable;
+  }
   return "";
 }
 
@@ -130,7 +122,7 @@ int RunLambda(const Env& env, net::HttpTransport& http, Clock& clock, Random& ra
   }
   controller::ControllerConfig config;
   if (std::string err = BuildControllerConfig(options, &config); !err.empty()) {
-    return init_error("Spotkeeper.InvalidConfig", FlagToVariable(err));
+    return init_error("Spotkeeper.InvalidConfig", err);
   }
   aws::SessionOptions so;
   so.region = options.region;

@@ -15,6 +15,7 @@ using nlohmann::json;
 json ToJson(const ActionResult& result) {
   json out = policy::ToJson(result.action);
   out["applied"] = result.applied;
+  if (result.dry_run) out["dry_run"] = true;
   if (!result.status.ok()) out["error"] = result.status.ToString();
   return out;
 }
@@ -72,6 +73,11 @@ Status ValidateControllerConfig(const ControllerConfig& config) {
   return Status::Ok();
 }
 
+const char* ActionResultName(const ActionResult& result) {
+  if (result.applied) return "applied";
+  return result.dry_run ? "dry-run" : "failed";
+}
+
 Status HandleReport::status() const {
   // A failed fast-path drain is not a failure by itself: the decision that
   // follows lists the cluster and drains every noticed instance still ACTIVE.
@@ -102,9 +108,18 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
     : cloud_(cloud), config_(std::move(config)), clock_(clock) {}
 
 ActionResult Handler::Run(const policy::Action& action) {
-  ActionResult result{action, false, Status::Ok()};
+  ActionResult result{action, false, false, Status::Ok()};
   if (config_.dry_run) {
-    log::Info("dry run: not applied", {{"action", policy::Describe(action)}});
+    result.dry_run = true;
+    const std::string what = policy::Describe(action);
+    // The same action on the same targets, whatever its reason says now.
+    json key = policy::ToJson(action);
+    key.erase("reason");
+    constexpr size_t kMaxRemembered = 1000;
+    if (dry_run_logged_.size() >= kMaxRemembered) dry_run_logged_.clear();
+    const bool first = dry_run_logged_.insert(key.dump()).second;
+    log::Write(first ? log::Level::kInfo : log::Level::kDebug, "dry run: not applied",
+               {{"action", what}});
     return result;
   }
   result.status = cloud_.Apply(action);

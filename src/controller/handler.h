@@ -1,5 +1,5 @@
 // Handler: the controller's one handler, shared by `handle-event`, the
-// controller's SQS loop and (later) the Lambda runtime:
+// controller's SQS loop and the Lambda runtime:
 //
 //   event -> fast path: drain the noticed container instance at once (when the
 //            event names it and it is ACTIVE) -> observe AWS state ->
@@ -54,8 +54,12 @@ Status ValidateControllerConfig(const ControllerConfig& config);
 struct ActionResult {
   policy::Action action;
   bool applied = false;  // false with dry_run, or when it failed
+  bool dry_run = false;  // not attempted: the handler is in dry run
   Status status;         // the AWS call's Status when attempted
 };
+
+// "applied", "dry-run" or "failed": the `result` label of an action in metrics.
+const char* ActionResultName(const ActionResult& result);
 
 struct HandleReport {
   std::optional<Event> event;  // nullopt for a reconcile
@@ -151,6 +155,9 @@ class Handler {
   // Spot Fleet target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;
   std::optional<int> on_demand_desired_;
+  // Dry-run actions already logged at info (later repeats go to debug, so a
+  // remembered test notice is not re-reported at every reconcile); bounded.
+  std::set<std::string> dry_run_logged_;
 };
 
 }  // namespace spk::controller

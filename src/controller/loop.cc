@@ -99,7 +99,7 @@ void DefineControllerMetrics(MetricsRegistry& m) {
                     "From the notice's time (else the message's SentTimestamp) to its container "
                     "instance set DRAINING.",
                     {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120});
-  m.DefineCounter(kActions, "Actions attempted, by action and result (applied, failed).");
+  m.DefineCounter(kActions, "Actions decided, by action and result (applied, dry-run, failed).");
   m.DefineGauge(kOnDemandDesired, "The on-demand group's desired capacity, as last read or set.");
   m.DefineGauge(kOnDemandNeeded, "On-demand instances the last complete decision asked for.");
   m.DefineGauge(kShortfall, "Spot capacity units missing (pending + noticed), last decision.");
@@ -374,7 +374,7 @@ void ControllerLoop::RecordReport(
   for (const auto* list : {&report.fast_path, &report.actions}) {
     for (const ActionResult& r : *list) {
       metrics_.Add(kActions, {{"action", policy::ActionName(r.action.what)},
-                              {"result", r.applied ? "applied" : "failed"}});
+                              {"result", ActionResultName(r)}});
     }
   }
   int drained = DrainedCount(report.fast_path) + DrainedCount(report.actions);

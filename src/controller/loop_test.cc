@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/log.h"
 #include "controller/controller_test_util.h"
 #include "controller/fake_queue.h"
 
@@ -249,6 +250,50 @@ TEST_F(LoopTest, ReconcilesAtStartAndOnTheInterval) {
   EXPECT_EQ(reconciles(), 2);
   EXPECT_EQ(Desired(), 2);  // pending 8 over 4 vCPUs
   EXPECT_EQ(metrics.Value("spotkeeper_on_demand_desired"), 2);
+}
+
+TEST_F(LoopTest, DryRunActionsAreCountedAsDryRunNotFailed) {
+  config.dry_run = true;
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  queue.Send(SnsEnvelope(AgentMessage()));
+  loop.RunOnce();
+  EXPECT_TRUE(cloud.applied.empty());
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+  EXPECT_EQ(metrics.Value("spotkeeper_actions_total",
+                          {{"action", "drain-container-instances"}, {"result", "dry-run"}}),
+            1);
+  EXPECT_EQ(metrics.Value("spotkeeper_actions_total",
+                          {{"action", "drain-container-instances"}, {"result", "failed"}}),
+            0);
+  EXPECT_EQ(metrics.Render().find("result=\"failed\""), std::string::npos) << metrics.Render();
+}
+
+TEST_F(LoopTest, DryRunLogsARepeatedActionOnceAtInfo) {
+  config.dry_run = true;
+  log::Configure(log::Format::kText, log::Level::kInfo);
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  queue.Send(SnsEnvelope(AgentMessage()));
+  testing::internal::CaptureStderr();
+  loop.RunOnce();  // t=0: reconcile, the notice
+  clock.Advance(seconds(61));
+  loop.RunOnce();  // a reconcile: the remembered notice decides the same drain
+  clock.Advance(seconds(61));
+  loop.RunOnce();
+  std::string logs = testing::internal::GetCapturedStderr();
+  size_t lines = 0;
+  for (size_t at = logs.find("dry run: not applied action=\"drain"); at != std::string::npos;
+       at = logs.find("dry run: not applied action=\"drain", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << logs;
+  // Still decided (and counted) every time: only the log line is not repeated.
+  EXPECT_GE(metrics.Value("spotkeeper_actions_total",
+                          {{"action", "drain-container-instances"}, {"result", "dry-run"}}),
+            2);
 }
 
 TEST_F(LoopTest, LongPollNeverRunsPastTheNextReconcile) {

@@ -21,6 +21,7 @@
 
 #include "aws/service.h"
 #include "aws/sqs.h"
+#include "base/clock.h"
 #include "net/loopback_server.h"
 #include "support/moto_server.h"
 #include "support/process.h"
@@ -400,6 +401,25 @@ TEST_F(AgentTest, SpotNoticeAndRebalanceToSnsAndWebhookWithDrainAndLifecycle) {
 
   const std::string log = agent.Log();
   EXPECT_THAT(log, ::testing::HasSubstr(R"("msg":"notice seen")"));
+  // The line's own time is when it was written (this year), the notice's
+  // time (2030) is its own field.
+  int notice_lines = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    json j = json::parse(line, nullptr, false);
+    if (!j.is_object() || j.value("msg", "") != "notice seen" ||
+        j.value("kind", "") != "spot-interruption") {
+      continue;
+    }
+    ++notice_lines;
+    EXPECT_EQ(j.value("notice_time", ""), term_time) << line;
+    WallTime written;
+    ASSERT_TRUE(ParseIso8601(j.value("time", ""), &written)) << line;
+    EXPECT_LT(std::chrono::abs(written - SystemClock::Instance().WallNow()),
+              std::chrono::minutes(5))
+        << line;
+  }
+  EXPECT_EQ(notice_lines, 1) << log;
   EXPECT_THAT(log, ::testing::HasSubstr(R"("msg":"container instance draining")"));
   EXPECT_THAT(log, ::testing::HasSubstr(R"("msg":"agent stopped")"));
 }
@@ -440,9 +460,9 @@ TEST_F(AgentTest, WatcherProcessMapsNoTlsOrCurlLibraries) {
   const std::string queue = q.value().value("QueueUrl", "");
   Aemm aemm({"events", "-o", "instance-stop", "-b", "2030-02-01T00:00:00Z"});
   ASSERT_TRUE(aemm.up()) << aemm.Log();
-  Child agent({SpotkeeperBinary(), "agent", "--sqs-queue-url", queue, "--slow-poll-interval",
-               "300ms"},
-              AgentEnv(aemm.url()));
+  Child agent(
+      {SpotkeeperBinary(), "agent", "--sqs-queue-url", queue, "--slow-poll-interval", "300ms"},
+      AgentEnv(aemm.url()));
   auto messages = Drain(queue, seconds(4));
   ASSERT_EQ(messages.size(), 1u) << agent.Log();
   const std::string maps = ReadFile("/proc/" + std::to_string(agent.pid()) + "/maps");

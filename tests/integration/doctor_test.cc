@@ -58,6 +58,20 @@ TEST_F(DoctorTest, PrintsCallerArnAndEndpoints) {
   EXPECT_EQ(report["endpoints"].size(), 7u);
 }
 
+TEST_F(DoctorTest, NoRegionExitsOneAndSaysSoThoughStsAnswers) {
+  // As --help and docs/runbook.md say: a region is required for exit 0.
+  auto env = BareEnv();
+  env["AWS_ENDPOINT_URL"] = moto_->endpoint();
+  env["AWS_ACCESS_KEY_ID"] = moto_->access_key_id();
+  env["AWS_SECRET_ACCESS_KEY"] = moto_->secret_access_key();
+  auto r = RunProcess({SpotkeeperBinary(), "doctor"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find(moto_->user_arn()), std::string::npos) << r.out;  // STS answered
+  EXPECT_NE(r.out.find("problems found: no region"), std::string::npos) << r.out;
+  auto help = RunProcess({SpotkeeperBinary(), "doctor", "--help"}, env);
+  EXPECT_NE(help.out.find("Exits 0 when a region is set"), std::string::npos) << help.out;
+}
+
 TEST_F(DoctorTest, WrongSecretIsReportedAsSignatureProblem) {
   auto env = BareEnv();
   env["AWS_REGION"] = "us-east-1";
@@ -77,7 +91,8 @@ TEST_F(DoctorTest, NoCredentialsExitsOneAndNamesWhatItTried) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   for (const char* source : {"environment", "profile", "container", "imds"}) {
     EXPECT_NE(r.out.find(std::string("tried ") + source), std::string::npos)
-        << "missing source " << source << " in:\n" << r.out;
+        << "missing source " << source << " in:\n"
+        << r.out;
   }
 }
 

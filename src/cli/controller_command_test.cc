@@ -1,0 +1,51 @@
+#include "cli/controller_command.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <string>
+
+#include "net/fake_transport.h"
+#include "net/loopback_server.h"
+
+namespace spk::cli {
+namespace {
+
+TEST(ControllerCommandTest, ATakenMetricsAddressExits1BeforeAnyAwsCall) {
+  // Another process (here: a server of this one) already listens there.
+  net::LoopbackServer other([](const net::ServerRequest&) { return net::HttpResponse{}; });
+  ASSERT_TRUE(other.Start().ok());
+  ControllerRunOptions options;
+  options.queue_url = "http://127.0.0.1:1/123456789012/notices";
+  options.metrics_listen = "127.0.0.1:" + std::to_string(other.port());
+  MapEnv env(std::map<std::string, std::string>{{"AWS_REGION", "us-east-1"}});
+  net::FakeTransport http;
+  ManualClock clock;
+  SeededRandom random(1);
+  std::atomic<bool> stop{true};
+  testing::internal::CaptureStderr();
+  int rc = RunController(options, env, http, clock, random, stop);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("cannot listen on " + options.metrics_listen), std::string::npos) << err;
+  EXPECT_NE(err.find("already in use"), std::string::npos) << err;
+  EXPECT_EQ(http.request_count(), 0u);
+}
+
+TEST(ControllerCommandTest, ParseListenAddress) {
+  std::string host;
+  int port = -1;
+  EXPECT_TRUE(ParseListenAddress("127.0.0.1:9102", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 9102);
+  EXPECT_TRUE(ParseListenAddress("[::1]:0", &host, &port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 0);
+  for (const char* bad : {"9102", ":9102", "host:", "host:65536", "host:12a", "host:123456"}) {
+    EXPECT_FALSE(ParseListenAddress(bad, &host, &port)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace spk::cli
