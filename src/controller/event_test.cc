@@ -262,7 +262,7 @@ TEST(ParseEventTest, RejectsEverythingElseWithAReason) {
        "noticeTime"},
       {"deep_nesting", std::string(100000, '[') + std::string(100000, ']'),
        "nested deeper than 64"},
-      {"deep_objects", DeepObjects(100000), "nested deeper than 64"},
+      {"deep_objects", DeepObjects(40000), "nested deeper than 64"},  // 240 KB
       {"huge_body", "{\"fleetID\":\"" + std::string(300 * 1024, 'x') + "\"}", "more than 262144"},
       {"deep_inside_sns", SnsLambda(DeepObjects(1000)), "message inside sns envelope is nested"},
       {"invalid_utf8", "{\"fleetID\":\"sfr-\xff\"}", "not JSON"},

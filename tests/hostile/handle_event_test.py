@@ -59,7 +59,8 @@ CASES = [
     ("wrong_type_records", json.dumps({"Records": "x"}), "Records"),
     ("fleet_id_number", '{"fleetID": 1e400}', "not JSON"),
     ("huge_integer", '{"fleetID": ' + "9" * 5000 + "}", "not JSON"),
-    ("deep_objects", deep_objects(100000), "nested deeper than 64"),
+    ("deep_objects", deep_objects(40000), "nested deeper than 64"),  # 240 KB
+    ("deep_objects_huge", deep_objects(100000), "more than 262144"),
     ("deep_arrays", "[" * 100000 + "]" * 100000, "nested deeper than 64"),
     ("deep_in_sns", sns(deep_objects(1000)), "nested deeper than 64"),
     ("deep_unclosed", "[" * 1000000, "more than 262144"),
