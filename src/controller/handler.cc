@@ -368,10 +368,19 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
     }
   }
   if (fresh.empty()) return admit;
-  admit.fast_path = FastPath(fresh);
-  const WallTime now = clock_.WallNow();
-  for (const Event* event : fresh) {
-    if (event->kind == EventKind::kNotice) Remember(*event, now);
+  try {
+    admit.fast_path = FastPath(fresh);
+    const WallTime now = clock_.WallNow();
+    for (const Event* event : fresh) {
+      if (event->kind == EventKind::kNotice) Remember(*event, now);
+    }
+  } catch (...) {
+    // Not admitted after all: a redelivery of these notices must be handled,
+    // not taken for a duplicate of an admission that never settles.
+    for (const Event* event : fresh) {
+      if (event->kind == EventKind::kNotice) admitted_.erase(event->DedupKey());
+    }
+    throw;
   }
   return admit;
 }
@@ -385,14 +394,25 @@ HandleReport Handler::Settle(const std::vector<Event>& events) {
     AddUnique(event.fleet_id, &fleets);
     AddUnique(event.ecs_cluster, &clusters);
   }
-  report = DecideAndApply(std::move(report), fleets, clusters);
-  const bool ok = report.status().ok();
-  for (const Event& event : events) {
-    if (event.kind != EventKind::kNotice) continue;
-    const std::string key = event.DedupKey();
-    admitted_.erase(key);
-    if (ok) handled_.insert(key);
+  bool ok = false;
+  // Whatever happens (a throw included), the events are no longer admitted;
+  // only a successful decision makes them handled.
+  auto settle = [&] {
+    for (const Event& event : events) {
+      if (event.kind != EventKind::kNotice) continue;
+      const std::string key = event.DedupKey();
+      admitted_.erase(key);
+      if (ok) handled_.insert(key);
+    }
+  };
+  try {
+    report = DecideAndApply(std::move(report), fleets, clusters);
+  } catch (...) {
+    settle();
+    throw;
   }
+  ok = report.status().ok();
+  settle();
   return report;
 }
 

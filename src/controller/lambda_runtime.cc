@@ -113,9 +113,12 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
     }
     batch.duplicate.resize(events.size(), false);
     if (!status.ok()) {
+      std::string ids;
+      for (const std::string& id : event_ids) ids += (ids.empty() ? "" : ",") + id;
       log::Error("batch handling failed, its messages are left for redelivery",
                  {{"request_id", invocation.request_id},
                   {"messages", std::to_string(events.size())},
+                  {"message_ids", ids},
                   {"error", OneLine(status.message())}});
     }
     for (size_t i = 0; i < events.size(); ++i) {
