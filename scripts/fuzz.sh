@@ -34,8 +34,12 @@ for h in "${harnesses[@]}"; do
   work=build-fuzz/fuzz/corpus/$h
   mkdir -p "$work"
   log=build-fuzz/fuzz/$h.log
+  # -jobs only for more than one: with -jobs=1 libFuzzer still forks a worker
+  # whose output goes to ./fuzz-0.log instead of $log.
+  parallel=()
+  if (( jobs > 1 )); then parallel=(-jobs="$jobs" -workers="$jobs"); fi
   build-fuzz/fuzz/${h}_fuzz -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-    -rss_limit_mb=2048 -jobs="$jobs" -workers="$jobs" \
+    -rss_limit_mb=2048 "${parallel[@]}" \
     -artifact_prefix=build-fuzz/fuzz/artifacts/"$h"- "$work" fuzz/corpus/"$h" >"$log" 2>&1
   rc=$?
   execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
