@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD ?= build
 export PATH := $(CURDIR)/tools/bin:$(PATH)
 
-.PHONY: all setup configure build test unit integration asan bench demo format clean lambda-zip demo-aws
+.PHONY: all setup configure build test unit integration asan fuzz fuzz-smoke bench demo format clean lambda-zip demo-aws
 
 all: build
 
@@ -16,9 +16,11 @@ configure:
 build: setup configure
 	@ninja -C $(BUILD) -j2
 
-# The whole suite: unit tests, then integration tests against loopback peers.
+# The whole suite: unit tests, then integration tests against loopback peers,
+# then a short run of every fuzz harness (skipped, saying so, without clang++).
 test: build
 	@ctest --test-dir $(BUILD) -j2 --output-on-failure --timeout 900
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 unit: build
 	@ctest --test-dir $(BUILD) -j2 -L unit --output-on-failure
@@ -31,6 +33,23 @@ asan: setup
 	@test -f build-asan/build.ninja || cmake --preset asan
 	@ninja -C build-asan -j2 unit_tests
 	@ctest --test-dir build-asan -j2 -L unit --output-on-failure
+
+# Every libFuzzer harness for FUZZ_SECONDS (default 300) each (docs/fuzzing.md).
+FUZZ_SECONDS ?= 300
+fuzz: setup
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# The short run `make test` includes: each harness 3 s, as the ctest tests
+# labelled fuzz of build-fuzz-smoke/ (the harnesses at -O0: half the compile
+# time of build-fuzz/, docs/fuzzing.md).
+fuzz-smoke:
+	@if command -v clang++ >/dev/null; then \
+	  test -f build-fuzz-smoke/build.ninja || cmake --preset fuzz-smoke >/dev/null; \
+	  ninja -C build-fuzz-smoke -j2 fuzzers && \
+	    ctest --test-dir build-fuzz-smoke -L fuzz -j2 --output-on-failure; \
+	else \
+	  echo "fuzz-smoke: SKIPPED: clang++ is not installed (scripts/setup.sh installs clang, libfuzzer-14-dev)"; \
+	fi
 
 bench: build
 	@bash bench/run.sh $(BUILD)
@@ -52,4 +71,4 @@ format:
 	@clang-format -i $$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'bench/*.cc')
 
 clean:
-	rm -rf build build-debug build-asan
+	rm -rf build build-debug build-asan build-fuzz build-fuzz-smoke

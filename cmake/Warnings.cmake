@@ -9,7 +9,15 @@ if(SPK_WERROR)
 endif()
 
 add_library(spk_sanitizers INTERFACE)
-if(SPK_SANITIZE)
+if(SPK_FUZZ)
+  # The fuzz build (docs/fuzzing.md): every library with libFuzzer's coverage
+  # instrumentation (fuzzer-no-link) and ASan + UBSan; the harnesses in fuzz/
+  # add -fsanitize=fuzzer, which brings libFuzzer's main.
+  target_compile_options(spk_sanitizers INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
+  target_link_options(spk_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(SPK_SANITIZE)
   target_compile_options(spk_sanitizers INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(spk_sanitizers INTERFACE -fsanitize=address,undefined)

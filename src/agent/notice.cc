@@ -19,7 +19,7 @@ std::string Snippet(const std::string& body) {
 }
 
 Result<json> ParseObject(const std::string& body, const char* what) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  json j = ParseJsonOrDiscarded(body, kMaxLocalDocumentBytes);
   if (!j.is_object()) {
     return InternalError(std::string("malformed ") + what +
                          ": not a JSON object: " + Snippet(body));
@@ -104,7 +104,7 @@ Result<Notice> ParseRebalance(const std::string& body) {
 }
 
 Result<std::vector<Notice>> ParseScheduledEvents(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  json j = ParseJsonOrDiscarded(body, kMaxLocalDocumentBytes);
   if (!j.is_array()) {
     return InternalError("malformed scheduled events: not a JSON array: " + Snippet(body));
   }
@@ -154,11 +154,17 @@ std::optional<std::string> NormalizeEventTime(const std::string& raw) {
   // "27 Nov 2026 19:26:37 GMT"
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
+  int day = 0, year = 0, hh = 0, mm = 0, ss = 0, consumed = 0;
   char mon[4] = {0};
   char zone[4] = {0};
-  if (std::sscanf(s.c_str(), "%d %3s %d %d:%d:%d %3s", &day, mon, &year, &hh, &mm, &ss, zone) !=
-      7) {
+  // Field widths bound every number (an unbounded %d overflows: undefined).
+  if (s.size() > 64 ||
+      std::sscanf(s.c_str(), "%2d %3s %4d %2d:%2d:%2d %3s%n", &day, mon, &year, &hh, &mm, &ss, zone,
+                  &consumed) != 7 ||
+      static_cast<size_t>(consumed) != s.size()) {
+    return std::nullopt;
+  }
+  if (year < kMinIso8601Year || year > kMaxIso8601Year || hh < 0 || mm < 0 || ss < 0) {
     return std::nullopt;
   }
   if (std::string(zone) != "GMT" && std::string(zone) != "UTC") return std::nullopt;

@@ -95,6 +95,30 @@ TEST(NoticeTest, NormalizeEventTime) {
   EXPECT_EQ(NormalizeEventTime(""), std::nullopt);
 }
 
+// Issue 12: an unbounded %d overflowed on a long year, and a year far in the
+// future overflowed the nanosecond clock when formatted.
+TEST(NoticeTest, NormalizeEventTimeRejectsOverflowsAndTrailingText) {
+  for (const char* bad :
+       {"4 Dec 99999999999 19:26:37 GMT", "4 Dec 9999 19:26:37 GMT", "4 Dec 2026 19:26:37 GMT junk",
+        "4 Dec 2026 -1:26:37 GMT", "4 Dec 2026 19:26:37 CET", "2030-01-01T00:00:00+ab:cd",
+        "2030-01-01T00:02:nan"}) {
+    EXPECT_EQ(NormalizeEventTime(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(NormalizeEventTime(" 4 Dec 2026 19:26:37 UTC\n"), "2026-12-04T19:26:37Z");
+}
+
+TEST(NoticeTest, MalformedInstanceActionTimesAreErrorsNotExceptions) {
+  for (const char* body : {R"({"action":"terminate","time":"2030-01-01T00:00:00+ab:cd"})",
+                           R"({"action":"terminate","time":"2030-01-01T00:02:nan"})",
+                           R"({"action":"terminate","time":7})"}) {
+    auto n = ParseInstanceAction(body);
+    ASSERT_FALSE(n.ok()) << body;
+    EXPECT_NE(n.status().message().find("bad time"), std::string::npos);
+  }
+  std::string deep(100000, '[');
+  EXPECT_FALSE(ParseScheduledEvents(deep + std::string(100000, ']')).ok());
+}
+
 TEST(NoticeTest, IdentityDocument) {
   auto d = ParseIdentityDocument(R"({"accountId":"0123456789","availabilityZone":"us-east-1f",
       "instanceId":"i-1234567890abcdef0","instanceType":"m4.xlarge","region":"us-east-1",

@@ -6,6 +6,7 @@
 
 #include "aws/error.h"
 #include "aws/sigv4.h"
+#include "base/json.h"
 #include "base/redact.h"
 
 namespace spk::aws {
@@ -134,7 +135,7 @@ Result<nlohmann::json> AwsClient::CallJson(const ServiceInfo& service, const std
   if (response.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return nlohmann::json::object();
   }
-  auto reply = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  auto reply = ParseJsonOrDiscarded(response.body, kMaxAwsReplyBytes);
   if (reply.is_discarded()) {
     stats_.errors++;
     stats_.RecordError(service.signing_name, InternalError("reply is not JSON"));

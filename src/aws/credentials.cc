@@ -53,7 +53,7 @@ Result<std::optional<Credentials>> StaticKeys(const Section& s, const std::strin
 
 // Parses the JSON document a container endpoint or IMDS returns.
 Result<Credentials> ParseCredentialJson(const std::string& body, const std::string& what) {
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseJsonOrDiscarded(body, kMaxLocalDocumentBytes);
   if (j.is_discarded() || !j.is_object())
     return InternalError(what + " answered a reply that is not a JSON object");
   auto str = [&j](const char* key) { return JsonStringField(j, key); };
@@ -297,7 +297,7 @@ Result<Credentials> ImdsProvider::Resolve() {
     return doc.status().WithContext("IMDS credentials of role " + role);
   }
   const std::string what = "IMDS role " + role;
-  auto j = nlohmann::json::parse(*doc, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseJsonOrDiscarded(*doc, kMaxLocalDocumentBytes);
   if (j.is_object() && j.contains("Code") && j["Code"].is_string() &&
       j["Code"].get<std::string>() != "Success") {
     std::string message =

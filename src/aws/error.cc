@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "aws/client.h"
+#include "base/json.h"
 #include "base/redact.h"
 #include "base/strings.h"
 
@@ -58,7 +59,7 @@ void ParseXmlError(const std::string& body, AwsErrorReply* out) {
 }
 
 void ParseJsonError(const net::HttpResponse& response, AwsErrorReply* out) {
-  auto j = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseJsonOrDiscarded(response.body, kMaxAwsReplyBytes);
   if (!j.is_discarded() && j.is_object()) {
     out->code = SanitizeJsonCode(JsonString(j, {"__type", "code", "Code"}));
     out->message = JsonString(j, {"message", "Message", "errorMessage"});

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 
 namespace spk {
 
@@ -74,7 +75,18 @@ class Deadline {
 
 // Formats `t` as ISO 8601 UTC: "2024-01-01T00:00:00Z" (or with milliseconds).
 std::string FormatIso8601(WallTime t, bool millis = false);
-// Parses "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123Z" or "+00:00" offsets.
+// The years ParseIso8601 accepts: well inside what WallTime (nanoseconds since
+// 1970 in 64 bits, +-292 years) can hold.
+inline constexpr int kMinIso8601Year = 1900;
+inline constexpr int kMaxIso8601Year = 2200;
+
+// Parses "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123Z" (up to 12 fraction
+// digits, nanoseconds kept), "+hh:mm"/"-hh:mm" offsets or no zone (UTC).
+// Strict: exactly these digits and separators, a real calendar date (no
+// 2024-02-30), hours 0-23, minutes 0-59, seconds 0-60, offsets up to 23:59,
+// years kMinIso8601Year..kMaxIso8601Year, at most 64 characters. False, with
+// *out untouched, for anything else. Never throws, no undefined behaviour on
+// any input (fuzzed: fuzz/time_fuzz.cc).
 bool ParseIso8601(const std::string& s, WallTime* out);
 
 }  // namespace spk

@@ -15,6 +15,7 @@
 #include "agent/watch_plan.h"
 #include "agent/watcher.h"
 #include "aws/session.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/redact.h"
 #include "cloud/aws_container_instances.h"
@@ -188,30 +189,6 @@ bool IsHttpUrl(const std::string& s) {
 }
 
 }  // namespace
-
-bool ParseDurationSetting(const std::string& s, Duration* out) {
-  if (s.empty()) return false;
-  size_t pos = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &pos);
-  } catch (...) {
-    return false;
-  }
-  if (v < 0) return false;
-  const std::string unit = s.substr(pos);
-  double seconds;
-  if (unit.empty() || unit == "s")
-    seconds = v;
-  else if (unit == "ms")
-    seconds = v / 1000;
-  else if (unit == "m")
-    seconds = v * 60;
-  else
-    return false;
-  *out = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
-  return true;
-}
 
 CLI::App* AddAgentCommand(CLI::App& app, AgentOptions& o) {
   CLI::App* cmd = app.add_subcommand(
@@ -429,7 +406,7 @@ CLI::App* AddAgentCallCommand(CLI::App& app, AgentCallOptions& o) {
 int RunAgentCall(const AgentCallOptions& o, const Env& env, net::HttpTransport& http, Clock& clock,
                  Random& random, std::istream& in, std::ostream& out) {
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  const auto request = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const auto request = ParseJsonOrDiscarded(text, kMaxLocalDocumentBytes);
   Status st;
   if (request.is_discarded()) {
     st = InvalidArgumentError("agent-call: standard input is not a JSON document");

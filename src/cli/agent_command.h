@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/random.h"
+#include "cli/duration_setting.h"
 #include "cli/signals.h"
 #include "net/http.h"
 
@@ -71,8 +72,5 @@ int RunAgentCall(const AgentCallOptions& options, const Env& env, net::HttpTrans
 // answer.
 int RunMetadata(const MetadataSourceOptions& options, const Env& env, net::HttpTransport& http,
                 Clock& clock, Random& random, std::ostream& out);
-
-// "250ms", "2s", "1.5s", "1m", or a bare number of seconds; false when not.
-bool ParseDurationSetting(const std::string& s, Duration* out);
 
 }  // namespace spk::cli

@@ -78,9 +78,7 @@ std::string VariableBehind(const CLI::App& app, const std::string& error) {
   return "";
 }
 
-}  // namespace
-
-int Main(int argc, char** argv) {
+int RunMain(int argc, char** argv) {
   CLI::App app{
       "spotkeeper keeps ECS services on EC2 Spot capacity available and cheap: it sees spot\n"
       "interruption notices early, drains the affected container instances, covers the gap\n"
@@ -189,6 +187,29 @@ int Main(int argc, char** argv) {
     return RunLambda(ProcessEnv::Instance(), http, SystemClock::Instance(), random);
   }
   return kExitUsage;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  // The last line (issue 12): every parser of outside data returns a Status
+  // and is fuzzed, so nothing should get here; if something does, it is one
+  // clear line naming the command, and exit 1, never std::terminate.
+  std::string what;
+  try {
+    return RunMain(argc, argv);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    log::Error("internal error", {{"command", command}, {"error", what}});
+  } catch (...) {
+    std::cerr << "spotkeeper " << command << ": internal error: " << what << "\n";
+  }
+  return 1;
 }
 
 }  // namespace spk::cli

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <string>
 #include <vector>
+
+#include "base/json.h"
 
 namespace spk::cli {
 namespace {
@@ -34,13 +37,25 @@ CLI::Option* AddConfigOption(CLI::App* cmd, std::string& path) {
 std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
                             std::vector<std::string>* applied) {
   const std::string where = "--config " + path + ": ";
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return where + "cannot read the file";
+  // A settings file is a few lines: cap what is read, and the nesting, before
+  // the (recursive) YAML parser sees it.
+  constexpr size_t kMaxBytes = 1024 * 1024;
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) return where + "larger than 1 MiB: not a settings file";
+  if (JsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return where + "nested deeper than " + std::to_string(kMaxJsonDepth);
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(in);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return where + "not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  } catch (const std::exception& e) {
+    return where + "cannot be read: " + e.what();
   }
   if (root.IsNull()) return "";  // an empty file sets nothing
   if (!root.IsMap()) return where + "must be a mapping of setting names to values";

@@ -163,7 +163,7 @@ int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpT
   }
   auto event = controller::ParseEvent(text);
   if (!event.ok()) {
-    log::Error("event not handled", {{"error", event.status().message()}});
+    // One line on stderr (issue 12), not a log line and this one.
     std::cerr << "spotkeeper handle-event: " << event.status().message() << "\n";
     return kExitFailed;
   }

@@ -52,7 +52,7 @@ int RunWatch(int plan_fd, const std::atomic<bool>& stop) {
   ::close(plan_fd);
   // A bad plan is an internal error, not a wrong setting: exit 1, which the
   // systemd unit restarts (it does not restart exit 2).
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto json = ParseJsonOrDiscarded(text, kMaxLocalDocumentBytes);
   if (json.is_discarded()) {
     return Fail("the plan on fd " + std::to_string(plan_fd) + " is not JSON", kExitFailed);
   }

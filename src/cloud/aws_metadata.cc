@@ -42,7 +42,7 @@ Result<EcsAgentInfo> HttpEcsAgentIntrospection::Get() {
 }
 
 Result<EcsAgentInfo> ParseEcsAgentMetadata(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseJsonOrDiscarded(body, kMaxLocalDocumentBytes);
   if (!j.is_object()) return InternalError("reply is not a JSON object");
   EcsAgentInfo info{JsonStringField(j, "Cluster"), JsonStringField(j, "ContainerInstanceArn")};
   if (info.cluster.empty()) return InternalError("reply has no Cluster");

@@ -23,9 +23,7 @@ Status StatusFromJson(const nlohmann::json& j) {
   StatusCode code;
   if (!j.is_object() || !j.contains("code") || !j["code"].is_string() ||
       !StatusCodeFromName(j["code"].get<std::string>(), &code)) {
-    return InternalError(
-        "not a status: " +
-        Truncate(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    return InternalError("not a status: " + Truncate(JsonDumpSafe(j)));
   }
   if (code == StatusCode::kOk) return Status::Ok();
   Status s(code, JsonStringField(j, "message"));
@@ -55,8 +53,8 @@ Status Answer(const std::string& call, const Result<SubprocessResult>& run) {
   std::string out = run->out;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   auto nl = out.rfind('\n');
-  auto answer = nlohmann::json::parse(nl == std::string::npos ? out : out.substr(nl + 1), nullptr,
-                                      /*allow_exceptions=*/false);
+  auto answer = ParseJsonOrDiscarded(nl == std::string::npos ? out : out.substr(nl + 1),
+                                     kMaxLocalDocumentBytes);
   if (answer.is_discarded() || !answer.is_object()) {
     return InternalError("agent-call " + call + ": exited " + std::to_string(run->exit_code) +
                          " without an answer" + (out.empty() ? "" : ": " + Truncate(out)));

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/json.h"
+
 namespace spk::controller {
 namespace {
 
@@ -37,16 +39,41 @@ Result<json> ParseJsonText(const std::string& text, const char* what) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Invalid(std::string(what) + " is empty");
   }
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Invalid(std::string(what) + " is not JSON");
+  SPK_ASSIGN_OR_RETURN(json doc, ParseJson(text, kMaxEventBytes, what));
   if (!doc.is_object()) return Invalid(std::string(what) + " is not a JSON object");
   return doc;
 }
 
-std::optional<WallTime> ParseTime(const std::string& text) {
+// At most `max` bytes of `text` for an error message, with every byte that is
+// not printable ASCII shown as \xHH: a forged value cannot break the line.
+std::string Printable(const std::string& text, size_t max) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+// nullopt when `text` is empty; an error when it is present but not an ISO
+// 8601 time (a forged or corrupted message is not acted on with a guess).
+Result<std::optional<WallTime>> ParseTime(const std::string& text, const char* what,
+                                          const char* key) {
+  if (text.empty()) return std::optional<WallTime>();
   WallTime t;
-  if (text.empty() || !ParseIso8601(text, &t)) return std::nullopt;
-  return t;
+  if (!ParseIso8601(text, &t)) {
+    return Invalid(std::string(what) + ": " + key + " \"" + Printable(text, 64) +
+                   "\" is not an ISO 8601 time");
+  }
+  return std::optional<WallTime>(t);
 }
 
 // One envelope layer: the inner document text, its envelope name and the
@@ -94,10 +121,10 @@ Result<policy::NoticeKind> AgentNoticeKind(const std::string& kind, const std::s
   if (kind == "rebalance-recommendation" || kind == "scheduled-maintenance") {
     return policy::NoticeKind::kRebalanceRecommendation;
   }
-  if (!kind.empty()) return Invalid("agent message: unknown kind \"" + kind + "\"");
+  if (!kind.empty()) return Invalid("agent message: unknown kind \"" + Printable(kind, 64) + "\"");
   if (flag == "true") return policy::NoticeKind::kSpotInterruption;
   if (flag == "false") return policy::NoticeKind::kRebalanceRecommendation;
-  return Invalid("agent message: terminationNotificiation is \"" + flag +
+  return Invalid("agent message: terminationNotificiation is \"" + Printable(flag, 64) +
                  "\", not \"true\" or \"false\"");
 }
 
@@ -125,8 +152,8 @@ Result<Event> ParseAgentMessage(const json& doc) {
   SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "messageId", kWhat));
   SPK_ASSIGN_OR_RETURN(std::string termination, OptionalString(doc, "terminationTime", kWhat));
   SPK_ASSIGN_OR_RETURN(std::string noticed, OptionalString(doc, "noticeTime", kWhat));
-  event.termination_time = ParseTime(termination);
-  event.notice_time = ParseTime(noticed);
+  SPK_ASSIGN_OR_RETURN(event.termination_time, ParseTime(termination, kWhat, "terminationTime"));
+  SPK_ASSIGN_OR_RETURN(event.notice_time, ParseTime(noticed, kWhat, "noticeTime"));
   return event;
 }
 
@@ -168,7 +195,8 @@ Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) 
   } else if (detail_type == "EC2 Instance Rebalance Recommendation") {
     event.notice_kind = policy::NoticeKind::kRebalanceRecommendation;
   } else {
-    return Invalid("unsupported EventBridge event: detail-type \"" + detail_type + "\"");
+    return Invalid("unsupported EventBridge event: detail-type \"" + Printable(detail_type, 80) +
+                   "\"");
   }
   const json& detail = Member(doc, "detail");
   if (!detail.is_object()) return Invalid("EventBridge event: detail is not an object");
@@ -177,7 +205,7 @@ Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) 
   SPK_ASSIGN_OR_RETURN(event.instance_action, OptionalString(detail, "instance-action", kWhat));
   SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "id", kWhat));
   SPK_ASSIGN_OR_RETURN(std::string time, OptionalString(doc, "time", kWhat));
-  event.notice_time = ParseTime(time);
+  SPK_ASSIGN_OR_RETURN(event.notice_time, ParseTime(time, kWhat, "time"));
   if (event.notice_kind == policy::NoticeKind::kSpotInterruption && event.notice_time) {
     event.termination_time = *event.notice_time + std::chrono::minutes(2);
   }
@@ -195,7 +223,7 @@ Result<Event> ParseBare(const json& doc) {
   }
   std::string keys;
   for (auto it = doc.begin(); it != doc.end() && keys.size() < 80; ++it) {
-    keys += (keys.empty() ? "" : ", ") + it.key();
+    keys += (keys.empty() ? "" : ", ") + Printable(it.key(), 40);
   }
   return Invalid("unsupported event: an object with keys {" + keys +
                  "} is none of: agent message, CloudWatch alarm, {\"fleetID\"}, "
@@ -249,8 +277,16 @@ Result<Event> ParseEventJson(const json& document) {
 }
 
 Result<Event> ParseEvent(const std::string& text) {
-  SPK_ASSIGN_OR_RETURN(json doc, ParseJsonText(text, "event"));
-  return ParseEventJson(doc);
+  // The parsers above do not throw (fuzz/event_fuzz.cc checks it); should one
+  // ever, this message is rejected and the next one is served.
+  try {
+    SPK_ASSIGN_OR_RETURN(json doc, ParseJsonText(text, "event"));
+    return ParseEventJson(doc);
+  } catch (const std::exception& e) {
+    return InternalError(std::string("internal error parsing the event: ") + e.what());
+  } catch (...) {
+    return InternalError("internal error parsing the event: unknown exception");
+  }
 }
 
 Result<policy::ReferenceTrigger> ToReferenceTrigger(const Event& event) {

@@ -74,7 +74,10 @@ struct Event {
 // Parses `text`. kInvalidArgument, with a message saying what was wrong
 // ("not JSON: ...", "unsupported event: ...", "agent message: instanceId
 // missing or not a string", ...), for anything else: empty input, malformed
-// JSON, a non-object, wrong field types, an unknown shape.
+// JSON, a non-object, wrong field types, an unknown shape, a time that is
+// present but not ISO 8601 ("EventBridge event: time \"...\" is not an ISO
+// 8601 time"), a text (or an envelope's inner text) larger than
+// kMaxEventBytes (256 KiB) or nested deeper than kMaxJsonDepth (base/json.h).
 Result<Event> ParseEvent(const std::string& text);
 
 // The same on an already parsed document (`envelope` as above for the

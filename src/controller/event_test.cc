@@ -184,6 +184,15 @@ TEST(ParseEventTest, DedupKeyIsStablePerNotice) {
   EXPECT_EQ(ParseEvent(SnsLambda(with_id.dump())).value().DedupKey(), "id:abc");
 }
 
+// {"a":{"a":...1...}} nested `depth` deep.
+std::string DeepObjects(int depth) {
+  std::string text;
+  for (int i = 0; i < depth; ++i) text += "{\"a\":";
+  text += "1";
+  text += std::string(static_cast<size_t>(depth), '}');
+  return text;
+}
+
 struct BadCase {
   std::string name;
   std::string input;
@@ -232,6 +241,33 @@ TEST(ParseEventTest, RejectsEverythingElseWithAReason) {
       {"sns_notification_not_json", R"({"Type":"Notification","Message":"{"})", "not JSON"},
       {"sns_of_unknown", SnsLambda(R"({"x":1})"), "unsupported event"},
       {"too_deep", SnsLambda(SnsLambda(SnsLambda(SnsLambda(kAgentMessage)))), "nested"},
+      // Issue 12: each of these once threw or was accepted with a guessed time.
+      {"eventbridge_bad_offset",
+       R"({"detail-type":"EC2 Spot Instance Interruption Warning","time":"2030-01-01T00:00:00+ab:cd",)"
+       R"("detail":{"instance-id":"i-1"}})",
+       "EventBridge event: time \"2030-01-01T00:00:00+ab:cd\" is not an ISO 8601 time"},
+      {"eventbridge_time_nan",
+       R"({"detail-type":"EC2 Spot Instance Interruption Warning","time":"2030-01-01T00:02:nan",)"
+       R"("detail":{"instance-id":"i-1"}})",
+       "is not an ISO 8601 time"},
+      {"eventbridge_time_number",
+       R"({"detail-type":"EC2 Spot Instance Interruption Warning","time":1e308,)"
+       R"("detail":{"instance-id":"i-1"}})",
+       "time is not a string"},
+      {"agent_termination_time_bad",
+       R"({"terminationNotificiation":"true","instanceId":"i-1","terminationTime":"soon"})",
+       "agent message: terminationTime \"soon\" is not an ISO 8601 time"},
+      {"agent_notice_time_inf",
+       R"({"terminationNotificiation":"true","instanceId":"i-1","noticeTime":"inf"})",
+       "noticeTime"},
+      {"deep_nesting", std::string(100000, '[') + std::string(100000, ']'),
+       "nested deeper than 64"},
+      {"deep_objects", DeepObjects(40000), "nested deeper than 64"},  // 240 KB
+      {"huge_body", "{\"fleetID\":\"" + std::string(300 * 1024, 'x') + "\"}", "more than 262144"},
+      {"deep_inside_sns", SnsLambda(DeepObjects(1000)), "message inside sns envelope is nested"},
+      {"invalid_utf8", "{\"fleetID\":\"sfr-\xff\"}", "not JSON"},
+      {"nul_byte", std::string("{\"fleetID\":\0\"sfr-1\"}", 15), "not JSON"},
+      {"huge_number", R"({"fleetID": 1e999999})", "not JSON"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.name);

@@ -2,12 +2,14 @@
 // public maps; Apply() records each action and changes the state the way AWS
 // would (container status, desired capacity, terminated instances). A Status
 // in `failures` under a method name ("ReadSpotFleet", "Apply", ...) makes
-// that method fail with it.
+// that method fail with it; a text in `throws` under a method name makes it
+// throw std::runtime_error with that text (for the callers' last lines).
 #pragma once
 
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -25,6 +27,7 @@ class FakeCloudView final : public CloudView {
   std::map<std::string, int> vcpus;
   std::map<std::string, std::vector<policy::ContainerInstance>> clusters;
   std::map<std::string, Status> failures;
+  std::map<std::string, std::string> throws;
   std::vector<policy::Action> applied;
   std::map<std::string, int> calls;  // method name -> times called
   // Called with the method's name at the start of every call (after counting
@@ -113,6 +116,7 @@ class FakeCloudView final : public CloudView {
 
  private:
   Status Failure(const std::string& method) const {
+    if (auto t = throws.find(method); t != throws.end()) throw std::runtime_error(t->second);
     auto it = failures.find(method);
     return it == failures.end() ? Status::Ok() : it->second;
   }

@@ -614,24 +614,33 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
     }
   }
   if (fresh.empty()) return admit;
-  std::map<const Event*, std::string> contradicted;
-  admit.fast_path = FastPath(fresh, &contradicted, &admit.recorded);
-  std::set<std::string> recorded;
-  for (const RecordResult& r : admit.recorded) {
-    if (r.status.ok()) recorded.insert(r.instance_ids.begin(), r.instance_ids.end());
-  }
-  const WallTime now = clock_.WallNow();
-  for (const Event* event : fresh) {
-    auto it = contradicted.find(event);
-    if (it != contradicted.end()) {
-      log::Warn("notice refused", {{"message_id", event->message_id},
-                                   {"instance", event->instance_id},
-                                   {"reason", it->second}});
-      admit.refused[event - events.data()] = it->second;
-      admitted_.erase(event->DedupKey());
-      continue;
+  try {
+    std::map<const Event*, std::string> contradicted;
+    admit.fast_path = FastPath(fresh, &contradicted, &admit.recorded);
+    std::set<std::string> recorded;
+    for (const RecordResult& r : admit.recorded) {
+      if (r.status.ok()) recorded.insert(r.instance_ids.begin(), r.instance_ids.end());
     }
-    if (event->kind == EventKind::kNotice) Remember(*event, now, recorded);
+    const WallTime now = clock_.WallNow();
+    for (const Event* event : fresh) {
+      auto it = contradicted.find(event);
+      if (it != contradicted.end()) {
+        log::Warn("notice refused", {{"message_id", event->message_id},
+                                     {"instance", event->instance_id},
+                                     {"reason", it->second}});
+        admit.refused[event - events.data()] = it->second;
+        admitted_.erase(event->DedupKey());
+        continue;
+      }
+      if (event->kind == EventKind::kNotice) Remember(*event, now, recorded);
+    }
+  } catch (...) {
+    // Not admitted after all: a redelivery of these notices must be handled,
+    // not taken for a duplicate of an admission that never settles.
+    for (const Event* event : fresh) {
+      if (event->kind == EventKind::kNotice) admitted_.erase(event->DedupKey());
+    }
+    throw;
   }
   return admit;
 }
@@ -645,15 +654,26 @@ HandleReport Handler::Settle(const std::vector<Event>& events) {
     AddUnique(event.fleet_id, &fleets);
     AddUnique(event.ecs_cluster, &clusters);
   }
-  report = DecideAndApply(std::move(report), fleets, clusters);
-  const bool ok = report.status().ok();
-  const WallTime now = clock_.WallNow();
-  for (const Event& event : events) {
-    if (event.kind != EventKind::kNotice) continue;
-    const std::string key = event.DedupKey();
-    admitted_.erase(key);
-    if (ok) handled_.Insert(key, now);
+  bool ok = false;
+  // Whatever happens (a throw included), the events are no longer admitted;
+  // only a successful decision makes them handled.
+  auto settle = [&] {
+    const WallTime now = clock_.WallNow();
+    for (const Event& event : events) {
+      if (event.kind != EventKind::kNotice) continue;
+      const std::string key = event.DedupKey();
+      admitted_.erase(key);
+      if (ok) handled_.Insert(key, now);
+    }
+  };
+  try {
+    report = DecideAndApply(std::move(report), fleets, clusters);
+  } catch (...) {
+    settle();
+    throw;
   }
+  ok = report.status().ok();
+  settle();
   return report;
 }
 

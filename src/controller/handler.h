@@ -177,6 +177,8 @@ class Handler {
   //  - Settle: one observation and decision for admitted `events` (their
   //    fleets and clusters read too); when it succeeds they count as handled,
   //    else they may be admitted again (redelivered).
+  // Either may throw only what the CloudView throws; the events are then not
+  // admitted (a redelivery is handled, not taken for a duplicate).
   AdmitReport Admit(const std::vector<Event>& events);
   HandleReport Settle(const std::vector<Event>& events);
   // Recomputes from AWS state alone (the remembered, unexpired notices still count).

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "controller/event.h"
 
@@ -14,6 +15,8 @@ namespace spk::controller {
 namespace {
 
 constexpr char kApiVersion[] = "2018-06-01";
+// The largest invocation payload Lambda delivers (synchronous: 6 MB).
+constexpr size_t kMaxLambdaPayloadBytes = 6 * 1024 * 1024;
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
@@ -59,8 +62,9 @@ struct SqsRecord {
 
 // The records of an SQS event source batch; nullopt when `text` is not one.
 std::optional<std::vector<SqsRecord>> SqsBatchRecords(const std::string& text) {
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  auto parsed = ParseJson(text, kMaxLambdaPayloadBytes, "Lambda event");
+  if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
+  const nlohmann::json& doc = *parsed;
   auto records = doc.find("Records");
   if (records == doc.end() || !records->is_array() || records->empty()) return std::nullopt;
   std::vector<SqsRecord> out;
@@ -95,12 +99,27 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
     event_ids.push_back(record.message_id);
   }
   if (!events.empty()) {
-    BatchReport batch = handler.HandleBatch(events);
-    Status status = batch.report.status();
+    // A handling that threw is a failed handling: every message of the batch
+    // stays in the queue (and, if it keeps failing, goes to the dead-letter queue).
+    BatchReport batch;
+    Status status;
+    try {
+      batch = handler.HandleBatch(events);
+      status = batch.report.status();
+    } catch (const std::exception& e) {
+      status = InternalError(std::string("internal error: ") + e.what());
+    } catch (...) {
+      status = InternalError("internal error: unknown exception");
+    }
+    batch.duplicate.resize(events.size(), false);
+    batch.refused.resize(events.size());
     if (!status.ok()) {
+      std::string ids;
+      for (const std::string& id : event_ids) ids += (ids.empty() ? "" : ",") + id;
       log::Error("batch handling failed, its messages are left for redelivery",
                  {{"request_id", invocation.request_id},
                   {"messages", std::to_string(events.size())},
+                  {"message_ids", ids},
                   {"error", OneLine(status.message())}});
     }
     for (size_t i = 0; i < events.size(); ++i) {
@@ -119,7 +138,7 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
   }
   nlohmann::json items = nlohmann::json::array();
   for (const std::string& id : failures) items.push_back({{"itemIdentifier", id}});
-  return LambdaResult::Response(nlohmann::json{{"batchItemFailures", items}}.dump());
+  return LambdaResult::Response(JsonDumpSafe(nlohmann::json{{"batchItemFailures", items}}));
 }
 
 }  // namespace

@@ -308,5 +308,52 @@ TEST_F(ControllerLambdaTest, SqsBatchIsHandledTogetherAndNamesTheRecordsToLeave)
             (json{{"batchItemFailures", {{{"itemIdentifier", "m5"}}}}}));
 }
 
+TEST_F(ControllerLambdaTest, ThrowingBatchNamesEveryRecordAndTheRuntimeGoesOn) {
+  Handler handler(cloud, config, clock);
+  json notice = {{"terminationNotificiation", "true"},
+                 {"instanceId", "i-spot1"},
+                 {"instanceType", "c5.2xlarge"},
+                 {"ecsCluster", "web"},
+                 {"ecsContainer", "arn:c1"}};
+  auto record = [](const std::string& id, const std::string& body) {
+    return json{{"messageId", id}, {"body", body}, {"eventSource", "aws:sqs"}};
+  };
+  json batch = {{"Records",
+                 {record("m1", notice.dump()), record("m2", "{\"hello\": 1}"),
+                  record("m3", "{\"fleetID\": \"sfr-1\"}")}}};
+  cloud.throws["DescribeContainerInstances"] = "boom";
+  FakeRuntimeApi api;
+  api.Queue("r1", batch.dump());
+  api.Queue("r2", batch.dump());
+  api.Queue("r3", "{\"fleetID\": \"sfr-1\"}");
+  LambdaRuntime runtime(api.transport, kApi);
+  LambdaRunOptions options;
+  options.max_invocations = 1;
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler);
+  ASSERT_TRUE(runtime.Run(fn, options).ok());
+  auto posts = api.Posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].url, std::string(kBase) + "/runtime/invocation/r1/response");
+  // Every record is left: the unsupported one, and those whose handling threw.
+  EXPECT_EQ(
+      json::parse(posts[0].body),
+      (json{
+          {"batchItemFailures",
+           {{{"itemIdentifier", "m2"}}, {{"itemIdentifier", "m1"}}, {{"itemIdentifier", "m3"}}}}}))
+      << posts[0].body;
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kActive);
+  // The redelivered batch is handled (not taken for duplicates), and the
+  // runtime goes on serving.
+  cloud.throws.clear();
+  options.max_invocations = 3;  // counted over the runtime's life
+  ASSERT_TRUE(runtime.Run(fn, options).ok());
+  posts = api.Posts();
+  ASSERT_EQ(posts.size(), 3u);
+  EXPECT_EQ(json::parse(posts[1].body), (json{{"batchItemFailures", {{{"itemIdentifier", "m2"}}}}}))
+      << posts[1].body;
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(posts[2].url, std::string(kBase) + "/runtime/invocation/r3/response");
+}
+
 }  // namespace
 }  // namespace spk::controller

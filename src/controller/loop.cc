@@ -1,6 +1,7 @@
 #include "controller/loop.h"
 
 #include <algorithm>
+#include <exception>
 #include <set>
 #include <variant>
 
@@ -137,6 +138,27 @@ ControllerLoop::ControllerLoop(MessageQueue& queue, Handler& handler, Clock& clo
   DefineControllerMetrics(metrics_);
 }
 
+namespace {
+
+// Runs `body`; an exception it throws is logged as an internal error with
+// `context` and returned as kInternal.
+template <typename F>
+Status Guard(const char* context, F&& body) {
+  std::string what;
+  try {
+    body();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  log::Error("internal error", {{"while", context}, {"error", what}});
+  return InternalError(std::string("internal error while ") + context + ": " + what);
+}
+
+}  // namespace
+
 bool ControllerLoop::healthy() const {
   MonoTime last{Duration(last_progress_ns_.load())};
   return clock_.MonotonicNow() - last <= 2 * options_.wait_time + std::chrono::seconds(60);
@@ -147,8 +169,13 @@ void ControllerLoop::Run(const std::atomic<bool>& stop) {
             {{"queue", queue_.name()},
              {"wait_time_s", std::to_string(Seconds(options_.wait_time))},
              {"reconcile_interval_s", std::to_string(Seconds(options_.reconcile_interval))}});
-  while (!stop.load()) RunOnce();
-  Flush();
+  while (!stop.load()) {
+    // The last line: whatever escapes one round is logged and the loop goes on
+    // serving (the messages of the round are still in the queue).
+    Status threw = Guard("serving the queue", [&] { RunOnce(); });
+    if (!threw.ok()) clock_.SleepFor(options_.receive_error_backoff);
+  }
+  (void)Guard("stopping", [&] { Flush(); });
   log::Info("controller stopping");
 }
 
@@ -240,7 +267,16 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     index.push_back(i);
   }
   if (!events.empty()) {
-    AdmitReport admit = handler_.Admit(events);
+    AdmitReport admit;
+    if (Status threw = Guard("admitting a batch", [&] { admit = handler_.Admit(events); });
+        !threw.ok()) {
+      // A handling that threw is a failed handling: the messages stay in the
+      // queue, for redelivery and in the end the dead-letter queue.
+      for (size_t i = 0; i < events.size(); ++i) {
+        outcomes[index[i]] = Finish(messages[index[i]], events[i], threw, false);
+      }
+      return outcomes;
+    }
     HandleReport fast;
     fast.fast_path = std::move(admit.fast_path);
     fast.fast_path_recorded = std::move(admit.recorded);
@@ -284,11 +320,14 @@ std::vector<MessageOutcome> ControllerLoop::Flush() {
   pending_.clear();
   std::vector<Event> events;
   for (const Pending& p : pending) events.push_back(p.event);
-  HandleReport report = handler_.Settle(events);
+  HandleReport report;
+  Status status = Guard("settling a batch", [&] { report = handler_.Settle(events); });
   std::vector<std::pair<const Event*, const QueueMessage*>> settled;
   for (const Pending& p : pending) settled.emplace_back(&p.event, &p.message);
-  RecordReport(report, settled);
-  const Status status = report.status();
+  if (status.ok()) {
+    RecordReport(report, settled);
+    status = report.status();
+  }
   for (const Pending& p : pending) outcomes.push_back(Finish(p.message, p.event, status, false));
   return outcomes;
 }
@@ -353,10 +392,14 @@ MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& 
 
 HandleReport ControllerLoop::ReconcileNow() {
   MonoTime start = clock_.MonotonicNow();
-  HandleReport report = handler_.Reconcile();
+  HandleReport report;
+  Status threw = Guard("reconciling", [&] { report = handler_.Reconcile(); });
   Duration took = clock_.MonotonicNow() - start;
-  RecordReport(report, {});
-  Status status = report.status();
+  Status status = threw;
+  if (status.ok()) {
+    RecordReport(report, {});
+    status = report.status();
+  }
   metrics_.Observe(kReconcileDuration, {}, Seconds(took));
   metrics_.Add(kReconciles, {{"result", status.ok() ? "ok" : "failed"}});
   if (status.ok()) {

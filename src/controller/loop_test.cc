@@ -265,6 +265,62 @@ TEST_F(LoopTest, MessageReceivedAgainWhileWaitingIsNotDeletedBeforeItsDecision) 
   EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
 }
 
+TEST_F(LoopTest, ThrowingFastPathIsAFailedMessageAndItsRedeliveryIsHandled) {
+  FakeQueue queue(clock, seconds(30));
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.throws["DescribeContainerInstances"] = "boom in describe";
+  log::Configure(log::Format::kText, log::Level::kInfo);
+  testing::internal::CaptureStderr();
+  std::string id = queue.Send(SnsEnvelope(AgentMessage()));
+  loop.RunOnce();
+  std::string logs = testing::internal::GetCapturedStderr();
+  EXPECT_NE(logs.find("internal error"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("boom in describe"), std::string::npos) << logs;
+  // Failed, not lost: left in the queue, with the failure backoff.
+  EXPECT_TRUE(queue.deleted.empty());
+  ASSERT_EQ(queue.stored.size(), 1u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 1);
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+  EXPECT_TRUE(loop.healthy());
+  // The redelivery is handled, not taken for a duplicate of the admission
+  // that threw.
+  cloud.throws.clear();
+  clock.Advance(seconds(5));
+  loop.RunOnce();
+  EXPECT_EQ(queue.deleted, std::vector<std::string>{id});
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Desired(), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "duplicate"}}), 0);
+}
+
+TEST_F(LoopTest, ThrowingDecisionIsAFailedMessageAndTheLoopGoesOn) {
+  FakeQueue queue(clock, seconds(30));
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  cloud.throws["ReadOnDemandGroup"] = "boom in read";
+  log::Configure(log::Format::kText, log::Level::kError);
+  std::string id = queue.Send(AgentMessage());
+  testing::internal::CaptureStderr();
+  loop.RunOnce();  // the reconcile and the settle both throw
+  testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(queue.deleted.empty());
+  ASSERT_EQ(queue.stored.size(), 1u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 1);
+  EXPECT_EQ(metrics.Value("spotkeeper_reconciles_total", {{"result", "failed"}}), 1);
+  // The fast path drained before the decision threw.
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Desired(), 0);
+  cloud.throws.clear();
+  clock.Advance(seconds(5));
+  loop.RunOnce();
+  EXPECT_EQ(queue.deleted, std::vector<std::string>{id});
+  EXPECT_EQ(Desired(), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 1);
+  EXPECT_TRUE(loop.healthy());
+}
+
 TEST_F(LoopTest, ReconcilesAtStartAndOnTheInterval) {
   FakeQueue queue(clock);
   Handler handler(cloud, config, clock);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "base/clock.h"
+#include "base/json.h"
 
 namespace spk::sim {
 
@@ -39,11 +41,8 @@ bool ParseDuration(const std::string& text, SimTime* out) {
       ++i;
     if (i == begin) return false;
     double value = 0;
-    try {
-      value = std::stod(text.substr(begin, i - begin));
-    } catch (...) {
-      return false;
-    }
+    auto [end, ec] = std::from_chars(text.data() + begin, text.data() + i, value);
+    if (ec != std::errc() || end != text.data() + i || !std::isfinite(value)) return false;
     size_t unit_begin = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string unit = text.substr(unit_begin, i - unit_begin);
@@ -63,7 +62,7 @@ bool ParseDuration(const std::string& text, SimTime* out) {
     if (unit.empty() && (begin != 0 || i != text.size())) return false;  // "90" alone only
     total += value * scale;
   }
-  if (!(total >= 0) || total > 1e15) return false;
+  if (!(total >= 0) || total > static_cast<double>(kMaxScenarioDuration)) return false;
   *out = static_cast<SimTime>(std::llround(total));
   return true;
 }
@@ -185,14 +184,16 @@ PoolSpec ParsePool(const Map& m) {
       std::string path = m.Key("spot_prices") + "[" + std::to_string(i) + "]";
       if (!list[i].IsSequence() || list[i].size() != 2) Fail(path, "must be [time, price]");
       SimTime t = 0;
-      if (!ParseDuration(list[i][0].as<std::string>(), &t)) Fail(path, "time must be a duration");
+      if (!list[i][0].IsScalar() || !ParseDuration(list[i][0].as<std::string>(), &t)) {
+        Fail(path, "time must be a duration");
+      }
       double price = 0;
       try {
         price = list[i][1].as<double>();
       } catch (const YAML::Exception&) {
         Fail(path, "price must be a number");
       }
-      if (price < 0) Fail(path, "price must be >= 0");
+      if (!(price >= 0) || !std::isfinite(price)) Fail(path, "price must be a number >= 0");
       p.spot_prices.emplace_back(t, price);
     }
     std::stable_sort(p.spot_prices.begin(), p.spot_prices.end(),
@@ -319,7 +320,7 @@ std::string ReadReferenced(const Map& m, const std::string& key, const FileReade
 }
 
 nlohmann::json ParseJsonFile(const std::string& text, const std::string& path) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = ParseJsonOrDiscarded(text, kMaxScenarioFileBytes);
   if (j.is_discarded()) Fail(path, "not valid JSON");
   return j;
 }
@@ -354,13 +355,14 @@ void ApplyPriceHistory(const Map& market, const std::vector<bool>& price_given, 
     if (product.rfind("Linux/UNIX", 0) != 0) continue;
     WallTime at;
     if (!ParseIso8601(text("Timestamp"), &at)) Fail(where, "Timestamp is not an ISO 8601 time");
+    const std::string price_text = text("SpotPrice");
     double price = 0;
-    try {
-      price = std::stod(text("SpotPrice"));
-    } catch (...) {
-      Fail(where, "SpotPrice is not a number");
+    auto [end, ec] =
+        std::from_chars(price_text.data(), price_text.data() + price_text.size(), price);
+    if (ec != std::errc() || end != price_text.data() + price_text.size() || price_text.empty() ||
+        !std::isfinite(price) || price < 0) {
+      Fail(where, "SpotPrice is not a number >= 0");
     }
-    if (price < 0) Fail(where, "SpotPrice is negative");
     by_pool[text("InstanceType") + " " + text("AvailabilityZone")].push_back({at, price});
     if (!earliest || at < *earliest) earliest = at;
   }
@@ -608,6 +610,13 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
 }  // namespace
 
 Result<Scenario> ParseScenario(const std::string& yaml_text, const FileReader& read_file) {
+  if (yaml_text.size() > kMaxScenarioFileBytes) {
+    return InvalidArgumentError("scenario: the file is larger than " +
+                                std::to_string(kMaxScenarioFileBytes) + " bytes");
+  }
+  if (JsonNestingDepth(yaml_text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return InvalidArgumentError("scenario: nested deeper than " + std::to_string(kMaxJsonDepth));
+  }
   try {
     YAML::Node root = YAML::Load(yaml_text);
     if (!root || root.IsNull()) return InvalidArgumentError("scenario: the file is empty");
@@ -617,6 +626,8 @@ Result<Scenario> ParseScenario(const std::string& yaml_text, const FileReader& r
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError("scenario: YAML error at line " + std::to_string(e.mark.line + 1) +
                                 ": " + e.msg);
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(std::string("scenario: cannot be read: ") + e.what());
   }
 }
 

@@ -157,13 +157,23 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 // market.spot_advisor is the Spot Instance Advisor's spot-advisor-data.json
 // (each pool's interruption band and, without a price, its savings) for
 // market.region. A pool's own band / price in the scenario wins. Without
-// `read_file` such keys are an error.
+// `read_file` such keys are an error. The YAML text and each referenced file
+// may be at most kMaxScenarioFileBytes, flow collections nested at most
+// kMaxJsonDepth deep; prices must be finite and >= 0. Never throws (fuzzed:
+// fuzz/scenario_fuzz.cc).
 Result<Scenario> ParseScenario(const std::string& yaml_text, const FileReader& read_file = nullptr);
 
 // The built-in default scenario ("a realistic day"), as YAML.
 const std::string& DefaultScenarioYaml();
 
-// Reads "90", "90s", "15m", "2h", "10h30m", "30d", "500ms" as a duration; false if not one.
+// The largest scenario YAML, price history or advisor file read.
+inline constexpr size_t kMaxScenarioFileBytes = 64 * 1024 * 1024;
+// The longest duration ParseDuration accepts: 10 years in ms (so that it fits a
+// nanosecond Duration many times over).
+inline constexpr SimTime kMaxScenarioDuration = 10LL * 366 * 24 * 3600 * 1000;
+
+// Reads "90", "90s", "15m", "2h", "10h30m", "30d", "500ms" as a duration; false
+// if not one, or longer than kMaxScenarioDuration. Never throws.
 bool ParseDuration(const std::string& text, SimTime* out);
 
 }  // namespace spk::sim

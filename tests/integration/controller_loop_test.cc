@@ -1,14 +1,16 @@
 // `spotkeeper controller` as a process against moto_server with SigV4
 // checking on: the reference's SNS termination message delivered through
 // SNS -> SQS; a malformed message left in the queue while the controller keeps
-// serving /healthz and /metrics; SIGKILL in the middle of a burst of notices
-// and a restart that still handles every one of them.
+// serving /healthz and /metrics; hostile messages (issue 12) left in the
+// queue while the valid one of the same receive is handled; SIGKILL in the
+// middle of a burst of notices and a restart that still handles every one of them.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -280,6 +282,107 @@ TEST_F(ControllerLoopTest, MalformedMessageStaysInTheQueueAndTheControllerKeepsS
       seconds(10));
   EXPECT_EQ(bodies.count(sent->message_id), 1u);
   EXPECT_EQ(bodies.count(unknown->message_id), 1u);
+}
+
+// The value of the metric line starting with `key` (name and labels), -1 when absent.
+double MetricValue(const std::string& metrics, const std::string& key) {
+  size_t at = metrics.find(key + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(metrics.c_str() + at + key.size() + 1, nullptr);
+}
+
+// EventBridge's spot interruption warning with `time` as its time.
+std::string EventBridgeWarning(const std::string& time) {
+  return R"({"version":"0","id":"eb-1","detail-type":"EC2 Spot Instance Interruption Warning",)"
+         R"("source":"aws.ec2","time":")" +
+         time + R"(","detail":{"instance-id":"i-0eb","instance-action":"terminate"}})";
+}
+
+// Issue 12: hostile bodies in the same receive as a valid notice. The valid
+// one is handled and deleted; each hostile one is logged with its id and left
+// in the queue (for the dead-letter queue); the controller keeps serving.
+TEST_F(ControllerLoopTest, HostileMessagesAreLeftWhileTheValidOneOfTheReceiveIsHandled) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  auto instances = world_->FleetInstances(fleet);
+  ASSERT_FALSE(instances.empty());
+  std::vector<std::string> ids;
+  for (const auto& i : instances) ids.push_back(i.instance_id);
+  std::string cluster = ControllerWorld::Unique("loop-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup();
+  world_->PutFleetMetrics(fleet, 0, 16);
+  std::string queue = world_->MakeQueue(1);
+  const aws::SpotFleetInstance& victim = instances.front();
+  const std::string agent =
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]);
+
+  const std::vector<std::string> hostile = {
+      EventBridgeWarning("2030-01-01T00:00:00+ab:cd"),  // std::stoi threw on this
+      EventBridgeWarning("2030-01-01T00:02:nan"),
+      EventBridgeWarning("2030-01-01T00:00:00\\u0000Z"),
+      std::string(50000, '[') + std::string(50000, ']'),  // SIGSEGV when parsed recursively
+      SnsEnvelope(std::string(1000, '[') + std::string(1000, ']'), "sns-deep"),
+      R"({"fleetID": )" + std::string(5000, '9') + "}",
+      R"({"fleetID": "\ud800"})",
+      SnsEnvelope(agent, "sns-truncated").substr(0, 60),
+      R"({"terminationNotificiation": "true", "instanceId": ["i-1"], "ecsCluster": "x"})",
+  };
+  aws::SqsClient sqs(moto_->client);
+  std::vector<std::string> hostile_ids;
+  for (const std::string& body : hostile) {
+    auto sent = sqs.SendMessage(queue, body);
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+    hostile_ids.push_back(sent->message_id);
+  }
+  auto valid = sqs.SendMessage(queue, SnsEnvelope(agent, "sns-valid"));
+  ASSERT_TRUE(valid.ok()) << valid.status().ToString();
+
+  auto controller = StartController(queue, cluster, fleet, group);
+  std::string address = MetricsAddress(*controller);
+  ASSERT_FALSE(address.empty()) << controller->Log();
+  EXPECT_TRUE(Eventually(
+      [&] { return world_->ContainerStatus(cluster, arns[victim.instance_id]) == "DRAINING"; },
+      seconds(20)))
+      << controller->Log();
+  EXPECT_TRUE(controller->WaitForLog(valid->message_id, seconds(10))) << controller->Log();
+  const std::string unsupported = "spotkeeper_messages_total{outcome=\"unsupported\"}";
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return MetricValue(Get(address, "/metrics").body, unsupported) >=
+               static_cast<double>(hostile.size());
+      },
+      seconds(20)))
+      << Get(address, "/metrics").body << controller->Log();
+  for (const std::string& id : hostile_ids) {
+    EXPECT_TRUE(controller->WaitForLog(id, seconds(10))) << id << "\n" << controller->Log();
+  }
+  std::string metrics = Get(address, "/metrics").body;
+  EXPECT_EQ(MetricValue(metrics, "spotkeeper_messages_total{outcome=\"handled\"}"), 1) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "spotkeeper_messages_total{outcome=\"failed\"}"), -1) << metrics;
+  net::HttpResponse health = Get(address, "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_TRUE(controller->Running());
+  EXPECT_EQ(controller->Log().find("internal error"), std::string::npos) << controller->Log();
+
+  // Stopped cleanly; every hostile message is still in the queue, the valid one is not.
+  EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
+  std::map<std::string, std::string> bodies;
+  Eventually(
+      [&] {
+        aws::ReceiveOptions ro;
+        ro.max_messages = 10;
+        ro.wait_time_seconds = 1;
+        auto got = sqs.ReceiveMessage(queue, ro);
+        if (got.ok()) {
+          for (const auto& m : *got) bodies[m.message_id] = m.body;
+        }
+        return bodies.size() >= hostile.size();
+      },
+      seconds(15));
+  EXPECT_EQ(bodies.size(), hostile.size());
+  for (const std::string& id : hostile_ids) EXPECT_EQ(bodies.count(id), 1u) << id;
+  EXPECT_EQ(bodies.count(valid->message_id), 0u);
 }
 
 TEST_F(ControllerLoopTest, SigkillInTheMiddleOfABurstThenRestartHandlesEveryNotice) {

@@ -1,8 +1,9 @@
 // `spotkeeper lambda` under the AWS Lambda Runtime Interface Emulator
 // (aws-lambda-rie), against moto_server with SigV4 checking on. The binary is
 // started as `bootstrap` (a symlink in a temporary directory), as
-// provided.al2023 starts it, so this also proves the argv[0] mode. Everything
-// listens on 127.0.0.1.
+// provided.al2023 starts it, so this also proves the argv[0] mode. Hostile
+// records and events (issue 12) are reported while the runtime keeps serving.
+// Everything listens on 127.0.0.1.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -360,6 +361,83 @@ TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {
   EXPECT_EQ(direct["on_demand_needed"], expected) << direct_body;
   EXPECT_TRUE(direct["actions"].empty()) << direct_body;
   EXPECT_EQ(world_->Desired(group), expected);
+}
+
+// Issue 12: an SQS batch with hostile records beside a valid notice, and
+// hostile whole events. The valid record is handled, the hostile ones are
+// named in batchItemFailures, a hostile event is an error, and the one
+// runtime process keeps serving.
+TEST_F(LambdaTest, HostileRecordsAreReportedAndTheRuntimeKeepsServing) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  aws::Ec2Client ec2(client());
+  auto instances = ec2.DescribeSpotFleetInstances(fleet);
+  ASSERT_TRUE(instances.ok() && !instances->empty()) << instances.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& i : *instances) ids.push_back(i.instance_id);
+  std::string cluster = Unique("hostile-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup();
+  world_->PutFleetMetrics(fleet, 0, 16);
+  const aws::SpotFleetInstance& victim = instances->front();
+
+  Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
+  ASSERT_TRUE(rie.ready()) << rie.Log();
+
+  const std::string notice = json{
+      {"terminationNotificiation", "true"},
+      {"instanceId", victim.instance_id},
+      {"instanceType", victim.instance_type},
+      {"ecsCluster", cluster},
+      {"ecsContainer",
+       arns[victim.instance_id]}}.dump();
+  const std::string warning =
+      R"({"detail-type":"EC2 Spot Instance Interruption Warning","source":"aws.ec2",)"
+      R"("detail":{"instance-id":"i-0eb","instance-action":"terminate"},"time":")";
+  const std::vector<std::string> hostile = {
+      warning + "2030-01-01T00:00:00+ab:cd\"}",
+      warning + "2030-01-01T00:02:nan\"}",
+      std::string(50000, '[') + std::string(50000, ']'),
+      R"({"fleetID": )" + std::string(5000, '9') + "}",
+      R"({"fleetID": "\ud800"})",
+      notice.substr(0, notice.size() - 3),
+  };
+  json records = json::array();
+  json expected_failures = json::array();
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    const std::string id = "hostile-" + std::to_string(i);
+    records.push_back({{"messageId", id}, {"body", hostile[i]}, {"eventSource", "aws:sqs"}});
+    expected_failures.push_back({{"itemIdentifier", id}});
+  }
+  records.push_back({{"messageId", "valid"}, {"body", notice}, {"eventSource", "aws:sqs"}});
+  auto [status, body] = rie.Invoke(json{{"Records", records}}.dump());
+  ASSERT_EQ(status, 200) << body << rie.Log();
+  EXPECT_EQ(ParseOrNull(body), (json{{"batchItemFailures", expected_failures}})) << body;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+
+  // Hostile whole events: one error each, no crash.
+  for (const std::string& event : {warning + "2030-01-01T00:00:00+ab:cd\"}",
+                                   std::string(100000, '[') + std::string(100000, ']'),
+                                   std::string("{\"a\":") + std::string(3000, '[')}) {
+    auto [bad_status, bad_body] = rie.Invoke(event);
+    EXPECT_EQ(bad_status, 200) << bad_body;
+    EXPECT_EQ(ParseOrNull(bad_body).value("errorType", ""), "Spotkeeper.InvalidEvent")
+        << bad_body << rie.Log();
+  }
+
+  // Still serving, in the same process.
+  auto [direct_status, direct_body] = rie.Invoke(json{{"fleetID", fleet}}.dump());
+  ASSERT_EQ(direct_status, 200) << direct_body << rie.Log();
+  json direct = ParseOrNull(direct_body);
+  ASSERT_TRUE(direct.is_object() && !direct.contains("errorType")) << direct_body;
+  EXPECT_EQ(direct["event"]["kind"], "direct");
+  std::string log = rie.Log();
+  size_t inits = 0;
+  for (size_t pos = log.find("INIT START"); pos != std::string::npos;
+       pos = log.find("INIT START", pos + 1)) {
+    ++inits;
+  }
+  EXPECT_EQ(inits, 1u) << log;
 }
 
 TEST_F(LambdaTest, WrongSettingIsAnInitError) {

@@ -1,0 +1,51 @@
+// The settings file (cli/config_file.h): YAML applied to the controller's
+// options (`handle-event`/`controller --config FILE`), then the controller's
+// configuration built and validated from them (BuildControllerConfig), as the
+// program does. The input is written to a file because that is the interface.
+// Invariants: never throws or crashes; an error is one line naming the file.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "cli/config_file.h"
+#include "cli/controller_command.h"
+#include "controller/handler.h"
+#include "fuzz_check.h"
+
+namespace {
+
+std::string TempPath() {
+  static const std::string path = [] {
+    const char* dir = std::getenv("TMPDIR");
+    return std::string(dir && *dir ? dir : "/tmp") + "/spk_config_fuzz_" +
+           std::to_string(::getpid()) + ".yaml";
+  }();
+  return path;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string path = TempPath();
+  if (FILE* f = std::fopen(path.c_str(), "wb")) {
+    if (size > 0) std::fwrite(data, 1, size, f);
+    std::fclose(f);
+  } else {
+    return 0;
+  }
+  CLI::App app{"fuzz"};
+  spk::cli::HandleEventOptions options;
+  CLI::App* cmd = spk::cli::AddHandleEventCommand(app, options);
+  const std::string err = spk::cli::ApplyConfigFile(cmd, path);
+  if (!err.empty()) {
+    FUZZ_CHECK(err.rfind("--config " + path + ": ", 0) == 0);
+    return 0;
+  }
+  spk::controller::ControllerConfig config;
+  (void)spk::cli::BuildControllerConfig(options.controller, &config);
+  return 0;
+}

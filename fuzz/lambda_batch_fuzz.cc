@@ -1,0 +1,99 @@
+// The Lambda handler (controller/lambda_runtime.h MakeControllerLambdaHandler)
+// on any invocation payload: SQS event source batches, SNS events, bare
+// events, and the hostile rest, handled against an in-memory cloud
+// (FakeCloudView: fleet sfr-1, cluster web, on-demand group od).
+// Invariants: never throws or crashes; an SQS batch is always answered with a
+// response {"batchItemFailures": [...]} that names only ids of its records;
+// anything else is a response or an error of a known type, one line.
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "controller/fake_cloud_view.h"
+#include "controller/handler.h"
+#include "controller/lambda_runtime.h"
+#include "fuzz_check.h"
+
+namespace {
+
+using namespace spk;
+using namespace spk::controller;
+
+void Populate(FakeCloudView& cloud, ControllerConfig& config) {
+  SpotSourceRead fleet;
+  fleet.source.id = "sfr-1";
+  fleet.source.target_capacity = 16;
+  fleet.source.fulfilled_capacity = 16;
+  fleet.source.weights = {{"c5.2xlarge", 8}, {"c5.xlarge", 4}};
+  fleet.source.instance_ids = {"i-spot1", "i-spot2"};
+  fleet.instance_types = {{"i-spot1", "c5.2xlarge"}, {"i-spot2", "c5.2xlarge"}};
+  cloud.fleets["sfr-1"] = fleet;
+  OnDemandGroupRead od;
+  od.group.name = "od";
+  od.group.min_size = 0;
+  od.group.max_size = 10;
+  od.instance_type = "m5.xlarge";
+  cloud.on_demand_groups["od"] = od;
+  cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
+  cloud.clusters["web"] = {{"web", "arn:aws:ecs:us-east-1:1:container-instance/web/c1", "i-spot1",
+                            policy::ContainerStatus::kActive, 3, 0},
+                           {"web", "arn:c2", "i-spot2", policy::ContainerStatus::kActive, 2, 0}};
+  config.clusters = {"web"};
+  config.spot_fleet_ids = {"sfr-1"};
+  config.on_demand_asg = "od";
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FakeCloudView cloud;
+  ControllerConfig config;
+  Populate(cloud, config);
+  ManualClock clock;
+  Handler handler(cloud, config, clock);
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler);
+  LambdaInvocation invocation;
+  invocation.request_id = "req-1";
+  invocation.body.assign(reinterpret_cast<const char*>(data), size);
+  const LambdaResult result = fn(invocation);
+
+  // Was it an SQS batch? (The same test the handler makes.)
+  std::set<std::string> ids;
+  bool batch = false;
+  auto doc = ParseJson(invocation.body, 6 * 1024 * 1024, "payload");
+  if (doc.ok() && doc->is_object()) {
+    auto records = doc->find("Records");
+    if (records != doc->end() && records->is_array() && !records->empty()) {
+      batch = true;
+      for (const auto& r : *records) {
+        if (!r.is_object() || r.value("eventSource", nlohmann::json()) != "aws:sqs") {
+          batch = false;
+          break;
+        }
+        ids.insert(JsonStringField(r, "messageId"));
+      }
+    }
+  }
+  if (batch) {
+    FUZZ_CHECK(result.ok);
+    auto answer = ParseJson(result.payload, 64 * 1024 * 1024, "answer");
+    FUZZ_CHECK(answer.ok());
+    FUZZ_CHECK(answer->is_object() && (*answer)["batchItemFailures"].is_array());
+    for (const auto& item : (*answer)["batchItemFailures"]) {
+      FUZZ_CHECK(item.is_object() && item.contains("itemIdentifier"));
+      // The answer replaces invalid UTF-8; ids from JSON are valid UTF-8.
+      FUZZ_CHECK(ids.count(item["itemIdentifier"].get<std::string>()) == 1);
+    }
+    return 0;
+  }
+  if (!result.ok) {
+    FUZZ_CHECK(result.error_type == "Spotkeeper.InvalidEvent" ||
+               result.error_type == "Spotkeeper.HandlingFailed");
+    FUZZ_CHECK(!LambdaErrorBody(result.error_type, result.error_message).empty());
+  }
+  return 0;
+}

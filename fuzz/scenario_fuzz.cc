@@ -1,0 +1,39 @@
+// Simulator scenarios (sim/scenario.h): the YAML, and the JSON files it may
+// reference (market.spot_price_history, market.spot_advisor). The input is
+// split at the first "\n---8<---\n": before it the YAML, after it the content
+// of every referenced file.
+// Invariants: never throws; an error is kInvalidArgument with a one-line
+// message; a parsed scenario has pools and services, finite prices >= 0 and
+// spot price times in order.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fuzz_check.h"
+#include "sim/scenario.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  static const std::string kSplit = "\n---8<---\n";
+  const size_t cut = input.find(kSplit);
+  const std::string yaml = input.substr(0, cut);
+  const std::string file = cut == std::string::npos ? "" : input.substr(cut + kSplit.size());
+  auto reader = [&file](const std::string&) -> spk::Result<std::string> { return file; };
+  auto scenario = spk::sim::ParseScenario(yaml, reader);
+  if (!scenario.ok()) {
+    FUZZ_CHECK(scenario.status().code() == spk::StatusCode::kInvalidArgument);
+    return 0;
+  }
+  FUZZ_CHECK(!scenario->pools.empty());
+  for (const auto& pool : scenario->pools) {
+    FUZZ_CHECK(!pool.spot_prices.empty());
+    spk::sim::SimTime last = -1;
+    for (const auto& [at, price] : pool.spot_prices) {
+      FUZZ_CHECK(std::isfinite(price) && price >= 0);
+      FUZZ_CHECK(at >= last);
+      last = at;
+    }
+  }
+  return 0;
+}

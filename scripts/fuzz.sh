@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (preset `fuzz`, build-fuzz/) and runs each one
+# for FUZZ_SECONDS (default 300) from its seed corpus fuzz/corpus/NAME, keeping
+# what it finds in build-fuzz/fuzz/corpus/NAME; prints executions per harness.
+# Usage: scripts/fuzz.sh [--smoke] [HARNESS...]
+#   --smoke  only if clang++ is installed; otherwise say so and exit 0
+#            (what `make test` runs, FUZZ_SECONDS=3).
+# A crash stops that harness and leaves crash-*/leak-*/timeout-* files in
+# build-fuzz/fuzz/artifacts/; the script then exits 1.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+smoke=0
+if [[ "${1:-}" == "--smoke" ]]; then smoke=1; shift; fi
+if ! command -v clang++ >/dev/null; then
+  if (( smoke )); then
+    echo "fuzz: SKIPPED: clang++ is not installed (scripts/setup.sh installs clang, libfuzzer-14-dev)"
+    exit 0
+  fi
+  echo "fuzz: clang++ is not installed (scripts/setup.sh installs clang, libfuzzer-14-dev)" >&2
+  exit 2
+fi
+seconds="${FUZZ_SECONDS:-300}"
+jobs="${FUZZ_JOBS:-1}"
+test -f build-fuzz/build.ninja || cmake --preset fuzz >/dev/null || exit 2
+harnesses=("$@")
+if (( ${#harnesses[@]} == 0 )); then
+  harnesses=($(ls fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/_fuzz\.cc$//'))
+fi
+ninja -C build-fuzz -j2 $(printf '%s_fuzz ' "${harnesses[@]}") >/dev/null || exit 2
+mkdir -p build-fuzz/fuzz/artifacts
+failed=0
+printf '%-14s %12s %10s %8s %s\n' harness executions exec/s seconds result
+for h in "${harnesses[@]}"; do
+  work=build-fuzz/fuzz/corpus/$h
+  mkdir -p "$work"
+  log=build-fuzz/fuzz/$h.log
+  # -jobs only for more than one: with -jobs=1 libFuzzer still forks a worker
+  # whose output goes to ./fuzz-0.log instead of $log.
+  parallel=()
+  if (( jobs > 1 )); then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+  build-fuzz/fuzz/${h}_fuzz -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+    -rss_limit_mb=2048 "${parallel[@]}" \
+    -artifact_prefix=build-fuzz/fuzz/artifacts/"$h"- "$work" fuzz/corpus/"$h" >"$log" 2>&1
+  rc=$?
+  execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
+  rate=$(( execs / (seconds > 0 ? seconds : 1) ))
+  result=ok
+  if (( rc != 0 )); then result="FAILED (exit $rc, see $log)"; failed=1; fi
+  printf '%-14s %12s %10s %8s %s\n' "$h" "$execs" "$rate" "$seconds" "$result"
+  rm -f fuzz-*.log
+done
+exit $failed
