@@ -133,7 +133,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(ecs.DescribeServices("c", {"web"}), status);
       break;
     case 13:
-      CheckFailure(ecs.PutAttributes("c", {}), status);
+      // One attribute: with none there is no call, so nothing to fail.
+      CheckFailure(ecs.PutAttributes("c", {EcsAttribute{"spotkeeper.lifecycle", "draining",
+                                                        "container-instance", "arn:ci/1"}}),
+                   status);
       break;
     case 14:
       Check(sqs.ReceiveMessage("http://127.0.0.1:9/1/q"), status);

@@ -38,15 +38,18 @@ for h in "${harnesses[@]}"; do
   # whose output goes to ./fuzz-0.log instead of $log.
   parallel=()
   if (( jobs > 1 )); then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+  start=$SECONDS
   build-fuzz/fuzz/${h}_fuzz -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
     -rss_limit_mb=2048 "${parallel[@]}" \
     -artifact_prefix=build-fuzz/fuzz/artifacts/"$h"- "$work" fuzz/corpus/"$h" >"$log" 2>&1
   rc=$?
   execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
-  rate=$(( execs / (seconds > 0 ? seconds : 1) ))
+  # Over the time it really ran (a crash ends it early).
+  elapsed=$(( SECONDS - start ))
+  rate=$(( execs / (elapsed > 0 ? elapsed : 1) ))
   result=ok
   if (( rc != 0 )); then result="FAILED (exit $rc, see $log)"; failed=1; fi
-  printf '%-14s %12s %10s %8s %s\n' "$h" "$execs" "$rate" "$seconds" "$result"
+  printf '%-14s %12s %10s %8s %s\n' "$h" "$execs" "$rate" "$elapsed" "$result"
   rm -f fuzz-*.log
 done
 exit $failed
