@@ -160,9 +160,13 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(
     SigV4SuiteTest);  // SuiteSummary reports a missing suite
 
 TEST(SigV4Suite, AllCasesPass) {
-  ASSERT_TRUE(fs::is_directory(kSuiteDir))
-      << "SigV4 test suite not found at " << kSuiteDir.string()
-      << " (expected beside the repository, in ../shared/testdata/aws-sigv4-suite)";
+  // A user's clone has no ../shared: skipped, saying so (the SignRequest
+  // tests below do not need it and still run).
+  if (!fs::is_directory(kSuiteDir)) {
+    GTEST_SKIP() << "SigV4 test suite not found at " << kSuiteDir.string()
+                 << " (it is read from ../shared/testdata/aws-sigv4-suite, beside the "
+                    "repository): skipped";
+  }
   std::vector<std::string> cases = ListCases();
   size_t passed = 0;
   for (const auto& name : cases) {
