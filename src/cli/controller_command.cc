@@ -1,5 +1,6 @@
 #include "cli/controller_command.h"
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -194,11 +195,12 @@ bool ParseListenAddress(const std::string& text, std::string* host, int* port) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
   std::string port_text = text.substr(colon + 1);
-  if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) {
+  int p = 0;
+  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+  if (port_text.size() > 5 || port_text[0] == '-' || error != std::errc() ||
+      end != port_text.data() + port_text.size() || p > 65535) {
     return false;
   }
-  int p = std::stoi(port_text);
-  if (p > 65535) return false;
   *host = text.substr(0, colon);
   if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
     *host = host->substr(1, host->size() - 2);

@@ -1,6 +1,7 @@
 #include "net/http.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace spk::net {
 
@@ -54,10 +55,9 @@ bool ParseUrl(const std::string& url, Url* out) {
   }
   if (u.host.empty()) return false;
   if (!port.empty()) {
-    for (char c : port)
-      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
     if (port.size() > 5) return false;
-    u.port = std::stoi(port);
+    auto [end_of_port, error] = std::from_chars(port.data(), port.data() + port.size(), u.port);
+    if (error != std::errc() || end_of_port != port.data() + port.size()) return false;
     if (u.port <= 0 || u.port > 65535) return false;
   }
   std::string rest = end == std::string::npos ? "" : url.substr(end);
@@ -106,7 +106,9 @@ std::string UriDecode(const std::string& s, bool plus_is_space) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      unsigned value = 0;
+      std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16);  // two hex digits, checked
+      out.push_back(static_cast<char>(value));
       i += 2;
     } else if (plus_is_space && s[i] == '+') {
       out.push_back(' ');
