@@ -24,14 +24,12 @@ Run: python3 tests/deploy/cfn_moto_test.py --spotkeeper build/spotkeeper
 """
 import argparse
 import ast
-import http.server
 import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import zipfile
@@ -39,7 +37,7 @@ import zipfile
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moto_peer import MotoServer, stop_process  # noqa: E402
+from moto_peer import FakeRuntimeApi, MotoServer, stop_process  # noqa: E402
 import cfn_yaml  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,40 +66,6 @@ def base_env(moto_url):
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_ENDPOINT_URL": moto_url, "AWS_EC2_METADATA_DISABLED": "true",
             "HOME": tempfile.gettempdir()}
-
-
-class FakeRuntimeApi:
-    """A loopback Lambda Runtime API: records init errors and /next polls."""
-
-    def __init__(self):
-        self.init_errors, self.next_polls = [], threading.Event()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                if self.path.endswith("/runtime/invocation/next"):
-                    outer.next_polls.set()
-                    time.sleep(2)
-                self.send_response(500)
-                self.end_headers()
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path.endswith("/runtime/init/error"):
-                    outer.init_errors.append(body.decode("utf-8", "replace"))
-                self.send_response(202)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class CfnMotoTest(unittest.TestCase):
@@ -234,7 +198,7 @@ class CfnMotoTest(unittest.TestCase):
         self.check_lambda_init(env)
 
     def check_lambda_init(self, function_env):
-        api = FakeRuntimeApi()
+        api = FakeRuntimeApi(poll_delay=2)
         self.addCleanup(api.stop)
         env = base_env(self.moto.url)
         env.update({k: str(v) for k, v in function_env.items()})

@@ -29,7 +29,6 @@ Run: python3 tests/deploy/install_by_hand_test.py --spotkeeper build/spotkeeper
 """
 import argparse
 import ast
-import http.server
 import io
 import json
 import os
@@ -38,7 +37,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import uuid
@@ -47,7 +45,7 @@ import zipfile
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moto_peer import MotoServer, stop_process  # noqa: E402
+from moto_peer import FakeRuntimeApi, MotoServer, stop_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -190,54 +188,6 @@ def as_doc(value):
         except ValueError:
             return ast.literal_eval(value)
     return value
-
-
-class OneEventRuntimeApi:
-    """A loopback Lambda Runtime API that hands out one event and records the answer."""
-
-    def __init__(self, event):
-        self.response, self.init_errors, self.answered = None, [], threading.Event()
-        outer, served = self, []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                if self.path.endswith("/runtime/invocation/next") and not served:
-                    served.append(1)
-                    body = json.dumps(event).encode()
-                    self.send_response(200)
-                    self.send_header("Lambda-Runtime-Aws-Request-Id", "req-1")
-                    self.send_header("Lambda-Runtime-Deadline-Ms",
-                                     str(int(time.time() * 1000) + 60000))
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                time.sleep(1)
-                self.send_response(500)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path.endswith("/runtime/init/error"):
-                    outer.init_errors.append(body.decode("utf-8", "replace"))
-                elif self.path.endswith("/req-1/response") or self.path.endswith("/req-1/error"):
-                    outer.response = (self.path, body.decode("utf-8", "replace"))
-                    outer.answered.set()
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class InstallByHandOnMotoTest(unittest.TestCase):
@@ -476,7 +426,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
                               "body": msg["Body"], "attributes": {}, "messageAttributes": {},
                               "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
                               "awsRegion": REGION}]}
-        api = OneEventRuntimeApi(event)
+        api = FakeRuntimeApi(event)
         self.addCleanup(api.stop)
         run_env = base_env(self.moto.url, self.work)
         run_env.update(env)

@@ -1,13 +1,16 @@
-"""moto_server and process helpers shared by the deploy tests (cfn_moto_test,
+"""moto_server, a fake Lambda Runtime API and process helpers shared by the deploy tests (cfn_moto_test,
 install_by_hand_test): moto on a free loopback port (read from its log line,
 as tests/support/moto_server.cc does), stopped at the end."""
 
+import http.server
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import boto3
@@ -56,3 +59,56 @@ def stop_process(proc, timeout):
         proc.kill()
         proc.wait()
         return None
+
+
+class FakeRuntimeApi:
+    """A loopback Lambda Runtime API. With `event`, hands it out once (request id
+    req-1) and records the answer; records init errors and that /next was polled.
+    Every other /next waits `poll_delay` seconds and answers 500."""
+
+    def __init__(self, event=None, poll_delay=1):
+        self.response, self.init_errors = None, []
+        self.answered, self.next_polls = threading.Event(), threading.Event()
+        outer, served = self, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                if self.path.endswith("/runtime/invocation/next"):
+                    outer.next_polls.set()
+                    if event is not None and not served:
+                        served.append(1)
+                        body = json.dumps(event).encode()
+                        self.send_response(200)
+                        self.send_header("Lambda-Runtime-Aws-Request-Id", "req-1")
+                        self.send_header("Lambda-Runtime-Deadline-Ms",
+                                         str(int(time.time() * 1000) + 60000))
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                        return
+                    time.sleep(poll_delay)
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path.endswith("/runtime/init/error"):
+                    outer.init_errors.append(body.decode("utf-8", "replace"))
+                elif self.path.endswith("/req-1/response") or self.path.endswith("/req-1/error"):
+                    outer.response = (self.path, body.decode("utf-8", "replace"))
+                    outer.answered.set()
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
