@@ -49,6 +49,26 @@ bool Eventually(F done, milliseconds timeout) {
   return done();
 }
 
+// The queue's messages by id, received until at least `count` were seen or
+// `timeout` passed.
+std::map<std::string, std::string> ReceiveAtLeast(aws::SqsClient& sqs, const std::string& queue,
+                                                  size_t count, milliseconds timeout) {
+  std::map<std::string, std::string> bodies;
+  Eventually(
+      [&] {
+        aws::ReceiveOptions ro;
+        ro.max_messages = 10;
+        ro.wait_time_seconds = 1;
+        auto got = sqs.ReceiveMessage(queue, ro);
+        if (got.ok()) {
+          for (const auto& m : *got) bodies[m.message_id] = m.body;
+        }
+        return bodies.size() >= count;
+      },
+      timeout);
+  return bodies;
+}
+
 std::string AgentMessage(const std::string& instance, const std::string& type,
                          const std::string& cluster, const std::string& arn) {
   return json{{"terminationNotificiation", "true"},
@@ -267,19 +287,7 @@ TEST_F(ControllerLoopTest, MalformedMessageStaysInTheQueueAndTheControllerKeepsS
 
   // Stopped cleanly; both messages are still in the queue.
   EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
-  std::map<std::string, std::string> bodies;
-  Eventually(
-      [&] {
-        aws::ReceiveOptions ro;
-        ro.max_messages = 10;
-        ro.wait_time_seconds = 1;
-        auto got = sqs.ReceiveMessage(queue, ro);
-        if (got.ok()) {
-          for (const auto& m : *got) bodies[m.message_id] = m.body;
-        }
-        return bodies.size() >= 2;
-      },
-      seconds(10));
+  std::map<std::string, std::string> bodies = ReceiveAtLeast(sqs, queue, 2, seconds(10));
   EXPECT_EQ(bodies.count(sent->message_id), 1u);
   EXPECT_EQ(bodies.count(unknown->message_id), 1u);
 }
@@ -367,19 +375,8 @@ TEST_F(ControllerLoopTest, HostileMessagesAreLeftWhileTheValidOneOfTheReceiveIsH
 
   // Stopped cleanly; every hostile message is still in the queue, the valid one is not.
   EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
-  std::map<std::string, std::string> bodies;
-  Eventually(
-      [&] {
-        aws::ReceiveOptions ro;
-        ro.max_messages = 10;
-        ro.wait_time_seconds = 1;
-        auto got = sqs.ReceiveMessage(queue, ro);
-        if (got.ok()) {
-          for (const auto& m : *got) bodies[m.message_id] = m.body;
-        }
-        return bodies.size() >= hostile.size();
-      },
-      seconds(15));
+  std::map<std::string, std::string> bodies =
+      ReceiveAtLeast(sqs, queue, hostile.size(), seconds(15));
   EXPECT_EQ(bodies.size(), hostile.size());
   for (const std::string& id : hostile_ids) EXPECT_EQ(bodies.count(id), 1u) << id;
   EXPECT_EQ(bodies.count(valid->message_id), 0u);
