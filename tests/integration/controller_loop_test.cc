@@ -33,6 +33,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testsupport::AgentMessage;
 using testsupport::ChildProcess;
 using testsupport::ControllerWorld;
 using testsupport::MotoServer;
@@ -67,16 +68,6 @@ std::map<std::string, std::string> ReceiveAtLeast(aws::SqsClient& sqs, const std
       },
       timeout);
   return bodies;
-}
-
-std::string AgentMessage(const std::string& instance, const std::string& type,
-                         const std::string& cluster, const std::string& arn) {
-  return json{{"terminationNotificiation", "true"},
-              {"instanceId", instance},
-              {"instanceType", type},
-              {"ecsCluster", cluster},
-              {"ecsContainer", arn}}
-      .dump();
 }
 
 // What SNS delivers into a subscribed queue (raw delivery off).

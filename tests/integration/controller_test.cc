@@ -27,6 +27,7 @@ namespace spk {
 namespace {
 
 using nlohmann::json;
+using testsupport::AgentMessage;
 using testsupport::ControllerWorld;
 using testsupport::MotoServer;
 using testsupport::ReferenceInstancesRequired;
@@ -57,13 +58,8 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   const double pending = 6;
   world_->PutFleetMetrics(fleet, pending, 16);
 
-  const std::string agent_message = json{
-      {"terminationNotificiation", "true"},
-      {"instanceId", victim.instance_id},
-      {"instanceType", victim.instance_type},
-      {"ecsCluster", cluster},
-      {"ecsContainer",
-       arns[victim.instance_id]}}.dump();
+  const std::string agent_message =
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]);
   const std::string sns_event =
       json{{"Records", {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", agent_message}}}}}}}
           .dump();
@@ -142,13 +138,7 @@ TEST_F(ControllerTest, ForgedNoticeNamingAnotherInstancesContainerIsRefused) {
   std::string cluster = ControllerWorld::Unique("forged");
   auto arns = world_->MakeCluster(cluster, ids);
   // Instance 0 claims an interruption, with instance 1's container instance.
-  const std::string forged = json{
-      {"terminationNotificiation", "true"},
-      {"instanceId", ids[0]},
-      {"instanceType", "m5.large"},
-      {"ecsCluster", cluster},
-      {"ecsContainer",
-       arns[ids[1]]}}.dump();
+  const std::string forged = AgentMessage(ids[0], "m5.large", cluster, arns[ids[1]]);
   auto r = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--cluster", cluster},
                       ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), forged);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -158,12 +148,7 @@ TEST_F(ControllerTest, ForgedNoticeNamingAnotherInstancesContainerIsRefused) {
   for (const auto& [id, arn] : arns) EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
 
   // A notice for a cluster outside --cluster: refused, nothing read or drained there.
-  const std::string foreign = json{
-      {"terminationNotificiation", "true"},
-      {"instanceId", ids[1]},
-      {"ecsCluster", cluster},
-      {"ecsContainer",
-       arns[ids[1]]}}.dump();
+  const std::string foreign = AgentMessage(ids[1], "", cluster, arns[ids[1]]);
   auto f = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--cluster", "another-cluster"},
                       ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), foreign);
   EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
@@ -203,13 +188,8 @@ TEST_F(ControllerTest, ConcurrentDecidersAndAFreshOneCountEveryNotice) {
   };
   std::vector<std::unique_ptr<testsupport::ChildProcess>> deciders;
   for (const aws::SpotFleetInstance& victim : {first, second}) {
-    const std::string message = json{
-        {"terminationNotificiation", "true"},
-        {"instanceId", victim.instance_id},
-        {"instanceType", victim.instance_type},
-        {"ecsCluster", cluster},
-        {"ecsContainer",
-         arns[victim.instance_id]}}.dump();
+    const std::string message =
+        AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]);
     const std::string path = ::testing::TempDir() + "/" + victim.instance_id + ".json";
     std::ofstream(path) << json{{"Records",
                                  {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", message}}}}}}}

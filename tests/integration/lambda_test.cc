@@ -37,6 +37,7 @@ namespace spk {
 namespace {
 
 using nlohmann::json;
+using testsupport::AgentMessage;
 using testsupport::ControllerWorld;
 using testsupport::MotoServer;
 using testsupport::SpotkeeperBinary;
@@ -253,13 +254,8 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
   Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
   ASSERT_TRUE(rie.ready()) << rie.Log();
 
-  const std::string sns_event = SnsWrap(json{
-      {"terminationNotificiation", "true"},
-      {"instanceId", victim.instance_id},
-      {"instanceType", victim.instance_type},
-      {"ecsCluster", cluster},
-      {"ecsContainer",
-       arns[victim.instance_id]}}.dump());
+  const std::string sns_event = SnsWrap(
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]));
   auto [status, body] = rie.Invoke(sns_event);
   ASSERT_EQ(status, 200) << body << rie.Log();
   json report = ParseOrNull(body);
@@ -384,13 +380,8 @@ TEST_F(LambdaTest, HostileRecordsAreReportedAndTheRuntimeKeepsServing) {
   Emulator rie(rie_, LambdaEnv(cluster, fleet, group));
   ASSERT_TRUE(rie.ready()) << rie.Log();
 
-  const std::string notice = json{
-      {"terminationNotificiation", "true"},
-      {"instanceId", victim.instance_id},
-      {"instanceType", victim.instance_type},
-      {"ecsCluster", cluster},
-      {"ecsContainer",
-       arns[victim.instance_id]}}.dump();
+  const std::string notice =
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]);
   const std::string warning =
       R"({"detail-type":"EC2 Spot Instance Interruption Warning","source":"aws.ec2",)"
       R"("detail":{"instance-id":"i-0eb","instance-action":"terminate"},"time":")";

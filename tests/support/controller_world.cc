@@ -205,4 +205,13 @@ void ControllerWorldTest::SetUp() {
   world_ = std::make_unique<ControllerWorld>(moto_->client);
 }
 
+std::string AgentMessage(const std::string& instance, const std::string& type,
+                         const std::string& cluster, const std::string& arn) {
+  nlohmann::json m = {{"terminationNotificiation", "true"}, {"instanceId", instance}};
+  if (!type.empty()) m["instanceType"] = type;
+  m["ecsCluster"] = cluster;
+  m["ecsContainer"] = arn;
+  return m.dump();
+}
+
 }  // namespace spk::testsupport

@@ -67,6 +67,11 @@ class ControllerWorldTest : public ::testing::Test {
   std::unique_ptr<ControllerWorld> world_;
 };
 
+// The agent's message (the reference notifier's) for a spot interruption of
+// `instance`; `type` "" leaves instanceType out.
+std::string AgentMessage(const std::string& instance, const std::string& type,
+                         const std::string& cluster, const std::string& arn);
+
 // The reference Lambda's number (its formula, reference_policy.h): the
 // modifier from the type's name, int((pending + modifier) / 4 + 0.999999).
 int ReferenceInstancesRequired(double pending, const std::string& type);
