@@ -146,6 +146,48 @@ Result<ScalingActivity> AutoScalingClient::TerminateInstanceInAutoScalingGroup(
   return a;
 }
 
+namespace {
+
+// Tags.member.N.{ResourceId,ResourceType,Key[,Value,PropagateAtLaunch]} of one group.
+QueryParams GroupTagParams(const std::string& group, const std::vector<std::string>& keys,
+                           const std::map<std::string, std::string>* values) {
+  QueryParams params;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string prefix = "Tags.member." + std::to_string(i + 1) + ".";
+    params[prefix + "ResourceId"] = group;
+    params[prefix + "ResourceType"] = "auto-scaling-group";
+    params[prefix + "Key"] = keys[i];
+    if (values) {
+      params[prefix + "Value"] = values->at(keys[i]);
+      params[prefix + "PropagateAtLaunch"] = "false";
+    }
+  }
+  return params;
+}
+
+}  // namespace
+
+Status AutoScalingClient::CreateOrUpdateTags(const std::string& group,
+                                             const std::map<std::string, std::string>& tags) {
+  if (tags.empty()) return Status::Ok();
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : tags) keys.push_back(key);
+  SPK_ASSIGN_OR_RETURN(XmlReply reply,
+                       client_.CallQuery(services::AutoScaling(), "CreateOrUpdateTags",
+                                         GroupTagParams(group, keys, &tags)));
+  (void)reply;
+  return Status::Ok();
+}
+
+Status AutoScalingClient::DeleteTags(const std::string& group,
+                                     const std::vector<std::string>& keys) {
+  if (keys.empty()) return Status::Ok();
+  SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(), "DeleteTags",
+                                                         GroupTagParams(group, keys, nullptr)));
+  (void)reply;
+  return Status::Ok();
+}
+
 Status AutoScalingClient::SetInstanceProtection(const std::string& group,
                                                 const std::vector<std::string>& instance_ids,
                                                 bool protect) {

@@ -112,6 +112,12 @@ class AutoScalingClient {
   Status SetInstanceProtection(const std::string& group,
                                const std::vector<std::string>& instance_ids, bool protect);
 
+  // Creates or replaces tags on `group` (not propagated to its instances).
+  Status CreateOrUpdateTags(const std::string& group,
+                            const std::map<std::string, std::string>& tags);
+  // Deletes the tags with these keys from `group`; an absent key is no error.
+  Status DeleteTags(const std::string& group, const std::vector<std::string>& keys);
+
  private:
   AwsClient& client_;
   int page_size_ = 0;

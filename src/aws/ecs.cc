@@ -18,6 +18,22 @@ std::string BatchContext(size_t i, size_t n) {
   return "batch " + std::to_string(i + 1) + " of " + std::to_string(n);
 }
 
+// `attributes` as the API's attribute lists, 10 per call.
+std::vector<nlohmann::json> AttributeBatches(const std::vector<EcsAttribute>& attributes,
+                                             bool with_values) {
+  std::vector<nlohmann::json> batches;
+  for (size_t i = 0; i < attributes.size(); ++i) {
+    if (i % kMaxPutAttributes == 0) batches.push_back(nlohmann::json::array());
+    const EcsAttribute& a = attributes[i];
+    nlohmann::json item = {{"name", a.name}};
+    if (with_values && !a.value.empty()) item["value"] = a.value;
+    if (!a.target_type.empty()) item["targetType"] = a.target_type;
+    if (!a.target_id.empty()) item["targetId"] = a.target_id;
+    batches.back().push_back(std::move(item));
+  }
+  return batches;
+}
+
 Status ReadFailures(JsonFields& top, std::vector<EcsFailure>& out) {
   for (const auto& item : top.Array("failures")) {
     JsonFields f(item, "Failure");
@@ -186,20 +202,20 @@ Result<ContainerInstancesResult> EcsClient::UpdateContainerInstancesState(
 
 Status EcsClient::PutAttributes(const std::string& cluster,
                                 const std::vector<EcsAttribute>& attributes) {
-  for (size_t start = 0, batch = 0; start < attributes.size();
-       start += kMaxPutAttributes, ++batch) {
-    size_t total = (attributes.size() + kMaxPutAttributes - 1) / kMaxPutAttributes;
-    nlohmann::json list = nlohmann::json::array();
-    for (size_t i = start; i < std::min(attributes.size(), start + kMaxPutAttributes); ++i) {
-      const EcsAttribute& a = attributes[i];
-      nlohmann::json item = {{"name", a.name}};
-      if (!a.value.empty()) item["value"] = a.value;
-      if (!a.target_type.empty()) item["targetType"] = a.target_type;
-      if (!a.target_id.empty()) item["targetId"] = a.target_id;
-      list.push_back(std::move(item));
-    }
-    auto reply = Call("PutAttributes", {{"cluster", cluster}, {"attributes", list}});
-    if (!reply.ok()) return reply.status().WithContext(BatchContext(batch, total));
+  const std::vector<nlohmann::json> batches = AttributeBatches(attributes, /*with_values=*/true);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto reply = Call("PutAttributes", {{"cluster", cluster}, {"attributes", batches[i]}});
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
+  }
+  return Status::Ok();
+}
+
+Status EcsClient::DeleteAttributes(const std::string& cluster,
+                                   const std::vector<EcsAttribute>& attributes) {
+  const std::vector<nlohmann::json> batches = AttributeBatches(attributes, /*with_values=*/false);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto reply = Call("DeleteAttributes", {{"cluster", cluster}, {"attributes", batches[i]}});
+    if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
   }
   return Status::Ok();
 }

@@ -150,6 +150,9 @@ class EcsClient {
 
   // Creates or replaces custom attributes, 10 per call.
   Status PutAttributes(const std::string& cluster, const std::vector<EcsAttribute>& attributes);
+  // Deletes custom attributes (name and target; values are not sent, as the
+  // API asks for custom attributes), 10 per call.
+  Status DeleteAttributes(const std::string& cluster, const std::vector<EcsAttribute>& attributes);
 
   // Task ARNs of `cluster` matching `options` (all pages).
   Result<std::vector<std::string>> ListTasks(const std::string& cluster,

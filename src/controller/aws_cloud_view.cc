@@ -156,6 +156,7 @@ OnDemandGroupRead AwsCloudView::ReadOnDemandGroup(const std::string& group) {
   out.group.min_size = static_cast<int>(asg.min_size);
   out.group.max_size = static_cast<int>(asg.max_size);
   out.group.desired_capacity = static_cast<int>(asg.desired_capacity);
+  out.tags = asg.tags;
   for (const aws::AsgInstance& instance : asg.instances) {
     out.group.instances.push_back(
         {instance.instance_id, instance.lifecycle_state, instance.protected_from_scale_in});
@@ -239,6 +240,26 @@ Status AwsCloudView::PutContainerAttributes(const std::string& cluster,
   }
   Status status = ecs_.PutAttributes(cluster, list);
   return status.ok() ? status : status.WithContext("PutAttributes");
+}
+
+Status AwsCloudView::DeleteContainerAttributes(const std::string& cluster,
+                                               const std::vector<ContainerAttribute>& attributes) {
+  std::vector<aws::EcsAttribute> list;
+  for (const ContainerAttribute& a : attributes) list.push_back({a.name, "", "", a.arn});
+  Status status = ecs_.DeleteAttributes(cluster, list);
+  return status.ok() ? status : status.WithContext("DeleteAttributes");
+}
+
+Status AwsCloudView::SetGroupTags(const std::string& group,
+                                  const std::map<std::string, std::string>& tags) {
+  Status status = autoscaling_.CreateOrUpdateTags(group, tags);
+  return status.ok() ? status : status.WithContext("CreateOrUpdateTags " + group);
+}
+
+Status AwsCloudView::DeleteGroupTags(const std::string& group,
+                                     const std::vector<std::string>& keys) {
+  Status status = autoscaling_.DeleteTags(group, keys);
+  return status.ok() ? status : status.WithContext("DeleteTags " + group);
 }
 
 Status AwsCloudView::Apply(const policy::Action& action) {

@@ -33,6 +33,11 @@ class AwsCloudView final : public CloudView {
   Status Apply(const policy::Action& action) override;
   Status PutContainerAttributes(const std::string& cluster,
                                 const std::vector<ContainerAttribute>& attributes) override;
+  Status DeleteContainerAttributes(const std::string& cluster,
+                                   const std::vector<ContainerAttribute>& attributes) override;
+  Status SetGroupTags(const std::string& group,
+                      const std::map<std::string, std::string>& tags) override;
+  Status DeleteGroupTags(const std::string& group, const std::vector<std::string>& keys) override;
 
  private:
   Status ReadFleetMetrics(const std::string& fleet_id, WallTime now, Duration guard_window,

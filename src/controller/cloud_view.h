@@ -41,6 +41,8 @@ struct OnDemandGroupRead {
   // The type its instances run; with none, the type it would launch (first
   // mixed-instances override, else its launch template's); "" when unknown.
   std::string instance_type;
+  // The group's tags (the settle window's start lives there, see handler.h).
+  std::map<std::string, std::string> tags;
 };
 
 // A custom attribute to set on one container instance.
@@ -82,6 +84,16 @@ class CloudView {
   // (PutAttributes, 10 per call). The AWS call's Status.
   virtual Status PutContainerAttributes(const std::string& cluster,
                                         const std::vector<ContainerAttribute>& attributes) = 0;
+  // Deletes custom attributes (by name; values are ignored) from container
+  // instances of `cluster` (DeleteAttributes, 10 per call).
+  virtual Status DeleteContainerAttributes(const std::string& cluster,
+                                           const std::vector<ContainerAttribute>& attributes) = 0;
+  // Creates or replaces tags on an Auto Scaling group (CreateOrUpdateTags,
+  // not propagated at launch), and deletes tags by key (DeleteTags).
+  virtual Status SetGroupTags(const std::string& group,
+                              const std::map<std::string, std::string>& tags) = 0;
+  virtual Status DeleteGroupTags(const std::string& group,
+                                 const std::vector<std::string>& keys) = 0;
 };
 
 }  // namespace spk::controller

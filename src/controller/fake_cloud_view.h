@@ -107,6 +107,36 @@ class FakeCloudView final : public CloudView {
     return Status::Ok();
   }
 
+  Status DeleteContainerAttributes(const std::string& cluster,
+                                   const std::vector<ContainerAttribute>& attributes) override {
+    ++calls["DeleteContainerAttributes"];
+    if (before) before("DeleteContainerAttributes");
+    if (Status s = Failure("DeleteContainerAttributes"); !s.ok()) return s;
+    for (const ContainerAttribute& a : attributes) {
+      if (policy::ContainerInstance* ci = Find(cluster, a.arn)) ci->attributes.erase(a.name);
+    }
+    return Status::Ok();
+  }
+  Status SetGroupTags(const std::string& group,
+                      const std::map<std::string, std::string>& tags) override {
+    ++calls["SetGroupTags"];
+    if (before) before("SetGroupTags");
+    if (Status s = Failure("SetGroupTags"); !s.ok()) return s;
+    auto it = on_demand_groups.find(group);
+    if (it == on_demand_groups.end()) return NotFoundError("no group " + group);
+    for (const auto& [key, value] : tags) it->second.tags[key] = value;
+    return Status::Ok();
+  }
+  Status DeleteGroupTags(const std::string& group, const std::vector<std::string>& keys) override {
+    ++calls["DeleteGroupTags"];
+    if (before) before("DeleteGroupTags");
+    if (Status s = Failure("DeleteGroupTags"); !s.ok()) return s;
+    auto it = on_demand_groups.find(group);
+    if (it == on_demand_groups.end()) return NotFoundError("no group " + group);
+    for (const std::string& key : keys) it->second.tags.erase(key);
+    return Status::Ok();
+  }
+
   policy::ContainerInstance* Find(const std::string& cluster, const std::string& arn) {
     for (policy::ContainerInstance& ci : clusters[cluster]) {
       if (ci.arn == arn) return &ci;

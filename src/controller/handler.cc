@@ -1,6 +1,8 @@
 #include "controller/handler.h"
 
 #include <algorithm>
+#include <charconv>
+#include <sstream>
 #include <utility>
 
 #include "base/log.h"
@@ -69,6 +71,20 @@ std::string JoinIds(const std::vector<std::string>& ids) {
     out += (i ? ", " : "") + ids[i];
   }
   return out;
+}
+
+json ToJson(const StateWrite& write) {
+  json out = {{"what", write.what}, {"target", write.target}};
+  if (!write.instance_ids.empty()) out["instances"] = write.instance_ids;
+  if (!write.status.ok()) out["error"] = write.status.ToString();
+  return out;
+}
+
+// The time in an ISO 8601 attribute or tag value, at most `now`.
+std::optional<WallTime> StateTime(const std::string& value, WallTime now) {
+  WallTime t{};
+  if (!ParseIso8601(value, &t)) return std::nullopt;
+  return std::min(t, now);
 }
 
 json ToJson(const RecordResult& result) {
@@ -143,6 +159,11 @@ Status HandleReport::status() const {
   for (const RecordResult& r : recorded) {
     if (!r.status.ok()) return UnavailableError("recording notices failed: " + r.status.ToString());
   }
+  for (const StateWrite& w : state) {
+    if (!w.status.ok()) {
+      return UnavailableError("writing the " + w.what + " failed: " + w.status.ToString());
+    }
+  }
   if (decision && !decision->skipped.empty()) {
     const policy::Skip& skip = decision->skipped.front();
     return UnavailableError(skip.part + " skipped: " + skip.reason);
@@ -164,6 +185,8 @@ json ToJson(const HandleReport& report) {
   }
   out["recorded"] = json::array();
   for (const RecordResult& r : report.recorded) out["recorded"].push_back(ToJson(r));
+  out["state"] = json::array();
+  for (const StateWrite& w : report.state) out["state"].push_back(ToJson(w));
   return out;
 }
 
@@ -444,6 +467,31 @@ std::optional<WallTime> Handler::RememberTargetChange(const policy::SpotCapacity
   return it->second.second;
 }
 
+std::optional<WallTime> Handler::TargetChange(const policy::SpotCapacitySource& source,
+                                              WallTime now) {
+  if (!group_tags_) return RememberTargetChange(source, now);
+  const std::string key = kTargetTagPrefix + source.id;
+  std::ostringstream target;
+  target << source.target_capacity;
+  auto it = group_tags_->find(key);
+  if (it == group_tags_->end()) {
+    target_tags_[key] = target.str();  // first seen: no change known
+    return std::nullopt;
+  }
+  const size_t at = it->second.find('@');
+  if (it->second.substr(0, at) != target.str()) {
+    target_tags_[key] = target.str() + "@" + FormatIso8601(now);
+    return now;
+  }
+  if (at == std::string::npos) return std::nullopt;
+  std::optional<WallTime> changed = StateTime(it->second.substr(at + 1), now);
+  if (!changed) {
+    log::Warn("ignoring a bad target tag", {{"key", key}, {"value", it->second.substr(0, 128)}});
+    target_tags_[key] = target.str();
+  }
+  return changed;
+}
+
 void Handler::ReadSources(const std::vector<std::string>& extra_fleets,
                           policy::Observation* observation,
                           std::map<std::string, std::string>* instance_types) {
@@ -455,14 +503,14 @@ void Handler::ReadSources(const std::vector<std::string>& extra_fleets,
                                          config_.policy.guard_window));
     policy::SpotCapacitySource& source = reads.back().source;
     if (source.read_status.ok() && config_.pending_source == PendingSource::kApi) {
-      source.last_target_change = RememberTargetChange(source, observation->now);
+      source.last_target_change = TargetChange(source, observation->now);
     }
   }
   for (const std::string& group : config_.spot_asgs) {
     reads.push_back(cloud_.ReadSpotGroup(group));
     policy::SpotCapacitySource& source = reads.back().source;
     if (source.read_status.ok()) {
-      source.last_target_change = RememberTargetChange(source, observation->now);
+      source.last_target_change = TargetChange(source, observation->now);
     }
   }
   for (SpotSourceRead& read : reads) {
@@ -512,12 +560,12 @@ policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleet
                                      const std::vector<std::string>& extra_clusters) {
   policy::Observation observation;
   observation.now = clock_.WallNow();
-  std::map<std::string, std::string> instance_types;
-  MergeNotices(ReadContainers(extra_clusters, &observation), &observation);
-  ReadSources(extra_fleets, &observation, &instance_types);
-  ResolveUnits(instance_types, &observation);
+  group_tags_.reset();
+  target_tags_.clear();
+  // The group first: its tags hold the sources' target changes.
   if (!config_.on_demand_asg.empty()) {
     OnDemandGroupRead read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
+    if (read.group.read_status.ok()) group_tags_ = read.tags;
     if (read.group.read_status.ok() && !config_.policy.on_demand_units &&
         !read.instance_type.empty()) {
       auto vcpus = cloud_.InstanceTypeVcpus(read.instance_type);
@@ -525,7 +573,168 @@ policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleet
     }
     observation.on_demand = std::move(read.group);
   }
+  std::map<std::string, std::string> instance_types;
+  MergeNotices(ReadContainers(extra_clusters, &observation), &observation);
+  ReadSources(extra_fleets, &observation, &instance_types);
+  ResolveUnits(instance_types, &observation);
   return observation;
+}
+
+policy::ScaleDownTracker Handler::ReadTracker(const policy::Observation& observation) const {
+  if (!observation.on_demand || !observation.on_demand->read_status.ok() || !group_tags_) {
+    return tracker_;  // the group is unknown: its sizing is skipped anyway
+  }
+  policy::ScaleDownTracker tracker;
+  if (auto since = group_tags_->find(kNeedBelowSinceTag); since != group_tags_->end()) {
+    tracker.lower_since = StateTime(since->second, observation.now);
+    int held = 0;
+    if (auto h = group_tags_->find(kNeedBelowHeldTag); h != group_tags_->end()) {
+      const std::string& text = h->second;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), held);
+      if (ec != std::errc() || end != text.data() + text.size() || held < 0) held = -1;
+    }
+    if (!tracker.lower_since || held < 0) {
+      log::Warn("ignoring a bad settle-window tag (the window starts again)",
+                {{"group", observation.on_demand->name}});
+      tracker.lower_since.reset();
+      held = 0;
+    }
+    tracker.highest_held_since = held;
+  }
+  if (!observation.containers_status.ok()) {
+    tracker.removing = tracker_.removing;  // nothing better is known
+    return tracker;
+  }
+  for (const policy::OnDemandInstance& instance : observation.on_demand->instances) {
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(observation.container_instances, instance.instance_id);
+    if (!ci) {
+      // No container instance to carry a mark: memory is all there is.
+      auto it = tracker_.removing.find(instance.instance_id);
+      if (it != tracker_.removing.end()) tracker.removing.insert(*it);
+      continue;
+    }
+    auto mark = ci->attributes.find(kRemovingAttribute);
+    if (ci->status != policy::ContainerStatus::kDraining || mark == ci->attributes.end()) continue;
+    std::optional<WallTime> since = StateTime(mark->second, observation.now);
+    if (!since) {
+      log::Warn("ignoring a bad removal mark",
+                {{"container_instance", ci->arn}, {"value", mark->second.substr(0, 128)}});
+      continue;
+    }
+    tracker.removing[instance.instance_id] = *since;
+  }
+  return tracker;
+}
+
+std::vector<StateWrite> Handler::MarkRemovals(const policy::Observation& observation,
+                                              const policy::ScaleDownTracker& read,
+                                              const policy::ScaleDownTracker& decided,
+                                              std::set<std::string>* unmarked) {
+  std::vector<StateWrite> writes;
+  if (config_.dry_run) return writes;
+  std::map<std::string, std::vector<ContainerAttribute>> by_cluster;
+  std::map<std::string, std::vector<std::string>> ids_by_cluster;
+  for (const auto& [id, since] : decided.removing) {
+    if (read.removing.count(id)) continue;
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(observation.container_instances, id);
+    if (!ci) continue;  // never registered: terminated in this decision
+    by_cluster[ci->cluster].push_back({ci->arn, kRemovingAttribute, FormatIso8601(since)});
+    ids_by_cluster[ci->cluster].push_back(id);
+  }
+  for (const auto& [cluster, attributes] : by_cluster) {
+    StateWrite write{"removal marks", cluster, ids_by_cluster[cluster],
+                     cloud_.PutContainerAttributes(cluster, attributes)};
+    if (write.status.ok()) {
+      log::Info("on-demand instances marked for removal",
+                {{"cluster", cluster}, {"instances", JoinIds(write.instance_ids)}});
+    } else {
+      log::Error("could not mark on-demand instances for removal: not draining them",
+                 {{"cluster", cluster},
+                  {"instances", JoinIds(write.instance_ids)},
+                  {"error", write.status.ToString()}});
+      for (const ContainerAttribute& a : attributes) unmarked->insert(a.arn);
+    }
+    writes.push_back(std::move(write));
+  }
+  return writes;
+}
+
+std::vector<StateWrite> Handler::WriteBackState(const policy::Observation& observation,
+                                                const policy::ScaleDownTracker& read,
+                                                const policy::ScaleDownTracker& decided,
+                                                const std::vector<ActionResult>& actions) {
+  std::vector<StateWrite> writes;
+  if (config_.dry_run || !observation.on_demand || !observation.on_demand->read_status.ok() ||
+      !group_tags_) {
+    return writes;
+  }
+  // Removals the decision cancelled: once re-activated, their marks go.
+  std::set<std::string> activated;
+  for (const ActionResult& r : actions) {
+    const auto* activate = std::get_if<policy::ActivateContainerInstances>(&r.action.what);
+    if (activate && r.applied) {
+      activated.insert(activate->container_instance_arns.begin(),
+                       activate->container_instance_arns.end());
+    }
+  }
+  std::map<std::string, std::vector<ContainerAttribute>> by_cluster;
+  std::map<std::string, std::vector<std::string>> ids_by_cluster;
+  for (const auto& [id, since] : read.removing) {
+    if (decided.removing.count(id)) continue;
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(observation.container_instances, id);
+    if (!ci || !activated.count(ci->arn)) continue;
+    by_cluster[ci->cluster].push_back({ci->arn, kRemovingAttribute, ""});
+    ids_by_cluster[ci->cluster].push_back(id);
+  }
+  for (const auto& [cluster, attributes] : by_cluster) {
+    // A mark left behind is harmless (an ACTIVE instance's mark is stale);
+    // deleting it keeps a later drain by someone else from looking like ours.
+    StateWrite write{"removal marks deleted", cluster, ids_by_cluster[cluster],
+                     cloud_.DeleteContainerAttributes(cluster, attributes)};
+    if (!write.status.ok()) {
+      log::Warn("could not delete the removal marks of re-activated instances",
+                {{"cluster", cluster}, {"error", write.status.ToString()}});
+      write.status = Status::Ok();  // not a failure of the decision
+    }
+    writes.push_back(std::move(write));
+  }
+  if (!target_tags_.empty()) {
+    const std::string& group = observation.on_demand->name;
+    StateWrite write{"target changes", group, {}, cloud_.SetGroupTags(group, target_tags_)};
+    if (!write.status.ok()) {
+      log::Error("could not write the spot sources' target tags",
+                 {{"group", group}, {"error", write.status.ToString()}});
+    }
+    writes.push_back(std::move(write));
+  }
+  // The settle window, when it changed and the decision was applied (a failed
+  // action keeps the window as it was, so the next decision retries).
+  if (!std::all_of(actions.begin(), actions.end(),
+                   [](const ActionResult& r) { return r.status.ok(); })) {
+    return writes;
+  }
+  if (decided.lower_since == read.lower_since &&
+      (!decided.lower_since || decided.highest_held_since == read.highest_held_since)) {
+    return writes;
+  }
+  const std::string& group = observation.on_demand->name;
+  StateWrite write{"settle window", group, {}, Status::Ok()};
+  if (decided.lower_since) {
+    write.status = cloud_.SetGroupTags(
+        group, {{kNeedBelowSinceTag, FormatIso8601(*decided.lower_since)},
+                {kNeedBelowHeldTag, std::to_string(decided.highest_held_since)}});
+  } else {
+    write.status = cloud_.DeleteGroupTags(group, {kNeedBelowSinceTag, kNeedBelowHeldTag});
+  }
+  if (!write.status.ok()) {
+    log::Error("could not write the settle window's tags",
+               {{"group", group}, {"error", write.status.ToString()}});
+  }
+  writes.push_back(std::move(write));
+  return writes;
 }
 
 HandleReport Handler::DecideAndApply(HandleReport report,
@@ -535,8 +744,21 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   if (observation.on_demand && observation.on_demand->read_status.ok()) {
     on_demand_desired_ = observation.on_demand->desired_capacity;
   }
-  policy::Decision decision = policy::Decide(observation, config_.policy, tracker_);
+  const policy::ScaleDownTracker read = ReadTracker(observation);
+  policy::Decision decision = policy::Decide(observation, config_.policy, read);
+  // An instance chosen for removal carries its mark before it is drained.
+  std::set<std::string> unmarked;
+  report.state = MarkRemovals(observation, read, decision.tracker, &unmarked);
   for (const policy::Action& action : decision.actions) {
+    const auto* drain = std::get_if<policy::DrainContainerInstances>(&action.what);
+    if (drain &&
+        std::any_of(drain->container_instance_arns.begin(), drain->container_instance_arns.end(),
+                    [&](const std::string& arn) { return unmarked.count(arn) > 0; })) {
+      report.actions.push_back(
+          {action, false, false, false,
+           UnavailableError("not drained: its removal mark could not be written")});
+      continue;
+    }
     report.actions.push_back(Run(action));
     const auto* set = std::get_if<policy::SetDesiredCapacity>(&action.what);
     if (set && report.actions.back().applied) on_demand_desired_ = set->desired;
@@ -544,6 +766,9 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   // The decision's drains of noticed instances, and notices that came while
   // their instance was already draining, are recorded in the same pass.
   report.recorded = RecordNotices(observation);
+  for (StateWrite& write : WriteBackState(observation, read, decision.tracker, report.actions)) {
+    report.state.push_back(std::move(write));
+  }
   bool all_applied = std::all_of(report.actions.begin(), report.actions.end(),
                                  [](const ActionResult& r) { return r.status.ok(); });
   // A failed action leaves the tracker as it was, so the next decision retries it.

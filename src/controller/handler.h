@@ -23,6 +23,16 @@
 // interruption wins over a rebalance recommendation for the same instance. A
 // notice for an instance with no container instance yet lives only in memory.
 //
+// Where the scale-in lives: an on-demand instance chosen for removal carries
+// kRemovingAttribute (written before its drain), and the settle window's
+// start is a pair of tags on the on-demand group (kNeedBelowSinceTag,
+// kNeedBelowHeldTag). Every decision reads both back (memory keeps only the
+// removals of instances that never registered a container instance, which
+// are terminated in the decision that chose them), so a restarted controller
+// or a Lambda cold start finishes a removal, or re-activates the instance
+// and deletes its mark when the need comes back, and does not restart the
+// settle window.
+//
 // Concurrent deciders: a SetDesiredCapacity (only ever a raise) re-reads the
 // group just before writing and is not applied when the group already has as
 // many (another decider raised it meanwhile): a raise never lowers. Only the
@@ -58,6 +68,23 @@ namespace spk::controller {
 
 // The ECS custom attribute a notice is recorded under on its container instance.
 inline constexpr char kNoticeAttribute[] = "spotkeeper.notice";
+
+// The ECS custom attribute that marks an on-demand instance chosen for
+// removal (scale-in), with the time it was chosen (ISO 8601). It is written
+// before the instance is drained; an instance is being removed when its
+// container instance is DRAINING and carries the mark (a mark on an ACTIVE
+// container instance is stale: the removal never started or was cancelled).
+inline constexpr char kRemovingAttribute[] = "spotkeeper.removing";
+// Tags on the on-demand group holding the settle window: since when the
+// group has been larger than the shortfall holds (ISO 8601), and the most
+// instances the shortfall held since then.
+inline constexpr char kNeedBelowSinceTag[] = "spotkeeper:need-below-since";
+inline constexpr char kNeedBelowHeldTag[] = "spotkeeper:need-below-held";
+// A tag on the on-demand group per spot capacity source (key: this prefix
+// and the fleet id or group name): the source's target capacity as last seen
+// and, once it was seen to change, when ("16" or "24@2026-12-02T03:53:43Z"),
+// for the guard window (--pending-source api; CloudWatch has its own record).
+inline constexpr char kTargetTagPrefix[] = "spotkeeper:target:";
 
 // A notice's record: "<kind>@<ISO 8601 notice time>" (kinds as
 // policy::NoticeKindName), e.g. "spot-interruption@2026-12-02T03:53:43Z";
@@ -97,6 +124,15 @@ struct ActionResult {
   Status status;  // the AWS call's Status when attempted
 };
 
+// A write of the controller's state to AWS (removal marks, the settle
+// window's tags) and what became of it.
+struct StateWrite {
+  std::string what;                       // e.g. "removal marks", "settle window"
+  std::string target;                     // the cluster or group written to
+  std::vector<std::string> instance_ids;  // the instances concerned, if any
+  Status status;
+};
+
 // Notices recorded (kNoticeAttribute) on the container instances of one cluster.
 struct RecordResult {
   std::string cluster;
@@ -122,6 +158,8 @@ struct HandleReport {
   // decision's pass.
   std::vector<RecordResult> fast_path_recorded;
   std::vector<RecordResult> recorded;
+  // The decision's state written to AWS (see "Where state lives" above).
+  std::vector<StateWrite> state;
 
   // Ok when everything was decided and every action of the decision
   // succeeded and every notice of the decision's pass was recorded (a failed
@@ -133,6 +171,7 @@ struct HandleReport {
 // {"event": ..., "duplicate": false, "dry_run": false, "fast_path": [...],
 //  "actions": [{..., "applied": true, "error": "..."}],
 //  "fast_path_recorded": [...], "recorded": [{"cluster": ..., "instances": [...],
+//  "error": "..."}], "state": [{"what": ..., "target": ..., "instances": [...],
 //  "error": "..."}], "skipped": [...],
 //  "notes": [...], "shortfall_units": x, "on_demand_needed": n}
 nlohmann::json ToJson(const HandleReport& report);
@@ -228,6 +267,25 @@ class Handler {
                                           policy::Observation* observation);
   std::optional<WallTime> RememberTargetChange(const policy::SpotCapacitySource& source,
                                                WallTime now);
+  // When the source's target last changed, from the on-demand group's tag
+  // (kTargetTagPrefix); a new target is queued in target_tags_ to be
+  // written. Memory (RememberTargetChange) when the group's tags are unknown.
+  std::optional<WallTime> TargetChange(const policy::SpotCapacitySource& source, WallTime now);
+  // The scale-in state as AWS holds it (see the top of this file); the
+  // removals of instances without a container instance come from memory.
+  policy::ScaleDownTracker ReadTracker(const policy::Observation& observation) const;
+  // Marks the instances `decided` newly chooses for removal (not with
+  // dry_run); the ARNs it could not mark go to `unmarked`.
+  std::vector<StateWrite> MarkRemovals(const policy::Observation& observation,
+                                       const policy::ScaleDownTracker& read,
+                                       const policy::ScaleDownTracker& decided,
+                                       std::set<std::string>* unmarked);
+  // Deletes the marks of removals the decision cancelled (once re-activated),
+  // and writes the settle window's tags when they changed.
+  std::vector<StateWrite> WriteBackState(const policy::Observation& observation,
+                                         const policy::ScaleDownTracker& read,
+                                         const policy::ScaleDownTracker& decided,
+                                         const std::vector<ActionResult>& actions);
   HandleReport DecideAndApply(HandleReport report, const std::vector<std::string>& extra_fleets,
                               const std::vector<std::string>& extra_clusters);
   ActionResult Run(const policy::Action& action);
@@ -247,6 +305,10 @@ class Handler {
   // Spot Fleet target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;
   std::optional<int> on_demand_desired_;
+  // The on-demand group's tags as last observed (nullopt: not read).
+  std::optional<std::map<std::string, std::string>> group_tags_;
+  // Target tags of the current observation still to be written.
+  std::map<std::string, std::string> target_tags_;
   // Dry-run actions already logged at info (later repeats go to debug, so a
   // remembered test notice is not re-reported at every reconcile); bounded.
   std::set<std::string> dry_run_logged_;

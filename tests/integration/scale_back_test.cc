@@ -92,10 +92,79 @@ class ScaleBackTest : public testsupport::ControllerWorldTest {
     }
   }
 
+  // The value of custom attribute `name` on container instance `arn`, "" when absent.
+  std::string Attribute(const std::string& cluster, const std::string& arn,
+                        const std::string& name) {
+    aws::EcsClient ecs(moto_->client);
+    auto r = ecs.DescribeContainerInstances(cluster, {arn});
+    if (!r.ok() || r->container_instances.empty()) return "";
+    auto it = r->container_instances[0].attributes.find(name);
+    return it == r->container_instances[0].attributes.end() ? "" : it->second;
+  }
+
+  // Two InService on-demand instances registered in a new cluster, `busy`
+  // running one task and `idle` none; the fleet's pending capacity is 0, so
+  // neither is needed.
+  struct TwoExtra {
+    std::string fleet, group, cluster, busy, idle;
+    std::map<std::string, std::string> arns;
+  };
+  TwoExtra MakeTwoExtra() {
+    TwoExtra w;
+    w.fleet = world_->MakeFleet();
+    EXPECT_FALSE(w.fleet.empty());
+    world_->PutFleetMetrics(w.fleet, 0, 16);
+    w.group = world_->MakeOnDemandGroup();
+    aws::AutoScalingClient asg(moto_->client);
+    EXPECT_TRUE(asg.SetDesiredCapacity(w.group, 2, /*honor_cooldown=*/false).ok());
+    std::vector<std::string> ids;
+    for (const auto& [id, state] : GroupInstances(w.group)) ids.push_back(id);
+    EXPECT_EQ(ids.size(), 2u);
+    if (ids.size() != 2) return w;
+    w.busy = ids[0];
+    w.idle = ids[1];
+    w.cluster = ControllerWorld::Unique("restart-cluster");
+    w.arns = world_->MakeCluster(w.cluster, ids);
+    const std::string family = ControllerWorld::Unique("restart-task");
+    auto registered = moto_->client.CallJson(
+        aws::services::Ecs(), "RegisterTaskDefinition",
+        {{"family", family},
+         {"containerDefinitions",
+          {{{"name", "app"}, {"image", "busybox"}, {"cpu", 64}, {"memory", 64}}}}});
+    EXPECT_TRUE(registered.ok()) << registered.status().ToString();
+    StartTasks(w.cluster, family, w.arns[w.busy], 1);
+    return w;
+  }
+
+  // `spotkeeper handle-event` given {"fleetID": ...}: a decider started from
+  // nothing (a Lambda cold start, a restarted controller).
+  testsupport::ProcessResult FreshDecider(const TwoExtra& w,
+                                          const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {SpotkeeperBinary(),
+                                     "handle-event",
+                                     "-",
+                                     "--cluster",
+                                     w.cluster,
+                                     "--spot-fleet-id",
+                                     w.fleet,
+                                     "--on-demand-asg",
+                                     w.group,
+                                     "--on-demand-units",
+                                     "4",
+                                     "--pending-source",
+                                     "cloudwatch",
+                                     "--settle-window",
+                                     "2s"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return testsupport::RunProcess(argv, ControllerWorld::ProcessEnv(*server_), seconds(60),
+                                   json{{"fleetID", w.fleet}}.dump());
+  }
+
   std::unique_ptr<ChildProcess> StartController(const std::string& queue_url,
                                                 const std::string& cluster,
-                                                const std::string& fleet,
-                                                const std::string& group) {
+                                                const std::string& fleet, const std::string& group,
+                                                const std::string& max_drain_time = "8s",
+                                                const std::string& settle_window = "3s") {
     std::vector<std::string> argv = {SpotkeeperBinary(),
                                      "--log-format",
                                      "json",
@@ -117,9 +186,9 @@ class ScaleBackTest : public testsupport::ControllerWorldTest {
                                      "--reconcile-interval",
                                      "1s",
                                      "--settle-window",
-                                     "3s",
+                                     settle_window,
                                      "--max-drain-time",
-                                     "8s",
+                                     max_drain_time,
                                      "--metrics-listen",
                                      "127.0.0.1:0"};
     return std::make_unique<ChildProcess>(argv, ControllerWorld::ProcessEnv(*server_));
@@ -267,6 +336,95 @@ TEST_F(ScaleBackTest, AfterTheSettleWindowDrainsThenRemovesExactlyTheExtraInstan
   EXPECT_EQ(count("scale-in of on-demand instance " + kept), 0u) << log;
 
   EXPECT_EQ(controller->Signal(SIGTERM), 0) << controller->Log();
+}
+
+// Issue 11: a controller SIGKILLed while an on-demand instance is DRAINING
+// for removal. The removal is marked on the container instance
+// (spotkeeper.removing), so the next controller finishes it: nothing stays
+// DRAINING unowned, and the instance that is still needed is not counted.
+TEST_F(ScaleBackTest, ARemovalASigkilledControllerBeganIsFinishedByTheNext) {
+  TwoExtra w = MakeTwoExtra();
+  ASSERT_EQ(w.arns.size(), 2u);
+  std::string queue = world_->MakeQueue(30);
+  // A long max drain time: the busy one (one task) stays DRAINING.
+  auto first = StartController(queue, w.cluster, w.fleet, w.group, "10m");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return world_->ContainerStatus(w.cluster, w.arns[w.busy]) == "DRAINING" &&
+               !Attribute(w.cluster, w.arns[w.busy], "spotkeeper.removing").empty();
+      },
+      seconds(30)))
+      << first->Log();
+  first->Signal(SIGKILL);
+  ASSERT_TRUE(InGroup(w.group, w.busy));
+  // The idle one was removed by the first (or is being: DRAINING and marked).
+  // The next controller, with a short max drain time, finishes both; with a
+  // settle window of 10 minutes it could not have chosen them itself.
+  auto next = StartController(queue, w.cluster, w.fleet, w.group, "2s", "10m");
+  ASSERT_TRUE(Eventually([&] { return !InGroup(w.group, w.busy) && !InGroup(w.group, w.idle); },
+                         seconds(30)))
+      << next->Log();
+  EXPECT_TRUE(Eventually([&] { return world_->Desired(w.group) == 0; }, seconds(10)))
+      << "desired " << world_->Desired(w.group) << "\n"
+      << next->Log();
+  // It finished what the first began rather than choosing anew: no new marks.
+  EXPECT_EQ(next->Log().find("marked for removal"), std::string::npos) << next->Log();
+  EXPECT_NE(first->Log().find("marked for removal"), std::string::npos) << first->Log();
+  EXPECT_EQ(next->Signal(SIGTERM), 0) << next->Log();
+}
+
+// The same removal, but the need returns before anyone finishes it: a fresh
+// decider re-activates the marked instance instead of launching a new one.
+TEST_F(ScaleBackTest, AFreshDeciderReactivatesARemovalWhenTheNeedReturns) {
+  TwoExtra w = MakeTwoExtra();
+  ASSERT_EQ(w.arns.size(), 2u);
+  std::string queue = world_->MakeQueue(30);
+  auto first = StartController(queue, w.cluster, w.fleet, w.group, "10m");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        // The idle one removed, the busy one DRAINING for removal.
+        return !InGroup(w.group, w.idle) &&
+               world_->ContainerStatus(w.cluster, w.arns[w.busy]) == "DRAINING" &&
+               !Attribute(w.cluster, w.arns[w.busy], "spotkeeper.removing").empty();
+      },
+      seconds(30)))
+      << first->Log();
+  first->Signal(SIGKILL);
+  const int64_t desired = world_->Desired(w.group);
+  ASSERT_EQ(desired, 1);
+  ASSERT_TRUE(InGroup(w.group, w.busy));
+  // Four units pending: one m5.xlarge is needed again.
+  world_->PutFleetMetrics(w.fleet, 4, 16);
+  auto r = FreshDecider(w, {"--max-drain-time", "10m"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(world_->ContainerStatus(w.cluster, w.arns[w.busy]), "ACTIVE") << r.out;
+  EXPECT_TRUE(InGroup(w.group, w.busy));
+  EXPECT_EQ(world_->Desired(w.group), desired) << "re-activated, not replaced\n" << r.out;
+}
+
+// Issue 11: every decision by a new process (what Lambda cold starts do):
+// the settle window lives in tags on the group, so the extra on-demand
+// capacity is still given back.
+TEST_F(ScaleBackTest, ColdStartsStillGiveBackOnDemandCapacity) {
+  TwoExtra w = MakeTwoExtra();
+  ASSERT_EQ(w.arns.size(), 2u);
+  // One m5.xlarge held (2 units pending): the idle one is the extra.
+  world_->PutFleetMetrics(w.fleet, 2, 16);
+  auto r = FreshDecider(w);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(world_->Desired(w.group), 2);
+  std::this_thread::sleep_for(seconds(3));  // past the 2 s settle window
+  bool gone = Eventually(
+      [&] {
+        auto again = FreshDecider(w);
+        EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+        return !InGroup(w.group, w.idle);
+      },
+      seconds(30));
+  ASSERT_TRUE(gone) << "the idle instance was never removed";
+  EXPECT_EQ(world_->Desired(w.group), 1);
+  EXPECT_TRUE(InGroup(w.group, w.busy));
+  EXPECT_EQ(world_->ContainerStatus(w.cluster, w.arns[w.busy]), "ACTIVE");
 }
 
 }  // namespace
