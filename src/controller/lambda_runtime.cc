@@ -108,9 +108,19 @@ class Budget {
   Budget(const LambdaHandlerOptions& options, const LambdaInvocation& invocation)
       : options_(options) {
     if (options.clock == nullptr || !invocation.deadline_ms) return;
-    const Duration to_deadline = std::chrono::milliseconds(*invocation.deadline_ms) -
-                                 options.clock->WallNow().time_since_epoch();
-    deadline_ = options.clock->MonotonicNow() + to_deadline;
+    // In milliseconds, and only a deadline within a day of now: a wild header
+    // must not overflow the arithmetic.
+    constexpr int64_t kDayMs = 24 * 3600 * 1000;
+    const int64_t now_ms = Millis(options.clock->WallNow().time_since_epoch());
+    const int64_t deadline_ms = *invocation.deadline_ms;
+    if (deadline_ms < now_ms - kDayMs || deadline_ms > now_ms + kDayMs) {
+      log::Warn("implausible Lambda-Runtime-Deadline-Ms ignored: no time budget",
+                {{"request_id", invocation.request_id},
+                 {"deadline_ms", std::to_string(deadline_ms)},
+                 {"now_ms", std::to_string(now_ms)}});
+      return;
+    }
+    deadline_ = options.clock->MonotonicNow() + std::chrono::milliseconds(deadline_ms - now_ms);
   }
 
   // When the work's AWS calls must end: deadline - reserve.

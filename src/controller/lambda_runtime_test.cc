@@ -525,6 +525,24 @@ TEST_F(LambdaBudgetTest, NoDeadlineNoBudget) {
   EXPECT_TRUE(redeliveries.empty());
 }
 
+// A deadline more than a day away (or before) is ignored, never overflows:
+// no budget. One in the past (less than a day): nothing starts.
+TEST_F(LambdaBudgetTest, ImplausibleDeadlineIsIgnoredAndAPastOneStartsNothing) {
+  Handler handler(cloud, config, clock);
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler, options);
+  LambdaInvocation inv = Invocation("{\"fleetID\": \"sfr-1\"}", std::chrono::seconds(0));
+  for (int64_t wild : {INT64_MAX, INT64_MIN, int64_t{0}, int64_t{-1}}) {
+    inv.deadline_ms = wild;
+    LambdaResult result = fn(inv);
+    EXPECT_TRUE(result.ok) << wild << ": " << result.error_message;
+  }
+  inv = Invocation("{\"fleetID\": \"sfr-1\"}", -std::chrono::hours(1));
+  LambdaResult result = fn(inv);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error_message.find("not started: 0 ms left"), std::string::npos)
+      << result.error_message;
+}
+
 // A single event (SNS, an alarm, {"fleetID"}) without time left is an error
 // at once, so that Lambda retries it; nothing is called.
 TEST_F(LambdaBudgetTest, SingleEventWithoutTimeLeftIsAHandlingFailure) {
