@@ -5,12 +5,17 @@
 // Invariants: never throws or crashes; an SQS batch is always answered with a
 // response {"batchItemFailures": [...]} that names only ids of its records;
 // anything else is a response or an error of a known type, one line.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "aws/endpoint.h"
+#include "aws/sqs.h"
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "controller/fake_cloud_view.h"
@@ -55,10 +60,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Populate(cloud, config);
   ManualClock clock;
   Handler handler(cloud, config, clock);
-  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler);
+  // With a budget and a redeliver that reads the record's eventSourceARN.
+  MapEnv env;
+  aws::EndpointResolver endpoints(env, "us-east-1");
+  std::vector<std::string> redelivered;
+  LambdaHandlerOptions options;
+  options.clock = &clock;
+  options.redeliver = [&](const std::string& arn, const QueueMessage& message, Duration delay) {
+    FUZZ_CHECK(delay > Duration::zero());
+    redelivered.push_back(message.id);
+    return aws::QueueUrlFromArn(arn, endpoints).status();
+  };
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler, options);
   LambdaInvocation invocation;
   invocation.request_id = "req-1";
   invocation.body.assign(reinterpret_cast<const char*>(data), size);
+  invocation.deadline_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.WallNow().time_since_epoch())
+          .count() +
+      60000;
   const LambdaResult result = fn(invocation);
 
   // Was it an SQS batch? (The same test the handler makes.)
@@ -88,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // The answer replaces invalid UTF-8; ids from JSON are valid UTF-8.
       FUZZ_CHECK(ids.count(item["itemIdentifier"].get<std::string>()) == 1);
     }
+    for (const std::string& id : redelivered) FUZZ_CHECK(ids.count(id) == 1);
     return 0;
   }
   if (!result.ok) {

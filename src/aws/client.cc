@@ -56,6 +56,10 @@ Result<std::string> PostUrl(const ResolvedEndpoint& endpoint) {
   return endpoint.url;
 }
 
+int64_t Millis(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
 std::string BodyStart(const std::string& body) { return Truncate(body, kMaxBodyInMessage); }
 
 // `status` with " (note)" appended to its message, remote details kept.
@@ -79,6 +83,16 @@ AwsClient::AwsClient(net::HttpTransport& http, Clock& clock, Random& random,
       quota_(options_.retry) {}
 
 Duration AwsClient::clock_skew() const { return Duration(skew_ns_.load()); }
+
+void AwsClient::SetCallDeadline(std::optional<MonoTime> deadline) {
+  deadline_ns_.store(deadline ? deadline->time_since_epoch().count() : kNoDeadline);
+}
+
+std::optional<MonoTime> AwsClient::call_deadline() const {
+  int64_t ns = deadline_ns_.load();
+  if (ns == kNoDeadline) return std::nullopt;
+  return MonoTime(Duration(ns));
+}
 
 std::map<ClientStats::ErrorKey, int64_t> ClientStats::ErrorsByCode() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -153,8 +167,30 @@ Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std:
   request.headers.emplace_back("User-Agent", options_.user_agent);
 
   const int max_attempts = std::max(1, options_.retry.max_attempts);
+  const std::optional<MonoTime> deadline = call_deadline();
+  const Duration min_attempt = options_.min_attempt_time;
+  auto fail = [&](Status status) {
+    stats_.errors++;
+    stats_.RecordError(service.signing_name, status);
+    return status;
+  };
   int retry_cost_taken = 0;
   for (int attempt = 1;; ++attempt) {
+    if (deadline) {
+      const Duration left = *deadline - clock_.MonotonicNow();
+      if (left < min_attempt) {
+        return fail(DeadlineExceededError(
+            Context(service, operation) +
+            ": call deadline: " + std::to_string(std::max<int64_t>(0, Millis(left))) + " ms left"));
+      }
+      const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(left);
+      // (0 would mean no limit to the transport)
+      auto capped = [&](std::chrono::milliseconds t) {
+        return t > std::chrono::milliseconds(0) ? std::min(t, left_ms) : left_ms;
+      };
+      request.connect_timeout = capped(options_.connect_timeout);
+      request.total_timeout = capped(call.timeout.value_or(options_.timeout));
+    }
     Result<Credentials> credentials = credentials_.Resolve();
     if (!credentials.ok()) {
       stats_.errors++;
@@ -205,6 +241,19 @@ Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std:
       stats_.RecordError(service.signing_name, failure);
       return WithNote(failure, "after " + std::to_string(attempt) + " attempts");
     }
+    // A corrected clock is the fix for a skew error: retry at once. With a
+    // deadline the delay is drawn first, to know whether the retry fits.
+    std::optional<Duration> delay;
+    if (skew_corrected) delay = Duration::zero();
+    if (deadline) {
+      if (!delay) delay = BackoffDelay(options_.retry, attempt, random_);
+      const Duration left = *deadline - clock_.MonotonicNow();
+      if (left - *delay < min_attempt) {
+        return fail(WithNote(failure, "no time left to retry: " +
+                                          std::to_string(std::max<int64_t>(0, Millis(left))) +
+                                          " ms to the call deadline"));
+      }
+    }
     int cost = 0;
     if (!quota_.Acquire(failure, &cost)) {
       stats_.errors++;
@@ -213,10 +262,8 @@ Result<net::HttpResponse> AwsClient::Send(const ServiceInfo& service, const std:
     }
     retry_cost_taken += cost;
     stats_.retries++;
-    // A corrected clock is the fix for a skew error: retry at once.
-    if (!skew_corrected) {
-      clock_.SleepFor(BackoffDelay(options_.retry, attempt, random_));
-    }
+    if (!delay) delay = BackoffDelay(options_.retry, attempt, random_);
+    if (*delay > Duration::zero()) clock_.SleepFor(*delay);
   }
 }
 

@@ -403,6 +403,124 @@ TEST_F(AwsClientTest, OptionsTimeoutsAndUserAgent) {
   EXPECT_EQ(CountHeaders(r, "User-Agent"), 1);
 }
 
+// --- the call deadline (the Lambda runtime's budget) ---
+
+TEST_F(AwsClientTest, NoCallDeadlineByDefault) {
+  EXPECT_FALSE(client_.call_deadline().has_value());
+  http_.Push(200, "{}");
+  ASSERT_TRUE(DescribeClusters().ok());
+  EXPECT_EQ(http_.requests()[0].total_timeout, std::chrono::milliseconds(20000));
+  EXPECT_EQ(http_.requests()[0].connect_timeout, std::chrono::milliseconds(3000));
+}
+
+TEST_F(AwsClientTest, CallDeadlineCapsEachAttemptsTimeouts) {
+  client_.SetCallDeadline(clock_.MonotonicNow() + std::chrono::milliseconds(5000));
+  http_.Push(200, "{}");
+  ASSERT_TRUE(DescribeClusters().ok());
+  EXPECT_EQ(http_.requests()[0].total_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(http_.requests()[0].connect_timeout, std::chrono::milliseconds(3000));
+
+  client_.SetCallDeadline(clock_.MonotonicNow() + std::chrono::milliseconds(1500));
+  http_.Push(200, "{}");
+  ASSERT_TRUE(DescribeClusters().ok());
+  EXPECT_EQ(http_.requests()[1].total_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(http_.requests()[1].connect_timeout, std::chrono::milliseconds(1500));
+
+  // A per-call timeout (an SQS long poll) is capped as well.
+  CallOptions call;
+  call.timeout = std::chrono::seconds(30);
+  http_.Push(200, "{}");
+  ASSERT_TRUE(client_.CallJson(services::Sqs(), "ReceiveMessage", {}, call).ok());
+  EXPECT_EQ(http_.requests()[2].total_timeout, std::chrono::milliseconds(1500));
+}
+
+TEST_F(AwsClientTest, CallWithoutTimeLeftFailsAtOnceAndSendsNothing) {
+  client_.SetCallDeadline(clock_.MonotonicNow() + std::chrono::milliseconds(40));
+  auto reply = DescribeClusters();
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(reply.status().message(), "ecs DescribeClusters: call deadline: 40 ms left");
+  EXPECT_EQ(http_.request_count(), 0u);
+  EXPECT_EQ(client_.stats().errors, 1);
+  EXPECT_EQ(clock_.slept(), Duration::zero());
+
+  // Past the deadline: "0 ms left", never negative.
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(DescribeClusters().status().message(),
+            "ecs DescribeClusters: call deadline: 0 ms left");
+}
+
+// Attempts that time out (the transport takes its whole total timeout): with
+// 25 s left, the first attempt gets 20 s, the second what is left, and no
+// third starts; the call ends by the deadline, not after 3 x 20 s + backoff.
+TEST_F(AwsClientTest, SlowAttemptsStopAtTheCallDeadline) {
+  http_.SetHandler([this](const HttpRequest& r) -> Result<net::HttpResponse> {
+    clock_.Advance(r.total_timeout);
+    return DeadlineExceededError("timed out");
+  });
+  const MonoTime start = clock_.MonotonicNow();
+  client_.SetCallDeadline(start + std::chrono::seconds(25));
+  auto reply = DescribeClusters();
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_LE(clock_.MonotonicNow() - start, std::chrono::seconds(25));
+  auto requests = http_.requests();
+  ASSERT_EQ(requests.size(), 2u) << reply.status().ToString();
+  EXPECT_EQ(requests[0].total_timeout, std::chrono::seconds(20));
+  EXPECT_LT(requests[1].total_timeout, std::chrono::seconds(5));
+  EXPECT_GT(requests[1].total_timeout, std::chrono::seconds(3));
+  EXPECT_NE(reply.status().message().find("call deadline"), std::string::npos)
+      << reply.status().ToString();
+}
+
+// The same slow endpoint without a deadline: all three attempts, 60 s and more.
+TEST_F(AwsClientTest, SlowAttemptsWithoutDeadlineTakeEveryAttempt) {
+  http_.SetHandler([this](const HttpRequest& r) -> Result<net::HttpResponse> {
+    clock_.Advance(r.total_timeout);
+    return DeadlineExceededError("timed out");
+  });
+  const MonoTime start = clock_.MonotonicNow();
+  EXPECT_FALSE(DescribeClusters().ok());
+  EXPECT_EQ(http_.request_count(), 3u);
+  EXPECT_GE(clock_.MonotonicNow() - start, std::chrono::seconds(60));
+}
+
+// A retry whose backoff would end too close to the deadline is not made: the
+// last failure is returned at once, without sleeping.
+TEST_F(AwsClientTest, NoRetryWhoseBackoffCannotFinishBeforeTheDeadline) {
+  http_.SetHandler([](const HttpRequest&) -> Result<net::HttpResponse> {
+    net::HttpResponse r;
+    r.status = 503;
+    r.body = R"({"__type":"ServiceUnavailableException","message":"busy"})";
+    return r;
+  });
+  // Retry delays with this seed are well above 0.1 s (checked without a deadline).
+  client_.SetCallDeadline(clock_.MonotonicNow() + std::chrono::milliseconds(150));
+  auto reply = DescribeClusters();
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(reply.status().message().find("no time left to retry: 150 ms to the call deadline"),
+            std::string::npos)
+      << reply.status().ToString();
+  EXPECT_EQ(http_.request_count(), 1u);
+  EXPECT_EQ(clock_.slept(), Duration::zero());
+  EXPECT_EQ(client_.stats().retries, 0);
+  EXPECT_EQ(client_.quota().available(), 500);  // nothing taken for a retry not made
+}
+
+TEST_F(AwsClientTest, ScopedCallDeadlineRestoresThePreviousOne) {
+  const MonoTime outer = clock_.MonotonicNow() + std::chrono::seconds(50);
+  client_.SetCallDeadline(outer);
+  {
+    ScopedCallDeadline scoped(client_, clock_.MonotonicNow() + std::chrono::seconds(5));
+    EXPECT_EQ(client_.call_deadline(), clock_.MonotonicNow() + std::chrono::seconds(5));
+  }
+  EXPECT_EQ(client_.call_deadline(), outer);
+  client_.SetCallDeadline(std::nullopt);
+  { ScopedCallDeadline scoped(client_, outer); }
+  EXPECT_FALSE(client_.call_deadline().has_value());
+}
+
 class CountingProvider final : public CredentialProvider {
  public:
   explicit CountingProvider(int* count) : count_(count) {}

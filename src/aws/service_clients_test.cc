@@ -525,5 +525,47 @@ TEST(ServiceUtilTest, NumbersAndBatches) {
   EXPECT_THAT(internal::Batches({}, 10), SizeIs(0));
 }
 
+TEST(QueueUrlFromArnTest, BuildsTheUrlOnTheResolvedEndpoint) {
+  MapEnv defaults;
+  EndpointResolver aws_endpoints(defaults, "eu-west-1");
+  auto url =
+      QueueUrlFromArn("arn:aws:sqs:eu-west-1:123456789012:spotkeeper-notices", aws_endpoints);
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  EXPECT_EQ(*url, "https://sqs.eu-west-1.amazonaws.com/123456789012/spotkeeper-notices");
+
+  MapEnv local;
+  local.Set("AWS_ENDPOINT_URL", "http://127.0.0.1:5000/");
+  EndpointResolver local_endpoints(local, "us-east-1");
+  url = QueueUrlFromArn("arn:aws:sqs:us-east-1:000000000000:q_1.fifo", local_endpoints);
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  EXPECT_EQ(*url, "http://127.0.0.1:5000/000000000000/q_1.fifo");
+}
+
+TEST(QueueUrlFromArnTest, RejectsWhatIsNotAQueueArnOfThisRegion) {
+  MapEnv env;
+  EndpointResolver endpoints(env, "us-east-1");
+  for (const std::string& arn : std::vector<std::string>{
+           "",
+           "arn:aws:sqs:us-east-1:123456789012",
+           "arn:aws:sns:us-east-1:123456789012:topic",
+           "arn:aws:sqs:eu-west-1:123456789012:q",
+           "arn:aws:sqs:us-east-1:12345678901:q",
+           "arn:aws:sqs:us-east-1:12345678901x:q",
+           "arn:aws:sqs:us-east-1:123456789012:",
+           "arn:aws:sqs:us-east-1:123456789012:.fifo",
+           "arn:aws:sqs:us-east-1:123456789012:q/../../x",
+           "arn:aws:sqs:us-east-1:123456789012:q?x=1",
+           "arn:aws:sqs:us-east-1:123456789012:a:b",
+           "arn:aws:sqs:us-east-1:123456789012:" + std::string(81, 'q'),
+           "urn:aws:sqs:us-east-1:123456789012:q",
+       }) {
+    auto url = QueueUrlFromArn(arn, endpoints);
+    EXPECT_EQ(url.status().code(), StatusCode::kInvalidArgument) << arn;
+  }
+  EXPECT_TRUE(
+      QueueUrlFromArn("arn:aws:sqs:us-east-1:123456789012:" + std::string(80, 'q'), endpoints)
+          .ok());
+}
+
 }  // namespace
 }  // namespace spk::aws

@@ -2,7 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include <string>
+#include <vector>
+
 #include "aws/service_util.h"
+#include "base/redact.h"
 
 namespace spk::aws {
 
@@ -134,6 +138,44 @@ Result<SendMessageResult> SqsClient::SendMessage(const std::string& queue_url,
     return InternalError("sqs SendMessage: MD5OfMessageBody does not match the body sent");
   }
   return r;
+}
+
+Result<std::string> QueueUrlFromArn(const std::string& arn, const EndpointResolver& endpoints) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgumentError("not an SQS queue ARN (" + why + "): \"" + Truncate(arn, 200) +
+                                "\"");
+  };
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (parts.size() < 5) {
+    size_t colon = arn.find(':', start);
+    if (colon == std::string::npos) return bad("too few fields");
+    parts.push_back(arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  const std::string name = arn.substr(start);
+  if (parts[0] != "arn" || parts[1].empty()) return bad("no arn:PARTITION prefix");
+  if (parts[2] != "sqs") return bad("service is not sqs");
+  if (parts[3] != endpoints.region()) {
+    return bad("region is not " + (endpoints.region().empty() ? "set" : endpoints.region()));
+  }
+  const std::string& account = parts[4];
+  if (account.size() != 12 || account.find_first_not_of("0123456789") != std::string::npos) {
+    return bad("account is not 12 digits");
+  }
+  std::string base = name;
+  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".fifo") == 0) {
+    base.resize(base.size() - 5);
+  }
+  if (name.empty() || name.size() > 80 || base.empty() ||
+      base.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+          std::string::npos) {
+    return bad("queue name");
+  }
+  SPK_ASSIGN_OR_RETURN(ResolvedEndpoint endpoint, endpoints.Resolve(services::Sqs()));
+  std::string url = endpoint.url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url + "/" + account + "/" + name;
 }
 
 }  // namespace spk::aws

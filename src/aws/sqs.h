@@ -84,6 +84,16 @@ class SqsClient {
   AwsClient& client_;
 };
 
+// The URL of the queue named by `arn` ("arn:PARTITION:sqs:REGION:ACCOUNT:NAME",
+// as a Lambda SQS record's eventSourceARN): the SQS endpoint `endpoints`
+// resolves, then "/ACCOUNT/NAME" (what GetQueueUrl answers, without a call).
+// kInvalidArgument for anything else: a malformed ARN, another service, an
+// account that is not 12 digits, a name SQS would not accept (1-80 of
+// [A-Za-z0-9_-], optionally ending in ".fifo"), or a region other than the
+// resolver's (the URL would name the wrong endpoint; an event source mapping
+// reads only queues in its function's region).
+Result<std::string> QueueUrlFromArn(const std::string& arn, const EndpointResolver& endpoints);
+
 // Lower-case hex MD5 of `data` (SQS's body checksum).
 std::string Md5Hex(const std::string& data);
 

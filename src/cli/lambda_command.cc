@@ -2,12 +2,14 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <utility>
 #include <vector>
 
 #include "aws/session.h"
+#include "aws/sqs.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "controller/aws_cloud_view.h"
@@ -19,6 +21,8 @@ namespace {
 
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
+// The AWS calls' per-attempt timeout under Lambda (docs/lambda.md, "The time budget").
+constexpr std::chrono::milliseconds kLambdaAttemptTimeout{10000};
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
@@ -126,16 +130,26 @@ int RunLambda(const Env& env, net::HttpTransport& http, Clock& clock, Random& ra
   }
   aws::SessionOptions so;
   so.region = options.region;
+  // One call with all its attempts fits in the invocation's budget (the
+  // template's 60 s timeout - the 5 s reserve): 3 x 10 s + < 3 s of backoff.
+  so.client.timeout = kLambdaAttemptTimeout;
   auto session = aws::AwsSession::Create(env, http, clock, random, so);
   if (!session.ok()) {
     return init_error(
         "Spotkeeper.InvalidConfig",
         "no AWS region: set AWS_REGION (or SPOTKEEPER_REGION): " + session.status().message());
   }
-  controller::AwsCloudView cloud((*session)->client());
+  aws::AwsClient& client = (*session)->client();
+  controller::AwsCloudView cloud(client);
   controller::Handler handler(cloud, config, clock);
+  aws::SqsClient sqs(client);
+  controller::LambdaHandlerOptions handler_options;
+  handler_options.clock = &clock;
+  handler_options.client = &client;
+  handler_options.redeliver = controller::MakeSqsRedeliver(sqs, (*session)->endpoints());
   log::Info("lambda runtime ready", {{"runtime_api", *api}});
-  Status ended = runtime.Run(controller::MakeControllerLambdaHandler(handler));
+  Status ended =
+      runtime.Run(controller::MakeControllerLambdaHandler(handler, std::move(handler_options)));
   if (!ended.ok()) {
     log::Error("lambda runtime stopped", {{"error", ended.ToString()},
                                           {"invocations", std::to_string(runtime.invocations())}});

@@ -902,6 +902,12 @@ HandleReport Handler::Settle(const std::vector<Event>& events) {
   return report;
 }
 
+void Handler::Abandon(const std::vector<Event>& events) {
+  for (const Event& event : events) {
+    if (event.kind == EventKind::kNotice) admitted_.erase(event.DedupKey());
+  }
+}
+
 HandleReport Handler::Reconcile() {
   HandleReport report;
   report.dry_run = config_.dry_run;

@@ -220,6 +220,10 @@ class Handler {
   // admitted (a redelivery is handled, not taken for a duplicate).
   AdmitReport Admit(const std::vector<Event>& events);
   HandleReport Settle(const std::vector<Event>& events);
+  // For admitted `events` that will not be settled (the Lambda runtime ran out
+  // of time): no longer admitted, so a redelivery is handled, not taken for a
+  // duplicate. Their notices stay remembered, as after a failed Settle.
+  void Abandon(const std::vector<Event>& events);
   // Recomputes from AWS state alone (the remembered, unexpired notices still count).
   HandleReport Reconcile();
 

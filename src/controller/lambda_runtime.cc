@@ -1,6 +1,8 @@
 #include "controller/lambda_runtime.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -58,7 +60,24 @@ namespace {
 struct SqsRecord {
   std::string message_id;
   std::string body;
+  std::string receipt_handle;
+  std::string event_source_arn;
+  int64_t receive_count = 0;  // attributes.ApproximateReceiveCount; 0 when absent
 };
+
+std::string StringField(const nlohmann::json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+int64_t ReceiveCount(const nlohmann::json& record) {
+  auto attributes = record.find("attributes");
+  if (attributes == record.end() || !attributes->is_object()) return 0;
+  const std::string text = StringField(*attributes, "ApproximateReceiveCount");
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  return ec == std::errc() && end == text.data() + text.size() && n > 0 ? n : 0;
+}
 
 // The records of an SQS event source batch; nullopt when `text` is not one.
 std::optional<std::vector<SqsRecord>> SqsBatchRecords(const std::string& text) {
@@ -72,19 +91,120 @@ std::optional<std::vector<SqsRecord>> SqsBatchRecords(const std::string& text) {
     if (!r.is_object() || r.value("eventSource", nlohmann::json()) != "aws:sqs") {
       return std::nullopt;
     }
-    const nlohmann::json id = r.value("messageId", nlohmann::json());
-    const nlohmann::json body = r.value("body", nlohmann::json());
-    out.push_back({id.is_string() ? id.get<std::string>() : "",
-                   body.is_string() ? body.get<std::string>() : ""});
+    out.push_back({StringField(r, "messageId"), StringField(r, "body"),
+                   StringField(r, "receiptHandle"), StringField(r, "eventSourceARN"),
+                   ReceiveCount(r)});
   }
   return out;
 }
 
-LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation,
+int64_t Millis(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// One invocation's time: its deadline on the monotonic clock, when it has one.
+class Budget {
+ public:
+  Budget(const LambdaHandlerOptions& options, const LambdaInvocation& invocation)
+      : options_(options) {
+    if (options.clock == nullptr || !invocation.deadline_ms) return;
+    // In milliseconds, and only a deadline within a day of now: a wild header
+    // must not overflow the arithmetic.
+    constexpr int64_t kDayMs = 24 * 3600 * 1000;
+    const int64_t now_ms = Millis(options.clock->WallNow().time_since_epoch());
+    const int64_t deadline_ms = *invocation.deadline_ms;
+    if (deadline_ms < now_ms - kDayMs || deadline_ms > now_ms + kDayMs) {
+      log::Warn("implausible Lambda-Runtime-Deadline-Ms ignored: no time budget",
+                {{"request_id", invocation.request_id},
+                 {"deadline_ms", std::to_string(deadline_ms)},
+                 {"now_ms", std::to_string(now_ms)}});
+      return;
+    }
+    deadline_ = options.clock->MonotonicNow() + std::chrono::milliseconds(deadline_ms - now_ms);
+  }
+
+  // When the work's AWS calls must end: deadline - reserve.
+  std::optional<MonoTime> work_end() const {
+    if (!deadline_) return std::nullopt;
+    return *deadline_ - options_.reserve;
+  }
+  // When the redeliver calls must end: deadline - response_reserve.
+  std::optional<MonoTime> redeliver_end() const {
+    if (!deadline_) return std::nullopt;
+    return *deadline_ - options_.response_reserve;
+  }
+  // Why a phase cannot start now ("" when it can, or there is no budget).
+  std::string NoTimeFor(const std::string& phase) const {
+    if (!deadline_) return "";
+    const Duration left = *work_end() - options_.clock->MonotonicNow();
+    if (left >= options_.min_phase) return "";
+    return phase + " not started: " + std::to_string(std::max<int64_t>(0, Millis(left))) +
+           " ms left of the invocation's budget (at least " +
+           std::to_string(Millis(options_.min_phase)) + " ms needed)";
+  }
+  std::string left_ms() const {
+    if (!deadline_) return "unbounded";
+    return std::to_string(Millis(*deadline_ - options_.clock->MonotonicNow()));
+  }
+
+ private:
+  const LambdaHandlerOptions& options_;
+  std::optional<MonoTime> deadline_;  // the invocation's
+};
+
+// Sets the client's call deadline for a scope, when there are both.
+class CallDeadline {
+ public:
+  CallDeadline(aws::AwsClient* client, std::optional<MonoTime> end) {
+    if (client != nullptr && end) scoped_.emplace(*client, end);
+  }
+
+ private:
+  std::optional<aws::ScopedCallDeadline> scoped_;
+};
+
+// Makes the records left for redelivery visible again soon (not unparseable
+// ones: those wait for the dead-letter queue, as in the controller loop).
+void Redeliver(const LambdaHandlerOptions& options, const Budget& budget,
+               const LambdaInvocation& invocation, const std::vector<const SqsRecord*>& records) {
+  if (!options.redeliver || records.empty()) return;
+  CallDeadline deadline(options.client, budget.redeliver_end());
+  for (const SqsRecord* record : records) {
+    QueueMessage message;
+    message.id = record->message_id;
+    message.receipt_handle = record->receipt_handle;
+    message.receive_count = record->receive_count;
+    const Duration delay =
+        RedeliveryDelay(options.retry_backoff, options.max_retry_backoff, record->receive_count);
+    if (delay <= Duration::zero()) return;
+    Status changed = record->receipt_handle.empty()
+                         ? InvalidArgumentError("the record has no receiptHandle")
+                         : options.redeliver(record->event_source_arn, message, delay);
+    if (!changed.ok()) {
+      log::Warn(
+          "could not delay the message's redelivery (it returns after the queue's "
+          "visibility timeout)",
+          {{"request_id", invocation.request_id},
+           {"message_id", record->message_id},
+           {"error", OneLine(changed.ToString())}});
+      continue;
+    }
+    log::Info("message left for redelivery",
+              {{"request_id", invocation.request_id},
+               {"message_id", record->message_id},
+               {"receive_count", std::to_string(record->receive_count)},
+               {"retry_in_s", std::to_string(Millis(delay) / 1000)}});
+  }
+}
+
+LambdaResult HandleSqsBatch(Handler& handler, const LambdaHandlerOptions& options,
+                            const LambdaInvocation& invocation,
                             const std::vector<SqsRecord>& records) {
+  const Budget budget(options, invocation);
   std::vector<std::string> failures;
+  std::vector<const SqsRecord*> redeliver;
   std::vector<Event> events;
-  std::vector<std::string> event_ids;
+  std::vector<const SqsRecord*> event_records;
   for (const SqsRecord& record : records) {
     auto event = ParseEvent(record.body);
     if (!event.ok()) {
@@ -96,7 +216,7 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
       continue;
     }
     events.push_back(*std::move(event));
-    event_ids.push_back(record.message_id);
+    event_records.push_back(&record);
   }
   if (!events.empty()) {
     // A handling that threw is a failed handling: every message of the batch
@@ -104,8 +224,29 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
     BatchReport batch;
     Status status;
     try {
-      batch = handler.HandleBatch(events);
-      status = batch.report.status();
+      CallDeadline deadline(options.client, budget.work_end());
+      if (std::string why = budget.NoTimeFor("the batch"); !why.empty()) {
+        status = DeadlineExceededError(why);
+      } else {
+        AdmitReport admitted = handler.Admit(events);
+        batch.duplicate = std::move(admitted.duplicate);
+        batch.refused = std::move(admitted.refused);
+        std::vector<Event> fresh;
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (!batch.duplicate[i] && batch.refused[i].empty()) fresh.push_back(events[i]);
+        }
+        if (!fresh.empty()) {
+          if (std::string late = budget.NoTimeFor("the decision"); !late.empty()) {
+            handler.Abandon(fresh);
+            status = DeadlineExceededError(late);
+          } else {
+            batch.report = handler.Settle(fresh);
+            status = batch.report.status();
+          }
+          batch.report.fast_path = std::move(admitted.fast_path);
+          batch.report.fast_path_recorded = std::move(admitted.recorded);
+        }
+      }
     } catch (const std::exception& e) {
       status = InternalError(std::string("internal error: ") + e.what());
     } catch (...) {
@@ -115,26 +256,32 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
     batch.refused.resize(events.size());
     if (!status.ok()) {
       std::string ids;
-      for (const std::string& id : event_ids) ids += (ids.empty() ? "" : ",") + id;
+      for (const SqsRecord* r : event_records) ids += (ids.empty() ? "" : ",") + r->message_id;
       log::Error("batch handling failed, its messages are left for redelivery",
                  {{"request_id", invocation.request_id},
                   {"messages", std::to_string(events.size())},
                   {"message_ids", ids},
+                  {"time_left_ms", budget.left_ms()},
                   {"error", OneLine(status.message())}});
     }
     for (size_t i = 0; i < events.size(); ++i) {
       // A refused event is answered (deleted): retrying cannot change it.
       if (!batch.refused[i].empty()) {
         log::Warn("message refused", {{"request_id", invocation.request_id},
-                                      {"message_id", event_ids[i]},
+                                      {"message_id", event_records[i]->message_id},
                                       {"reason", batch.refused[i]}});
         continue;
       }
-      if (!status.ok() && !batch.duplicate[i]) failures.push_back(event_ids[i]);
+      if (!status.ok() && !batch.duplicate[i]) {
+        failures.push_back(event_records[i]->message_id);
+        redeliver.push_back(event_records[i]);
+      }
     }
+    Redeliver(options, budget, invocation, redeliver);
     log::Info("batch handled", {{"request_id", invocation.request_id},
                                 {"messages", std::to_string(records.size())},
-                                {"left_in_queue", std::to_string(failures.size())}});
+                                {"left_in_queue", std::to_string(failures.size())},
+                                {"time_left_ms", budget.left_ms()}});
   }
   nlohmann::json items = nlohmann::json::array();
   for (const std::string& id : failures) items.push_back({{"itemIdentifier", id}});
@@ -143,41 +290,62 @@ LambdaResult HandleSqsBatch(Handler& handler, const LambdaInvocation& invocation
 
 }  // namespace
 
-LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler) {
-  return [&handler](const LambdaInvocation& invocation) -> LambdaResult {
-    if (auto records = SqsBatchRecords(invocation.body)) {
-      return HandleSqsBatch(handler, invocation, *records);
-    }
-    auto event = ParseEvent(invocation.body);
-    if (!event.ok()) {
-      log::Error("event not handled", {{"request_id", invocation.request_id},
-                                       {"error", OneLine(event.status().message())}});
-      return LambdaResult::Error("Spotkeeper.InvalidEvent", event.status().message());
-    }
-    HandleReport report = handler.Handle(*event);
-    std::string payload =
-        ToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    Status status = report.status();
-    if (!status.ok()) {
-      log::Error("event handling failed", {{"request_id", invocation.request_id},
-                                           {"message_id", event->message_id},
-                                           {"error", OneLine(status.message())},
-                                           {"report", payload}});
-      return LambdaResult::Error("Spotkeeper.HandlingFailed", status.message());
-    }
-    if (!report.refused.empty()) {
-      // Answered, not an error: Lambda would only retry it.
-      log::Warn("event refused", {{"request_id", invocation.request_id},
-                                  {"message_id", event->message_id},
-                                  {"reason", report.refused}});
-      return LambdaResult::Response(std::move(payload));
-    }
-    log::Info("event handled", {{"request_id", invocation.request_id},
-                                {"message_id", event->message_id},
-                                {"kind", EventKindName(event->kind)},
-                                {"duplicate", report.duplicate ? "true" : "false"}});
-    return LambdaResult::Response(std::move(payload));
+RedeliverFn MakeSqsRedeliver(aws::SqsClient& sqs, const aws::EndpointResolver& endpoints) {
+  return [&sqs, &endpoints](const std::string& event_source_arn, const QueueMessage& message,
+                            Duration delay) -> Status {
+    SPK_ASSIGN_OR_RETURN(std::string url, aws::QueueUrlFromArn(event_source_arn, endpoints));
+    return SqsQueue(sqs, url).ChangeVisibility(message, delay);
   };
+}
+
+LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler, LambdaHandlerOptions options) {
+  return
+      [&handler, options = std::move(options)](const LambdaInvocation& invocation) -> LambdaResult {
+        if (auto records = SqsBatchRecords(invocation.body)) {
+          return HandleSqsBatch(handler, options, invocation, *records);
+        }
+        auto event = ParseEvent(invocation.body);
+        if (!event.ok()) {
+          log::Error("event not handled", {{"request_id", invocation.request_id},
+                                           {"error", OneLine(event.status().message())}});
+          return LambdaResult::Error("Spotkeeper.InvalidEvent", event.status().message());
+        }
+        const Budget budget(options, invocation);
+        if (std::string why = budget.NoTimeFor("the event's handling"); !why.empty()) {
+          log::Error("event handling failed", {{"request_id", invocation.request_id},
+                                               {"message_id", event->message_id},
+                                               {"error", why}});
+          return LambdaResult::Error("Spotkeeper.HandlingFailed", why);
+        }
+        HandleReport report;
+        {
+          CallDeadline deadline(options.client, budget.work_end());
+          report = handler.Handle(*event);
+        }
+        std::string payload =
+            ToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        Status status = report.status();
+        if (!status.ok()) {
+          log::Error("event handling failed", {{"request_id", invocation.request_id},
+                                               {"message_id", event->message_id},
+                                               {"time_left_ms", budget.left_ms()},
+                                               {"error", OneLine(status.message())},
+                                               {"report", payload}});
+          return LambdaResult::Error("Spotkeeper.HandlingFailed", status.message());
+        }
+        if (!report.refused.empty()) {
+          // Answered, not an error: Lambda would only retry it.
+          log::Warn("event refused", {{"request_id", invocation.request_id},
+                                      {"message_id", event->message_id},
+                                      {"reason", report.refused}});
+          return LambdaResult::Response(std::move(payload));
+        }
+        log::Info("event handled", {{"request_id", invocation.request_id},
+                                    {"message_id", event->message_id},
+                                    {"kind", EventKindName(event->kind)},
+                                    {"duplicate", report.duplicate ? "true" : "false"}});
+        return LambdaResult::Response(std::move(payload));
+      };
 }
 
 LambdaRuntime::LambdaRuntime(net::HttpTransport& http, std::string runtime_api)

@@ -13,7 +13,8 @@
 //
 // The handler is a plain std::function, so the loop is unit-tested with
 // net::FakeTransport; MakeControllerLambdaHandler adapts the controller's
-// Handler. Nothing here reads the environment, the clock or sleeps.
+// Handler. Nothing here reads the environment or sleeps; the clock only
+// through LambdaHandlerOptions.
 #pragma once
 
 #include <atomic>
@@ -22,9 +23,15 @@
 #include <optional>
 #include <string>
 
+#include "aws/client.h"
+#include "aws/endpoint.h"
+#include "aws/sqs.h"
+#include "base/clock.h"
 #include "base/env.h"
 #include "base/status.h"
 #include "controller/handler.h"
+#include "controller/loop.h"
+#include "controller/queue.h"
 #include "net/http.h"
 
 namespace spk::controller {
@@ -54,6 +61,37 @@ using LambdaHandlerFn = std::function<LambdaResult(const LambdaInvocation&)>;
 // {"errorMessage": ..., "errorType": ...}
 std::string LambdaErrorBody(const std::string& type, const std::string& message);
 
+// Makes one failed SQS message visible again after `delay`; the queue is the
+// record's eventSourceARN.
+using RedeliverFn = std::function<Status(const std::string& event_source_arn,
+                                         const QueueMessage& message, Duration delay)>;
+
+// ChangeMessageVisibility through `sqs` (SqsQueue::ChangeVisibility), on the
+// queue URL the ARN names (aws::QueueUrlFromArn with `endpoints`). Both must
+// outlive the function.
+RedeliverFn MakeSqsRedeliver(aws::SqsClient& sqs, const aws::EndpointResolver& endpoints);
+
+struct LambdaHandlerOptions {
+  // The clock the invocation's deadline_ms (epoch ms) is read against; null,
+  // or an invocation without a deadline: no budget, every call takes what its
+  // timeouts and retries take.
+  const Clock* clock = nullptr;
+  // The client whose calls the budget bounds (aws::ScopedCallDeadline); null:
+  // only the phase checks apply.
+  aws::AwsClient* client = nullptr;
+  // Kept back from the deadline for what follows the work: the redeliver
+  // calls (which end by deadline - response_reserve) and posting the answer.
+  Duration reserve = std::chrono::seconds(5);
+  Duration response_reserve = std::chrono::seconds(1);
+  // A phase starts only with at least this much of the work's budget left.
+  Duration min_phase = std::chrono::seconds(2);
+  // Null: failed messages wait out the queue's visibility timeout.
+  RedeliverFn redeliver;
+  // As the controller loop's (LoopOptions).
+  Duration retry_backoff = LoopOptions{}.retry_backoff;
+  Duration max_retry_backoff = LoopOptions{}.max_retry_backoff;
+};
+
 // The handler for the controller: parses the event (every shape ParseEvent
 // accepts), handles it, answers with ToJson(report). A malformed or
 // unsupported event -> error "Spotkeeper.InvalidEvent"; a report whose
@@ -62,15 +100,29 @@ std::string LambdaErrorBody(const std::string& type, const std::string& message)
 //
 // An SQS event source batch (every record's eventSource "aws:sqs") is handled
 // as the controller loop handles one receive: every record's body parsed,
-// the parsed ones handled together (Handler::HandleBatch), and the answer is
+// the parsed ones admitted together (Handler::Admit: the drains), then one
+// decision (Handler::Settle), and the answer is
 // {"batchItemFailures": [{"itemIdentifier": messageId}, ...]} naming the
 // records to leave in the queue (unparseable ones, for the dead-letter queue,
-// and, when the handling failed, every one that was not a duplicate). The
-// event source mapping must set FunctionResponseTypes [ReportBatchItemFailures]
+// and, when the handling failed or did not finish in time, every one that was
+// not a duplicate or refused). The event source mapping must set
+// FunctionResponseTypes [ReportBatchItemFailures]
 // (deploy/cloudformation/spotkeeper.yaml does); without it Lambda would delete
 // the whole batch whatever the answer.
-// `handler` must outlive the returned function.
-LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler);
+//
+// The time budget (with options.clock and the invocation's deadline_ms; see
+// LambdaHandlerOptions): the work's AWS calls end by deadline - reserve; a
+// phase (the batch's admission, its decision, a single event's handling)
+// starts only with at least min_phase of that left, else its messages are
+// reported unfinished (a single event: error "Spotkeeper.HandlingFailed").
+// A record left for redelivery because its handling failed or did not finish
+// (not an unparseable one) is made visible again after RedeliveryDelay
+// (options.retry_backoff, its ApproximateReceiveCount) through
+// options.redeliver, so it is retried in seconds, not after the queue's
+// visibility timeout; a failed redeliver is logged and changes nothing else.
+//
+// `handler` (and options' pointers) must outlive the returned function.
+LambdaHandlerFn MakeControllerLambdaHandler(Handler& handler, LambdaHandlerOptions options = {});
 
 struct LambdaRunOptions {
   // Stop after this many invocations (0: never; for tests).

@@ -6,6 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "aws/client.h"
+#include "aws/credentials.h"
+#include "aws/endpoint.h"
+#include "base/random.h"
 #include "controller/controller_test_util.h"
 #include "controller/fake_cloud_view.h"
 #include "net/fake_transport.h"
@@ -353,6 +357,213 @@ TEST_F(ControllerLambdaTest, ThrowingBatchNamesEveryRecordAndTheRuntimeGoesOn) {
       << posts[1].body;
   EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kDraining);
   EXPECT_EQ(posts[2].url, std::string(kBase) + "/runtime/invocation/r3/response");
+}
+
+// --- the time budget (issue 11) ---
+
+constexpr char kQueueArn[] = "arn:aws:sqs:us-east-1:123456789012:notices";
+
+class LambdaBudgetTest : public ControllerLambdaTest {
+ protected:
+  struct Redelivery {
+    std::string arn;
+    std::string message_id;
+    std::string receipt_handle;
+    Duration delay;
+    std::optional<MonoTime> call_deadline;  // the client's, during the call
+  };
+
+  void SetUp() override {
+    ControllerLambdaTest::SetUp();
+    options.clock = &clock;
+    options.client = &client;
+    options.redeliver = [this](const std::string& arn, const QueueMessage& m, Duration delay) {
+      redeliveries.push_back({arn, m.id, m.receipt_handle, delay, client.call_deadline()});
+      return redeliver_status;
+    };
+  }
+
+  static json Notice() {
+    return json{{"terminationNotificiation", "true"},
+                {"instanceId", "i-spot1"},
+                {"instanceType", "c5.2xlarge"},
+                {"ecsCluster", "web"},
+                {"ecsContainer", "arn:c1"}};
+  }
+  static json Record(const std::string& id, const std::string& body, int receive_count) {
+    return json{{"messageId", id},
+                {"receiptHandle", "rh-" + id},
+                {"body", body},
+                {"attributes", {{"ApproximateReceiveCount", std::to_string(receive_count)}}},
+                {"eventSourceARN", kQueueArn},
+                {"eventSource", "aws:sqs"}};
+  }
+  // An invocation whose deadline is `left` from now.
+  LambdaInvocation Invocation(const std::string& body, Duration left) const {
+    LambdaInvocation inv;
+    inv.request_id = "r";
+    inv.body = body;
+    inv.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          clock.WallNow().time_since_epoch() + left)
+                          .count();
+    return inv;
+  }
+  static json Failures(const LambdaResult& result) {
+    return json::parse(result.payload)["batchItemFailures"];
+  }
+  static json Ids(std::initializer_list<const char*> ids) {
+    json out = json::array();
+    for (const char* id : ids) out.push_back({{"itemIdentifier", id}});
+    return out;
+  }
+
+  net::FakeTransport http;
+  SeededRandom random{1};
+  MapEnv env;
+  aws::EndpointResolver endpoints{env, "us-east-1"};
+  aws::EnvironmentProvider credentials{env};
+  aws::AwsClient client{http, clock, random, credentials, endpoints};
+  LambdaHandlerOptions options;
+  std::vector<Redelivery> redeliveries;
+  Status redeliver_status;
+};
+
+// 6 s to the deadline - the 5 s reserve = 1 s, less than a phase needs: the
+// batch is not started; its parsed messages are reported and made visible
+// again after the controller's backoff for their receive count; the
+// unparseable one is left alone (for the dead-letter queue).
+TEST_F(LambdaBudgetTest, BatchWithoutTimeLeftIsNotStartedAndComesBackInSeconds) {
+  Handler handler(cloud, config, clock);
+  json batch = {{"Records",
+                 {Record("m1", Notice().dump(), 1), Record("m2", "{\"hello\": 1}", 1),
+                  Record("m3", "{\"fleetID\": \"sfr-1\"}", 3)}}};
+  LambdaResult result = MakeControllerLambdaHandler(
+      handler, options)(Invocation(batch.dump(), std::chrono::seconds(6)));
+  ASSERT_TRUE(result.ok) << result.error_message;
+  EXPECT_EQ(Failures(result), Ids({"m2", "m1", "m3"})) << result.payload;
+  EXPECT_TRUE(cloud.calls.empty());  // no AWS call started
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kActive);
+  ASSERT_EQ(redeliveries.size(), 2u);
+  EXPECT_EQ(redeliveries[0].arn, kQueueArn);
+  EXPECT_EQ(redeliveries[0].message_id, "m1");
+  EXPECT_EQ(redeliveries[0].receipt_handle, "rh-m1");
+  EXPECT_EQ(redeliveries[0].delay, std::chrono::seconds(5));
+  EXPECT_EQ(redeliveries[1].message_id, "m3");
+  EXPECT_EQ(redeliveries[1].delay, std::chrono::seconds(20));  // 5 s x 2^(3-1)
+  // The redeliveries' calls end 1 s before the invocation's deadline.
+  EXPECT_EQ(redeliveries[0].call_deadline, clock.MonotonicNow() + std::chrono::seconds(5));
+  EXPECT_FALSE(client.call_deadline().has_value());  // restored after the invocation
+}
+
+// The admission (the drain) takes most of the budget: the decision is not
+// started, the notice is reported and redelivered soon, and its redelivery
+// (with time enough) is handled, not taken for a duplicate.
+TEST_F(LambdaBudgetTest, DecisionNotStartedWhenTheAdmissionUsedTheBudget) {
+  Handler handler(cloud, config, clock);
+  std::vector<std::optional<MonoTime>> deadlines_seen;
+  cloud.before = [&](const std::string& method) {
+    deadlines_seen.push_back(client.call_deadline());
+    if (method == "Apply") clock.Advance(std::chrono::seconds(9));
+  };
+  const MonoTime start = clock.MonotonicNow();
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler, options);
+  json batch = {{"Records", {Record("m1", Notice().dump(), 1)}}};
+  LambdaResult result = fn(Invocation(batch.dump(), std::chrono::seconds(15)));
+  ASSERT_TRUE(result.ok) << result.error_message;
+  EXPECT_EQ(Failures(result), Ids({"m1"})) << result.payload;
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.calls["ReadSpotFleet"], 0);  // no decision
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+  ASSERT_EQ(redeliveries.size(), 1u);
+  EXPECT_EQ(redeliveries[0].delay, std::chrono::seconds(5));
+  // Every call of the work had the budget's end as its deadline: 15 s - 5 s.
+  ASSERT_FALSE(deadlines_seen.empty());
+  for (const auto& d : deadlines_seen) EXPECT_EQ(d, start + std::chrono::seconds(10));
+
+  cloud.before = nullptr;
+  result = fn(Invocation(batch.dump(), std::chrono::seconds(60)));
+  ASSERT_TRUE(result.ok) << result.error_message;
+  EXPECT_EQ(Failures(result), json::array()) << result.payload;
+  EXPECT_GT(cloud.calls["ReadSpotFleet"], 0);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);  // weight 8 over 4 vCPUs
+  EXPECT_EQ(redeliveries.size(), 1u);
+}
+
+// A failed ChangeMessageVisibility is logged; the answer is the same.
+TEST_F(LambdaBudgetTest, FailedRedeliveryDoesNotChangeTheAnswer) {
+  cloud.failures["ReadOnDemandGroup"] = UnavailableError("Throttling");
+  redeliver_status = UnavailableError("sqs ChangeMessageVisibility: timed out");
+  Handler handler(cloud, config, clock);
+  json batch = {{"Records", {Record("m1", Notice().dump(), 2), Record("m2", "{\"hello\": 1}", 1)}}};
+  LambdaResult result = MakeControllerLambdaHandler(
+      handler, options)(Invocation(batch.dump(), std::chrono::seconds(60)));
+  ASSERT_TRUE(result.ok) << result.error_message;
+  EXPECT_EQ(Failures(result), Ids({"m2", "m1"})) << result.payload;
+  ASSERT_EQ(redeliveries.size(), 1u);
+  EXPECT_EQ(redeliveries[0].delay, std::chrono::seconds(10));
+}
+
+// Without a deadline (or a clock) there is no budget: handled as before, and
+// a retry_backoff of 0 leaves the visibility alone.
+TEST_F(LambdaBudgetTest, NoDeadlineNoBudget) {
+  Handler handler(cloud, config, clock);
+  std::vector<std::optional<MonoTime>> deadlines_seen;
+  cloud.before = [&](const std::string&) { deadlines_seen.push_back(client.call_deadline()); };
+  LambdaInvocation inv = Invocation(json{{"Records", {Record("m1", Notice().dump(), 1)}}}.dump(),
+                                    std::chrono::seconds(1));
+  inv.deadline_ms.reset();
+  LambdaResult result = MakeControllerLambdaHandler(handler, options)(inv);
+  EXPECT_EQ(Failures(result), json::array()) << result.payload;
+  ASSERT_FALSE(deadlines_seen.empty());
+  for (const auto& d : deadlines_seen) EXPECT_FALSE(d.has_value());
+
+  cloud.failures["ReadOnDemandGroup"] = UnavailableError("Throttling");
+  options.retry_backoff = Duration::zero();
+  inv.body = json{{"Records", {Record("m2", "{\"fleetID\": \"sfr-1\"}", 1)}}}.dump();
+  result = MakeControllerLambdaHandler(handler, options)(inv);
+  EXPECT_EQ(Failures(result), Ids({"m2"})) << result.payload;
+  EXPECT_TRUE(redeliveries.empty());
+}
+
+// A deadline more than a day away (or before) is ignored, never overflows:
+// no budget. One in the past (less than a day): nothing starts.
+TEST_F(LambdaBudgetTest, ImplausibleDeadlineIsIgnoredAndAPastOneStartsNothing) {
+  Handler handler(cloud, config, clock);
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler, options);
+  LambdaInvocation inv = Invocation("{\"fleetID\": \"sfr-1\"}", std::chrono::seconds(0));
+  for (int64_t wild : {INT64_MAX, INT64_MIN, int64_t{0}, int64_t{-1}}) {
+    inv.deadline_ms = wild;
+    LambdaResult result = fn(inv);
+    EXPECT_TRUE(result.ok) << wild << ": " << result.error_message;
+  }
+  inv = Invocation("{\"fleetID\": \"sfr-1\"}", -std::chrono::hours(1));
+  LambdaResult result = fn(inv);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error_message.find("not started: 0 ms left"), std::string::npos)
+      << result.error_message;
+}
+
+// A single event (SNS, an alarm, {"fleetID"}) without time left is an error
+// at once, so that Lambda retries it; nothing is called.
+TEST_F(LambdaBudgetTest, SingleEventWithoutTimeLeftIsAHandlingFailure) {
+  Handler handler(cloud, config, clock);
+  LambdaResult result = MakeControllerLambdaHandler(
+      handler, options)(Invocation("{\"fleetID\": \"sfr-1\"}", std::chrono::milliseconds(6500)));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error_type, "Spotkeeper.HandlingFailed");
+  EXPECT_NE(result.error_message.find("not started: 1500 ms left"), std::string::npos)
+      << result.error_message;
+  EXPECT_TRUE(cloud.calls.empty());
+  // With time: handled, its calls bounded by the budget.
+  std::vector<std::optional<MonoTime>> deadlines_seen;
+  cloud.before = [&](const std::string&) { deadlines_seen.push_back(client.call_deadline()); };
+  const MonoTime start = clock.MonotonicNow();
+  result = MakeControllerLambdaHandler(
+      handler, options)(Invocation("{\"fleetID\": \"sfr-1\"}", std::chrono::seconds(30)));
+  EXPECT_TRUE(result.ok) << result.error_message;
+  ASSERT_FALSE(deadlines_seen.empty());
+  for (const auto& d : deadlines_seen) EXPECT_EQ(d, start + std::chrono::seconds(25));
+  EXPECT_FALSE(client.call_deadline().has_value());
 }
 
 }  // namespace

@@ -358,13 +358,9 @@ MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& 
   // A duplicate is deleted whatever became of the batch: its original was
   // handled before, or is in this batch and comes back if the batch failed.
   if (!duplicate && !status.ok()) {
-    Duration backoff = Duration::zero();
-    if (options_.retry_backoff > Duration::zero()) {
-      backoff = options_.retry_backoff;
-      for (int64_t i = 1; i < message.receive_count && backoff < options_.max_retry_backoff; ++i) {
-        backoff *= 2;
-      }
-      backoff = Min(backoff, options_.max_retry_backoff);
+    const Duration backoff =
+        RedeliveryDelay(options_.retry_backoff, options_.max_retry_backoff, message.receive_count);
+    if (backoff > Duration::zero()) {
       Status changed = queue_.ChangeVisibility(message, backoff);
       if (!changed.ok()) {
         log::Warn("could not delay the message's redelivery",

@@ -524,5 +524,17 @@ TEST(RecordAwsErrorsTest, MirrorsCallsRetriesAndFailedCalls) {
             1);
 }
 
+// The backoff the loop and the Lambda runtime share (queue.h).
+TEST(RedeliveryDelayTest, DoublesWithTheReceiveCountUpToTheMaximum) {
+  using std::chrono::seconds;
+  EXPECT_EQ(RedeliveryDelay(seconds(5), seconds(300), 0), seconds(5));  // unknown count
+  EXPECT_EQ(RedeliveryDelay(seconds(5), seconds(300), 1), seconds(5));
+  EXPECT_EQ(RedeliveryDelay(seconds(5), seconds(300), 3), seconds(20));
+  EXPECT_EQ(RedeliveryDelay(seconds(5), seconds(300), 7), seconds(300));  // 320 capped
+  EXPECT_EQ(RedeliveryDelay(seconds(5), seconds(300), INT64_MAX), seconds(300));
+  EXPECT_EQ(RedeliveryDelay(seconds(5), seconds(3), 1), seconds(3));
+  EXPECT_EQ(RedeliveryDelay(Duration::zero(), seconds(300), 4), Duration::zero());
+}
+
 }  // namespace
 }  // namespace spk::controller

@@ -14,6 +14,12 @@ int WholeSeconds(Duration d, int lo, int hi) {
 
 }  // namespace
 
+Duration RedeliveryDelay(Duration backoff, Duration max_backoff, int64_t receive_count) {
+  if (backoff <= Duration::zero()) return Duration::zero();
+  for (int64_t i = 1; i < receive_count && backoff < max_backoff; ++i) backoff *= 2;
+  return std::min(backoff, max_backoff);
+}
+
 Result<std::vector<QueueMessage>> SqsQueue::Receive(int max_messages, Duration wait) {
   aws::ReceiveOptions options;
   options.max_messages = std::clamp(max_messages, 1, 10);

@@ -38,6 +38,12 @@ class MessageQueue {
   virtual std::string name() const = 0;
 };
 
+// How long a message whose handling failed stays invisible before it is
+// redelivered: `backoff` * 2^(receive_count - 1), at most `max_backoff`
+// (receive_count <= 1, or unknown (0): `backoff`). Zero when `backoff` is not
+// positive (leave the queue's visibility timeout alone).
+Duration RedeliveryDelay(Duration backoff, Duration max_backoff, int64_t receive_count);
+
 class SqsQueue final : public MessageQueue {
  public:
   // `sqs` must outlive the queue.

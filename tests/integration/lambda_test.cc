@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "aws/ec2.h"
+#include "aws/sqs.h"
 #include "net/curl_transport.h"
 #include "support/controller_world.h"
 #include "support/moto_server.h"
@@ -69,6 +70,32 @@ bool PortAccepts(int port) {
   ::close(fd);
   return ok;
 }
+
+// A port on 127.0.0.1 that accepts connections (the kernel completes them into
+// the backlog) and never answers: an AWS endpoint that hangs.
+class SilentPort {
+ public:
+  SilentPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::listen(fd_, 64) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~SilentPort() { ::close(fd_); }
+  SilentPort(const SilentPort&) = delete;
+  SilentPort& operator=(const SilentPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 // aws-lambda-rie from PATH (ctest puts tools/bin on it), else tools/bin.
 std::string RieBinary() {
@@ -429,6 +456,81 @@ TEST_F(LambdaTest, HostileRecordsAreReportedAndTheRuntimeKeepsServing) {
     ++inits;
   }
   EXPECT_EQ(inits, 1u) << log;
+}
+
+// Issue 11: the invocation's time budget. ECS accepts connections and never
+// answers; the function's timeout is 12 s (so its budget is 12 - 5 = 7 s).
+// The handler answers before the deadline (the emulator would otherwise fail
+// the invocation with a timeout), names both messages in batchItemFailures,
+// and makes them visible again after the controller's retry backoff (5 s),
+// so they come back from the queue within seconds, not after its 360 s
+// visibility timeout.
+TEST_F(LambdaTest, HangingAwsEndsBeforeTheDeadlineAndTheMessagesComeBackInSeconds) {
+  std::string queue_arn;
+  const std::string queue = world_->MakeQueue(360, &queue_arn);
+  ASSERT_FALSE(queue_arn.empty());
+  aws::SqsClient sqs(client());
+  const std::string cluster = Unique("budget-cluster");
+  for (const char* instance : {"i-0budget1", "i-0budget2"}) {
+    auto sent = sqs.SendMessage(
+        queue, AgentMessage(instance, "m5.large", cluster,
+                            "arn:aws:ecs:us-east-1:123456789012:container-instance/" + cluster +
+                                "/" + instance));
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  }
+  // Received as the event source mapping would: invisible for 360 s now.
+  std::vector<aws::SqsMessage> received;
+  for (int i = 0; i < 10 && received.size() < 2; ++i) {
+    aws::ReceiveOptions ro;
+    ro.max_messages = 10;
+    ro.wait_time_seconds = 1;
+    auto got = sqs.ReceiveMessage(queue, ro);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    received.insert(received.end(), got->begin(), got->end());
+  }
+  ASSERT_EQ(received.size(), 2u);
+  json records = json::array();
+  json expected_failures = json::array();
+  for (const aws::SqsMessage& m : received) {
+    records.push_back(
+        {{"messageId", m.message_id},
+         {"receiptHandle", m.receipt_handle},
+         {"body", m.body},
+         {"attributes", {{"ApproximateReceiveCount", std::to_string(m.receive_count())}}},
+         {"eventSource", "aws:sqs"},
+         {"eventSourceARN", queue_arn},
+         {"awsRegion", "us-east-1"}});
+    expected_failures.push_back({{"itemIdentifier", m.message_id}});
+  }
+
+  SilentPort ecs;
+  ASSERT_GT(ecs.port(), 0);
+  auto env = LambdaEnv(cluster, "sfr-0budget", "od-budget");
+  env["AWS_ENDPOINT_URL_ECS"] = "http://127.0.0.1:" + std::to_string(ecs.port());
+  env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "12";
+  Emulator rie(rie_, env);
+  ASSERT_TRUE(rie.ready()) << rie.Log();
+  auto [status, body] = rie.Invoke(json{{"Records", records}}.dump());
+  ASSERT_EQ(status, 200) << body << rie.Log();
+  EXPECT_EQ(ParseOrNull(body), (json{{"batchItemFailures", expected_failures}}))
+      << body << rie.Log();
+  const std::string log = rie.Log();
+  EXPECT_NE(log.find("call deadline"), std::string::npos) << log;
+  EXPECT_NE(log.find("the decision not started"), std::string::npos) << log;
+  EXPECT_EQ(log.find("Task timed out"), std::string::npos) << log;
+
+  // Visible again after 5 s (not 360 s): both come back, received twice now.
+  std::map<std::string, int64_t> again;
+  for (int i = 0; i < 30 && again.size() < 2; ++i) {
+    aws::ReceiveOptions ro;
+    ro.max_messages = 10;
+    ro.wait_time_seconds = 1;
+    auto got = sqs.ReceiveMessage(queue, ro);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    for (const aws::SqsMessage& m : *got) again[m.message_id] = m.receive_count();
+  }
+  ASSERT_EQ(again.size(), 2u) << log;
+  for (const aws::SqsMessage& m : received) EXPECT_EQ(again[m.message_id], 2) << m.message_id;
 }
 
 TEST_F(LambdaTest, WrongSettingIsAnInitError) {
