@@ -62,6 +62,10 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
                   "Remove a draining on-demand instance after this long")
       ->envname("SPOTKEEPER_MAX_DRAIN_TIME")
       ->capture_default_str();
+  cmd->add_option("--maintenance-drain-before", o.maintenance_drain_before,
+                  "Cover and drain scheduled maintenance this long before it starts")
+      ->envname("SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE")
+      ->capture_default_str();
   cmd->add_option("--on-rebalance", o.on_rebalance, "ignore, drain or prepare")
       ->envname("SPOTKEEPER_ON_REBALANCE")
       ->capture_default_str();
@@ -96,7 +100,9 @@ std::string BuildConfigNamingFlags(const ControllerOptions& o,
   for (const DurationSetting& d :
        {DurationSetting{"--settle-window", o.settle_window, &config->policy.settle_window},
         DurationSetting{"--guard-window", o.guard_window, &config->policy.guard_window},
-        DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time}}) {
+        DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time},
+        DurationSetting{"--maintenance-drain-before", o.maintenance_drain_before,
+                        &config->policy.maintenance_drain_before}}) {
     if (!ParseDurationSetting(d.text, d.out)) {
       return std::string(d.flag) + ": not a duration: \"" + d.text + "\" (e.g. 90s, 10m)";
     }

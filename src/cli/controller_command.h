@@ -31,6 +31,7 @@ struct ControllerOptions {
   std::string settle_window = "10m";
   std::string guard_window = "10m";
   std::string max_drain_time = "15m";
+  std::string maintenance_drain_before = "10m";
   std::string on_rebalance = "ignore";
   bool dry_run = false;
   std::string region;

@@ -19,8 +19,13 @@
 // a cache, never the only copy once the record is written), so a fresh
 // Handler, another process or a Lambda cold start counts the notices every
 // other decider recorded. A notice counts until it is older than
-// notice_retention or its container instance is gone from the cluster; an
-// interruption wins over a rebalance recommendation for the same instance. A
+// notice_retention (scheduled maintenance: until notice_retention after its
+// NotBefore) or its container instance is gone from the cluster; one notice
+// per instance, the kind that policy::Outranks the other (an interruption
+// wins over scheduled maintenance, which wins over a rebalance
+// recommendation). Scheduled maintenance is recorded when it arrives (it
+// comes once, often days ahead) and drained by a decision once due, never
+// by the fast path. A
 // notice for an instance with no container instance yet lives only in memory.
 //
 // Concurrent deciders: a SetDesiredCapacity (only ever a raise) re-reads the
@@ -59,10 +64,11 @@ namespace spk::controller {
 // The ECS custom attribute a notice is recorded under on its container instance.
 inline constexpr char kNoticeAttribute[] = "spotkeeper.notice";
 
-// A notice's record: "<kind>@<ISO 8601 notice time>" (kinds as
-// policy::NoticeKindName), e.g. "spot-interruption@2026-12-02T03:53:43Z";
-// within ECS's attribute value limits (128 characters of letters, digits and
-// -_./@:).
+// A notice's record: "<kind>@<ISO 8601 time>" (kinds as
+// policy::NoticeKindName), e.g. "spot-interruption@2026-12-02T03:53:43Z"; the
+// time is the notice time, for scheduled maintenance its NotBefore
+// ("scheduled-maintenance@2030-01-01T00:00:00Z"); within ECS's attribute value
+// limits (128 characters of letters, digits and -_./@:).
 std::string NoticeRecord(policy::NoticeKind kind, WallTime notice_time);
 // The kind and time of a record; kInvalidArgument for anything else.
 Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::string& value);
