@@ -17,6 +17,7 @@
 #include "controller/loop.h"
 #include "controller/metrics.h"
 #include "controller/queue.h"
+#include "controller/self_instance.h"
 #include "net/loopback_server.h"
 
 namespace spk::cli {
@@ -235,6 +236,10 @@ CLI::App* AddControllerCommand(CLI::App& app, ControllerRunOptions& options) {
   cmd->add_option("--wait-time", options.wait_time, "SQS long-poll wait, 1s-20s")
       ->envname("SPOTKEEPER_WAIT_TIME")
       ->capture_default_str();
+  cmd->add_option("--self-instance-id", options.self_instance_id,
+                  "EC2 instance this controller runs on (default: from the ECS task metadata "
+                  "endpoint when it runs as an ECS task)")
+      ->envname("SPOTKEEPER_SELF_INSTANCE_ID");
   return cmd;
 }
 
@@ -277,6 +282,21 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
                  session.status().message());
   }
   aws::AwsClient& client = (*session)->client();
+  config.self_instance_id = options.self_instance_id;
+  const std::string metadata_uri = env.GetOr("ECS_CONTAINER_METADATA_URI_V4", "");
+  if (config.self_instance_id.empty() && !metadata_uri.empty()) {
+    aws::EcsClient ecs(client);
+    auto own = controller::FindOwnInstance(metadata_uri, http, ecs);
+    if (own.ok()) {
+      config.self_instance_id = *own;
+    } else {
+      log::Warn("the controller's own host is unknown: a notice for it is not recognised",
+                {{"error", own.status().ToString()}});
+    }
+  }
+  if (!config.self_instance_id.empty()) {
+    log::Info("the controller's own host", {{"instance", config.self_instance_id}});
+  }
   aws::SqsClient sqs(client);
   controller::SqsQueue queue(sqs, options.queue_url);
   controller::AwsCloudView cloud(client);

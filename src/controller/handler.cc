@@ -238,6 +238,15 @@ ActionResult Handler::Run(const policy::Action& action) {
   return result;
 }
 
+void Handler::WarnIfOwnHost(const std::vector<std::string>& instance_ids, const char* what) const {
+  if (config_.self_instance_id.empty() || !Contains(instance_ids, config_.self_instance_id)) return;
+  log::Warn(what, {{"instance", config_.self_instance_id},
+                   {"then",
+                    "handled as any other: once DRAINING, ECS stops this task (SIGTERM; "
+                    "the message in hand is finished and deleted first) and starts "
+                    "the controller on another instance"}});
+}
+
 std::string Handler::Refusal(const Event& event) const {
   if (!event.ecs_cluster.empty() && !config_.clusters.empty()) {
     const std::string name = ClusterName(event.ecs_cluster);
@@ -325,6 +334,7 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
       const policy::Notice notice = NoticeOf(*event_of_arn[arn], now);
       records.push_back({arn, kNoticeAttribute, RecordOf(notice)});
     }
+    WarnIfOwnHost(ids, "draining the controller's own host (fast path)");
     results.push_back(Run({policy::DrainContainerInstances{batch.cluster, std::move(batch.arns)},
                            "notice for " + JoinIds(ids) + ": drain at once (fast path)"}));
     if (!results.back().applied) continue;  // the decision's pass drains and records it
@@ -564,6 +574,15 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   }
   policy::Decision decision = policy::Decide(observation, config_.policy, tracker_);
   for (const policy::Action& action : decision.actions) {
+    const auto* drain = std::get_if<policy::DrainContainerInstances>(&action.what);
+    if (!drain) continue;
+    std::vector<std::string> ids;
+    for (const policy::ContainerInstance& ci : observation.container_instances) {
+      if (Contains(drain->container_instance_arns, ci.arn)) ids.push_back(ci.ec2_instance_id);
+    }
+    WarnIfOwnHost(ids, "draining the controller's own host");
+  }
+  for (const policy::Action& action : decision.actions) {
     report.actions.push_back(Run(action));
     const auto* set = std::get_if<policy::SetDesiredCapacity>(&action.what);
     if (set && report.actions.back().applied) on_demand_desired_ = set->desired;
@@ -637,6 +656,9 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
     if (duplicate) {
       log::Info("duplicate event ignored", {{"key", key}, {"message_id", event.message_id}});
     } else {
+      if (event.kind == EventKind::kNotice) {
+        WarnIfOwnHost({event.instance_id}, "this notice is for the controller's own host");
+      }
       fresh.push_back(&event);
     }
   }

@@ -87,6 +87,10 @@ struct ControllerConfig {
   // at most this many: the oldest are forgotten first (recent_keys.h).
   Duration handled_retention = std::chrono::hours(1);
   size_t handled_capacity = 10000;
+  // The EC2 instance this controller runs on, "" when unknown: a notice for
+  // it and a drain of it are logged at warn ("own host"); they are handled
+  // as any other (docs/controller.md, "Its own host").
+  std::string self_instance_id;
 };
 
 // Ok, or kInvalidArgument naming the first bad setting.
@@ -237,6 +241,8 @@ class Handler {
   HandleReport DecideAndApply(HandleReport report, const std::vector<std::string>& extra_fleets,
                               const std::vector<std::string>& extra_clusters);
   ActionResult Run(const policy::Action& action);
+  // Warns when `instance_ids` holds config_.self_instance_id.
+  void WarnIfOwnHost(const std::vector<std::string>& instance_ids, const char* what) const;
 
   CloudView& cloud_;
   ControllerConfig config_;

@@ -436,6 +436,27 @@ TEST_F(HandlerTest, AMaintenanceRecordDoesNotReplaceAnInterruption) {
   EXPECT_EQ(seen.notices[0].kind, policy::NoticeKind::kSpotInterruption);
 }
 
+TEST_F(HandlerTest, ANoticeForItsOwnHostIsWarnedAboutAndStillDrained) {
+  config.self_instance_id = "i-spot1";
+  Handler handler(cloud, config, clock);
+  ::testing::internal::CaptureStderr();
+  HandleReport report = handler.Handle(Notice());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  // Drained as any other: ECS then moves the controller elsewhere.
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_NE(log.find("this notice is for the controller's own host"), std::string::npos) << log;
+  EXPECT_NE(log.find("draining the controller's own host"), std::string::npos) << log;
+  // Another instance's notice says nothing of the kind.
+  Event other = Notice("m-2");
+  other.instance_id = "i-spot2";
+  other.ecs_container = "arn:c2";
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(handler.Handle(other).status().ok());
+  const std::string quiet = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(quiet.find("own host"), std::string::npos) << quiet;
+}
+
 TEST_F(HandlerTest, AFailedRecordIsRetriedAndFailsTheEventUntilWritten) {
   cloud.failures["PutContainerAttributes"] = UnavailableError("throttled");
   Handler handler(cloud, config, clock);

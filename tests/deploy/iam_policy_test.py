@@ -52,6 +52,8 @@ RESOURCE = {
     "ecs:DescribeContainerInstances": CONTAINER_INSTANCES,
     "ecs:UpdateContainerInstancesState": CONTAINER_INSTANCES,
     "ecs:PutAttributes": CONTAINER_INSTANCES,
+    # The controller's own task, to find its host (controller/self_instance.h).
+    "ecs:DescribeTasks": _ECS + "task/${ClusterName}/*",
     "autoscaling:SetDesiredCapacity": ON_DEMAND_GROUP,
     "autoscaling:TerminateInstanceInAutoScalingGroup": ON_DEMAND_GROUP,
     "autoscaling:DescribeAutoScalingGroups": "*",
@@ -65,7 +67,8 @@ RESOURCE = {
 }
 # Actions whose statement must also require the cluster (ecs:cluster).
 CLUSTER_CONDITION = {"ArnEquals": {"ecs:cluster": CLUSTER}}
-NEEDS_CLUSTER_CONDITION = {"ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState"}
+NEEDS_CLUSTER_CONDITION = {"ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState",
+                           "ecs:DescribeTasks"}
 
 # Not called by spotkeeper's code but by the Lambda service for the function:
 # the SQS event source mapping polls the queue, and the runtime writes logs.
