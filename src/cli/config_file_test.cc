@@ -70,6 +70,7 @@ TEST_F(ConfigFileTest, FillsSettingsFromTheFile) {
       "on-demand-asg: od\n"
       "on-demand-units: 4\n"
       "settle-window: 5m\n"
+      "maintenance-drain-before: 30m\n"
       "on-rebalance: prepare\n"
       "dry-run: true\n");
   ASSERT_EQ(Run({"--config", path}), "");
@@ -85,6 +86,17 @@ TEST_F(ConfigFileTest, FillsSettingsFromTheFile) {
   controller::ControllerConfig config;
   EXPECT_EQ(BuildControllerConfig(o, &config), "");
   EXPECT_EQ(config.policy.settle_window, std::chrono::minutes(5));
+  EXPECT_EQ(config.policy.maintenance_drain_before, std::chrono::minutes(30));
+}
+
+TEST_F(ConfigFileTest, MaintenanceDrainBeforeDefaultsToTenMinutesAndRejectsNonsense) {
+  ASSERT_EQ(Run({}), "");
+  controller::ControllerConfig config;
+  EXPECT_EQ(BuildControllerConfig(options_.controller, &config), "");
+  EXPECT_EQ(config.policy.maintenance_drain_before, std::chrono::minutes(10));
+  ASSERT_EQ(Run({"--maintenance-drain-before", "soon"}), "");
+  EXPECT_EQ(BuildControllerConfig(options_.controller, &config),
+            "--maintenance-drain-before: not a duration: \"soon\" (e.g. 90s, 10m)");
 }
 
 TEST_F(ConfigFileTest, FlagsAndVariablesWinOverTheFile) {

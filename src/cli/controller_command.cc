@@ -17,6 +17,7 @@
 #include "controller/loop.h"
 #include "controller/metrics.h"
 #include "controller/queue.h"
+#include "controller/self_instance.h"
 #include "net/loopback_server.h"
 
 namespace spk::cli {
@@ -62,6 +63,10 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
                   "Remove a draining on-demand instance after this long")
       ->envname("SPOTKEEPER_MAX_DRAIN_TIME")
       ->capture_default_str();
+  cmd->add_option("--maintenance-drain-before", o.maintenance_drain_before,
+                  "Cover and drain scheduled maintenance this long before it starts")
+      ->envname("SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE")
+      ->capture_default_str();
   cmd->add_option("--on-rebalance", o.on_rebalance, "ignore, drain or prepare")
       ->envname("SPOTKEEPER_ON_REBALANCE")
       ->capture_default_str();
@@ -96,7 +101,9 @@ std::string BuildConfigNamingFlags(const ControllerOptions& o,
   for (const DurationSetting& d :
        {DurationSetting{"--settle-window", o.settle_window, &config->policy.settle_window},
         DurationSetting{"--guard-window", o.guard_window, &config->policy.guard_window},
-        DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time}}) {
+        DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time},
+        DurationSetting{"--maintenance-drain-before", o.maintenance_drain_before,
+                        &config->policy.maintenance_drain_before}}) {
     if (!ParseDurationSetting(d.text, d.out)) {
       return std::string(d.flag) + ": not a duration: \"" + d.text + "\" (e.g. 90s, 10m)";
     }
@@ -229,6 +236,10 @@ CLI::App* AddControllerCommand(CLI::App& app, ControllerRunOptions& options) {
   cmd->add_option("--wait-time", options.wait_time, "SQS long-poll wait, 1s-20s")
       ->envname("SPOTKEEPER_WAIT_TIME")
       ->capture_default_str();
+  cmd->add_option("--self-instance-id", options.self_instance_id,
+                  "EC2 instance this controller runs on (default: from the ECS task metadata "
+                  "endpoint when it runs as an ECS task)")
+      ->envname("SPOTKEEPER_SELF_INSTANCE_ID");
   return cmd;
 }
 
@@ -271,6 +282,21 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
                  session.status().message());
   }
   aws::AwsClient& client = (*session)->client();
+  config.self_instance_id = options.self_instance_id;
+  const std::string metadata_uri = env.GetOr("ECS_CONTAINER_METADATA_URI_V4", "");
+  if (config.self_instance_id.empty() && !metadata_uri.empty()) {
+    aws::EcsClient ecs(client);
+    auto own = controller::FindOwnInstance(metadata_uri, http, ecs);
+    if (own.ok()) {
+      config.self_instance_id = *own;
+    } else {
+      log::Warn("the controller's own host is unknown: a notice for it is not recognised",
+                {{"error", own.status().ToString()}});
+    }
+  }
+  if (!config.self_instance_id.empty()) {
+    log::Info("the controller's own host", {{"instance", config.self_instance_id}});
+  }
   aws::SqsClient sqs(client);
   controller::SqsQueue queue(sqs, options.queue_url);
   controller::AwsCloudView cloud(client);

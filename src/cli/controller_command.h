@@ -31,6 +31,7 @@ struct ControllerOptions {
   std::string settle_window = "10m";
   std::string guard_window = "10m";
   std::string max_drain_time = "15m";
+  std::string maintenance_drain_before = "10m";
   std::string on_rebalance = "ignore";
   bool dry_run = false;
   std::string region;
@@ -52,6 +53,9 @@ struct ControllerRunOptions {
   std::string reconcile_interval = "60s";         // SPOTKEEPER_RECONCILE_INTERVAL
   std::string metrics_listen = "127.0.0.1:9102";  // SPOTKEEPER_METRICS_LISTEN; "" or "off": none
   std::string wait_time = "20s";                  // SPOTKEEPER_WAIT_TIME, 1-20 s
+  // SPOTKEEPER_SELF_INSTANCE_ID: the EC2 instance it runs on; "": found from
+  // ECS_CONTAINER_METADATA_URI_V4 when set (controller/self_instance.h).
+  std::string self_instance_id;
 };
 
 // Adds the subcommand to `app`; the options are filled on parse.

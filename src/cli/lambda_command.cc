@@ -53,7 +53,8 @@ CLI::App* AddLambdaCommand(CLI::App& app) {
       "SPOTKEEPER_* variables (SPOTKEEPER_CLUSTER, SPOTKEEPER_SPOT_FLEET_ID, SPOTKEEPER_SPOT_ASG,\n"
       "SPOTKEEPER_ON_DEMAND_ASG, SPOTKEEPER_ON_DEMAND_UNITS, SPOTKEEPER_PENDING_SOURCE,\n"
       "SPOTKEEPER_SETTLE_WINDOW, SPOTKEEPER_GUARD_WINDOW, SPOTKEEPER_MAX_DRAIN_TIME,\n"
-      "SPOTKEEPER_ON_REBALANCE, SPOTKEEPER_DRY_RUN, SPOTKEEPER_REGION).");
+      "SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE, SPOTKEEPER_ON_REBALANCE, SPOTKEEPER_DRY_RUN,\n"
+      "SPOTKEEPER_REGION).");
 }
 
 std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
@@ -75,6 +76,8 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   o->settle_window = Trim(env.GetOr("SPOTKEEPER_SETTLE_WINDOW", o->settle_window));
   o->guard_window = Trim(env.GetOr("SPOTKEEPER_GUARD_WINDOW", o->guard_window));
   o->max_drain_time = Trim(env.GetOr("SPOTKEEPER_MAX_DRAIN_TIME", o->max_drain_time));
+  o->maintenance_drain_before =
+      Trim(env.GetOr("SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE", o->maintenance_drain_before));
   o->on_rebalance = Trim(env.GetOr("SPOTKEEPER_ON_REBALANCE", o->on_rebalance));
   std::string dry = AsciiLower(Trim(env.GetOr("SPOTKEEPER_DRY_RUN", "false")));
   if (dry == "true" || dry == "1" || dry == "yes" || dry == "on") {
@@ -86,9 +89,10 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   }
   o->region = Trim(env.GetOr("SPOTKEEPER_REGION", ""));
   // Under Lambda every setting is a variable: errors name it, not the flag.
-  for (const char* flag : {"cluster", "spot-fleet-id", "spot-asg", "on-demand-asg",
-                           "on-demand-units", "pending-source", "settle-window", "guard-window",
-                           "max-drain-time", "on-rebalance", "dry-run", "region"}) {
+  for (const char* flag :
+       {"cluster", "spot-fleet-id", "spot-asg", "on-demand-asg", "on-demand-units",
+        "pending-source", "settle-window", "guard-window", "max-drain-time",
+        "maintenance-drain-before", "on-rebalance", "dry-run", "region"}) {
     std::string variable = "SPOTKEEPER_";
     for (const char* c = flag; *c; ++c) {
       variable += *c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));

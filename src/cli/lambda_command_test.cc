@@ -23,6 +23,7 @@ TEST(LambdaCommandTest, SettingsFromTheEnvironment) {
               {"SPOTKEEPER_ON_DEMAND_ASG", "od"},
               {"SPOTKEEPER_ON_DEMAND_UNITS", "4"},
               {"SPOTKEEPER_PENDING_SOURCE", "cloudwatch"},
+              {"SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE", "20m"},
               {"SPOTKEEPER_DRY_RUN", "true"}});
   ControllerOptions o;
   EXPECT_EQ(ControllerOptionsFromEnv(env, &o), "");
@@ -33,6 +34,8 @@ TEST(LambdaCommandTest, SettingsFromTheEnvironment) {
   EXPECT_EQ(o.on_demand_units, 4);
   EXPECT_EQ(o.pending_source, "cloudwatch");
   EXPECT_EQ(o.settle_window, "10m");
+  EXPECT_EQ(o.maintenance_drain_before, "20m");
+  EXPECT_EQ(o.sources.at("--maintenance-drain-before"), "SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE");
   EXPECT_TRUE(o.dry_run);
 
   ControllerOptions bad;

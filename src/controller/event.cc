@@ -113,14 +113,13 @@ Result<std::optional<Unwrapped>> Unwrap(const json& doc) {
   return std::optional<Unwrapped>();
 }
 
-// The agent's "kind" -> the policy's notice kind. Scheduled maintenance is an
-// early warning like a rebalance recommendation (the instance is at risk, not
-// yet going), so it follows --on-rebalance.
+// The agent's "kind" -> the policy's notice kind. Scheduled maintenance is its
+// own kind: it is dated (NotBefore), often days ahead, and concerns on-demand
+// instances too.
 Result<policy::NoticeKind> AgentNoticeKind(const std::string& kind, const std::string& flag) {
   if (kind == "spot-interruption" || kind == "test") return policy::NoticeKind::kSpotInterruption;
-  if (kind == "rebalance-recommendation" || kind == "scheduled-maintenance") {
-    return policy::NoticeKind::kRebalanceRecommendation;
-  }
+  if (kind == "rebalance-recommendation") return policy::NoticeKind::kRebalanceRecommendation;
+  if (kind == "scheduled-maintenance") return policy::NoticeKind::kScheduledMaintenance;
   if (!kind.empty()) return Invalid("agent message: unknown kind \"" + Printable(kind, 64) + "\"");
   if (flag == "true") return policy::NoticeKind::kSpotInterruption;
   if (flag == "false") return policy::NoticeKind::kRebalanceRecommendation;
@@ -154,6 +153,12 @@ Result<Event> ParseAgentMessage(const json& doc) {
   SPK_ASSIGN_OR_RETURN(std::string noticed, OptionalString(doc, "noticeTime", kWhat));
   SPK_ASSIGN_OR_RETURN(event.termination_time, ParseTime(termination, kWhat, "terminationTime"));
   SPK_ASSIGN_OR_RETURN(event.notice_time, ParseTime(noticed, kWhat, "noticeTime"));
+  if (event.notice_kind == policy::NoticeKind::kScheduledMaintenance) {
+    // The agent sends the event's NotBefore as noticeTime: it is when the
+    // maintenance starts, not when the notice was seen.
+    if (!event.termination_time) event.termination_time = event.notice_time;
+    event.notice_time.reset();
+  }
   return event;
 }
 

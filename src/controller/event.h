@@ -5,7 +5,9 @@
 //   - the agent's message (the reference notifier's fields:
 //     terminationNotificiation, instanceId, instanceType, ecsCluster,
 //     ecsContainer; and spotkeeper's extra fields kind, messageId,
-//     terminationTime, noticeTime when present);
+//     terminationTime, noticeTime when present; for kind
+//     "scheduled-maintenance" the agent's noticeTime is the event's NotBefore
+//     and becomes termination_time);
 //   - a CloudWatch alarm notification: Trigger.Dimensions[0].value is the fleet id;
 //   - a direct invocation {"fleetID": "sfr-..."};
 //   - EventBridge "EC2 Spot Instance Interruption Warning" and
@@ -64,6 +66,7 @@ struct Event {
   std::string ecs_container;    // container instance ARN; "" when not known
   std::string instance_action;  // "terminate" | "stop" | "hibernate" | ""
   std::optional<WallTime> notice_time;
+  // Interruptions: when the instance goes; scheduled maintenance: NotBefore.
   std::optional<WallTime> termination_time;
 
   // A key that is the same for every delivery of the same notice: the

@@ -159,10 +159,11 @@ TEST(ParseEventTest, AgentKindsMapToNoticeKinds) {
   };
   const auto kSpot = policy::NoticeKind::kSpotInterruption;
   const auto kRebalance = policy::NoticeKind::kRebalanceRecommendation;
+  const auto kMaintenance = policy::NoticeKind::kScheduledMaintenance;
   for (const Case& c : std::vector<Case>{{"spot-interruption", "true", kSpot},
                                          {"test", "true", kSpot},
                                          {"rebalance-recommendation", "false", kRebalance},
-                                         {"scheduled-maintenance", "false", kRebalance},
+                                         {"scheduled-maintenance", "false", kMaintenance},
                                          {"", "true", kSpot},
                                          {"", "false", kRebalance}}) {
     SCOPED_TRACE(c.kind + "/" + c.flag);
@@ -172,6 +173,30 @@ TEST(ParseEventTest, AgentKindsMapToNoticeKinds) {
     ASSERT_TRUE(event.ok()) << event.status().ToString();
     EXPECT_EQ(event->notice_kind, c.want);
   }
+}
+
+TEST(ParseEventTest, ScheduledMaintenanceIsDatedAtItsNotBefore) {
+  // What the agent sends for an active scheduled event (agent/message.cc):
+  // noticeTime is the event's NotBefore.
+  json doc = {{"terminationNotificiation", "false"},  {"instanceId", "i-0abc"},
+              {"kind", "scheduled-maintenance"},      {"action", "system-reboot"},
+              {"noticeTime", "2030-01-01T00:00:00Z"}, {"eventId", "instance-event-1"},
+              {"notAfter", "2030-01-02T00:00:00Z"}};
+  Result<Event> event = ParseEvent(doc.dump());
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_EQ(event->notice_kind, policy::NoticeKind::kScheduledMaintenance);
+  WallTime not_before;
+  ASSERT_TRUE(ParseIso8601("2030-01-01T00:00:00Z", &not_before));
+  ASSERT_TRUE(event->termination_time.has_value());
+  EXPECT_EQ(*event->termination_time, not_before);
+  EXPECT_FALSE(event->notice_time.has_value());  // seen when received, not at NotBefore
+  EXPECT_EQ(ToJson(*event)["notice_kind"], "scheduled-maintenance");
+  // An explicit terminationTime wins over noticeTime.
+  doc["terminationTime"] = "2029-12-31T00:00:00Z";
+  event = ParseEvent(doc.dump());
+  ASSERT_TRUE(event.ok());
+  ASSERT_TRUE(ParseIso8601("2029-12-31T00:00:00Z", &not_before));
+  EXPECT_EQ(*event->termination_time, not_before);
 }
 
 TEST(ParseEventTest, DedupKeyIsStablePerNotice) {

@@ -87,6 +87,22 @@ std::optional<WallTime> StateTime(const std::string& value, WallTime now) {
   return std::min(t, now);
 }
 
+// A notice counts (and its record is kept) until notice_retention after this:
+// its notice time, or for scheduled maintenance its NotBefore when later.
+WallTime RetainedFrom(const policy::Notice& notice) {
+  if (notice.kind == policy::NoticeKind::kScheduledMaintenance && notice.termination_time) {
+    return std::max(notice.notice_time, *notice.termination_time);
+  }
+  return notice.notice_time;
+}
+
+// The record of `notice`: scheduled maintenance is dated at its NotBefore.
+std::string RecordOf(const policy::Notice& notice) {
+  const bool dated = notice.kind == policy::NoticeKind::kScheduledMaintenance &&
+                     notice.termination_time.has_value();
+  return NoticeRecord(notice.kind, dated ? *notice.termination_time : notice.notice_time);
+}
+
 json ToJson(const RecordResult& result) {
   json out = {{"cluster", result.cluster}, {"instances", result.instance_ids}};
   if (!result.status.ok()) out["error"] = result.status.ToString();
@@ -106,11 +122,16 @@ Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::str
   }
   const std::string kind = value.substr(0, at);
   std::pair<policy::NoticeKind, WallTime> out;
-  if (kind == policy::NoticeKindName(policy::NoticeKind::kSpotInterruption)) {
-    out.first = policy::NoticeKind::kSpotInterruption;
-  } else if (kind == policy::NoticeKindName(policy::NoticeKind::kRebalanceRecommendation)) {
-    out.first = policy::NoticeKind::kRebalanceRecommendation;
-  } else {
+  bool known = false;
+  for (policy::NoticeKind k :
+       {policy::NoticeKind::kSpotInterruption, policy::NoticeKind::kRebalanceRecommendation,
+        policy::NoticeKind::kScheduledMaintenance}) {
+    if (kind == policy::NoticeKindName(k)) {
+      out.first = k;
+      known = true;
+    }
+  }
+  if (!known) {
     return InvalidArgumentError("notice record of unknown kind: \"" + value.substr(0, 128) + "\"");
   }
   if (!ParseIso8601(value.substr(at + 1), &out.second)) {
@@ -240,6 +261,15 @@ ActionResult Handler::Run(const policy::Action& action) {
   return result;
 }
 
+void Handler::WarnIfOwnHost(const std::vector<std::string>& instance_ids, const char* what) const {
+  if (config_.self_instance_id.empty() || !Contains(instance_ids, config_.self_instance_id)) return;
+  log::Warn(what, {{"instance", config_.self_instance_id},
+                   {"then",
+                    "handled as any other: once DRAINING, ECS stops this task (SIGTERM; "
+                    "the message in hand is finished and deleted first) and starts "
+                    "the controller on another instance"}});
+}
+
 std::string Handler::Refusal(const Event& event) const {
   if (!event.ecs_cluster.empty() && !config_.clusters.empty()) {
     const std::string name = ClusterName(event.ecs_cluster);
@@ -263,8 +293,10 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
   std::map<std::string, std::string> instance_of_arn;
   std::map<std::string, const Event*> event_of_arn;
   for (const Event* event : events) {
+    // Scheduled maintenance is never drained here: the decision drains it when due.
     const bool drains = event->notice_kind == policy::NoticeKind::kSpotInterruption ||
-                        config_.policy.on_rebalance == policy::RebalanceAction::kDrain;
+                        (event->notice_kind == policy::NoticeKind::kRebalanceRecommendation &&
+                         config_.policy.on_rebalance == policy::RebalanceAction::kDrain);
     if (event->kind != EventKind::kNotice || !drains || event->ecs_cluster.empty() ||
         event->ecs_container.empty()) {
       continue;
@@ -323,8 +355,9 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
     std::vector<ContainerAttribute> records;
     for (const std::string& arn : batch.arns) {
       const policy::Notice notice = NoticeOf(*event_of_arn[arn], now);
-      records.push_back({arn, kNoticeAttribute, NoticeRecord(notice.kind, notice.notice_time)});
+      records.push_back({arn, kNoticeAttribute, RecordOf(notice)});
     }
+    WarnIfOwnHost(ids, "draining the controller's own host (fast path)");
     results.push_back(Run({policy::DrainContainerInstances{batch.cluster, std::move(batch.arns)},
                            "notice for " + JoinIds(ids) + ": drain at once (fast path)"}));
     if (!results.back().applied) continue;  // the decision's pass drains and records it
@@ -344,9 +377,8 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
 void Handler::Remember(const Event& event, WallTime now, const std::set<std::string>& recorded) {
   policy::Notice notice = NoticeOf(event, now);
   auto it = notices_.find(notice.instance_id);
-  if (it != notices_.end() && it->second.notice.kind == policy::NoticeKind::kSpotInterruption &&
-      notice.kind != policy::NoticeKind::kSpotInterruption) {
-    return;  // an interruption wins over a rebalance recommendation
+  if (it != notices_.end() && policy::Outranks(it->second.notice.kind, notice.kind)) {
+    return;  // e.g. an interruption wins over a rebalance recommendation
   }
   const bool same_kind = it != notices_.end() && it->second.notice.kind == notice.kind;
   RememberedNotice& kept = notices_[notice.instance_id];
@@ -356,7 +388,8 @@ void Handler::Remember(const Event& event, WallTime now, const std::set<std::str
 }
 
 bool Handler::Records(const policy::Notice& notice) const {
-  return notice.kind == policy::NoticeKind::kSpotInterruption ||
+  // Scheduled maintenance always: it comes once, days before it is acted on.
+  return notice.kind != policy::NoticeKind::kRebalanceRecommendation ||
          config_.policy.on_rebalance != policy::RebalanceAction::kIgnore;
 }
 
@@ -368,7 +401,7 @@ void Handler::MergeNotices(const std::vector<std::string>& listed_clusters,
   // container instance is gone from its (listed) cluster.
   for (auto it = notices_.begin(); it != notices_.end();) {
     const RememberedNotice& kept = it->second;
-    const bool expired = now - kept.notice.notice_time > config_.notice_retention;
+    const bool expired = now - RetainedFrom(kept.notice) > config_.notice_retention;
     const bool gone = kept.recorded && listed && Contains(listed_clusters, kept.cluster) &&
                       !policy::FindContainerOfInstance(observation->container_instances, it->first);
     it = expired || gone ? notices_.erase(it) : std::next(it);
@@ -389,7 +422,10 @@ void Handler::MergeNotices(const std::vector<std::string>& listed_clusters,
     notice.instance_id = ci.ec2_instance_id;
     notice.kind = record->first;
     notice.notice_time = std::min(record->second, now);
-    if (now - notice.notice_time > config_.notice_retention) continue;
+    if (notice.kind == policy::NoticeKind::kScheduledMaintenance) {
+      notice.termination_time = record->second;  // its NotBefore
+    }
+    if (now - RetainedFrom(notice) > config_.notice_retention) continue;
     auto it = merged.find(notice.instance_id);
     if (it == merged.end()) {
       merged.emplace(notice.instance_id, notice);
@@ -399,8 +435,8 @@ void Handler::MergeNotices(const std::vector<std::string>& listed_clusters,
       // Memory knows more (type, termination time); the record is written.
       notices_[notice.instance_id].recorded = true;
       notices_[notice.instance_id].cluster = ci.cluster;
-    } else if (notice.kind == policy::NoticeKind::kSpotInterruption) {
-      // An interruption wins over a rebalance recommendation.
+    } else if (policy::Outranks(notice.kind, it->second.kind)) {
+      // E.g. an interruption wins over a rebalance recommendation.
       it->second = notice;
       notices_[notice.instance_id] = {notice, ci.cluster, true};
     }
@@ -422,16 +458,17 @@ std::vector<RecordResult> Handler::RecordNotices(const policy::Observation& obse
     if (!ci) continue;  // not registered (yet): memory holds it until it is
     if (auto a = ci->attributes.find(kNoticeAttribute); a != ci->attributes.end()) {
       auto record = ParseNoticeRecord(a->second);
-      if (record.ok() && (record->first == notice.kind ||
-                          record->first == policy::NoticeKind::kSpotInterruption)) {
+      if (record.ok() && (a->second == RecordOf(notice) ||
+                          (record->first == notice.kind &&
+                           notice.kind != policy::NoticeKind::kScheduledMaintenance) ||
+                          policy::Outranks(record->first, notice.kind))) {
         continue;  // already recorded, by us or another decider
       }
     }
     auto it = std::find_if(by_cluster.begin(), by_cluster.end(),
                            [&](const auto& entry) { return entry.first == ci->cluster; });
     if (it == by_cluster.end()) it = by_cluster.insert(by_cluster.end(), {ci->cluster, {}});
-    it->second.push_back(
-        {ci->arn, kNoticeAttribute, NoticeRecord(notice.kind, notice.notice_time)});
+    it->second.push_back({ci->arn, kNoticeAttribute, RecordOf(notice)});
     ids_by_cluster[ci->cluster].push_back(notice.instance_id);
   }
   for (const auto& [cluster, attributes] : by_cluster) {
@@ -751,6 +788,15 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   report.state = MarkRemovals(observation, read, decision.tracker, &unmarked);
   for (const policy::Action& action : decision.actions) {
     const auto* drain = std::get_if<policy::DrainContainerInstances>(&action.what);
+    if (!drain) continue;
+    std::vector<std::string> ids;
+    for (const policy::ContainerInstance& ci : observation.container_instances) {
+      if (Contains(drain->container_instance_arns, ci.arn)) ids.push_back(ci.ec2_instance_id);
+    }
+    WarnIfOwnHost(ids, "draining the controller's own host");
+  }
+  for (const policy::Action& action : decision.actions) {
+    const auto* drain = std::get_if<policy::DrainContainerInstances>(&action.what);
     if (drain &&
         std::any_of(drain->container_instance_arns.begin(), drain->container_instance_arns.end(),
                     [&](const std::string& arn) { return unmarked.count(arn) > 0; })) {
@@ -835,6 +881,9 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
     if (duplicate) {
       log::Info("duplicate event ignored", {{"key", key}, {"message_id", event.message_id}});
     } else {
+      if (event.kind == EventKind::kNotice) {
+        WarnIfOwnHost({event.instance_id}, "this notice is for the controller's own host");
+      }
       fresh.push_back(&event);
     }
   }

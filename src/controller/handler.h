@@ -19,8 +19,13 @@
 // a cache, never the only copy once the record is written), so a fresh
 // Handler, another process or a Lambda cold start counts the notices every
 // other decider recorded. A notice counts until it is older than
-// notice_retention or its container instance is gone from the cluster; an
-// interruption wins over a rebalance recommendation for the same instance. A
+// notice_retention (scheduled maintenance: until notice_retention after its
+// NotBefore) or its container instance is gone from the cluster; one notice
+// per instance, the kind that policy::Outranks the other (an interruption
+// wins over scheduled maintenance, which wins over a rebalance
+// recommendation). Scheduled maintenance is recorded when it arrives (it
+// comes once, often days ahead) and drained by a decision once due, never
+// by the fast path. A
 // notice for an instance with no container instance yet lives only in memory.
 //
 // Where the scale-in lives: an on-demand instance chosen for removal carries
@@ -86,10 +91,11 @@ inline constexpr char kNeedBelowHeldTag[] = "spotkeeper:need-below-held";
 // for the guard window (--pending-source api; CloudWatch has its own record).
 inline constexpr char kTargetTagPrefix[] = "spotkeeper:target:";
 
-// A notice's record: "<kind>@<ISO 8601 notice time>" (kinds as
-// policy::NoticeKindName), e.g. "spot-interruption@2026-12-02T03:53:43Z";
-// within ECS's attribute value limits (128 characters of letters, digits and
-// -_./@:).
+// A notice's record: "<kind>@<ISO 8601 time>" (kinds as
+// policy::NoticeKindName), e.g. "spot-interruption@2026-12-02T03:53:43Z"; the
+// time is the notice time, for scheduled maintenance its NotBefore
+// ("scheduled-maintenance@2030-01-01T00:00:00Z"); within ECS's attribute value
+// limits (128 characters of letters, digits and -_./@:).
 std::string NoticeRecord(policy::NoticeKind kind, WallTime notice_time);
 // The kind and time of a record; kInvalidArgument for anything else.
 Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::string& value);
@@ -108,6 +114,10 @@ struct ControllerConfig {
   // at most this many: the oldest are forgotten first (recent_keys.h).
   Duration handled_retention = std::chrono::hours(1);
   size_t handled_capacity = 10000;
+  // The EC2 instance this controller runs on, "" when unknown: a notice for
+  // it and a drain of it are logged at warn ("own host"); they are handled
+  // as any other (docs/controller.md, "Its own host").
+  std::string self_instance_id;
 };
 
 // Ok, or kInvalidArgument naming the first bad setting.
@@ -293,6 +303,8 @@ class Handler {
   HandleReport DecideAndApply(HandleReport report, const std::vector<std::string>& extra_fleets,
                               const std::vector<std::string>& extra_clusters);
   ActionResult Run(const policy::Action& action);
+  // Warns when `instance_ids` holds config_.self_instance_id.
+  void WarnIfOwnHost(const std::vector<std::string>& instance_ids, const char* what) const;
 
   CloudView& cloud_;
   ControllerConfig config_;

@@ -352,6 +352,111 @@ TEST_F(HandlerTest, AnInterruptionRecordWinsOverARebalanceForTheSameInstance) {
   EXPECT_EQ(seen.notices[0].kind, policy::NoticeKind::kSpotInterruption);
 }
 
+TEST(NoticeRecordTest, ScheduledMaintenanceIsItsOwnKind) {
+  const WallTime t = WallTime(std::chrono::seconds(1704067200));
+  EXPECT_EQ(NoticeRecord(policy::NoticeKind::kScheduledMaintenance, t),
+            "scheduled-maintenance@2024-01-01T00:00:00Z");
+  auto parsed = ParseNoticeRecord("scheduled-maintenance@2024-01-01T00:00:00Z");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->first, policy::NoticeKind::kScheduledMaintenance);
+  EXPECT_EQ(parsed->second, t);
+}
+
+// Scheduled maintenance of i-spot1 (8 units) starting at `not_before`.
+Event Maintenance(WallTime not_before, const std::string& instance_id = "i-spot1",
+                  const std::string& arn = kArn) {
+  Event e;
+  e.kind = EventKind::kNotice;
+  e.source = "agent";
+  e.message_id = "m-maint-" + instance_id;
+  e.notice_kind = policy::NoticeKind::kScheduledMaintenance;
+  e.instance_id = instance_id;
+  e.ecs_cluster = "web";
+  e.ecs_container = arn;
+  e.termination_time = not_before;
+  return e;
+}
+
+TEST_F(HandlerTest, ScheduledMaintenanceDaysAheadIsRecordedAndDrainedOnlyWhenDue) {
+  config.policy.on_rebalance = policy::RebalanceAction::kDrain;  // does not apply to it
+  const WallTime not_before = clock.WallNow() + std::chrono::hours(72);
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Maintenance(not_before));
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_TRUE(report.fast_path.empty());
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+  // Recorded at once, dated at its NotBefore: it comes only once.
+  EXPECT_EQ(RecordOn(cloud, kArn), "scheduled-maintenance@2024-01-04T00:00:00Z");
+
+  // Days later, a fresh decider (a restart) knows it from the record alone,
+  // well past notice_retention after it arrived.
+  clock.Advance(std::chrono::hours(72) - std::chrono::minutes(11));
+  Handler fresh(cloud, config, clock);
+  report = fresh.Reconcile();
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+  // Due (10 minutes before): its 8 units are covered first, no drain yet.
+  clock.Advance(std::chrono::minutes(2));
+  report = fresh.Reconcile();
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+  // The replacement never registered: drained at the latest 5 minutes before.
+  clock.Advance(std::chrono::minutes(4));
+  report = fresh.Reconcile();
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  // It counts until notice_retention after its NotBefore.
+  clock.Advance(std::chrono::minutes(5) + config.notice_retention + std::chrono::seconds(1));
+  EXPECT_TRUE(fresh.Observe({}, {}).notices.empty());
+}
+
+TEST_F(HandlerTest, AnOnDemandInstancesMaintenanceIsNeverSpotCapacityLost) {
+  cloud.clusters["web"].push_back(
+      {"web", "arn:od1", "i-od1", policy::ContainerStatus::kActive, 2, 0});
+  Handler handler(cloud, config, clock);
+  const WallTime not_before = clock.WallNow() + std::chrono::minutes(5);
+  HandleReport report = handler.Handle(Maintenance(not_before, "i-od1", "arn:od1"));
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  // Due: drained at once (nothing to cover first), no on-demand added for it.
+  EXPECT_EQ(cloud.Find("web", "arn:od1")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+}
+
+TEST_F(HandlerTest, AMaintenanceRecordDoesNotReplaceAnInterruption) {
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Handle(Notice()).status().ok());  // an interruption
+  ASSERT_TRUE(handler.Handle(Maintenance(clock.WallNow() + std::chrono::hours(1))).status().ok());
+  EXPECT_EQ(RecordOn(cloud, kArn), "spot-interruption@2024-01-01T00:00:00Z");
+  policy::Observation seen = handler.Observe({}, {});
+  ASSERT_EQ(seen.notices.size(), 1u);
+  EXPECT_EQ(seen.notices[0].kind, policy::NoticeKind::kSpotInterruption);
+}
+
+TEST_F(HandlerTest, ANoticeForItsOwnHostIsWarnedAboutAndStillDrained) {
+  config.self_instance_id = "i-spot1";
+  Handler handler(cloud, config, clock);
+  ::testing::internal::CaptureStderr();
+  HandleReport report = handler.Handle(Notice());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  // Drained as any other: ECS then moves the controller elsewhere.
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_NE(log.find("this notice is for the controller's own host"), std::string::npos) << log;
+  EXPECT_NE(log.find("draining the controller's own host"), std::string::npos) << log;
+  // Another instance's notice says nothing of the kind.
+  Event other = Notice("m-2");
+  other.instance_id = "i-spot2";
+  other.ecs_container = "arn:c2";
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(handler.Handle(other).status().ok());
+  const std::string quiet = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(quiet.find("own host"), std::string::npos) << quiet;
+}
+
 TEST_F(HandlerTest, AFailedRecordIsRetriedAndFailsTheEventUntilWritten) {
   cloud.failures["PutContainerAttributes"] = UnavailableError("throttled");
   Handler handler(cloud, config, clock);

@@ -33,6 +33,9 @@ Status ValidateConfig(const PolicyConfig& config) {
   if (config.max_drain_time < Duration::zero()) {
     return InvalidArgumentError("max drain time must not be negative");
   }
+  if (config.maintenance_drain_before < Duration::zero()) {
+    return InvalidArgumentError("maintenance drain-before must not be negative");
+  }
   if (config.on_demand_units && !(*config.on_demand_units > 0)) {
     return InvalidArgumentError("on-demand units must be greater than 0");
   }

@@ -34,6 +34,11 @@ struct PolicyConfig {
   // An on-demand instance being removed is terminated after this long even if
   // it still runs tasks.
   Duration max_drain_time = std::chrono::minutes(15);
+  // A scheduled-maintenance notice is due this long before its NotBefore:
+  // from then its spot capacity counts as lost (covered with on-demand) and
+  // the instance is drained once the replacement has registered, at the
+  // latest half of this before NotBefore (see drain_planner.h).
+  Duration maintenance_drain_before = std::chrono::minutes(10);
   // Units per on-demand instance; wins over OnDemandGroup::units_per_instance.
   std::optional<double> on_demand_units;
   // Container instances per UpdateContainerInstancesState call (the API's limit).

@@ -133,6 +133,79 @@ const std::vector<DecideCase> kCases = {
      },
      {Drain({"i-s1"}), SetDesired(1)}},
 
+    // Scheduled maintenance (default maintenance_drain_before: 10 minutes).
+    {"maintenance days ahead: nothing now, even with on-rebalance drain",
+     [](Observation& o, PolicyConfig& c, ScaleDownTracker&) {
+       c.on_rebalance = RebalanceAction::kDrain;
+       o.notices.push_back(Maintenance("i-s1", 4, At(3 * 86400)));
+     },
+     {}},
+    {"maintenance 11 minutes ahead: not due yet, nothing covered or drained",
+     [](Observation& o, PolicyConfig& c, ScaleDownTracker&) {
+       c.on_rebalance = RebalanceAction::kPrepare;
+       o.notices.push_back(Maintenance("i-s1", 4, At(11 * 60)));
+     },
+     {}},
+    {"maintenance due (9 minutes ahead): its spot capacity is covered first, no drain yet",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       o.notices.push_back(Maintenance("i-s1", 4, At(9 * 60)));
+     },
+     {SetDesired(1)}},
+    {"maintenance due, replacement registered: drain now",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       o.notices.push_back(Maintenance("i-s1", 4, At(9 * 60)));
+       AddOnDemand(o, "i-od1", 0);
+     },
+     {Drain({"i-s1"})}},
+    {"maintenance past half of drain-before: drained though no replacement registered",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       o.notices.push_back(Maintenance("i-s1", 4, At(4 * 60)));
+       AddOnDemand(o, "i-od1", 0, ContainerStatus::kActive, /*registered=*/false);
+     },
+     {Drain({"i-s1"})}},
+    {"maintenance drain-before is a setting: 30 minutes makes 20 minutes ahead due",
+     [](Observation& o, PolicyConfig& c, ScaleDownTracker&) {
+       c.maintenance_drain_before = std::chrono::minutes(30);
+       o.notices.push_back(Maintenance("i-s1", 4, At(20 * 60)));
+     },
+     {SetDesired(1)}},
+    {"on-demand instance's maintenance due: drained at once, not spot capacity lost",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       AddOnDemand(o, "i-od1", 3);
+       o.notices.push_back(Maintenance("i-od1", 4, At(9 * 60)));
+     },
+     {Drain({"i-od1"})}},
+    {"on-demand instance's maintenance days ahead: nothing",
+     [](Observation& o, PolicyConfig& c, ScaleDownTracker&) {
+       c.on_rebalance = RebalanceAction::kDrain;
+       AddOnDemand(o, "i-od1", 3);
+       o.notices.push_back(Maintenance("i-od1", 4, At(3 * 86400)));
+     },
+     {}},
+    {"maintenance of a source's instance the agent marks on-demand: not spot capacity lost",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       o.container_instances[0].attributes[kLifecycleAttribute] = "on-demand";
+       o.notices.push_back(Maintenance("i-s1", 4, At(9 * 60)));
+     },
+     {Drain({"i-s1"})}},
+    {"maintenance without a NotBefore: due at once",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       o.notices.push_back(Maintenance("i-s1", 4, kNow));
+       o.notices.back().termination_time.reset();
+     },
+     {Drain({"i-s1"}), SetDesired(1)}},
+    {"interruption outranks scheduled maintenance days ahead",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       o.notices = {Maintenance("i-s1", 4, At(3 * 86400)), Interruption("i-s1", 4)};
+     },
+     {Drain({"i-s1"}), SetDesired(1)}},
+    {"scheduled maintenance outranks a rebalance recommendation",
+     [](Observation& o, PolicyConfig& c, ScaleDownTracker&) {
+       c.on_rebalance = RebalanceAction::kDrain;
+       o.notices = {Rebalance("i-s1", 4), Maintenance("i-s1", 4, At(3 * 86400))};
+     },
+     {}},
+
     // Shortfall and on-demand sizing.
     {"pending from the fleet API: target - fulfilled, up at once without cooldown",
      [](Observation& o, PolicyConfig&, ScaleDownTracker&) { FleetAShort8(o); },

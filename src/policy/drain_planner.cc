@@ -4,24 +4,10 @@
 #include <map>
 #include <tuple>
 
+#include "policy/shortfall.h"
+
 namespace spk::policy {
 namespace {
-
-// One notice per instance: an interruption wins over a rebalance
-// recommendation, then the earliest notice.
-std::vector<const Notice*> OneNoticePerInstance(const std::vector<Notice>& notices) {
-  std::map<std::string, const Notice*> by_instance;
-  for (const Notice& notice : notices) {
-    const Notice*& kept = by_instance[notice.instance_id];
-    if (!kept ||
-        std::tie(notice.kind, notice.notice_time) < std::tie(kept->kind, kept->notice_time)) {
-      kept = &notice;
-    }
-  }
-  std::vector<const Notice*> out;
-  for (const auto& [id, notice] : by_instance) out.push_back(notice);
-  return out;
-}
 
 // Soonest termination first (a notice without a termination time, by its
 // notice time), then instance id.
@@ -31,9 +17,29 @@ bool DrainsFirst(const Notice* a, const Notice* b) {
   return std::tie(when_a, a->instance_id) < std::tie(when_b, b->instance_id);
 }
 
+// Empty when a scheduled-maintenance notice should drain now; else why not.
+std::string WhyNotDrainMaintenanceNow(const Notice& notice, const Observation& observation,
+                                      const PolicyConfig& config, bool replacement_registered) {
+  const std::string what =
+      "scheduled maintenance of " + notice.instance_id +
+      (notice.termination_time ? " at " + FormatIso8601(*notice.termination_time) : std::string());
+  const WallTime due = MaintenanceDueAt(notice, config);
+  if (observation.now < due) return what + ": drains from " + FormatIso8601(due);
+  // An on-demand instance's capacity is not covered first: nothing to wait for.
+  if (!IsSpotCapacity(observation, notice.instance_id)) return "";
+  if (notice.replaced || replacement_registered) return "";
+  const WallTime deadline = MaintenanceDrainDeadline(notice, config);
+  if (observation.now >= deadline) return "";
+  return what + ": waiting for replacement capacity to register before draining (at the latest " +
+         FormatIso8601(deadline) + ")";
+}
+
 // Empty when the notice should drain now; else why not.
-std::string WhyNotDrainNow(const Notice& notice, const PolicyConfig& config,
-                           bool replacement_registered) {
+std::string WhyNotDrainNow(const Notice& notice, const Observation& observation,
+                           const PolicyConfig& config, bool replacement_registered) {
+  if (notice.kind == NoticeKind::kScheduledMaintenance) {
+    return WhyNotDrainMaintenanceNow(notice, observation, config, replacement_registered);
+  }
   if (notice.kind != NoticeKind::kRebalanceRecommendation) return "";
   switch (config.on_rebalance) {
     case RebalanceAction::kIgnore:
@@ -58,7 +64,8 @@ DrainPlan PlanNoticeDrains(const Observation& observation, const PolicyConfig& c
   std::sort(notices.begin(), notices.end(), DrainsFirst);
   std::vector<const ContainerInstance*> to_drain;
   for (const Notice* notice : notices) {
-    if (std::string why = WhyNotDrainNow(*notice, config, replacement_registered); !why.empty()) {
+    if (std::string why = WhyNotDrainNow(*notice, observation, config, replacement_registered);
+        !why.empty()) {
       plan.notes.push_back(why);
       continue;
     }

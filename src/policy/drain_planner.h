@@ -17,10 +17,15 @@ struct DrainPlan {
 };
 
 // Plans the drains for observation.notices:
-//  - one entry per instance (an interruption notice wins over a rebalance one);
+//  - one entry per instance (the kind that Outranks the others);
 //  - a rebalance recommendation per config.on_rebalance: kIgnore nothing,
 //    kDrain at once, kPrepare only when `replacement_registered` (or the
 //    notice says the instance is replaced);
+//  - scheduled maintenance (whatever on_rebalance says) nothing before it is
+//    due (MaintenanceDueAt, shortfall.h); once due, an instance that is not
+//    spot capacity (IsSpotCapacity) at once, a spot instance when
+//    `replacement_registered` (or replaced), or at the latest at
+//    MaintenanceDrainDeadline;
 //  - the container instance is found by EC2 instance id in any cluster; one
 //    already DRAINING (or not ACTIVE) is skipped, so the plan is idempotent;
 //  - soonest termination first, then instance id; batched per cluster.

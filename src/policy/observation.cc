@@ -1,6 +1,7 @@
 #include "policy/observation.h"
 
 #include <algorithm>
+#include <map>
 
 namespace spk::policy {
 
@@ -25,8 +26,39 @@ const char* NoticeKindName(NoticeKind kind) {
       return "spot-interruption";
     case NoticeKind::kRebalanceRecommendation:
       return "rebalance-recommendation";
+    case NoticeKind::kScheduledMaintenance:
+      return "scheduled-maintenance";
   }
   return "unknown";
+}
+
+std::vector<const Notice*> OneNoticePerInstance(const std::vector<Notice>& notices) {
+  std::map<std::string, const Notice*> by_instance;
+  for (const Notice& notice : notices) {
+    const Notice*& kept = by_instance[notice.instance_id];
+    if (!kept || Outranks(notice.kind, kept->kind) ||
+        (notice.kind == kept->kind && notice.notice_time < kept->notice_time)) {
+      kept = &notice;
+    }
+  }
+  std::vector<const Notice*> out;
+  for (const auto& [id, notice] : by_instance) out.push_back(notice);
+  return out;
+}
+
+bool Outranks(NoticeKind a, NoticeKind b) {
+  auto rank = [](NoticeKind kind) {
+    switch (kind) {
+      case NoticeKind::kSpotInterruption:
+        return 2;
+      case NoticeKind::kScheduledMaintenance:
+        return 1;
+      case NoticeKind::kRebalanceRecommendation:
+        return 0;
+    }
+    return 0;
+  };
+  return rank(a) > rank(b);
 }
 
 ContainerStatus ParseContainerStatus(const std::string& status) {

@@ -53,18 +53,32 @@ const SpotCapacitySource* FindSourceOfInstance(const std::vector<SpotCapacitySou
 enum class NoticeKind {
   kSpotInterruption,         // the two-minute notice: the instance will go
   kRebalanceRecommendation,  // elevated risk: it may go soon
+  // An EC2 scheduled event (system-reboot, instance-stop, instance-retirement,
+  // ...) starting at its NotBefore (Notice::termination_time), often days
+  // ahead; spot and on-demand instances alike.
+  kScheduledMaintenance,
 };
 
-// "spot-interruption" | "rebalance-recommendation".
+// "spot-interruption" | "rebalance-recommendation" | "scheduled-maintenance".
 const char* NoticeKindName(NoticeKind kind);
 
-// A notice received for one spot instance.
+// True when a notice of kind `a` takes the place of one of kind `b` for the
+// same instance (one notice per instance is kept): a spot interruption wins
+// over everything, scheduled maintenance over a rebalance recommendation.
+bool Outranks(NoticeKind a, NoticeKind b);
+
+// The container instance attribute the agent sets to "spot" or "on-demand".
+inline constexpr char kLifecycleAttribute[] = "spotkeeper.lifecycle";
+
+// A notice received for one instance.
 struct Notice {
   std::string instance_id;
   std::string instance_type;
   NoticeKind kind = NoticeKind::kSpotInterruption;
   WallTime notice_time{};
-  std::optional<WallTime> termination_time;  // interruption notices carry one
+  // Interruption notices carry one; scheduled maintenance: its NotBefore
+  // (nullopt when unknown: due at once).
+  std::optional<WallTime> termination_time;
   // Capacity the instance provides, in its source's units, resolved by the
   // caller with LostUnits() (units.h). nullopt: could not be resolved; the
   // on-demand sizing is then skipped, never guessed.
@@ -73,6 +87,10 @@ struct Notice {
   // rebalancing launched one), so the instance's units are not missing.
   bool replaced = false;
 };
+
+// One notice per instance, in instance id order: the kind that Outranks the
+// others, then the earliest notice time.
+std::vector<const Notice*> OneNoticePerInstance(const std::vector<Notice>& notices);
 
 enum class ContainerStatus { kActive, kDraining, kOther };
 

@@ -63,6 +63,14 @@ inline Notice Rebalance(const std::string& instance_id, double units) {
   return notice;
 }
 
+// Scheduled maintenance of `instance_id` starting at `not_before`, seen 10 s ago.
+inline Notice Maintenance(const std::string& instance_id, double units, WallTime not_before) {
+  Notice notice = Interruption(instance_id, units);
+  notice.kind = NoticeKind::kScheduledMaintenance;
+  notice.termination_time = not_before;
+  return notice;
+}
+
 inline OnDemandInstance OnDemand(const std::string& instance_id,
                                  const std::string& state = "InService") {
   return {instance_id, state, false};

@@ -1,7 +1,5 @@
 #include "policy/shortfall.h"
 
-#include <set>
-
 namespace spk::policy {
 namespace {
 
@@ -11,9 +9,35 @@ bool RecentlyScaled(const SpotCapacitySource& source, WallTime now, Duration gua
 
 }  // namespace
 
-bool NoticeCountsAsLoss(const Notice& notice, const PolicyConfig& config) {
-  return notice.kind == NoticeKind::kSpotInterruption ||
-         config.on_rebalance != RebalanceAction::kIgnore;
+WallTime MaintenanceDueAt(const Notice& notice, const PolicyConfig& config) {
+  if (!notice.termination_time) return notice.notice_time;
+  return *notice.termination_time - config.maintenance_drain_before;
+}
+
+WallTime MaintenanceDrainDeadline(const Notice& notice, const PolicyConfig& config) {
+  if (!notice.termination_time) return notice.notice_time;
+  return *notice.termination_time - config.maintenance_drain_before / 2;
+}
+
+bool IsSpotCapacity(const Observation& observation, const std::string& instance_id) {
+  if (!FindSourceOfInstance(observation.sources, instance_id)) return false;
+  const ContainerInstance* container =
+      FindContainerOfInstance(observation.container_instances, instance_id);
+  if (!container) return true;
+  auto lifecycle = container->attributes.find(kLifecycleAttribute);
+  return lifecycle == container->attributes.end() || lifecycle->second != "on-demand";
+}
+
+bool NoticeCountsAsLoss(const Notice& notice, const PolicyConfig& config, WallTime now) {
+  switch (notice.kind) {
+    case NoticeKind::kSpotInterruption:
+      return true;
+    case NoticeKind::kRebalanceRecommendation:
+      return config.on_rebalance != RebalanceAction::kIgnore;
+    case NoticeKind::kScheduledMaintenance:
+      return now >= MaintenanceDueAt(notice, config);
+  }
+  return true;
 }
 
 Result<Shortfall> ComputeShortfall(const Observation& observation, const PolicyConfig& config) {
@@ -29,11 +53,15 @@ Result<Shortfall> ComputeShortfall(const Observation& observation, const PolicyC
       shortfall.pending_units += PendingUnits(source);
     }
   }
-  std::set<std::string> counted;
-  for (const Notice& notice : observation.notices) {
-    if (notice.replaced || !NoticeCountsAsLoss(notice, config)) continue;
+  // One notice per instance, as the drain planner sees them.
+  for (const Notice* kept : OneNoticePerInstance(observation.notices)) {
+    const Notice& notice = *kept;
+    if (notice.replaced || !NoticeCountsAsLoss(notice, config, observation.now)) continue;
     if (!FindSourceOfInstance(observation.sources, notice.instance_id)) continue;
-    if (!counted.insert(notice.instance_id).second) continue;
+    if (notice.kind == NoticeKind::kScheduledMaintenance &&
+        !IsSpotCapacity(observation, notice.instance_id)) {
+      continue;
+    }
     if (!notice.units) {
       return FailedPreconditionError("units of " + notice.instance_id + " (" +
                                      notice.instance_type + ") unknown");

@@ -28,16 +28,34 @@ struct Shortfall {
   double held_units() const { return addable_units() + guarded_pending_units; }
 };
 
-// True when the notice's units count as missing under `config`: interruption
-// notices always, rebalance recommendations unless on_rebalance is kIgnore.
-bool NoticeCountsAsLoss(const Notice& notice, const PolicyConfig& config);
+// When a scheduled-maintenance notice is due: config.maintenance_drain_before
+// before its termination_time (NotBefore); one without a NotBefore is due at
+// once (its notice_time).
+WallTime MaintenanceDueAt(const Notice& notice, const PolicyConfig& config);
+
+// When a due maintenance notice's instance is drained even though replacement
+// capacity has not registered: half of config.maintenance_drain_before before
+// its NotBefore (its notice_time when it has none).
+WallTime MaintenanceDrainDeadline(const Notice& notice, const PolicyConfig& config);
+
+// True when `instance_id` is in some source's instance_ids and its container
+// instance (if listed) does not carry kLifecycleAttribute = "on-demand" (the
+// agent's word: e.g. an on-demand base instance of a mixed-instances group).
+bool IsSpotCapacity(const Observation& observation, const std::string& instance_id);
+
+// True when the notice's units count as missing under `config` at `now`:
+// interruption notices always, rebalance recommendations unless on_rebalance
+// is kIgnore, scheduled maintenance once due (MaintenanceDueAt), whatever
+// on_rebalance says.
+bool NoticeCountsAsLoss(const Notice& notice, const PolicyConfig& config, WallTime now);
 
 // Computes the shortfall over all sources and notices at observation.now.
-// A notice counts once per instance (duplicates are ignored), only if the
+// One notice per instance counts (OneNoticePerInstance), only if the
 // instance is in some source's instance_ids, is not replaced and counts as a
-// loss. Fails (and the caller must skip on-demand sizing) with the source's
-// read_status when a source could not be read, or kFailedPrecondition when a
-// counted notice's units are unknown.
+// loss; a scheduled-maintenance notice only if IsSpotCapacity (an on-demand
+// instance's maintenance is never spot capacity lost). Fails (and the caller must skip on-demand
+// sizing) with the source's read_status when a source could not be read, or kFailedPrecondition
+// when a counted notice's units are unknown.
 Result<Shortfall> ComputeShortfall(const Observation& observation, const PolicyConfig& config);
 
 }  // namespace spk::policy

@@ -77,6 +77,9 @@ TEST(ConfigTest, Validate) {
   c.settle_window = -std::chrono::seconds(1);
   bad.emplace_back("negative settle", c);
   c = {};
+  c.maintenance_drain_before = -std::chrono::seconds(1);
+  bad.emplace_back("negative maintenance drain-before", c);
+  c = {};
   c.on_demand_units = 0;
   bad.emplace_back("zero units", c);
   c = {};

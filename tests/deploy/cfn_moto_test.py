@@ -307,6 +307,23 @@ class CfnMotoTest(unittest.TestCase):
         self.assertEqual({"Fn::GetAtt": ["ControllerRole", "Arn"]}, controller["TaskRoleArn"])
         self.assertEqual("DAEMON", r["AgentService"]["Properties"]["SchedulingStrategy"])
 
+    def test_controller_service_is_placed_on_on_demand_capacity(self):
+        # Item 7 of issue 11: the controller must not run on a spot host it drains.
+        # The expression is the attribute the agent sets (src/agent/watcher.h).
+        r = self.template["Resources"]
+        service = r["ControllerService"]["Properties"]
+        self.assertEqual({"Fn::If": ["ControllerOnOnDemand",
+                                     [{"Type": "memberOf",
+                                       "Expression": "attribute:spotkeeper.lifecycle == on-demand"}],
+                                     {"Ref": "AWS::NoValue"}]},
+                         service["PlacementConstraints"])
+        self.assertEqual("on-demand", self.template["Parameters"]["ControllerPlacement"]["Default"])
+        self.assertEqual({"Fn::Equals": [{"Ref": "ControllerPlacement"}, "on-demand"]},
+                         self.template["Conditions"]["ControllerOnOnDemand"])
+        watcher = open(os.path.join(ROOT, "src", "agent", "watcher.h")).read()
+        self.assertIn('lifecycle_attribute_name = "spotkeeper.lifecycle"', watcher)
+        self.assertIn('"on-demand"', open(os.path.join(ROOT, "src", "agent", "watcher.cc")).read())
+
     def test_supporting_resources_only(self):
         absent = ["ControllerFunction", "ControllerFunctionLogGroup", "ControllerEventSource",
                   "ControllerLambdaRuntimePolicy", "ReconcileScheduleRule", "TaskExecutionRole",

@@ -55,6 +55,8 @@ RESOURCE = {
     "ecs:DeleteAttributes": CONTAINER_INSTANCES,
     "autoscaling:CreateOrUpdateTags": ON_DEMAND_GROUP,
     "autoscaling:DeleteTags": ON_DEMAND_GROUP,
+    # The controller's own task, to find its host (controller/self_instance.h).
+    "ecs:DescribeTasks": _ECS + "task/${ClusterName}/*",
     "autoscaling:SetDesiredCapacity": ON_DEMAND_GROUP,
     "autoscaling:TerminateInstanceInAutoScalingGroup": ON_DEMAND_GROUP,
     "autoscaling:DescribeAutoScalingGroups": "*",
@@ -68,7 +70,8 @@ RESOURCE = {
 }
 # Actions whose statement must also require the cluster (ecs:cluster).
 CLUSTER_CONDITION = {"ArnEquals": {"ecs:cluster": CLUSTER}}
-NEEDS_CLUSTER_CONDITION = {"ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState"}
+NEEDS_CLUSTER_CONDITION = {"ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState",
+                           "ecs:DescribeTasks"}
 
 # Not called by spotkeeper's code but by the Lambda service for the function:
 # the SQS event source mapping polls the queue, and the runtime writes logs.

@@ -3,7 +3,10 @@
 // SNS -> SQS; a malformed message left in the queue while the controller keeps
 // serving /healthz and /metrics; hostile messages (issue 12) left in the
 // queue while the valid one of the same receive is handled; SIGKILL in the
-// middle of a burst of notices and a restart that still handles every one of them.
+// middle of a burst of notices and a restart that still handles every one of
+// them; a notice for the controller's own host (found through a loopback ECS
+// task metadata endpoint and moto's ECS) warned about, drained, and its
+// message deleted before SIGTERM ends the process.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -19,9 +22,11 @@
 #include <thread>
 #include <vector>
 
+#include "aws/ecs.h"
 #include "aws/sns.h"
 #include "aws/sqs.h"
 #include "net/curl_transport.h"
+#include "net/loopback_server.h"
 #include "support/child_process.h"
 #include "support/controller_world.h"
 #include "support/moto_server.h"
@@ -435,6 +440,81 @@ TEST_F(ControllerLoopTest, SigkillInTheMiddleOfABurstThenRestartHandlesEveryNoti
       },
       seconds(15)));
   EXPECT_EQ(second->Signal(SIGTERM), 0) << second->Log();
+}
+
+TEST_F(ControllerLoopTest, ANoticeForItsOwnHostIsRecognisedDrainedAndDeleted) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  const std::vector<std::string> host = world_->RunInstances(1, "m5.xlarge");
+  ASSERT_EQ(host.size(), 1u);
+  std::string cluster = ControllerWorld::Unique("self-cluster");
+  auto arns = world_->MakeCluster(cluster, host);
+  // The controller's task, which moto places on the cluster's only container
+  // instance.
+  const std::string family = ControllerWorld::Unique("spk-controller");
+  auto registered = client().CallJson(
+      aws::services::Ecs(), "RegisterTaskDefinition",
+      {{"family", family},
+       {"containerDefinitions",
+        json::array({{{"name", "controller"}, {"image", "spotkeeper"}, {"memory", 128}}})}});
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  auto ran = client().CallJson(aws::services::Ecs(), "RunTask",
+                               {{"cluster", cluster}, {"taskDefinition", family}, {"count", 1}});
+  ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+  ASSERT_FALSE(ran.value()["tasks"].empty()) << ran.value().dump();
+  const std::string task_arn = ran.value()["tasks"][0].value("taskArn", "");
+  ASSERT_EQ(ran.value()["tasks"][0].value("containerInstanceArn", ""), arns[host[0]]);
+  // The ECS task metadata endpoint v4 of that task, on loopback.
+  net::LoopbackServer metadata([&](const net::ServerRequest& request) {
+    net::HttpResponse response;
+    response.status = request.path == "/v4/abc/task" ? 200 : 404;
+    response.body = json{{"Cluster", cluster}, {"TaskARN", task_arn}, {"LaunchType", "EC2"}}.dump();
+    return response;
+  });
+  ASSERT_TRUE(metadata.Start().ok());
+  std::string queue = world_->MakeQueue(30);
+  std::vector<std::string> argv = {SpotkeeperBinary(), "controller", "--queue-url", queue,
+                                   "--cluster",        cluster,      "--wait-time", "1s",
+                                   "--metrics-listen", "off"};
+  auto env = ControllerWorld::ProcessEnv(*server_);
+  env["ECS_CONTAINER_METADATA_URI_V4"] = metadata.url() + "/v4/abc";
+  ChildProcess controller(argv, env);
+  ASSERT_TRUE(controller.WaitForLog("the controller's own host", seconds(15))) << controller.Log();
+  EXPECT_NE(controller.Log().find(host[0]), std::string::npos) << controller.Log();
+
+  aws::SqsClient sqs(moto_->client);
+  ASSERT_TRUE(
+      sqs.SendMessage(queue, AgentMessage(host[0], "m5.xlarge", cluster, arns[host[0]])).ok());
+  ASSERT_TRUE(controller.WaitForLog("this notice is for the controller's own host", seconds(20)))
+      << controller.Log();
+  // Handled as any other: drained (ECS would now stop this task and start it
+  // elsewhere, with SIGTERM), and its message finished and deleted.
+  EXPECT_TRUE(Eventually(
+      [&] { return world_->ContainerStatus(cluster, arns[host[0]]) == "DRAINING"; }, seconds(10)))
+      << controller.Log();
+  ASSERT_TRUE(controller.WaitForLog("message handled and deleted", seconds(20)))
+      << controller.Log();
+  EXPECT_EQ(controller.Signal(SIGTERM), 0) << controller.Log();
+  aws::ReceiveOptions ro;
+  ro.wait_time_seconds = 0;
+  ro.visibility_timeout = 0;
+  auto left = sqs.ReceiveMessage(queue, ro);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+
+  // Without the endpoint (not an ECS task) and without --self-instance-id: unknown, said once.
+  env.erase("ECS_CONTAINER_METADATA_URI_V4");
+  ChildProcess plain(argv, env);
+  ASSERT_TRUE(plain.WaitForLog("controller started", seconds(15))) << plain.Log();
+  EXPECT_EQ(plain.Log().find("the controller's own host"), std::string::npos) << plain.Log();
+  EXPECT_EQ(plain.Signal(SIGTERM), 0);
+  // --self-instance-id wins and needs no endpoint.
+  std::vector<std::string> with_flag = argv;
+  with_flag.insert(with_flag.end(), {"--self-instance-id", "i-0123456789abcdef0"});
+  ChildProcess flagged(with_flag, env);
+  ASSERT_TRUE(flagged.WaitForLog("the controller's own host", seconds(15))) << flagged.Log();
+  EXPECT_NE(flagged.Log().find("i-0123456789abcdef0"), std::string::npos) << flagged.Log();
+  EXPECT_EQ(flagged.Signal(SIGTERM), 0);
 }
 
 TEST_F(ControllerLoopTest, WrongSettingsAreOneLineAndExit2) {

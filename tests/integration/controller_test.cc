@@ -18,6 +18,7 @@
 
 #include "aws/ec2.h"
 #include "aws/ecs.h"
+#include "base/clock.h"
 #include "support/child_process.h"
 #include "support/controller_world.h"
 #include "support/moto_server.h"
@@ -247,6 +248,92 @@ TEST_F(ControllerTest, EmptyOnDemandGroupIsSizedFromItsLaunchTemplate) {
   // No instance to read the type from: the launch template's m5.xlarge, 4 vCPUs.
   EXPECT_TRUE(report["skipped"].empty()) << r.out;
   EXPECT_EQ(report["on_demand_needed"], static_cast<int>(std::ceil(pending / 4))) << r.out;
+}
+
+// The agent's message for an active scheduled event of `instance` starting at
+// `not_before` (agent/message.cc: noticeTime is the event's NotBefore).
+std::string MaintenanceMessage(const std::string& instance, const std::string& cluster,
+                               const std::string& arn, std::chrono::system_clock::time_point at) {
+  return json{{"terminationNotificiation", "false"},
+              {"kind", "scheduled-maintenance"},
+              {"action", "system-reboot"},
+              {"instanceId", instance},
+              {"ecsCluster", cluster},
+              {"ecsContainer", arn},
+              {"eventId", "instance-event-" + instance},
+              {"noticeTime", FormatIso8601(at)}}
+      .dump();
+}
+
+TEST_F(ControllerTest, ScheduledMaintenanceDaysAheadIsNotDrainedNow) {
+  // Two spot instances of 4 units each; one on-demand m5.xlarge (4 vCPUs)
+  // covers one of them.
+  std::string fleet = world_->MakeUniformFleet("m5.xlarge", 4, 8);
+  ASSERT_FALSE(fleet.empty());
+  std::vector<std::string> ids;
+  for (const auto& i : world_->FleetInstances(fleet)) ids.push_back(i.instance_id);
+  ASSERT_EQ(ids.size(), 2u);
+  // An instance of no spot source: on-demand capacity in the cluster.
+  std::vector<std::string> on_demand = world_->RunInstances(1, "m5.xlarge");
+  ASSERT_EQ(on_demand.size(), 1u);
+  std::string cluster = ControllerWorld::Unique("maint-cluster");
+  std::vector<std::string> all = ids;
+  all.push_back(on_demand[0]);
+  auto arns = world_->MakeCluster(cluster, all);
+  std::string group = world_->MakeOnDemandGroup(/*desired=*/0);
+  const auto now = std::chrono::system_clock::now();
+  auto handle = [&](const std::string& message, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {SpotkeeperBinary(),
+                                     "handle-event",
+                                     "-",
+                                     "--cluster",
+                                     cluster,
+                                     "--spot-fleet-id",
+                                     fleet,
+                                     "--on-demand-asg",
+                                     group,
+                                     "--on-rebalance",
+                                     "drain"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProcess(argv, ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60),
+                      message);
+  };
+
+  // Three days ahead, --on-rebalance drain: recorded, nothing drained or added.
+  auto days =
+      handle(MaintenanceMessage(ids[0], cluster, arns[ids[0]], now + std::chrono::hours(72)));
+  ASSERT_EQ(days.exit_code, 0) << days.out << days.err;
+  json report = json::parse(days.out);
+  EXPECT_EQ(report["event"]["notice_kind"], "scheduled-maintenance") << days.out;
+  EXPECT_TRUE(report["fast_path"].empty()) << days.out;
+  ASSERT_EQ(report["recorded"].size(), 1u) << days.out;
+  EXPECT_EQ(report["recorded"][0]["instances"], json::array({ids[0]})) << days.out;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[0]]), "ACTIVE");
+  EXPECT_EQ(world_->Desired(group), 0);
+
+  // The on-demand instance's maintenance 4 minutes ahead (due, past half of
+  // the default 10m): drained, and no on-demand added for it.
+  auto od = handle(
+      MaintenanceMessage(on_demand[0], cluster, arns[on_demand[0]], now + std::chrono::minutes(4)));
+  ASSERT_EQ(od.exit_code, 0) << od.out << od.err;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[on_demand[0]]), "DRAINING");
+  EXPECT_EQ(world_->Desired(group), 0) << od.out;
+
+  // The other spot instance's maintenance 20 minutes ahead: not due with the
+  // default --maintenance-drain-before (10m) ...
+  const std::string soon =
+      MaintenanceMessage(ids[1], cluster, arns[ids[1]], now + std::chrono::minutes(20));
+  auto early = handle(soon);
+  ASSERT_EQ(early.exit_code, 0) << early.out << early.err;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[1]]), "ACTIVE");
+  EXPECT_EQ(world_->Desired(group), 0) << early.out;
+  // ... due with 60m (and past its half): covered and drained. The days-ahead
+  // one, recorded on its container instance, still counts for nothing.
+  auto due = handle(soon, {"--maintenance-drain-before", "60m"});
+  ASSERT_EQ(due.exit_code, 0) << due.out << due.err;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[1]]), "DRAINING");
+  EXPECT_EQ(world_->Desired(group), 1) << due.out;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[0]]), "ACTIVE");
 }
 
 TEST_F(ControllerTest, WrongSettingIsOneLineAndExit2) {
