@@ -136,6 +136,25 @@ class ScaleBackTest : public testsupport::ControllerWorldTest {
     return w;
   }
 
+  // Starts a controller (max drain time 10 minutes) on `w`, waits until the
+  // busy instance is DRAINING for removal (marked spotkeeper.removing) and,
+  // with `idle_gone`, the idle one has left the group; then SIGKILLs it.
+  // Returns the killed controller (for its log).
+  std::unique_ptr<ChildProcess> KillMidRemoval(const TwoExtra& w, bool idle_gone) {
+    auto controller = StartController(world_->MakeQueue(30), w.cluster, w.fleet, w.group, "10m");
+    const std::string busy_arn = w.arns.at(w.busy);
+    EXPECT_TRUE(Eventually(
+        [&] {
+          return (!idle_gone || !InGroup(w.group, w.idle)) &&
+                 world_->ContainerStatus(w.cluster, busy_arn) == "DRAINING" &&
+                 !Attribute(w.cluster, busy_arn, "spotkeeper.removing").empty();
+        },
+        seconds(30)))
+        << controller->Log();
+    controller->Signal(SIGKILL);
+    return controller;
+  }
+
   // `spotkeeper handle-event` given {"fleetID": ...}: a decider started from
   // nothing (a Lambda cold start, a restarted controller).
   testsupport::ProcessResult FreshDecider(const TwoExtra& w,
@@ -345,22 +364,12 @@ TEST_F(ScaleBackTest, AfterTheSettleWindowDrainsThenRemovesExactlyTheExtraInstan
 TEST_F(ScaleBackTest, ARemovalASigkilledControllerBeganIsFinishedByTheNext) {
   TwoExtra w = MakeTwoExtra();
   ASSERT_EQ(w.arns.size(), 2u);
-  std::string queue = world_->MakeQueue(30);
-  // A long max drain time: the busy one (one task) stays DRAINING.
-  auto first = StartController(queue, w.cluster, w.fleet, w.group, "10m");
-  ASSERT_TRUE(Eventually(
-      [&] {
-        return world_->ContainerStatus(w.cluster, w.arns[w.busy]) == "DRAINING" &&
-               !Attribute(w.cluster, w.arns[w.busy], "spotkeeper.removing").empty();
-      },
-      seconds(30)))
-      << first->Log();
-  first->Signal(SIGKILL);
+  auto first = KillMidRemoval(w, /*idle_gone=*/false);
   ASSERT_TRUE(InGroup(w.group, w.busy));
   // The idle one was removed by the first (or is being: DRAINING and marked).
   // The next controller, with a short max drain time, finishes both; with a
   // settle window of 10 minutes it could not have chosen them itself.
-  auto next = StartController(queue, w.cluster, w.fleet, w.group, "2s", "10m");
+  auto next = StartController(world_->MakeQueue(30), w.cluster, w.fleet, w.group, "2s", "10m");
   ASSERT_TRUE(Eventually([&] { return !InGroup(w.group, w.busy) && !InGroup(w.group, w.idle); },
                          seconds(30)))
       << next->Log();
@@ -378,18 +387,7 @@ TEST_F(ScaleBackTest, ARemovalASigkilledControllerBeganIsFinishedByTheNext) {
 TEST_F(ScaleBackTest, AFreshDeciderReactivatesARemovalWhenTheNeedReturns) {
   TwoExtra w = MakeTwoExtra();
   ASSERT_EQ(w.arns.size(), 2u);
-  std::string queue = world_->MakeQueue(30);
-  auto first = StartController(queue, w.cluster, w.fleet, w.group, "10m");
-  ASSERT_TRUE(Eventually(
-      [&] {
-        // The idle one removed, the busy one DRAINING for removal.
-        return !InGroup(w.group, w.idle) &&
-               world_->ContainerStatus(w.cluster, w.arns[w.busy]) == "DRAINING" &&
-               !Attribute(w.cluster, w.arns[w.busy], "spotkeeper.removing").empty();
-      },
-      seconds(30)))
-      << first->Log();
-  first->Signal(SIGKILL);
+  KillMidRemoval(w, /*idle_gone=*/true);
   const int64_t desired = world_->Desired(w.group);
   ASSERT_EQ(desired, 1);
   ASSERT_TRUE(InGroup(w.group, w.busy));
