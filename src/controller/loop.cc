@@ -64,6 +64,9 @@ Status ValidateLoopOptions(const LoopOptions& o) {
   if (o.coalesce_window < Duration::zero()) {
     return InvalidArgumentError("the coalesce window must not be negative");
   }
+  if (o.decision_gap < Duration::zero()) {
+    return InvalidArgumentError("the decision gap must not be negative");
+  }
   if (o.retry_backoff < Duration::zero() || o.max_retry_backoff < Duration::zero() ||
       o.receive_error_backoff < Duration::zero()) {
     return InvalidArgumentError("backoffs must not be negative");
@@ -234,8 +237,7 @@ void ControllerLoop::WaitForDecisions() {
   }
   std::unique_lock<std::mutex> lock(mu_);
   idle_.wait(lock, [&] {
-    return (pending_.empty() && recorded_.empty() && !reconcile_due_ && !busy_) ||
-           !thread_.joinable();
+    return (pending_.empty() && recorded_.empty() && !reconcile_due_ && !busy_) || finished_;
   });
 }
 
@@ -546,8 +548,12 @@ void ControllerLoop::DecisionThread() {
     in_flight_.clear();
     busy_ = false;
     idle_.notify_all();
+    if (options_.decision_gap > Duration::zero()) {
+      wake_.wait_for(lock, options_.decision_gap, [&] { return stopping_; });
+    }
   }
   busy_ = false;
+  finished_ = true;
   idle_.notify_all();
 }
 

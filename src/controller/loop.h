@@ -73,10 +73,16 @@ struct LoopOptions {
   Duration max_retry_backoff = std::chrono::minutes(5);
   // After a failed receive: wait this long, doubling up to 20 s.
   Duration receive_error_backoff = std::chrono::seconds(1);
-  // During a burst: at most this many admitted messages, or this long since
-  // the first of them, before the decision (1: decide after every receive).
+  // Inline decisions only (no DecisionSide), during a burst: at most this many
+  // recorded or waiting messages, or this long since the first of them,
+  // before the decision (1: decide after every receive).
   int coalesce_messages = 100;
   Duration coalesce_window = std::chrono::seconds(5);
+  // With a DecisionSide: after a decision, the next one waits this long (real
+  // time; a stop cuts it short). A decision reads the whole cluster: during
+  // a burst, back-to-back decisions would spend the account's ECS API rate
+  // (and a shared endpoint's time) that the drains need; the drains never wait.
+  Duration decision_gap = std::chrono::seconds(1);
 };
 
 // Ok, or kInvalidArgument naming the bad setting.
@@ -207,6 +213,7 @@ class ControllerLoop {
   bool reconcile_due_ = false;
   bool busy_ = false;  // a decision in flight
   bool stopping_ = false;
+  bool finished_ = false;  // the decision thread has ended
   std::thread thread_;
 };
 

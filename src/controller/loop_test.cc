@@ -668,6 +668,7 @@ class ThreadedLoopTest : public LoopTest {
  protected:
   void SetUp() override {
     LoopTest::SetUp();
+    options.decision_gap = Duration::zero();
     // 25 spot instances of the fleet, each a container instance in "web".
     cloud.clusters["web"].clear();
     SpotSourceRead& fleet = cloud.fleets["sfr-1"];
@@ -818,6 +819,9 @@ TEST_F(LoopTest, ValidateLoopOptions) {
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
   bad = options;
   bad.reconcile_interval = std::chrono::milliseconds(10);
+  EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+  bad = options;
+  bad.decision_gap = -seconds(1);
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
 }
 
