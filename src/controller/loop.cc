@@ -376,21 +376,31 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
     RecordReport(handler_, fast, admitted);
     std::vector<Event> done;         // recorded in AWS: handled
     std::vector<Pending> to_decide;  // for a decision
+    std::vector<size_t> at_once;     // into events: deleted now, together
     for (size_t i = 0; i < events.size(); ++i) {
       const QueueMessage& message = messages[index[i]];
       if (!admit.refused[i].empty()) {
         outcomes[index[i]] = Refuse(queue_, message, events[i], admit.refused[i]);
       } else if (admit.duplicate[i]) {
-        outcomes[index[i]] = Finish(queue_, message, events[i], Status::Ok(), true);
+        at_once.push_back(i);
       } else if (events[i].kind == EventKind::kNotice && !events[i].instance_id.empty() &&
                  recorded.count(events[i].instance_id) > 0) {
         // Its notice is in AWS: every later decision counts it. Its job is done.
-        outcomes[index[i]] = Finish(queue_, message, events[i], Status::Ok(), false);
+        at_once.push_back(i);
         done.push_back(events[i]);
       } else {
         outcomes[index[i]] = MessageOutcome::kDeferred;
         to_decide.push_back({message, events[i]});
         deferred.emplace_back(index[i], 0);  // position fixed below
+      }
+    }
+    if (!at_once.empty()) {
+      std::vector<QueueMessage> batch;
+      for (size_t i : at_once) batch.push_back(messages[index[i]]);
+      std::vector<Status> deleted = queue_.DeleteBatch(batch);
+      for (size_t k = 0; k < at_once.size(); ++k) {
+        const size_t i = at_once[k];
+        outcomes[index[i]] = Deleted(messages[index[i]], events[i], deleted[k], admit.duplicate[i]);
       }
     }
     handler_.Commit(done);
@@ -600,7 +610,16 @@ MessageOutcome ControllerLoop::Finish(MessageQueue& queue, const QueueMessage& m
                 {"error", status.message()}});
     return finish(MessageOutcome::kFailed);
   }
-  Status deleted = queue.Delete(message);
+  return Deleted(message, event, queue.Delete(message), duplicate);
+}
+
+MessageOutcome ControllerLoop::Deleted(const QueueMessage& message, const Event& event,
+                                       const Status& deleted, bool duplicate) {
+  auto finish = [&](MessageOutcome outcome) {
+    metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(outcome)}});
+    return outcome;
+  };
+  const std::string id = event.message_id.empty() ? message.id : event.message_id;
   if (!deleted.ok()) {
     log::Error("handled, but the message could not be deleted (it will come back)",
                {{"message_id", id}, {"error", deleted.ToString()}});

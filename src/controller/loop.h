@@ -172,6 +172,9 @@ class ControllerLoop {
                     const std::vector<std::pair<const Event*, const QueueMessage*>>& events);
   MessageOutcome Finish(MessageQueue& queue, const QueueMessage& message, const Event& event,
                         Status status, bool duplicate);
+  // The outcome of a handled message (or a duplicate) whose delete returned `deleted`.
+  MessageOutcome Deleted(const QueueMessage& message, const Event& event, const Status& deleted,
+                         bool duplicate);
   MessageOutcome Refuse(MessageQueue& queue, const QueueMessage& message, const Event& event,
                         const std::string& why);
   // Admits `messages`; decides now (inline) unless `more_waiting` and the
