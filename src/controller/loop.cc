@@ -549,6 +549,7 @@ void ControllerLoop::DecisionThread() {
     busy_ = true;
     std::vector<Pending> batch = in_flight_;
     lock.unlock();
+    const auto began = std::chrono::steady_clock::now();
     // Everything below guards itself; this is the last line.
     (void)Guard("deciding", [&] {
       if (decide) Decide(decision_->handler, decision_->queue, batch, recorded, false);
@@ -559,7 +560,11 @@ void ControllerLoop::DecisionThread() {
     busy_ = false;
     idle_.notify_all();
     if (options_.decision_gap > Duration::zero()) {
-      wake_.wait_for(lock, options_.decision_gap, [&] { return stopping_; });
+      // At least as long as the decision took: decisions take at most half
+      // of the time (and of the API rate), however large the cluster.
+      const Duration took =
+          std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - began);
+      wake_.wait_for(lock, std::max(options_.decision_gap, took), [&] { return stopping_; });
     }
   }
   busy_ = false;

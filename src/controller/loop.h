@@ -78,10 +78,11 @@ struct LoopOptions {
   // before the decision (1: decide after every receive).
   int coalesce_messages = 100;
   Duration coalesce_window = std::chrono::seconds(5);
-  // With a DecisionSide: after a decision, the next one waits this long (real
-  // time; a stop cuts it short). A decision reads the whole cluster: during
-  // a burst, back-to-back decisions would spend the account's ECS API rate
-  // (and a shared endpoint's time) that the drains need; the drains never wait.
+  // With a DecisionSide: after a decision, the next one waits this long, or
+  // as long as that decision took if longer (real time; a stop cuts it
+  // short; 0: no wait). A decision reads the whole cluster: during a burst,
+  // back-to-back decisions would spend the account's ECS API rate (and a
+  // shared endpoint's time) that the drains need; the drains never wait.
   Duration decision_gap = std::chrono::seconds(1);
 };
 
