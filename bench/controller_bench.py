@@ -13,11 +13,22 @@ RunInstances in batches, RegisterContainerInstance each).
     into the queue one at a time; from SendMessage returning to the container
     instance being DRAINING (DescribeContainerInstances polled every 20 ms).
 (b) Burst: --burst notices sent with SendMessageBatch as fast as possible;
-    wall time until every burst container instance is DRAINING, the number of
+    wall time until every burst container instance is DRAINING, the mean
+    notice -> DRAINING over the burst (the controller's own histogram
+    spotkeeper_notice_to_draining_seconds, from each message's SentTimestamp
+    to its drain call returning), the number of
     ECS calls per operation (counted by tests/tools/fault_proxy.py with its
     faults off, between the controller and moto: AWS_ENDPOINT_URL_ECS points
     at it), and the
     controller's peak RSS (VmHWM).
+(c) Floor: in the same run, on the same moto, an equal burst into a second
+    queue for a second cluster ("floor"), drained by a bare boto3 client
+    making only the minimal calls, back to back: ReceiveMessage (10),
+    DescribeContainerInstances (10), UpdateContainerInstancesState (10),
+    DeleteMessageBatch (10), while the notices are being sent (as for (b)).
+    Its wall time (from the first send to its last drain) and mean notice ->
+    DRAINING (from just before each notice's send to its drain returning).
+    Target: burst wall time <= 1.2 x the floor's.
 
 Everything on 127.0.0.1; moto runs without signature checking here (the
 integration tests cover signing).
@@ -102,6 +113,72 @@ def handled(addr):
 def drains(addr):
     m = re.search(r'^spotkeeper_drains_total (\d+)', metrics(addr), re.M)
     return int(m.group(1)) if m else 0
+
+
+def histogram(text, name):
+    """(sum, count) of a histogram in a /metrics text, (0, 0) when absent."""
+    def value(suffix):
+        m = re.search(r'^%s_%s ([0-9.e+-]+)' % (name, suffix), text, re.M)
+        return float(m.group(1)) if m else 0.0
+    return value("sum"), value("count")
+
+
+def floor_burst(kw, ec2, n):
+    """(c): the bare client's drain of an equal burst; its result dict."""
+    ecs = boto3.client("ecs", **kw)
+    sqs = boto3.client("sqs", **kw)
+    ids = run_instances(ec2, n)
+    arns = register(ecs, "floor", ids)
+    queue = sqs.create_queue(QueueName="spk-floor-bench",
+                             Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    bodies = [agent_message(i, "m5.large", "floor", arns[i], k) for k, i in enumerate(ids)]
+    sender = boto3.client("sqs", **kw)
+    sent_at = {}
+
+    def send():
+        for k in range(0, len(bodies), 10):
+            now = time.monotonic()
+            for i in ids[k:k + 10]:
+                sent_at[i] = now
+            sender.send_message_batch(QueueUrl=queue, Entries=[
+                {"Id": str(j), "MessageBody": b} for j, b in enumerate(bodies[k:k + 10])])
+
+    calls = {"ReceiveMessage": 0, "DescribeContainerInstances": 0,
+             "UpdateContainerInstancesState": 0, "DeleteMessageBatch": 0}
+    latencies = []
+    drained = set()
+    start = time.monotonic()
+    t = threading.Thread(target=send)
+    t.start()
+    while len(drained) < n and time.monotonic() - start < 600:
+        calls["ReceiveMessage"] += 1
+        msgs = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                   WaitTimeSeconds=1).get("Messages", [])
+        if not msgs:
+            continue
+        notices = [json.loads(json.loads(m["Body"])["Message"]) for m in msgs]
+        calls["DescribeContainerInstances"] += 1
+        cis = ecs.describe_container_instances(
+            cluster="floor", containerInstances=[x["ecsContainer"] for x in notices])
+        active = [ci["containerInstanceArn"] for ci in cis["containerInstances"]
+                  if ci["status"] == "ACTIVE"]
+        if active:
+            calls["UpdateContainerInstancesState"] += 1
+            ecs.update_container_instances_state(cluster="floor", containerInstances=active,
+                                                 status="DRAINING")
+        now = time.monotonic()
+        for x in notices:
+            if x["ecsContainer"] in active:
+                latencies.append(now - sent_at[x["instanceId"]])
+        drained.update(active)
+        calls["DeleteMessageBatch"] += 1
+        sqs.delete_message_batch(QueueUrl=queue, Entries=[
+            {"Id": str(j), "ReceiptHandle": m["ReceiptHandle"]} for j, m in enumerate(msgs)])
+    wall = time.monotonic() - start
+    t.join()
+    return {"container_instances": n, "drained": len(drained), "wall_s": round(wall, 2),
+            "mean_notice_to_draining_s": round(statistics.mean(latencies), 2) if latencies else None,
+            "calls": calls}
 
 
 def metric_lines(text, names):
@@ -225,11 +302,18 @@ def main():
         setup_s = time.monotonic() - t0
         print("burst: %d container instances registered in %.1f s" % (len(burst_arns), setup_s),
               flush=True)
+
+        # (c) The floor, on the same moto, before the controller's burst.
+        floor = floor_burst(kw, ec2, a.burst)
+        result["floor"] = floor
+        print("floor: %d drained in %.2f s by a bare client" % (floor["drained"], floor["wall_s"]),
+              flush=True)
         before = proxy.stats()["requests_by_operation"]
         hwm_before = proc_status_kb(controller.pid, "VmHWM")
         bodies = [agent_message(i, "m5.large", "burst", burst_arns[i], n)
                   for n, i in enumerate(burst_ids)]
         drains_before = drains(maddr)
+        latency_before = histogram(metrics(maddr), "spotkeeper_notice_to_draining_seconds")
         start = time.monotonic()
         for k in range(0, len(bodies), 10):
             r = sqs.send_message_batch(QueueUrl=queue, Entries=[
@@ -265,10 +349,17 @@ def main():
         calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) - before.get(k, 0)}
         updates = calls.get("UpdateContainerInstancesState", 0)
         hwm = proc_status_kb(controller.pid, "VmHWM")
+        latency_after = histogram(metrics(maddr), "spotkeeper_notice_to_draining_seconds")
+        latency_n = latency_after[1] - latency_before[1]
+        mean_latency = ((latency_after[0] - latency_before[0]) / latency_n) if latency_n else None
         result["burst"] = {
             "container_instances": len(arn_list), "register_s": round(setup_s, 1),
             "send_s": round(sent_s, 2), "all_draining": draining == len(arn_list),
             "draining": draining, "wall_s": round(wall, 2),
+            "floor_wall_s": floor["wall_s"],
+            "ratio_to_floor": round(wall / floor["wall_s"], 2) if floor["wall_s"] else None,
+            "mean_notice_to_draining_s": round(mean_latency, 2) if mean_latency is not None else None,
+            "floor_mean_notice_to_draining_s": floor["mean_notice_to_draining_s"],
             "ecs_calls": dict(sorted(calls.items())),
             "update_container_instances_state_calls": updates,
             "update_calls_per_10_instances": round(10.0 * updates / max(1, len(arn_list)), 2),
@@ -290,7 +381,14 @@ def main():
             % (draining, len(arn_list), wall, updates))
         print("target: at most one UpdateContainerInstancesState per 10 instances "
               "(<= %d for %d): %s (%d calls)" % (len(arn_list) // 10, len(arn_list), verdict, updates))
-        return 0 if ok_updates else 1
+        ratio = result["burst"]["ratio_to_floor"]
+        ok_floor = complete and floor["drained"] == a.burst and ratio is not None and ratio <= 1.2
+        print("target: burst wall time <= 1.2 x the floor's (%.2f s x 1.2 = %.2f s): %s "
+              "(%.2f s, %.2f x; mean notice -> DRAINING %s s, floor %s s)"
+              % (floor["wall_s"], 1.2 * floor["wall_s"], "met" if ok_floor else "NOT met", wall,
+                 ratio or 0, result["burst"]["mean_notice_to_draining_s"],
+                 floor["mean_notice_to_draining_s"]))
+        return 0 if ok_updates and ok_floor else 1
     finally:
         stop(controller)
         if proxy is not None:

@@ -19,7 +19,8 @@ instance is published (SNS PublishBatch, 10 at a time).
 Checked at the end (exit 1 if any fails):
   - every noticed container instance is DRAINING (DescribeContainerInstances);
   - the queue and the dead-letter queue are empty;
-  - no message deleted before its drain: every DeleteMessage moto applied is
+  - no message deleted before its drain: every DeleteMessage (or entry of a
+    DeleteMessageBatch) moto applied is
     preceded (in moto's order) by an UpdateContainerInstancesState DRAINING
     moto applied that names the message's container instance;
   - nothing drained twice: for each container instance, every applied
@@ -173,13 +174,19 @@ def check_records(applied, receipts, noticed):
                     double.append({"arn": arn, "first": prev["seq"], "again": rec["seq"],
                                    "first_delivered": prev["delivered"]})
                 last_drain[arn] = rec
-        elif rec["op"] == "DeleteMessage":
-            deletes += 1
-            arn = arn_of_receipt.get(req.get("ReceiptHandle"))
-            if arn is None:
-                early.append({"seq": rec["seq"], "why": "receipt handle of no received message"})
-            elif arn not in first_drain or first_drain[arn] > rec["seq"]:
-                early.append({"seq": rec["seq"], "arn": arn, "why": "deleted before its drain"})
+        elif rec["op"] in ("DeleteMessage", "DeleteMessageBatch"):
+            # A batch's entries as if each were deleted by this call (one that
+            # SQS refused is counted too: stricter, never laxer).
+            handles = ([req.get("ReceiptHandle")] if rec["op"] == "DeleteMessage" else
+                       [e.get("ReceiptHandle") for e in req.get("Entries") or []
+                        if isinstance(e, dict)])
+            for handle in handles:
+                deletes += 1
+                arn = arn_of_receipt.get(handle)
+                if arn is None:
+                    early.append({"seq": rec["seq"], "why": "receipt handle of no received message"})
+                elif arn not in first_drain or first_drain[arn] > rec["seq"]:
+                    early.append({"seq": rec["seq"], "arn": arn, "why": "deleted before its drain"})
     undrained_by_controller = [a for a in noticed if a not in first_drain]
     return early, double, drains, retries, deletes, undrained_by_controller
 

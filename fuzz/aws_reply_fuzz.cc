@@ -177,6 +177,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(cw.GetMetricData({q}, WallTime(), WallTime() + std::chrono::hours(1)), status);
       break;
     }
+    case 24:
+      Check(sqs.DeleteMessageBatch("http://127.0.0.1:9/1/q", {"rh1", "rh2"}), status);
+      break;
     default: {
       // The error-reply parser on its own, for each protocol.
       net::HttpResponse response;

@@ -510,6 +510,32 @@ TEST_F(ServiceClientsTest, SqsChecksBodyMd5) {
             (nlohmann::json{"ApproximateReceiveCount", "SentTimestamp"}));
 }
 
+TEST_F(ServiceClientsTest, SqsDeleteMessageBatchReportsEachEntry) {
+  http_.Push(200, R"({"Successful": [{"Id": "0"}, {"Id": "9"}],
+                     "Failed": [{"Id": "1", "Code": "ReceiptHandleIsInvalid",
+                                 "Message": "bad", "SenderFault": true},
+                                {"Id": "x", "Code": "InternalError", "SenderFault": false}]})");
+  SqsClient sqs(client_);
+  auto r = sqs.DeleteMessageBatch("http://q", {"rh0", "rh1", "rh2"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_THAT(*r, SizeIs(3));
+  EXPECT_TRUE((*r)[0].ok());
+  EXPECT_EQ((*r)[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_NE((*r)[1].message().find("ReceiptHandleIsInvalid"), std::string::npos);
+  EXPECT_EQ((*r)[2].code(), StatusCode::kUnavailable);  // not in the reply
+  EXPECT_EQ(Target(http_.requests().back()), "AmazonSQS.DeleteMessageBatch");
+  auto body = nlohmann::json::parse(http_.requests().back().body);
+  EXPECT_EQ(body["Entries"], (nlohmann::json{{{"Id", "0"}, {"ReceiptHandle", "rh0"}},
+                                             {{"Id", "1"}, {"ReceiptHandle", "rh1"}},
+                                             {{"Id", "2"}, {"ReceiptHandle", "rh2"}}}));
+
+  http_.Push(200, R"({"Successful": [{"Id": 0}]})");  // not a string: malformed
+  EXPECT_EQ(sqs.DeleteMessageBatch("http://q", {"rh0"}).status().code(), StatusCode::kInternal);
+  EXPECT_EQ(sqs.DeleteMessageBatch("http://q", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(sqs.DeleteMessageBatch("http://q", std::vector<std::string>(11, "rh")).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 // ---------------------------------------------------------------- helpers
 
 TEST(ServiceUtilTest, NumbersAndBatches) {

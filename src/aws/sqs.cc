@@ -101,6 +101,49 @@ Status SqsClient::DeleteMessage(const std::string& queue_url, const std::string&
   return Status::Ok();
 }
 
+Result<std::vector<Status>> SqsClient::DeleteMessageBatch(
+    const std::string& queue_url, const std::vector<std::string>& receipt_handles) {
+  if (receipt_handles.empty() || receipt_handles.size() > 10) {
+    return InvalidArgumentError("sqs DeleteMessageBatch: 1 to 10 receipt handles");
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  for (size_t i = 0; i < receipt_handles.size(); ++i) {
+    entries.push_back({{"Id", std::to_string(i)}, {"ReceiptHandle", receipt_handles[i]}});
+  }
+  nlohmann::json body = {{"QueueUrl", queue_url}, {"Entries", entries}};
+  SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
+                       client_.CallJson(services::Sqs(), "DeleteMessageBatch", body));
+  std::vector<Status> out(receipt_handles.size(),
+                          UnavailableError("sqs DeleteMessageBatch: entry not in the reply"));
+  // The entry an Id names, or out.size() for none of ours.
+  auto entry = [&](const std::string& id) {
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (id == std::to_string(i)) return i;
+    }
+    return out.size();
+  };
+  JsonFields top(reply, "DeleteMessageBatchResult");
+  for (const auto& ok : top.Array("Successful")) {
+    JsonFields f(ok, "Successful");
+    const size_t i = entry(f.Str("Id"));
+    SPK_RETURN_IF_ERROR(f.status());
+    if (i < out.size()) out[i] = Status::Ok();
+  }
+  for (const auto& failed : top.Array("Failed")) {
+    JsonFields f(failed, "Failed");
+    const size_t i = entry(f.Str("Id"));
+    const std::string code = f.Str("Code");
+    const std::string message = f.Str("Message");
+    const bool sender = f.Bool("SenderFault", false);
+    SPK_RETURN_IF_ERROR(f.status());
+    if (i >= out.size()) continue;
+    const std::string what = "sqs DeleteMessageBatch: " + code + ": " + message;
+    out[i] = sender ? InvalidArgumentError(what) : UnavailableError(what);
+  }
+  SPK_RETURN_IF_ERROR(top.status());
+  return out;
+}
+
 Status SqsClient::ChangeMessageVisibility(const std::string& queue_url,
                                           const std::string& receipt_handle,
                                           int visibility_timeout_seconds) {

@@ -72,6 +72,14 @@ class SqsClient {
                                                  const ReceiveOptions& options = {});
 
   Status DeleteMessage(const std::string& queue_url, const std::string& receipt_handle);
+  // Deletes up to 10 messages in one call (DeleteMessageBatch; IAM: the
+  // sqs:DeleteMessage permission). Per receipt handle, in order: Ok, or the
+  // error SQS reported for that entry (kInvalidArgument for a sender fault,
+  // e.g. ReceiptHandleIsInvalid, else kUnavailable; kUnavailable too for an
+  // entry the reply does not mention). The call's Status when it failed as a
+  // whole; kInvalidArgument for no handle or more than 10.
+  Result<std::vector<Status>> DeleteMessageBatch(const std::string& queue_url,
+                                                 const std::vector<std::string>& receipt_handles);
 
   // Makes the message visible again after `visibility_timeout_seconds` (0: now).
   Status ChangeMessageVisibility(const std::string& queue_url, const std::string& receipt_handle,

@@ -301,13 +301,26 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
   controller::SqsQueue queue(sqs, options.queue_url);
   controller::AwsCloudView cloud(client);
   controller::Handler handler(cloud, config, clock);
+  // The decisions run beside the drains, on their own thread: their own AWS
+  // client, queue handle and Handler (none of them is thread-safe).
+  auto decision_session = aws::AwsSession::Create(env, http, clock, random, so);
+  if (!decision_session.ok()) {
+    return usage("no AWS region: set AWS_REGION (or --region / SPOTKEEPER_REGION): " +
+                 decision_session.status().message());
+  }
+  aws::AwsClient& decision_client = (*decision_session)->client();
+  aws::SqsClient decision_sqs(decision_client);
+  controller::SqsQueue decision_queue(decision_sqs, options.queue_url);
+  controller::AwsCloudView decision_cloud(decision_client);
+  controller::Handler decision_handler(decision_cloud, config, clock);
   controller::MetricsRegistry metrics;
-  controller::ControllerLoop loop(queue, handler, clock, metrics, loop_options);
+  controller::ControllerLoop loop(queue, handler, clock, metrics, loop_options,
+                                  controller::DecisionSide{decision_queue, decision_handler});
 
   net::LoopbackServer server([&](const net::ServerRequest& request) {
     net::HttpResponse response;
     if (request.path == "/metrics") {
-      controller::RecordAwsErrors(metrics, client.stats());
+      controller::RecordAwsErrors(metrics, {&client.stats(), &decision_client.stats()});
       response.status = 200;
       response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       response.body = metrics.Render();

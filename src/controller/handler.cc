@@ -761,7 +761,9 @@ std::vector<StateWrite> Handler::WriteBackState(const policy::Observation& obser
   StateWrite write{"settle window", group, {}, Status::Ok()};
   if (decided.lower_since) {
     write.status = cloud_.SetGroupTags(
-        group, {{kNeedBelowSinceTag, FormatIso8601(*decided.lower_since)},
+        // Rounded up to the second the tag holds: never a shorter window.
+        group, {{kNeedBelowSinceTag,
+                 FormatIso8601(std::chrono::ceil<std::chrono::seconds>(*decided.lower_since))},
                 {kNeedBelowHeldTag, std::to_string(decided.highest_held_since)}});
   } else {
     write.status = cloud_.DeleteGroupTags(group, {kNeedBelowSinceTag, kNeedBelowHeldTag});
@@ -954,6 +956,16 @@ HandleReport Handler::Settle(const std::vector<Event>& events) {
 void Handler::Abandon(const std::vector<Event>& events) {
   for (const Event& event : events) {
     if (event.kind == EventKind::kNotice) admitted_.erase(event.DedupKey());
+  }
+}
+
+void Handler::Commit(const std::vector<Event>& events) {
+  const WallTime now = clock_.WallNow();
+  for (const Event& event : events) {
+    if (event.kind != EventKind::kNotice) continue;
+    const std::string key = event.DedupKey();
+    admitted_.erase(key);
+    handled_.Insert(key, now);
   }
 }
 

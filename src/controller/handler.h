@@ -234,6 +234,10 @@ class Handler {
   // of time): no longer admitted, so a redelivery is handled, not taken for a
   // duplicate. Their notices stay remembered, as after a failed Settle.
   void Abandon(const std::vector<Event>& events);
+  // For admitted notices whose record this Admit wrote (AdmitReport.recorded):
+  // handled now, without a decision of this Handler (every decider counts
+  // them from AWS): no longer admitted, and a repeat is a duplicate.
+  void Commit(const std::vector<Event>& events);
   // Recomputes from AWS state alone (the remembered, unexpired notices still count).
   HandleReport Reconcile();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <set>
 #include <variant>
 
@@ -62,6 +63,9 @@ Status ValidateLoopOptions(const LoopOptions& o) {
   if (o.coalesce_messages < 1) return InvalidArgumentError("coalesce messages must be at least 1");
   if (o.coalesce_window < Duration::zero()) {
     return InvalidArgumentError("the coalesce window must not be negative");
+  }
+  if (o.decision_gap < Duration::zero()) {
+    return InvalidArgumentError("the decision gap must not be negative");
   }
   if (o.retry_backoff < Duration::zero() || o.max_retry_backoff < Duration::zero() ||
       o.receive_error_backoff < Duration::zero()) {
@@ -126,6 +130,23 @@ void RecordAwsErrors(MetricsRegistry& m, const aws::ClientStats& stats) {
   }
 }
 
+void RecordAwsErrors(MetricsRegistry& m, const std::vector<const aws::ClientStats*>& stats) {
+  int64_t calls = 0;
+  int64_t retries = 0;
+  std::map<aws::ClientStats::ErrorKey, int64_t> errors;
+  for (const aws::ClientStats* s : stats) {
+    calls += s->calls.load();
+    retries += s->retries.load();
+    for (const auto& [key, count] : s->ErrorsByCode()) errors[key] += count;
+  }
+  m.SetTotal(kAwsCalls, {}, static_cast<double>(calls));
+  m.SetTotal(kAwsRetries, {}, static_cast<double>(retries));
+  for (const auto& [key, count] : errors) {
+    m.SetTotal(kAwsErrors, {{"service", key.first}, {"code", key.second}},
+               static_cast<double>(count));
+  }
+}
+
 ControllerLoop::ControllerLoop(MessageQueue& queue, Handler& handler, Clock& clock,
                                MetricsRegistry& metrics, LoopOptions options)
     : queue_(queue),
@@ -136,6 +157,17 @@ ControllerLoop::ControllerLoop(MessageQueue& queue, Handler& handler, Clock& clo
       next_reconcile_(clock.MonotonicNow()),
       last_progress_ns_(clock.MonotonicNow().time_since_epoch().count()) {
   DefineControllerMetrics(metrics_);
+}
+
+ControllerLoop::ControllerLoop(MessageQueue& queue, Handler& handler, Clock& clock,
+                               MetricsRegistry& metrics, LoopOptions options, DecisionSide decision)
+    : ControllerLoop(queue, handler, clock, metrics, options) {
+  decision_.emplace(decision);
+  thread_ = std::thread([this] { DecisionThread(); });
+}
+
+ControllerLoop::~ControllerLoop() {
+  if (decision_) Stop();
 }
 
 namespace {
@@ -168,30 +200,71 @@ void ControllerLoop::Run(const std::atomic<bool>& stop) {
   log::Info("controller started",
             {{"queue", queue_.name()},
              {"wait_time_s", std::to_string(Seconds(options_.wait_time))},
-             {"reconcile_interval_s", std::to_string(Seconds(options_.reconcile_interval))}});
+             {"reconcile_interval_s", std::to_string(Seconds(options_.reconcile_interval))},
+             {"decisions", decision_ ? "beside the drains" : "inline"}});
   while (!stop.load()) {
     // The last line: whatever escapes one round is logged and the loop goes on
     // serving (the messages of the round are still in the queue).
     Status threw = Guard("serving the queue", [&] { RunOnce(); });
     if (!threw.ok()) clock_.SleepFor(options_.receive_error_backoff);
   }
-  (void)Guard("stopping", [&] { Flush(); });
+  (void)Guard("stopping", [&] { Stop(); });
   log::Info("controller stopping");
+}
+
+void ControllerLoop::Stop() {
+  if (!decision_) {
+    Flush();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t ControllerLoop::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size();
+}
+
+void ControllerLoop::WaitForDecisions() {
+  if (!decision_) {
+    Flush();
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [&] {
+    return (pending_.empty() && recorded_.empty() && !reconcile_due_ && !busy_) || finished_;
+  });
 }
 
 void ControllerLoop::RunOnce() {
   MonoTime now = clock_.MonotonicNow();
   if (now >= next_reconcile_) {
-    Flush();
-    ReconcileNow();
+    if (decision_) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        reconcile_due_ = true;
+      }
+      wake_.notify_one();
+    } else {
+      Flush();
+      Reconcile(handler_);
+    }
     next_reconcile_ = now + options_.reconcile_interval;
     now = clock_.MonotonicNow();
   }
   Duration until_reconcile = next_reconcile_ > now ? next_reconcile_ - now : Duration::zero();
   Duration wait = Min(options_.wait_time, CeilSeconds(until_reconcile));
   if (wait < std::chrono::seconds(1)) wait = std::chrono::seconds(1);
-  // Messages waiting for their decision: only look for more that are there now.
-  if (!pending_.empty()) wait = Duration::zero();
+  if (!decision_) {
+    // A decision waiting for the burst to end: only look for more that are there now.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_.empty() || !recorded_.empty()) wait = Duration::zero();
+  }
   auto received = queue_.Receive(options_.max_messages, wait);
   if (!received.ok()) {
     metrics_.Add(kReceiveErrors, {});
@@ -227,24 +300,35 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
   std::vector<Event> events;
   std::vector<size_t> index;  // events[i] came from messages[index[i]]
   // (index into messages, index into pending_): messages whose outcome is
-  // that of a pending entry, known when it is flushed.
+  // that of a pending entry, known when it is flushed (inline).
   std::vector<std::pair<size_t, size_t>> deferred;
   for (size_t i = 0; i < messages.size(); ++i) {
     const QueueMessage& message = messages[i];
     // The same queue message again (its visibility timeout ran out while it
-    // waited for its burst's decision): not a second notice. It keeps waiting,
-    // now under its latest receipt handle (SQS deletes with the latest).
-    auto again = std::find_if(pending_.begin(), pending_.end(),
-                              [&](const Pending& p) { return p.message.id == message.id; });
-    if (!message.id.empty() && again != pending_.end()) {
-      log::Info("message received again while waiting for its decision",
-                {{"queue_message_id", message.id},
-                 {"receive_count", std::to_string(message.receive_count)}});
-      again->message.receipt_handle = message.receipt_handle;
-      again->message.receive_count = message.receive_count;
-      deferred.emplace_back(i, static_cast<size_t>(again - pending_.begin()));
-      outcomes[i] = MessageOutcome::kDeferred;
-      continue;
+    // waited for its decision): not a second notice. It keeps waiting, now
+    // under its latest receipt handle (SQS deletes with the latest).
+    if (!message.id.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bool again = false;
+      for (std::vector<Pending>* list : {&pending_, &in_flight_}) {
+        for (size_t p = 0; p < list->size(); ++p) {
+          Pending& waiting = (*list)[p];
+          if (waiting.message.id != message.id) continue;
+          waiting.message.receipt_handle = message.receipt_handle;
+          waiting.message.receive_count = message.receive_count;
+          if (list == &pending_) deferred.emplace_back(i, p);
+          again = true;
+          break;
+        }
+        if (again) break;
+      }
+      if (again) {
+        log::Info("message received again while waiting for its decision",
+                  {{"queue_message_id", message.id},
+                   {"receive_count", std::to_string(message.receive_count)}});
+        outcomes[i] = MessageOutcome::kDeferred;
+        continue;
+      }
     }
     auto event = ParseEvent(message.body);
     if (!event.ok()) {
@@ -273,71 +357,227 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
       // A handling that threw is a failed handling: the messages stay in the
       // queue, for redelivery and in the end the dead-letter queue.
       for (size_t i = 0; i < events.size(); ++i) {
-        outcomes[index[i]] = Finish(messages[index[i]], events[i], threw, false);
+        outcomes[index[i]] = Finish(queue_, messages[index[i]], events[i], threw, false);
       }
       return outcomes;
+    }
+    std::set<std::string> recorded;  // instances whose notice this Admit recorded
+    for (const RecordResult& r : admit.recorded) {
+      if (r.status.ok()) recorded.insert(r.instance_ids.begin(), r.instance_ids.end());
     }
     HandleReport fast;
     fast.fast_path = std::move(admit.fast_path);
     fast.fast_path_recorded = std::move(admit.recorded);
     std::vector<std::pair<const Event*, const QueueMessage*>> admitted;
     for (size_t i = 0; i < events.size(); ++i) {
-      if (!admit.refused[i].empty()) {
-        outcomes[index[i]] = Refuse(messages[index[i]], events[i], admit.refused[i]);
-        continue;
-      }
-      if (admit.duplicate[i]) {
-        outcomes[index[i]] = Finish(messages[index[i]], events[i], Status::Ok(), true);
-        continue;
-      }
+      if (admit.duplicate[i] || !admit.refused[i].empty()) continue;
       admitted.emplace_back(&events[i], &messages[index[i]]);
     }
-    RecordReport(fast, admitted);
+    RecordReport(handler_, fast, admitted);
+    std::vector<Event> done;         // recorded in AWS: handled
+    std::vector<Pending> to_decide;  // for a decision
+    std::vector<size_t> at_once;     // into events: deleted now, together
     for (size_t i = 0; i < events.size(); ++i) {
-      if (admit.duplicate[i] || !admit.refused[i].empty()) continue;
-      if (pending_.empty()) pending_since_ = clock_.MonotonicNow();
-      deferred.emplace_back(index[i], pending_.size());
-      pending_.push_back({messages[index[i]], std::move(events[i])});
-      outcomes[index[i]] = MessageOutcome::kDeferred;
+      const QueueMessage& message = messages[index[i]];
+      if (!admit.refused[i].empty()) {
+        outcomes[index[i]] = Refuse(queue_, message, events[i], admit.refused[i]);
+      } else if (admit.duplicate[i]) {
+        at_once.push_back(i);
+      } else if (events[i].kind == EventKind::kNotice && !events[i].instance_id.empty() &&
+                 recorded.count(events[i].instance_id) > 0) {
+        // Its notice is in AWS: every later decision counts it. Its job is done.
+        at_once.push_back(i);
+        done.push_back(events[i]);
+      } else {
+        outcomes[index[i]] = MessageOutcome::kDeferred;
+        to_decide.push_back({message, events[i]});
+        deferred.emplace_back(index[i], 0);  // position fixed below
+      }
     }
+    if (!at_once.empty()) {
+      std::vector<QueueMessage> batch;
+      for (size_t i : at_once) batch.push_back(messages[index[i]]);
+      std::vector<Status> deleted = queue_.DeleteBatch(batch);
+      for (size_t k = 0; k < at_once.size(); ++k) {
+        const size_t i = at_once[k];
+        outcomes[index[i]] = Deleted(messages[index[i]], events[i], deleted[k], admit.duplicate[i]);
+      }
+    }
+    handler_.Commit(done);
+    if (decision_) {
+      // Decided by the decision side's Handler, which admits them itself: a
+      // redelivery must find them not admitted here.
+      std::vector<Event> handed;
+      for (const Pending& p : to_decide) handed.push_back(p.event);
+      handler_.Abandon(handed);
+    }
+    if (!to_decide.empty() || !done.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pending_.empty() && recorded_.empty()) pending_since_ = clock_.MonotonicNow();
+      size_t d = deferred.size() - to_decide.size();
+      for (Pending& p : to_decide) {
+        deferred[d++].second = pending_.size();
+        pending_.push_back(std::move(p));
+      }
+      recorded_.insert(recorded_.end(), done.begin(), done.end());
+    }
+    if (decision_ && (!to_decide.empty() || !done.empty())) wake_.notify_one();
   }
-  const bool wait = more_waiting && !pending_.empty() &&
-                    static_cast<int>(pending_.size()) < options_.coalesce_messages &&
+  if (decision_) return outcomes;
+  size_t waiting = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting = pending_.size() + recorded_.size();
+  }
+  const bool wait = more_waiting && waiting > 0 &&
+                    static_cast<int>(waiting) < options_.coalesce_messages &&
                     clock_.MonotonicNow() - pending_since_ < options_.coalesce_window;
   if (wait) {
-    log::Debug("burst: decision deferred", {{"pending", std::to_string(pending_.size())}});
+    log::Debug("burst: decision deferred", {{"waiting", std::to_string(waiting)}});
     return outcomes;
   }
   std::vector<MessageOutcome> flushed = Flush();  // in pending_ order
-  for (const auto& [message, pending] : deferred) outcomes[message] = flushed[pending];
+  for (const auto& [message, pending] : deferred) {
+    if (pending < flushed.size()) outcomes[message] = flushed[pending];
+  }
   return outcomes;
 }
 
 std::vector<MessageOutcome> ControllerLoop::Flush() {
+  if (decision_) return {};
+  std::vector<Pending> pending;
+  std::vector<Event> recorded;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.empty() && recorded_.empty()) return {};
+    pending = std::move(pending_);
+    pending_.clear();
+    recorded = std::move(recorded_);
+    recorded_.clear();
+  }
+  return Decide(handler_, queue_, pending, recorded, true);
+}
+
+std::vector<MessageOutcome> ControllerLoop::Decide(Handler& handler, MessageQueue& queue,
+                                                   const std::vector<Pending>& pending,
+                                                   const std::vector<Event>& recorded,
+                                                   bool admitted) {
+  ++decisions_;
   std::vector<MessageOutcome> outcomes;
-  if (pending_.empty()) return outcomes;
-  std::vector<Pending> pending = std::move(pending_);
-  pending_.clear();
-  std::vector<Event> events;
+  std::vector<Event> events;  // to settle
   for (const Pending& p : pending) events.push_back(p.event);
   HandleReport report;
-  Status status = Guard("settling a batch", [&] { report = handler_.Settle(events); });
-  std::vector<std::pair<const Event*, const QueueMessage*>> settled;
-  for (const Pending& p : pending) settled.emplace_back(&p.event, &p.message);
+  std::vector<bool> duplicate(pending.size(), false);
+  std::vector<std::string> refused(pending.size());
+  Status status = Status::Ok();
+  if (!admitted && !pending.empty()) {
+    // The decision side's Handler admits them itself (drains what is still
+    // ACTIVE, records what is not recorded yet).
+    AdmitReport admit;
+    status = Guard("admitting a batch", [&] { admit = handler.Admit(events); });
+    if (status.ok()) {
+      duplicate = admit.duplicate;
+      refused = admit.refused;
+      report.fast_path = std::move(admit.fast_path);
+      report.fast_path_recorded = std::move(admit.recorded);
+    }
+    events.clear();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (status.ok() && !duplicate[i] && refused[i].empty()) events.push_back(pending[i].event);
+    }
+  }
+  // The notices recorded by the drain path: counted from AWS by any decision;
+  // named here so that their clusters and fleets are read too.
+  events.insert(events.end(), recorded.begin(), recorded.end());
   if (status.ok()) {
-    RecordReport(report, settled);
+    HandleReport settled;
+    status = Guard("settling a batch", [&] { settled = handler.Settle(events); });
+    settled.fast_path = std::move(report.fast_path);
+    settled.fast_path_recorded = std::move(report.fast_path_recorded);
+    report = std::move(settled);
+  }
+  std::vector<std::pair<const Event*, const QueueMessage*>> settled;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (!duplicate[i] && refused[i].empty()) {
+      settled.emplace_back(&pending[i].event, &pending[i].message);
+    }
+  }
+  if (status.ok()) {
+    RecordReport(handler, report, settled);
     status = report.status();
   }
-  for (const Pending& p : pending) outcomes.push_back(Finish(p.message, p.event, status, false));
+  if (pending.empty() && !status.ok()) {
+    log::Warn("decision incomplete, retried at the next decision or reconcile",
+              {{"error", status.message()}});
+  }
+  // The latest receipt handles (a message may have been received again meanwhile).
+  std::vector<QueueMessage> messages;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Pending& p : pending) {
+      messages.push_back(p.message);
+      for (const Pending& f : in_flight_) {
+        if (f.message.id == p.message.id) messages.back() = f.message;
+      }
+    }
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (!refused[i].empty()) {
+      outcomes.push_back(Refuse(queue, messages[i], pending[i].event, refused[i]));
+    } else {
+      outcomes.push_back(Finish(queue, messages[i], pending[i].event,
+                                duplicate[i] ? Status::Ok() : status, duplicate[i]));
+    }
+  }
   return outcomes;
 }
 
-MessageOutcome ControllerLoop::Refuse(const QueueMessage& message, const Event& event,
-                                      const std::string& why) {
+void ControllerLoop::DecisionThread() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [&] {
+      return stopping_ || !pending_.empty() || !recorded_.empty() || reconcile_due_;
+    });
+    if (pending_.empty() && recorded_.empty() && !reconcile_due_) break;  // stopping
+    const bool reconcile = reconcile_due_;
+    const bool decide = !pending_.empty() || !recorded_.empty();
+    reconcile_due_ = false;
+    in_flight_ = std::move(pending_);
+    pending_.clear();
+    std::vector<Event> recorded = std::move(recorded_);
+    recorded_.clear();
+    busy_ = true;
+    std::vector<Pending> batch = in_flight_;
+    lock.unlock();
+    const auto began = std::chrono::steady_clock::now();
+    // Everything below guards itself; this is the last line.
+    (void)Guard("deciding", [&] {
+      if (decide) Decide(decision_->handler, decision_->queue, batch, recorded, false);
+      if (reconcile) Reconcile(decision_->handler);
+    });
+    lock.lock();
+    in_flight_.clear();
+    busy_ = false;
+    idle_.notify_all();
+    if (options_.decision_gap > Duration::zero()) {
+      // At least as long as the decision took: decisions take at most half
+      // of the time (and of the API rate), however large the cluster.
+      const Duration took =
+          std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - began);
+      wake_.wait_for(lock, std::max(options_.decision_gap, took), [&] { return stopping_; });
+    }
+  }
+  busy_ = false;
+  finished_ = true;
+  idle_.notify_all();
+}
+
+MessageOutcome ControllerLoop::Refuse(MessageQueue& queue, const QueueMessage& message,
+                                      const Event& event, const std::string& why) {
   // Retrying cannot change the answer: deleted at once, never walked to the
   // dead-letter queue through retries.
   const std::string id = event.message_id.empty() ? message.id : event.message_id;
-  Status deleted = queue_.Delete(message);
+  Status deleted = queue.Delete(message);
   log::Warn(deleted.ok() ? "message refused and deleted" : "message refused, delete failed",
             {{"message_id", id},
              {"queue_message_id", message.id},
@@ -348,8 +588,8 @@ MessageOutcome ControllerLoop::Refuse(const QueueMessage& message, const Event& 
   return outcome;
 }
 
-MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& event,
-                                      Status status, bool duplicate) {
+MessageOutcome ControllerLoop::Finish(MessageQueue& queue, const QueueMessage& message,
+                                      const Event& event, Status status, bool duplicate) {
   auto finish = [&](MessageOutcome outcome) {
     metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(outcome)}});
     return outcome;
@@ -361,7 +601,7 @@ MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& 
     const Duration backoff =
         RedeliveryDelay(options_.retry_backoff, options_.max_retry_backoff, message.receive_count);
     if (backoff > Duration::zero()) {
-      Status changed = queue_.ChangeVisibility(message, backoff);
+      Status changed = queue.ChangeVisibility(message, backoff);
       if (!changed.ok()) {
         log::Warn("could not delay the message's redelivery",
                   {{"message_id", message.id}, {"error", changed.ToString()}});
@@ -375,7 +615,16 @@ MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& 
                 {"error", status.message()}});
     return finish(MessageOutcome::kFailed);
   }
-  Status deleted = queue_.Delete(message);
+  return Deleted(message, event, queue.Delete(message), duplicate);
+}
+
+MessageOutcome ControllerLoop::Deleted(const QueueMessage& message, const Event& event,
+                                       const Status& deleted, bool duplicate) {
+  auto finish = [&](MessageOutcome outcome) {
+    metrics_.Add(kMessages, {{"outcome", MessageOutcomeName(outcome)}});
+    return outcome;
+  };
+  const std::string id = event.message_id.empty() ? message.id : event.message_id;
   if (!deleted.ok()) {
     log::Error("handled, but the message could not be deleted (it will come back)",
                {{"message_id", id}, {"error", deleted.ToString()}});
@@ -387,13 +636,28 @@ MessageOutcome ControllerLoop::Finish(const QueueMessage& message, const Event& 
 }
 
 HandleReport ControllerLoop::ReconcileNow() {
+  if (!decision_) {
+    Flush();
+    return Reconcile(handler_);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reconcile_due_ = true;
+  }
+  wake_.notify_one();
+  WaitForDecisions();
+  return HandleReport();
+}
+
+HandleReport ControllerLoop::Reconcile(Handler& handler) {
+  ++decisions_;
   MonoTime start = clock_.MonotonicNow();
   HandleReport report;
-  Status threw = Guard("reconciling", [&] { report = handler_.Reconcile(); });
+  Status threw = Guard("reconciling", [&] { report = handler.Reconcile(); });
   Duration took = clock_.MonotonicNow() - start;
   Status status = threw;
   if (status.ok()) {
-    RecordReport(report, {});
+    RecordReport(handler, report, {});
     status = report.status();
   }
   metrics_.Observe(kReconcileDuration, {}, Seconds(took));
@@ -408,7 +672,7 @@ HandleReport ControllerLoop::ReconcileNow() {
 }
 
 void ControllerLoop::RecordReport(
-    const HandleReport& report,
+    const Handler& handler, const HandleReport& report,
     const std::vector<std::pair<const Event*, const QueueMessage*>>& events) {
   for (const auto* list : {&report.fast_path, &report.actions}) {
     for (const ActionResult& r : *list) {
@@ -453,7 +717,7 @@ void ControllerLoop::RecordReport(
       metrics_.Add(kSkipped, {{"part", skip.part}});
     }
   }
-  if (auto desired = handler_.on_demand_desired()) metrics_.Set(kOnDemandDesired, {}, *desired);
+  if (auto desired = handler.on_demand_desired()) metrics_.Set(kOnDemandDesired, {}, *desired);
 }
 
 }  // namespace spk::controller

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/log.h"
 #include "controller/controller_test_util.h"
@@ -13,6 +17,137 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
+
+// The fakes are not thread-safe: the drain path and the decision thread each
+// get one of these over the same fake, serialised by one mutex. `before`
+// runs first, outside the lock (a test blocks a decision there without
+// blocking the drain path).
+class SharedCloud final : public CloudView {
+ public:
+  SharedCloud(CloudView& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  std::function<void(const std::string& method)> before;
+
+  SpotSourceRead ReadSpotFleet(const std::string& id, PendingSource pending, WallTime now,
+                               Duration guard) override {
+    auto lock = Enter("ReadSpotFleet");
+    return inner_.ReadSpotFleet(id, pending, now, guard);
+  }
+  SpotSourceRead ReadSpotGroup(const std::string& group) override {
+    auto lock = Enter("ReadSpotGroup");
+    return inner_.ReadSpotGroup(group);
+  }
+  OnDemandGroupRead ReadOnDemandGroup(const std::string& group) override {
+    auto lock = Enter("ReadOnDemandGroup");
+    return inner_.ReadOnDemandGroup(group);
+  }
+  Result<int> InstanceTypeVcpus(const std::string& type) override {
+    auto lock = Enter("InstanceTypeVcpus");
+    return inner_.InstanceTypeVcpus(type);
+  }
+  Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
+      const std::string& cluster) override {
+    auto lock = Enter("ListContainerInstances");
+    return inner_.ListContainerInstances(cluster);
+  }
+  Result<std::vector<policy::ContainerInstance>> DescribeContainerInstances(
+      const std::string& cluster, const std::vector<std::string>& arns) override {
+    auto lock = Enter("DescribeContainerInstances");
+    return inner_.DescribeContainerInstances(cluster, arns);
+  }
+  Status Apply(const policy::Action& action) override {
+    auto lock = Enter("Apply");
+    return inner_.Apply(action);
+  }
+  Status PutContainerAttributes(const std::string& cluster,
+                                const std::vector<ContainerAttribute>& attributes) override {
+    auto lock = Enter("PutContainerAttributes");
+    return inner_.PutContainerAttributes(cluster, attributes);
+  }
+  Status DeleteContainerAttributes(const std::string& cluster,
+                                   const std::vector<ContainerAttribute>& attributes) override {
+    auto lock = Enter("DeleteContainerAttributes");
+    return inner_.DeleteContainerAttributes(cluster, attributes);
+  }
+  Status SetGroupTags(const std::string& group,
+                      const std::map<std::string, std::string>& tags) override {
+    auto lock = Enter("SetGroupTags");
+    return inner_.SetGroupTags(group, tags);
+  }
+  Status DeleteGroupTags(const std::string& group, const std::vector<std::string>& keys) override {
+    auto lock = Enter("DeleteGroupTags");
+    return inner_.DeleteGroupTags(group, keys);
+  }
+
+ private:
+  std::unique_lock<std::mutex> Enter(const std::string& method) {
+    if (before) before(method);
+    return std::unique_lock<std::mutex>(mu_);
+  }
+  CloudView& inner_;
+  std::mutex& mu_;
+};
+
+class SharedQueue final : public MessageQueue {
+ public:
+  SharedQueue(MessageQueue& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.Receive(max_messages, wait);
+  }
+  Status Delete(const QueueMessage& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.Delete(message);
+  }
+  Status ChangeVisibility(const QueueMessage& message, Duration delay) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.ChangeVisibility(message, delay);
+  }
+  std::string name() const override { return inner_.name(); }
+
+ private:
+  MessageQueue& inner_;
+  std::mutex& mu_;
+};
+
+// Holds the calls that pass through Block() once armed, until Release().
+class Gate {
+ public:
+  void Arm() {
+    std::lock_guard<std::mutex> lock(mu_);
+    armed_ = true;
+    released_ = false;
+    entered_ = 0;
+  }
+  void Block() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!armed_) return;
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return released_; });
+  }
+  // Waits until a call is held.
+  void WaitEntered() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return entered_ > 0; });
+  }
+  int entered() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return entered_;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    armed_ = false;
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool armed_ = false;
+  bool released_ = false;
+  int entered_ = 0;
+};
 
 class LoopTest : public ControllerWorldTest {
  protected:
@@ -116,6 +251,8 @@ TEST_F(LoopTest, BackoffGrowsWithTheReceiveCount) {
   Handler handler(cloud, config, clock);
   ControllerLoop loop(queue, handler, clock, metrics, options);
   cloud.failures["ReadSpotFleet"] = UnavailableError("down");
+  // Not recorded on its container instance: it waits for its (failing) decision.
+  cloud.failures["PutContainerAttributes"] = UnavailableError("down");
   QueueMessage m;
   m.body = AgentMessage();
   queue.Send(m.body);
@@ -137,6 +274,7 @@ TEST_F(LoopTest, HundredCopiesOfTheSameNoticeDrainOnceAndScaleOnce) {
   for (int i = 0; i < 20 && !queue.stored.empty(); ++i) loop.RunOnce();
   EXPECT_TRUE(queue.stored.empty());
   EXPECT_EQ(queue.deleted.size(), 100u);
+  loop.WaitForDecisions();  // the burst's decision (the notice is recorded, its message deleted)
   EXPECT_EQ(Count("drain-container-instances"), 1);
   EXPECT_EQ(Count("set-desired-capacity"), 1);
   EXPECT_EQ(Desired(), 2);
@@ -145,7 +283,7 @@ TEST_F(LoopTest, HundredCopiesOfTheSameNoticeDrainOnceAndScaleOnce) {
   EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 1);
 }
 
-TEST_F(LoopTest, BurstOfNoticesDrainsTenInstancesPerCallAndDecidesOncePerReceive) {
+TEST_F(LoopTest, BurstOfNoticesDrainsTenPerCallDeletesAtOnceAndDecidesOncePerBurst) {
   // 25 spot instances of the fleet, each a container instance in "web".
   cloud.clusters["web"].clear();
   SpotSourceRead& fleet = cloud.fleets["sfr-1"];
@@ -164,10 +302,11 @@ TEST_F(LoopTest, BurstOfNoticesDrainsTenInstancesPerCallAndDecidesOncePerReceive
   Handler handler(cloud, config, clock);
   ControllerLoop loop(queue, handler, clock, metrics, options);
   ASSERT_EQ(queue.stored.size(), 25u);
-  loop.RunOnce();  // the reconcile at start, then the first 10: drained, not yet deleted
+  loop.RunOnce();  // the reconcile at start, then the first 10: drained, recorded, deleted
   EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 10);
-  EXPECT_EQ(loop.pending(), 10u);
-  EXPECT_TRUE(queue.deleted.empty());
+  EXPECT_EQ(loop.pending(), 0u);
+  EXPECT_EQ(queue.deleted.size(), 10u);
+  EXPECT_EQ(loop.decisions(), 1);  // the reconcile: the burst's decision waits
   for (int i = 0; i < 10 && !queue.stored.empty(); ++i) loop.RunOnce();
   // Receives of 10, 10 and 5 messages: one drain call each, at once; one
   // decision for the burst, after the receive that did not fill up.
@@ -216,6 +355,8 @@ TEST_F(LoopTest, FailedBatchLeavesEveryMessageOfItAndDeletesItsDuplicates) {
   Handler handler(cloud, config, clock);
   ControllerLoop loop(queue, handler, clock, metrics, options);
   cloud.failures["ReadOnDemandGroup"] = UnavailableError("Throttling");
+  // Not recorded: they wait for their decision, which fails.
+  cloud.failures["PutContainerAttributes"] = UnavailableError("Throttling");
   queue.Send(SnsEnvelope(AgentMessage()));
   queue.Send(SnsEnvelope(AgentMessage()));
   queue.Send(SnsEnvelope(AgentMessage("i-spot2", "arn:c2"), "sns-2"));
@@ -300,6 +441,8 @@ TEST_F(LoopTest, ThrowingDecisionIsAFailedMessageAndTheLoopGoesOn) {
   Handler handler(cloud, config, clock);
   ControllerLoop loop(queue, handler, clock, metrics, options);
   cloud.throws["ReadOnDemandGroup"] = "boom in read";
+  // Not recorded: it waits for its decision, which throws.
+  cloud.failures["PutContainerAttributes"] = UnavailableError("down");
   log::Configure(log::Format::kText, log::Level::kError);
   std::string id = queue.Send(AgentMessage());
   testing::internal::CaptureStderr();
@@ -313,6 +456,7 @@ TEST_F(LoopTest, ThrowingDecisionIsAFailedMessageAndTheLoopGoesOn) {
   EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
   EXPECT_EQ(Desired(), 0);
   cloud.throws.clear();
+  cloud.failures.clear();
   clock.Advance(seconds(5));
   loop.RunOnce();
   EXPECT_EQ(queue.deleted, std::vector<std::string>{id});
@@ -495,6 +639,176 @@ TEST_F(LoopTest, RunReturnsWhenStopIsSet) {
   EXPECT_EQ(queue.calls["Receive"], 0);
 }
 
+TEST_F(LoopTest, ARecordedNoticesMessageIsDeletedBeforeAnyDecisionRuns) {
+  FakeQueue queue(clock);
+  Handler handler(cloud, config, clock);
+  ControllerLoop loop(queue, handler, clock, metrics, options);
+  loop.RunOnce();  // the start-up reconcile and an empty poll
+  std::string notice = queue.Send(SnsEnvelope(AgentMessage()));
+  std::string direct = queue.Send(R"({"fleetID": "sfr-1"})");
+  std::vector<std::string> deleted_at_decision;
+  cloud.before = [&](const std::string& method) {
+    if (method == "ListContainerInstances" && deleted_at_decision.empty()) {
+      deleted_at_decision = queue.deleted;
+      deleted_at_decision.push_back("(decision)");
+    }
+  };
+  loop.RunOnce();
+  // The notice's message was gone when the decision read the cluster; the
+  // direct event's waited for its decision.
+  EXPECT_EQ(deleted_at_decision, (std::vector<std::string>{notice, "(decision)"}));
+  EXPECT_EQ(queue.deleted, (std::vector<std::string>{notice, direct}));
+  EXPECT_EQ(Desired(), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 2);
+}
+
+// The controller's shape: decisions on their own thread, with their own
+// Handler, queue handle and CloudView (over the same fake world).
+class ThreadedLoopTest : public LoopTest {
+ protected:
+  void SetUp() override {
+    LoopTest::SetUp();
+    options.decision_gap = Duration::zero();
+    // 25 spot instances of the fleet, each a container instance in "web".
+    cloud.clusters["web"].clear();
+    SpotSourceRead& fleet = cloud.fleets["sfr-1"];
+    fleet.source.instance_ids.clear();
+    fleet.instance_types.clear();
+    fleet.source.target_capacity = fleet.source.fulfilled_capacity = 25 * 8;
+    for (int i = 0; i < 25; ++i) {
+      const std::string id = "i-b" + std::to_string(i);
+      cloud.clusters["web"].push_back({"web", Arn(i), id, policy::ContainerStatus::kActive, 1, 0});
+      fleet.source.instance_ids.push_back(id);
+      fleet.instance_types[id] = "c5.2xlarge";
+    }
+    decision_view.before = [&](const std::string& method) {
+      if (method == "ListContainerInstances") gate.Block();
+    };
+  }
+  static std::string Arn(int i) { return "arn:burst/" + std::to_string(i); }
+  void SendNotices(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string id = "i-b" + std::to_string(i);
+      queue.Send(SnsEnvelope(AgentMessage(id, Arn(i)), "sns-" + id));
+    }
+  }
+  int Draining() {
+    std::lock_guard<std::mutex> lock(world);
+    int n = 0;
+    for (const auto& ci : cloud.clusters["web"])
+      n += ci.status == policy::ContainerStatus::kDraining;
+    return n;
+  }
+  size_t Deleted() {
+    std::lock_guard<std::mutex> lock(world);
+    return queue.deleted.size();
+  }
+
+  std::mutex world;
+  Gate gate;
+  FakeQueue queue{clock};
+  SharedCloud drain_view{cloud, world};
+  SharedCloud decision_view{cloud, world};
+  SharedQueue drain_queue{queue, world};
+  SharedQueue decision_queue{queue, world};
+};
+
+TEST_F(ThreadedLoopTest, ADecisionInFlightDoesNotHoldTheNextDrains) {
+  Handler drains(drain_view, config, clock);
+  Handler decider(decision_view, config, clock);
+  ControllerLoop loop(drain_queue, drains, clock, metrics, options,
+                      DecisionSide{decision_queue, decider});
+  loop.RunOnce();  // asks for the start-up reconcile; an empty poll
+  loop.WaitForDecisions();
+  EXPECT_EQ(loop.decisions(), 1);
+  gate.Arm();
+  SendNotices(0, 10);
+  loop.RunOnce();  // drained, recorded, deleted; their decision starts and is held
+  gate.WaitEntered();
+  EXPECT_EQ(Deleted(), 10u);
+  SendNotices(10, 20);
+  loop.RunOnce();  // the next receive: drained and deleted while the decision is held
+  EXPECT_EQ(Draining(), 20);
+  EXPECT_EQ(Deleted(), 20u);
+  EXPECT_EQ(gate.entered(), 1);  // still the one decision, still held
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 20);
+  EXPECT_EQ(metrics.Value("spotkeeper_notice_to_draining_seconds"), 20);
+  gate.Release();
+  loop.WaitForDecisions();
+  // The held decision, then one more for the notices recorded meanwhile.
+  EXPECT_EQ(loop.decisions(), 3);
+  {
+    std::lock_guard<std::mutex> lock(world);
+    EXPECT_EQ(Desired(), 10);  // 20 x 8 units over 4 vCPUs, clamped to the max of 10
+    EXPECT_EQ(Count("set-desired-capacity"), 1);
+    EXPECT_TRUE(queue.stored.empty());
+  }
+  EXPECT_EQ(metrics.Value("spotkeeper_on_demand_desired"), 10);
+  EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 20);
+}
+
+TEST_F(ThreadedLoopTest, UnrecordedNoticesAndDirectEventsWaitForASuccessfulDecision) {
+  Handler drains(drain_view, config, clock);
+  Handler decider(decision_view, config, clock);
+  ControllerLoop loop(drain_queue, drains, clock, metrics, options,
+                      DecisionSide{decision_queue, decider});
+  loop.RunOnce();
+  loop.WaitForDecisions();
+  {
+    std::lock_guard<std::mutex> lock(world);
+    cloud.failures["PutContainerAttributes"] = UnavailableError("Throttling");
+  }
+  gate.Arm();
+  SendNotices(0, 1);
+  queue.Send(R"({"fleetID": "sfr-1"})");
+  loop.RunOnce();  // the notice is drained, its record fails: both wait
+  gate.WaitEntered();
+  EXPECT_EQ(Draining(), 1);
+  EXPECT_EQ(Deleted(), 0u);
+  gate.Release();
+  loop.WaitForDecisions();  // the decision fails (the record still fails): both left
+  {
+    std::lock_guard<std::mutex> lock(world);
+    EXPECT_TRUE(queue.deleted.empty());
+    EXPECT_EQ(queue.stored.size(), 2u);
+    cloud.failures.clear();
+  }
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 2);
+  clock.Advance(seconds(5));  // their backoff
+  loop.RunOnce();
+  loop.WaitForDecisions();
+  EXPECT_EQ(Deleted(), 2u);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 2);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "duplicate"}}), 0);
+  std::lock_guard<std::mutex> lock(world);
+  EXPECT_EQ(Desired(), 2);
+}
+
+TEST_F(ThreadedLoopTest, StopFinishesTheDecisionInFlightAndThePendingMessages) {
+  Handler drains(drain_view, config, clock);
+  Handler decider(decision_view, config, clock);
+  ControllerLoop loop(drain_queue, drains, clock, metrics, options,
+                      DecisionSide{decision_queue, decider});
+  loop.RunOnce();
+  loop.WaitForDecisions();
+  gate.Arm();
+  SendNotices(0, 5);
+  loop.RunOnce();  // recorded and deleted; their decision is held
+  gate.WaitEntered();
+  std::string direct = queue.Send(R"({"fleetID": "sfr-1"})");
+  loop.RunOnce();  // pending behind the held decision
+  EXPECT_EQ(loop.pending(), 1u);
+  std::thread stopper([&] { loop.Stop(); });
+  gate.Release();
+  stopper.join();
+  EXPECT_EQ(loop.pending(), 0u);
+  EXPECT_EQ(loop.decisions(), 3);
+  std::lock_guard<std::mutex> lock(world);
+  EXPECT_TRUE(queue.stored.empty());
+  EXPECT_EQ(queue.deleted.back(), direct);
+  EXPECT_EQ(Desired(), 10);  // 5 x 8 units over 4 vCPUs
+}
+
 TEST_F(LoopTest, ValidateLoopOptions) {
   EXPECT_TRUE(ValidateLoopOptions(options).ok());
   LoopOptions bad = options;
@@ -505,6 +819,9 @@ TEST_F(LoopTest, ValidateLoopOptions) {
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
   bad = options;
   bad.reconcile_interval = std::chrono::milliseconds(10);
+  EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+  bad = options;
+  bad.decision_gap = -seconds(1);
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
 }
 

@@ -50,6 +50,27 @@ Status SqsQueue::Delete(const QueueMessage& message) {
   return sqs_.DeleteMessage(queue_url_, message.receipt_handle);
 }
 
+std::vector<Status> MessageQueue::DeleteBatch(const std::vector<QueueMessage>& messages) {
+  std::vector<Status> out;
+  for (const QueueMessage& m : messages) out.push_back(Delete(m));
+  return out;
+}
+
+std::vector<Status> SqsQueue::DeleteBatch(const std::vector<QueueMessage>& messages) {
+  std::vector<Status> out;
+  for (size_t k = 0; k < messages.size(); k += 10) {
+    std::vector<std::string> handles;
+    for (size_t i = k; i < messages.size() && i < k + 10; ++i) {
+      handles.push_back(messages[i].receipt_handle);
+    }
+    auto deleted = sqs_.DeleteMessageBatch(queue_url_, handles);
+    for (size_t i = 0; i < handles.size(); ++i) {
+      out.push_back(deleted.ok() ? (*deleted)[i] : deleted.status());
+    }
+  }
+  return out;
+}
+
 Status SqsQueue::ChangeVisibility(const QueueMessage& message, Duration delay) {
   return sqs_.ChangeMessageVisibility(queue_url_, message.receipt_handle,
                                       WholeSeconds(delay, 0, 43200));

@@ -32,6 +32,9 @@ class MessageQueue {
   // for the first; an empty vector when none arrived.
   virtual Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) = 0;
   virtual Status Delete(const QueueMessage& message) = 0;
+  // Deletes `messages`; each one's Status, in order. This default deletes
+  // them one at a time.
+  virtual std::vector<Status> DeleteBatch(const std::vector<QueueMessage>& messages);
   // Makes the message visible again after `delay` (whole seconds; 0: now).
   virtual Status ChangeVisibility(const QueueMessage& message, Duration delay) = 0;
   // For logs: the queue URL or a name.
@@ -52,6 +55,8 @@ class SqsQueue final : public MessageQueue {
 
   Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) override;
   Status Delete(const QueueMessage& message) override;
+  // DeleteMessageBatch, one call per 10 messages.
+  std::vector<Status> DeleteBatch(const std::vector<QueueMessage>& messages) override;
   Status ChangeVisibility(const QueueMessage& message, Duration delay) override;
   std::string name() const override { return queue_url_; }
 

@@ -60,6 +60,11 @@ def _strip_comments(text):
     return re.sub(r"//[^\n]*", "", text)
 
 
+# Operations IAM authorises under another action's name (AWS's SQS batch
+# actions take the permission of the single one).
+SAME_PERMISSION = {"sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
+
+
 def client_operations(src):
     """{client class: {method: set of "prefix:Operation"}}."""
     clients = {}
@@ -82,7 +87,8 @@ def client_operations(src):
         ops = {}
         for (cls, method), parts in bodies.items():
             body = "\n".join(parts)
-            ops.setdefault(cls, {})[method] = {prefix + ":" + o for o in _OP.findall(body)}
+            ops.setdefault(cls, {})[method] = {
+                SAME_PERMISSION.get(prefix + ":" + o, prefix + ":" + o) for o in _OP.findall(body)}
         # A method calling another method of its class inherits its operations.
         for cls, methods in ops.items():
             changed = True

@@ -24,7 +24,8 @@ Kinds, and the phases each can happen in:
             whose XML/JSON error body is cut in half
 
 Counts: requests by operation, forwarded requests, faults by kind and phase.
-Records every UpdateContainerInstancesState and DeleteMessage that moto
+Records every UpdateContainerInstancesState, DeleteMessage and
+DeleteMessageBatch that moto
 applied (2xx), in the order moto applied them, with whether the reply reached
 the client; and, from ReceiveMessage replies moto produced (delivered or not),
 which message each receipt handle belongs to. The soak benchmark
@@ -60,7 +61,7 @@ PHASES = {"http500": ("before", "after"), "http503": ("before", "after"),
           "throttle": ("before",), "timeout": ("before", "after"),
           "reset": ("before", "after"), "slow": ("after",),
           "truncate": ("before", "after")}
-RECORDED = ("UpdateContainerInstancesState", "DeleteMessage")
+RECORDED = ("UpdateContainerInstancesState", "DeleteMessage", "DeleteMessageBatch")
 HOP = ("connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection")
 STATS_PATH = "/__fault_proxy/stats"
 
