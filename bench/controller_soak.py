@@ -327,16 +327,21 @@ def main():
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(result, f, indent=2)
-        ok = (done and alive and draining == len(noticed) and result["queue_left"] == 0 and
-              result["dlq"] == 0 and not early and not double and not errors)
+        checks = {"completed in time": done, "controller alive": alive,
+                  "every noticed container instance DRAINING": draining == len(noticed),
+                  "queue empty": result["queue_left"] == 0, "dead-letter queue empty":
+                  result["dlq"] == 0, "no message deleted before its drain": not early,
+                  "nothing drained twice": not double, "every notice published": not errors}
         if a.check_faults:
             lost = sum(1 for r in applied if not r["delivered"])
             share = stats["faults"] / max(1, stats["requests"])
             faults_ok = a.fault_rate * 2 / 3 <= share <= a.fault_rate * 4 / 3 and lost > 0
             print("faults: %.1f%% of %d requests; %d drains/deletes applied with the reply lost: %s"
                   % (100 * share, stats["requests"], lost, "ok" if faults_ok else "NOT as asked"))
-            ok = ok and faults_ok
-        print("soak: %s" % ("PASS" if ok else "FAIL"), flush=True)
+            checks["faults as asked"] = faults_ok
+        failed = [name for name, held in checks.items() if not held]
+        ok = not failed
+        print("soak: %s" % ("PASS" if ok else "FAIL: " + "; ".join(failed)), flush=True)
         return 0 if ok else 1
     finally:
         stop(controller)
