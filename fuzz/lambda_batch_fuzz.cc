@@ -18,46 +18,18 @@
 #include "base/env.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "controller/fake_cloud_view.h"
+#include "controller/fake_world.h"
 #include "controller/handler.h"
 #include "controller/lambda_runtime.h"
 #include "fuzz_check.h"
 
-namespace {
-
 using namespace spk;
 using namespace spk::controller;
-
-void Populate(FakeCloudView& cloud, ControllerConfig& config) {
-  SpotSourceRead fleet;
-  fleet.source.id = "sfr-1";
-  fleet.source.target_capacity = 16;
-  fleet.source.fulfilled_capacity = 16;
-  fleet.source.weights = {{"c5.2xlarge", 8}, {"c5.xlarge", 4}};
-  fleet.source.instance_ids = {"i-spot1", "i-spot2"};
-  fleet.instance_types = {{"i-spot1", "c5.2xlarge"}, {"i-spot2", "c5.2xlarge"}};
-  cloud.fleets["sfr-1"] = fleet;
-  OnDemandGroupRead od;
-  od.group.name = "od";
-  od.group.min_size = 0;
-  od.group.max_size = 10;
-  od.instance_type = "m5.xlarge";
-  cloud.on_demand_groups["od"] = od;
-  cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
-  cloud.clusters["web"] = {{"web", "arn:aws:ecs:us-east-1:1:container-instance/web/c1", "i-spot1",
-                            policy::ContainerStatus::kActive, 3, 0},
-                           {"web", "arn:c2", "i-spot2", policy::ContainerStatus::kActive, 2, 0}};
-  config.clusters = {"web"};
-  config.spot_fleet_ids = {"sfr-1"};
-  config.on_demand_asg = "od";
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FakeCloudView cloud;
   ControllerConfig config;
-  Populate(cloud, config);
+  FillExampleWorld(cloud, config);
   ManualClock clock;
   Handler handler(cloud, config, clock);
   // With a budget and a redeliver that reads the record's eventSourceARN.

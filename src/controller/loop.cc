@@ -549,7 +549,7 @@ void ControllerLoop::DecisionThread() {
     busy_ = true;
     std::vector<Pending> batch = in_flight_;
     lock.unlock();
-    const auto began = std::chrono::steady_clock::now();
+    const MonoTime began = clock_.MonotonicNow();
     // Everything below guards itself; this is the last line.
     (void)Guard("deciding", [&] {
       if (decide) Decide(decision_->handler, decision_->queue, batch, recorded, false);
@@ -562,8 +562,8 @@ void ControllerLoop::DecisionThread() {
     if (options_.decision_gap > Duration::zero()) {
       // At least as long as the decision took: decisions take at most half
       // of the time (and of the API rate), however large the cluster.
-      const Duration took =
-          std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - began);
+      // The wait itself is on the condition variable, so a stop ends it.
+      const Duration took = clock_.MonotonicNow() - began;
       wake_.wait_for(lock, std::max(options_.decision_gap, took), [&] { return stopping_; });
     }
   }

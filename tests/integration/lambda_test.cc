@@ -205,6 +205,17 @@ class Emulator {
     return s.str();
   }
 
+  // How many times the emulator started the runtime (INIT START in its log).
+  size_t Inits() const {
+    const std::string log = Log();
+    size_t inits = 0;
+    for (size_t pos = log.find("INIT START"); pos != std::string::npos;
+         pos = log.find("INIT START", pos + 1)) {
+      ++inits;
+    }
+    return inits;
+  }
+
  private:
   std::string dir_;
   int port_ = 0;
@@ -334,13 +345,7 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
   EXPECT_EQ(world_->Desired(group), spotkeeper);
 
   // One runtime process served every invocation (init happened once).
-  std::string log = rie.Log();
-  size_t inits = 0;
-  for (size_t pos = log.find("INIT START"); pos != std::string::npos;
-       pos = log.find("INIT START", pos + 1)) {
-    ++inits;
-  }
-  EXPECT_EQ(inits, 1u) << log;
+  EXPECT_EQ(rie.Inits(), 1u) << rie.Log();
 }
 
 TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {
@@ -449,13 +454,7 @@ TEST_F(LambdaTest, HostileRecordsAreReportedAndTheRuntimeKeepsServing) {
   json direct = ParseOrNull(direct_body);
   ASSERT_TRUE(direct.is_object() && !direct.contains("errorType")) << direct_body;
   EXPECT_EQ(direct["event"]["kind"], "direct");
-  std::string log = rie.Log();
-  size_t inits = 0;
-  for (size_t pos = log.find("INIT START"); pos != std::string::npos;
-       pos = log.find("INIT START", pos + 1)) {
-    ++inits;
-  }
-  EXPECT_EQ(inits, 1u) << log;
+  EXPECT_EQ(rie.Inits(), 1u) << rie.Log();
 }
 
 // Issue 11: the invocation's time budget. ECS accepts connections and never
