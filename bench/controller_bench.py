@@ -26,6 +26,8 @@ RunInstances in batches, RegisterContainerInstance each).
     making only the minimal calls, back to back: ReceiveMessage (10),
     DescribeContainerInstances (10), UpdateContainerInstancesState (10),
     DeleteMessageBatch (10), while the notices are being sent (as for (b)).
+    Its ECS calls go through the same counting proxy as the controller's, so
+    both pay the same hop.
     Its wall time (from the first send to its last drain) and mean notice ->
     DRAINING (from just before each notice's send to its drain returning).
     Target: burst wall time <= 1.2 x the floor's.
@@ -123,9 +125,10 @@ def histogram(text, name):
     return value("sum"), value("count")
 
 
-def floor_burst(kw, ec2, n):
-    """(c): the bare client's drain of an equal burst; its result dict."""
-    ecs = boto3.client("ecs", **kw)
+def floor_burst(kw, ec2, n, ecs_url):
+    """(c): the bare client's drain of an equal burst; its result dict. Its ECS
+    calls take the controller's path (ecs_url: the counting proxy)."""
+    ecs = boto3.client("ecs", **dict(kw, endpoint_url=ecs_url))
     sqs = boto3.client("sqs", **kw)
     ids = run_instances(ec2, n)
     arns = register(ecs, "floor", ids)
@@ -304,7 +307,7 @@ def main():
               flush=True)
 
         # (c) The floor, on the same moto, before the controller's burst.
-        floor = floor_burst(kw, ec2, a.burst)
+        floor = floor_burst(kw, ec2, a.burst, proxy.url)
         result["floor"] = floor
         print("floor: %d drained in %.2f s by a bare client" % (floor["drained"], floor["wall_s"]),
               flush=True)

@@ -560,11 +560,12 @@ void ControllerLoop::DecisionThread() {
     busy_ = false;
     idle_.notify_all();
     if (options_.decision_gap > Duration::zero()) {
-      // At least as long as the decision took: decisions take at most half
-      // of the time (and of the API rate), however large the cluster.
-      // The wait itself is on the condition variable, so a stop ends it.
+      // At least three times as long as the decision took: decisions take at
+      // most a quarter of the time (and of the API rate the drains share), however
+      // large the cluster. The wait is on the condition variable, so a stop
+      // ends it.
       const Duration took = clock_.MonotonicNow() - began;
-      wake_.wait_for(lock, std::max(options_.decision_gap, took), [&] { return stopping_; });
+      wake_.wait_for(lock, std::max(options_.decision_gap, 3 * took), [&] { return stopping_; });
     }
   }
   busy_ = false;

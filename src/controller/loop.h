@@ -79,11 +79,12 @@ struct LoopOptions {
   int coalesce_messages = 100;
   Duration coalesce_window = std::chrono::seconds(5);
   // With a DecisionSide: after a decision, the next one waits this long, or
-  // as long as that decision took if longer (its length by the Clock; the
-  // wait is real time, so a stop cuts it
-  // short; 0: no wait). A decision reads the whole cluster: during a burst,
-  // back-to-back decisions would spend the account's ECS API rate (and a
-  // shared endpoint's time) that the drains need; the drains never wait.
+  // three times as long as that decision took if longer (its length by the Clock;
+  // the wait is real time, so a stop cuts it short; 0: no wait). A decision
+  // reads the whole cluster: during a burst, back-to-back decisions would
+  // spend the account's ECS API rate (and a shared endpoint's time) that the
+  // drains need; so decisions take at most a quarter of it, and the drains
+  // never wait.
   Duration decision_gap = std::chrono::seconds(1);
 };
 

@@ -179,14 +179,18 @@ TEST_F(ControllerLoopTest, SnsTerminationMessageThroughSqsDrainsAndScalesOnDeman
       EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
     }
   }
-  // Handled, so deleted: nothing comes back.
+  // Handled, so deleted: nothing comes back. The decision's metrics are
+  // recorded when it has ended (after its state write-back), a moment after
+  // the group's desired changed.
   ASSERT_TRUE(Eventually(
       [&] {
-        return Get(address, "/metrics")
-                   .body.find("spotkeeper_messages_total{outcome=\"handled\"} 1") !=
-               std::string::npos;
+        const std::string body = Get(address, "/metrics").body;
+        return body.find("spotkeeper_messages_total{outcome=\"handled\"} 1") != std::string::npos &&
+               body.find("spotkeeper_on_demand_desired " + std::to_string(expected) + "\n") !=
+                   std::string::npos;
       },
-      seconds(10)));
+      seconds(10)))
+      << Get(address, "/metrics").body;
   std::string metrics = Get(address, "/metrics").body;
   EXPECT_NE(metrics.find("spotkeeper_notices_total{kind=\"spot-interruption\",source=\"agent\"} 1"),
             std::string::npos)
