@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The simulator's wall times and peak memory (numbers for README/docs):
 #  - the built-in default day, every policy (target < 1 s);
+#  - 50 seeds of the default day, every policy, on all cores (target < 5 s on 2);
 #  - examples/large-30d.yaml (1,000 instances, 10,000 tasks, 30 days), the
 #    spotkeeper policy alone, wall time and peak RSS (target < 20 s);
 #  - how wall time grows with the fleet: 100 / 1,000 / 10,000 instances (10
@@ -25,6 +26,11 @@ measure() {
 
 echo "== default scenario (24 h, all four policies)"
 read -r wall rss < <(measure "$bin" simulate)
+echo "wall ${wall} s, peak RSS ${rss} MiB"
+cat "$work/out"
+
+echo "== default scenario, --seeds 50 (every policy, $(nproc) cores)"
+read -r wall rss < <(measure "$bin" simulate --seeds 50)
 echo "wall ${wall} s, peak RSS ${rss} MiB"
 cat "$work/out"
 

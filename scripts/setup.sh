@@ -14,7 +14,7 @@ apt_packages=(
   libcurl4-openssl-dev libssl-dev libevent-dev nlohmann-json3-dev libpugixml-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libfuzzer-14-dev  # the libFuzzer harnesses (fuzz/, `make fuzz`, docs/fuzzing.md)
+  clang libfuzzer-14-dev libclang-rt-14-dev  # the libFuzzer harnesses and their sanitizer runtimes (fuzz/, docs/fuzzing.md)
   chromium  # headless check and screenshot of the simulator's HTML report (big: same apt step)
 )
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "report/report.h"
 #include "sim/output.h"
@@ -61,6 +62,10 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateOptions& o) {
                   "Policy to run (repeatable): none, ecs-agent, reference, spotkeeper; default all")
       ->allow_extra_args(false);  // one value per occurrence: the scenario is not a policy
   cmd->add_option("--seed", o.seed, "Random seed (overrides the scenario's)");
+  cmd->add_option("--seeds", o.seeds,
+                  "Run under N seeds (the seed, seed+1, ...) in parallel and report each\n"
+                  "policy's 5th, 50th and 95th percentiles")
+      ->check(CLI::Range(1, 100000));
   cmd->add_flag("--json", o.json, "Print the result as JSON (docs/simulator.md)");
   cmd->add_flag("--csv", o.csv, "Print one CSV row per policy");
   cmd->add_option("--report", o.report_path, "Write the HTML report to this file");
@@ -123,14 +128,23 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err,
   if (policies.empty()) policies = sim::AllPolicies();
 
   std::vector<sim::RunResult> runs;
+  std::vector<sim::PolicySpread> spreads;
   {
     ProgressBar bar(err, err_is_terminal, clock);
     for (sim::PolicyKind p : policies) {
       std::string label = std::string("simulating ") + sim::PolicyName(p);
       runs.push_back(sim::RunSimulation(*scenario, p, [&](double f) { bar.Update(label, f); }));
     }
+    if (o.seeds > 0) {
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      spreads = sim::SummarizeSeeds(
+          sim::RunSeeds(*scenario, policies, o.seeds, cores, [&](double f) {
+            bar.Update("simulating " + std::to_string(o.seeds) + " seeds", f);
+          }));
+    }
   }
   nlohmann::json result = sim::ResultToJson(*scenario, runs);
+  if (o.seeds > 0) result["distribution"] = sim::SpreadJson(spreads);
   if (!o.report_path.empty()) {
     auto html = report::RenderHtmlReport(result);
     if (!html.ok()) {
@@ -148,7 +162,13 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err,
   if (o.json) {
     out << result.dump(2) << "\n";
   } else if (o.csv) {
-    out << sim::FormatCsv(runs);
+    out << (o.seeds > 0 ? sim::FormatSpreadCsv(spreads) : sim::FormatCsv(runs));
+  } else if (o.seeds > 0) {
+    out << "scenario " << scenario->name << " (seeds " << scenario->seed << ".."
+        << scenario->seed + static_cast<uint64_t>(o.seeds) - 1 << ", "
+        << static_cast<double>(scenario->duration) / sim::kHour << " h each)\n";
+    out << sim::FormatSpreadTable(spreads);
+    if (!o.report_path.empty()) out << "report: " << o.report_path << "\n";
   } else {
     out << "scenario " << scenario->name << " (seed " << scenario->seed << ", "
         << static_cast<double>(scenario->duration) / sim::kHour << " h)\n";

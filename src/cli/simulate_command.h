@@ -18,6 +18,7 @@ struct SimulateOptions {
   std::string scenario_path;          // empty: the built-in default scenario
   std::vector<std::string> policies;  // empty: all four
   std::optional<uint64_t> seed;       // overrides the scenario's seed
+  int seeds = 0;                      // > 0: that many seeds from the seed, and their spread
   bool json = false;
   bool csv = false;
   std::string report_path;     // empty: no HTML report

@@ -68,6 +68,43 @@ TEST(Simulate, CsvHasAHeaderAndARowPerPolicy) {
   EXPECT_NE(r.out.find("\nreference,"), std::string::npos);
 }
 
+TEST(Simulate, SeedsReportsTheSpreadPerPolicy) {
+  SimulateOptions o;
+  o.seeds = 4;
+  o.seed = 3;
+  o.policies = {"none", "spotkeeper"};
+  SimRun r = Simulate(o);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("(seeds 3..6,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("avail % p50 (p5-p95)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nspotkeeper      4  "), std::string::npos) << r.out;
+
+  o.csv = true;
+  r = Simulate(o);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("policy,seeds,availability_p5,availability_p50,availability_p95,", 0), 0u);
+  EXPECT_NE(r.out.find("\nnone,4,"), std::string::npos) << r.out;
+
+  o.csv = false;
+  o.json = true;
+  r = Simulate(o);
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["distribution"].size(), 2u);
+  EXPECT_EQ(j["distribution"][1]["policy"], "spotkeeper");
+  EXPECT_EQ(j["distribution"][1]["seeds"], 4);
+  for (const char* measure : {"availability", "tasks_lost_without_drain", "cost"}) {
+    const nlohmann::json& p = j["distribution"][1][measure];
+    EXPECT_LE(p["p5"].get<double>(), p["p50"].get<double>()) << measure;
+    EXPECT_LE(p["p50"].get<double>(), p["p95"].get<double>()) << measure;
+  }
+  // The runs are the first seed's, as without --seeds.
+  EXPECT_EQ(j["scenario"]["seed"], 3);
+  EXPECT_EQ(j["runs"].size(), 2u);
+  // The same N gives the same output.
+  EXPECT_EQ(Simulate(o).out, r.out);
+}
+
 TEST(Simulate, WritesTheHtmlReport) {
   SimulateOptions o;
   o.policies = {"spotkeeper"};
@@ -112,6 +149,14 @@ TEST(Simulate, BadInputIsOneLineAndExitTwo) {
   SimulateOptions q;
   q.json = q.csv = true;
   EXPECT_EQ(Simulate(q).code, 2);
+
+  for (const char* bad : {"0", "-3", "many", "100001"}) {
+    CLI::App app;
+    SimulateOptions parsed;
+    AddSimulateCommand(app, parsed);
+    EXPECT_THROW(app.parse(std::vector<std::string>{bad, "--seeds", "simulate"}), CLI::ParseError)
+        << bad;
+  }
 }
 
 TEST(Simulate, UnwritableReportFailsWithExitOne) {

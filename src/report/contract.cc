@@ -215,6 +215,40 @@ Result<std::vector<Event>> ParseEvents(const json& run, const std::string& run_p
   return out;
 }
 
+Result<Percentiles> ParsePercentiles(const json& parent, const std::string& path,
+                                     const char* key) {
+  SPK_ASSIGN_OR_RETURN(const json* j, ObjectField(parent, path, key));
+  const std::string at = Join(path, key);
+  Percentiles p;
+  SPK_RETURN_IF_ERROR(ReadNumber(*j, at, "p5", &p.p5));
+  SPK_RETURN_IF_ERROR(ReadNumber(*j, at, "p50", &p.p50));
+  SPK_RETURN_IF_ERROR(ReadNumber(*j, at, "p95", &p.p95));
+  if (!(p.p5 <= p.p50 && p.p50 <= p.p95)) {
+    return InvalidArgumentError(at + ": percentiles out of order (p5 <= p50 <= p95)");
+  }
+  return p;
+}
+
+Result<std::vector<Distribution>> ParseDistribution(const json& result) {
+  std::vector<Distribution> out;
+  if (!result.contains("distribution")) return out;
+  SPK_ASSIGN_OR_RETURN(const json* a, ArrayField(result, "", "distribution"));
+  for (size_t i = 0; i < a->size(); ++i) {
+    const std::string path = fmt::format("distribution[{}]", i);
+    const json& d = (*a)[i];
+    if (!d.is_object()) return WrongType(path, "an object", d);
+    Distribution dist;
+    SPK_RETURN_IF_ERROR(ReadString(d, path, "policy", &dist.policy));
+    SPK_RETURN_IF_ERROR(ReadNumber(d, path, "seeds", &dist.seeds));
+    SPK_ASSIGN_OR_RETURN(dist.availability, ParsePercentiles(d, path, "availability"));
+    SPK_ASSIGN_OR_RETURN(dist.tasks_lost_without_drain,
+                         ParsePercentiles(d, path, "tasks_lost_without_drain"));
+    SPK_ASSIGN_OR_RETURN(dist.cost, ParsePercentiles(d, path, "cost"));
+    out.push_back(std::move(dist));
+  }
+  return out;
+}
+
 Result<Run> ParseRun(const json& j, const std::string& path) {
   if (!j.is_object()) return WrongType(path, "an object", j);
   Run run;
@@ -243,6 +277,7 @@ Result<SimResult> ParseSimResult(const nlohmann::json& result) {
     SPK_ASSIGN_OR_RETURN(Run run, ParseRun((*runs)[i], fmt::format("runs[{}]", i)));
     out.runs.push_back(std::move(run));
   }
+  SPK_ASSIGN_OR_RETURN(out.distribution, ParseDistribution(result));
   return out;
 }
 

@@ -3,7 +3,8 @@
 //
 // Checks: every field of the contract is present with its JSON type (numbers are
 // finite JSON numbers, not booleans); every series array has as many values as
-// series.t; series.t does not decrease; an event's kind is one of the known kinds.
+// series.t; series.t does not decrease; an event's kind is one of the known kinds;
+// the optional "distribution" has p5 <= p50 <= p95 for each measure.
 // Any violation is kInvalidArgument naming the field by its path, e.g.
 // "runs[0].series.services[\"api\"].running: 3 values, series.t has 4".
 #pragma once
@@ -79,9 +80,26 @@ struct Run {
   std::vector<Event> events;
 };
 
+// The 5th, 50th and 95th percentiles of one measure over the seeds.
+struct Percentiles {
+  double p5 = 0;
+  double p50 = 0;
+  double p95 = 0;
+};
+
+// `simulate --seeds N`: one policy's spread (the optional "distribution").
+struct Distribution {
+  std::string policy;
+  double seeds = 0;
+  Percentiles availability;
+  Percentiles tasks_lost_without_drain;
+  Percentiles cost;
+};
+
 struct SimResult {
   ScenarioInfo scenario;
   std::vector<Run> runs;
+  std::vector<Distribution> distribution;  // empty: one seed
 };
 
 // The event kinds of the contract.

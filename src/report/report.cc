@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -312,6 +313,56 @@ std::string SummaryTable(const SimResult& r) {
   return out;
 }
 
+// A measure's p50 with its p5-p95 range, and a bar of that range on a scale
+// common to every policy ([lo, hi]).
+std::string RangeCell(const Percentiles& p, double lo, double hi,
+                      const std::function<std::string(double)>& text) {
+  auto at = [&](double v) { return hi > lo ? 100 * (v - lo) / (hi - lo) : 50.0; };
+  return fmt::format(
+      "<td>{} <span class=\"meta\">({} – {})</span><div class=\"range\"><i "
+      "style=\"left:{:.1f}%;width:{:.1f}%\"></i><b style=\"left:{:.1f}%\"></b></div></td>",
+      text(p.p50), text(p.p5), text(p.p95), at(p.p5), std::max(0.5, at(p.p95) - at(p.p5)),
+      at(p.p50));
+}
+
+std::string SpreadTable(const std::vector<Distribution>& d) {
+  struct Column {
+    const char* title;
+    const Percentiles& (*get)(const Distribution&);
+    std::string (*text)(double);
+  };
+  const Column cols[] = {
+      {"availability", [](const Distribution& x) -> const Percentiles& { return x.availability; },
+       [](double v) { return Percent(v, 3); }},
+      {"tasks lost (no drain)",
+       [](const Distribution& x) -> const Percentiles& { return x.tasks_lost_without_drain; },
+       [](double v) { return FormatFixed(v, 1); }},
+      {"cost", [](const Distribution& x) -> const Percentiles& { return x.cost; },
+       [](double v) { return Usd(v); }},
+  };
+  std::string out = fmt::format(
+      "<h2>Spread over {} seeds</h2>\n<p class=\"note\">Each policy under every seed: the median "
+      "(p50), and from the 5th to the 95th percentile as a bar, on one scale per column.</p>\n"
+      "<div class=\"scroll\"><table class=\"summary spread\"><thead><tr><th>policy</th>",
+      Count(d.front().seeds));
+  for (const Column& c : cols) out += fmt::format("<th>{}</th>", c.title);
+  out += "</tr></thead><tbody>\n";
+  for (size_t i = 0; i < d.size(); ++i) {
+    out += fmt::format("<tr><th><i class=\"sw\" style=\"background:{}\"></i>{}</th>",
+                       kPolicyColors[i % std::size(kPolicyColors)], EscapeHtml(d[i].policy));
+    for (const Column& c : cols) {
+      double lo = c.get(d[i]).p5, hi = c.get(d[i]).p95;
+      for (const Distribution& other : d) {
+        lo = std::min(lo, c.get(other).p5);
+        hi = std::max(hi, c.get(other).p95);
+      }
+      out += RangeCell(c.get(d[i]), lo, hi, c.text);
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table></div>\n";
+}
+
 std::string ServiceTable(const Run& run) {
   std::vector<ServiceResult> rows = run.services;
   std::stable_sort(rows.begin(), rows.end(), [](const ServiceResult& a, const ServiceResult& b) {
@@ -474,6 +525,8 @@ ul.legend i.dash{height:3px;vertical-align:3px}ul.legend i.ev{width:3px}
 #tab-all:checked~.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:0 28px}
 #tab-all:checked~.panels .panel{display:block}
 details summary{cursor:pointer}
+.range{position:relative;height:8px;min-width:120px;background:#f3f3f3;margin-top:3px}
+.range i{position:absolute;top:0;height:8px;background:#90caf9}.range b{position:absolute;top:-2px;width:2px;height:12px;background:#0d47a1}
 )css";
 
 }  // namespace
@@ -540,6 +593,7 @@ Result<std::string> RenderHtmlReport(const nlohmann::json& result) {
     return out;
   }
   out += SummaryTable(r);
+  if (!r.distribution.empty()) out += SpreadTable(r.distribution);
   out += Comparison(views, t_end);
 
   out += "<h2>Policies</h2>\n<div class=\"tabs\">\n";

@@ -113,6 +113,15 @@ std::string Lower(std::string s) {
 
 // --- contract validation -------------------------------------------------------
 
+// A one-policy "distribution" as `simulate --seeds 30` writes it.
+json SpreadOf(const std::string& policy) {
+  return json::array({{{"policy", policy},
+                       {"seeds", 30},
+                       {"availability", {{"p5", 0.99}, {"p50", 0.995}, {"p95", 0.999}}},
+                       {"tasks_lost_without_drain", {{"p5", 0}, {"p50", 2}, {"p95", 7.5}}},
+                       {"cost", {{"p5", 100}, {"p50", 110}, {"p95", 130}}}}});
+}
+
 struct BadCase {
   const char* name;
   std::function<void(json&)> mutate;
@@ -179,6 +188,18 @@ INSTANTIATE_TEST_SUITE_P(
                 "runs[0].series.capacity: expected an object, got an array"},
         BadCase{"UnknownEventKind", [](json& j) { j["runs"][0]["events"][0]["kind"] = "boom"; },
                 "runs[0].events[0].kind: unknown event kind \"boom\""},
+        BadCase{"SpreadOutOfOrder",
+                [](json& j) {
+                  j["distribution"] = SpreadOf("none");
+                  j["distribution"][0]["cost"]["p5"] = 200;
+                },
+                "distribution[0].cost: percentiles out of order"},
+        BadCase{"SpreadWithoutSeeds",
+                [](json& j) {
+                  j["distribution"] = SpreadOf("none");
+                  j["distribution"][0].erase("seeds");
+                },
+                "distribution[0]: missing field \"seeds\""},
         BadCase{"EventWithoutInstance",
                 [](json& j) { j["runs"][1]["events"][0].erase("instance"); },
                 "runs[1].events[0]: missing field \"instance\""}),
@@ -206,6 +227,21 @@ TEST(ReportTest, AcceptsTheSampleFile) {
 }
 
 // --- content -----------------------------------------------------------------
+
+TEST(ReportTest, ShowsTheSpreadOverSeedsWhenGiven) {
+  json j = Small();
+  auto without = RenderHtmlReport(j);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_EQ(without->find("Spread over"), std::string::npos);
+  j["distribution"] = SpreadOf("none");
+  auto html = RenderHtmlReport(j);
+  ASSERT_TRUE(html.ok()) << html.status().ToString();
+  EXPECT_THAT(*html, HasSubstr("<h2>Spread over 30 seeds</h2>"));
+  EXPECT_THAT(*html, HasSubstr("99.500% <span class=\"meta\">(99.000% – 99.900%)</span>"));
+  EXPECT_THAT(*html, HasSubstr("$110.00 <span class=\"meta\">($100.00 – $130.00)</span>"));
+  // One policy: its range is the whole scale.
+  EXPECT_THAT(*html, HasSubstr("left:0.0%;width:100.0%"));
+}
 
 TEST(ReportTest, OneChartPerKindAndPolicy) {
   json j = MakeResult({"none", "ecs-agent", "reference", "spotkeeper"}, 20, 4, 1, 3, 5);

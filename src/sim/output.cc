@@ -73,6 +73,17 @@ std::string Fixed(double v, int decimals) {
   return buf;
 }
 
+nlohmann::json SpreadValues(const Spread& s, int decimals) {
+  return {{"p5", Round(s.p5, decimals)}, {"p50", Round(s.p50, decimals)},
+          {"p95", Round(s.p95, decimals)}};
+}
+
+// "p50 (p5-p95)".
+std::string Range(const Spread& s, double scale, int decimals) {
+  return Fixed(scale * s.p50, decimals) + " (" + Fixed(scale * s.p5, decimals) + "-" +
+         Fixed(scale * s.p95, decimals) + ")";
+}
+
 }  // namespace
 
 const char* const kCsvColumns =
@@ -133,6 +144,53 @@ std::string FormatCsv(const std::vector<RunResult>& runs) {
        << "\n";
   }
   return os.str();
+}
+
+const char* const kSpreadCsvColumns =
+    "policy,seeds,availability_p5,availability_p50,availability_p95,"
+    "tasks_lost_without_drain_p5,tasks_lost_without_drain_p50,tasks_lost_without_drain_p95,"
+    "cost_p5,cost_p50,cost_p95";
+
+std::string FormatSpreadTable(const std::vector<PolicySpread>& spreads) {
+  std::ostringstream os;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-11s %5s  %-27s %-20s %-24s\n", "policy", "seeds",
+                "avail % p50 (p5-p95)", "tasks lost p50", "cost USD p50");
+  os << line;
+  for (const PolicySpread& p : spreads) {
+    std::snprintf(line, sizeof line, "%-11s %5d  %-27s %-20s %-24s\n", PolicyName(p.policy),
+                  p.seeds, Range(p.availability, 100, 3).c_str(),
+                  Range(p.tasks_lost_without_drain, 1, 0).c_str(), Range(p.cost, 1, 2).c_str());
+    os << line;
+  }
+  return os.str();
+}
+
+std::string FormatSpreadCsv(const std::vector<PolicySpread>& spreads) {
+  std::ostringstream os;
+  os << kSpreadCsvColumns << "\n";
+  for (const PolicySpread& p : spreads) {
+    os << PolicyName(p.policy) << "," << p.seeds;
+    for (const auto& [spread, decimals] :
+         {std::pair{&p.availability, 6}, {&p.tasks_lost_without_drain, 1}, {&p.cost, 4}}) {
+      os << "," << Fixed(spread->p5, decimals) << "," << Fixed(spread->p50, decimals) << ","
+         << Fixed(spread->p95, decimals);
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+nlohmann::json SpreadJson(const std::vector<PolicySpread>& spreads) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PolicySpread& p : spreads) {
+    out.push_back({{"policy", PolicyName(p.policy)},
+                   {"seeds", p.seeds},
+                   {"availability", SpreadValues(p.availability, 6)},
+                   {"tasks_lost_without_drain", SpreadValues(p.tasks_lost_without_drain, 1)},
+                   {"cost", SpreadValues(p.cost, 4)}});
+  }
+  return out;
 }
 
 }  // namespace spk::sim

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/scenario.h"
+#include "sim/seeds.h"
 #include "sim/simulation.h"
 
 namespace spk::sim {
@@ -24,5 +25,17 @@ std::string FormatTable(const std::vector<RunResult>& runs);
 std::string FormatCsv(const std::vector<RunResult>& runs);
 
 extern const char* const kCsvColumns;
+
+// --seeds: one row per policy, p50 with the p5-p95 range.
+std::string FormatSpreadTable(const std::vector<PolicySpread>& spreads);
+
+// --seeds --csv: a header (kSpreadCsvColumns) and one line per policy.
+std::string FormatSpreadCsv(const std::vector<PolicySpread>& spreads);
+extern const char* const kSpreadCsvColumns;
+
+// {"policy", "seeds", "availability": {"p5", "p50", "p95"},
+// "tasks_lost_without_drain": {...}, "cost": {...}} per policy: the result
+// JSON's "distribution" (docs/simulator.md).
+nlohmann::json SpreadJson(const std::vector<PolicySpread>& spreads);
 
 }  // namespace spk::sim
