@@ -18,6 +18,7 @@
 #include "aws/ecs.h"
 #include "aws/endpoint.h"
 #include "aws/error.h"
+#include "aws/fake_client_test_util.h"
 #include "aws/service.h"
 #include "aws/sns.h"
 #include "aws/sqs.h"
@@ -33,31 +34,8 @@ namespace {
 using namespace spk;
 using namespace spk::aws;
 
-struct World {
-  World()
-      : env({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-             {"AWS_SECRET_ACCESS_KEY", "secret"},
-             {"AWS_REGION", "us-east-1"},
-             {"AWS_ENDPOINT_URL", "http://127.0.0.1:9"},
-             {"AWS_CONFIG_FILE", "/dev/null"},
-             {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}),
-        random(7),
-        credentials(env),
-        endpoints(env, "us-east-1"),
-        client(http, clock, random, credentials, endpoints, Options()) {}
-  static ClientOptions Options() {
-    ClientOptions o;
-    o.retry.max_attempts = 1;
-    return o;
-  }
-  MapEnv env;
-  ManualClock clock;
-  SeededRandom random;
-  EnvironmentProvider credentials;
-  EndpointResolver endpoints;
-  net::FakeTransport http;
-  AwsClient client;
-};
+// FakeAwsClient: one attempt per call, a FakeTransport the input answers.
+using World = FakeAwsClient;
 
 template <typename R>
 void CheckFailure(const R& r, int status) {
@@ -179,6 +157,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 24:
       Check(sqs.DeleteMessageBatch("http://127.0.0.1:9/1/q", {"rh1", "rh2"}), status);
+      break;
+    case 25:
+      Check(asg.DescribeLaunchConfigurations({"lc"}), status);
       break;
     default: {
       // The error-reply parser on its own, for each protocol.

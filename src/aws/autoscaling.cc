@@ -83,6 +83,52 @@ Result<AutoScalingGroup> ReadGroup(const pugi::xml_node& node) {
   return g;
 }
 
+Result<LaunchConfiguration> ReadLaunchConfiguration(const pugi::xml_node& node) {
+  XmlFields f(node, "LaunchConfigurations.member");
+  LaunchConfiguration lc;
+  lc.name = f.Str("LaunchConfigurationName");
+  lc.arn = f.Str("LaunchConfigurationARN");
+  lc.image_id = f.Str("ImageId");
+  lc.instance_type = f.Str("InstanceType");
+  SPK_RETURN_IF_ERROR(f.status());
+  if (lc.name.empty()) return InternalError("reply's launch configuration has no name");
+  if (lc.instance_type.empty()) {
+    return InternalError("reply's launch configuration " + lc.name + " has no InstanceType");
+  }
+  return lc;
+}
+
+// Every page of a Describe* call whose request lists names as
+// `list_param`.member.N (50 per call) and whose reply lists `list_child` members.
+template <typename T>
+Result<std::vector<T>> DescribeAllPages(AwsClient& client, const std::string& action,
+                                        const std::string& list_param,
+                                        const std::vector<std::string>& names, int page_size,
+                                        const char* list_child,
+                                        Result<T> (*read)(const pugi::xml_node&)) {
+  std::vector<T> out;
+  std::vector<std::vector<std::string>> batches = internal::Batches(names, kMaxNamesPerCall);
+  if (batches.empty()) batches.emplace_back();  // no names: every one
+  for (const auto& batch : batches) {
+    Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+      QueryParams params;
+      internal::AddList(params, list_param + ".member", batch);
+      if (page_size > 0) params["MaxRecords"] = std::to_string(page_size);
+      if (!token.empty()) params["NextToken"] = token;
+      SPK_ASSIGN_OR_RETURN(XmlReply reply,
+                           client.CallQuery(services::AutoScaling(), action, params));
+      SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, action));
+      for (pugi::xml_node m : result.child(list_child).children("member")) {
+        SPK_ASSIGN_OR_RETURN(T item, read(m));
+        out.push_back(std::move(item));
+      }
+      return std::string(result.child("NextToken").text().get());
+    });
+    if (!st.ok()) return st;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<double> AutoScalingGroup::WeightOf(const std::string& instance_type) const {
@@ -95,27 +141,16 @@ std::optional<double> AutoScalingGroup::WeightOf(const std::string& instance_typ
 Result<std::vector<AutoScalingGroup>> AutoScalingClient::DescribeAutoScalingGroups(
     const std::vector<std::string>& names) {
   static const std::string kAction = "DescribeAutoScalingGroups";
-  std::vector<AutoScalingGroup> out;
-  std::vector<std::vector<std::string>> batches = internal::Batches(names, kMaxNamesPerCall);
-  if (batches.empty()) batches.emplace_back();  // no names: every group
-  for (const auto& batch : batches) {
-    Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
-      QueryParams params;
-      internal::AddList(params, "AutoScalingGroupNames.member", batch);
-      if (page_size_ > 0) params["MaxRecords"] = std::to_string(page_size_);
-      if (!token.empty()) params["NextToken"] = token;
-      SPK_ASSIGN_OR_RETURN(XmlReply reply,
-                           client_.CallQuery(services::AutoScaling(), kAction, params));
-      SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, kAction));
-      for (pugi::xml_node m : result.child("AutoScalingGroups").children("member")) {
-        SPK_ASSIGN_OR_RETURN(AutoScalingGroup g, ReadGroup(m));
-        out.push_back(std::move(g));
-      }
-      return std::string(result.child("NextToken").text().get());
-    });
-    if (!st.ok()) return st;
-  }
-  return out;
+  return DescribeAllPages<AutoScalingGroup>(client_, kAction, "AutoScalingGroupNames", names,
+                                            page_size_, "AutoScalingGroups", &ReadGroup);
+}
+
+Result<std::vector<LaunchConfiguration>> AutoScalingClient::DescribeLaunchConfigurations(
+    const std::vector<std::string>& names) {
+  static const std::string kAction = "DescribeLaunchConfigurations";
+  return DescribeAllPages<LaunchConfiguration>(client_, kAction, "LaunchConfigurationNames", names,
+                                               page_size_, "LaunchConfigurations",
+                                               &ReadLaunchConfiguration);
 }
 
 Status AutoScalingClient::SetDesiredCapacity(const std::string& group, int64_t desired,

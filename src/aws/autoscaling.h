@@ -72,6 +72,14 @@ struct AutoScalingGroup {
   std::optional<double> WeightOf(const std::string& instance_type) const;
 };
 
+// A launch configuration (the older way a group says what it launches).
+struct LaunchConfiguration {
+  std::string name;
+  std::string arn;
+  std::string image_id;
+  std::string instance_type;
+};
+
 struct ScalingActivity {
   std::string activity_id;
   std::string group_name;
@@ -85,14 +93,21 @@ class AutoScalingClient {
   // `client` must outlive this object.
   explicit AutoScalingClient(AwsClient& client) : client_(client) {}
 
-  // Groups per DescribeAutoScalingGroups page (MaxRecords, 1-100); 0: the
-  // service's default (50).
+  // Items per DescribeAutoScalingGroups / DescribeLaunchConfigurations page
+  // (MaxRecords, 1-100); 0: the service's default (50).
   void set_page_size(int page_size) { page_size_ = page_size; }
 
   // The named groups (empty: every group), all pages. Names are sent 50 per
   // call (the API's default limit on AutoScalingGroupNames). A name that does
   // not exist is simply absent from the result (as the API answers).
   Result<std::vector<AutoScalingGroup>> DescribeAutoScalingGroups(
+      const std::vector<std::string>& names = {});
+
+  // The named launch configurations (empty: every one), all pages; names are
+  // sent 50 per call (the API's limit). A name that does not exist is absent
+  // from the result. kInternal when a configuration has no name or no
+  // InstanceType (both required in the reply).
+  Result<std::vector<LaunchConfiguration>> DescribeLaunchConfigurations(
       const std::vector<std::string>& names = {});
 
   // Sets the group's desired capacity. `honor_cooldown` false scales at once

@@ -14,6 +14,7 @@
 #include "aws/ec2.h"
 #include "aws/ecs.h"
 #include "aws/endpoint.h"
+#include "aws/fake_client_test_util.h"
 #include "aws/service_util.h"
 #include "aws/sqs.h"
 #include "base/clock.h"
@@ -32,24 +33,6 @@ using ::testing::SizeIs;
 // An AwsClient over a FakeTransport, with fixed keys and a loopback endpoint.
 class ServiceClientsTest : public ::testing::Test {
  protected:
-  ServiceClientsTest()
-      : env_({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-              {"AWS_SECRET_ACCESS_KEY", "secret"},
-              {"AWS_REGION", "us-east-1"},
-              {"AWS_ENDPOINT_URL", "http://127.0.0.1:9"},
-              {"AWS_CONFIG_FILE", "/dev/null"},
-              {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}),
-        random_(7),
-        credentials_(env_),
-        endpoints_(env_, "us-east-1"),
-        client_(http_, clock_, random_, credentials_, endpoints_, Options()) {}
-
-  static ClientOptions Options() {
-    ClientOptions o;
-    o.retry.max_attempts = 1;
-    return o;
-  }
-
   static net::HttpResponse Reply(int status, std::string body) {
     net::HttpResponse r;
     r.status = status;
@@ -83,13 +66,10 @@ class ServiceClientsTest : public ::testing::Test {
     return "";
   }
 
-  MapEnv env_;
-  ManualClock clock_;
-  SeededRandom random_;
-  EnvironmentProvider credentials_;
-  EndpointResolver endpoints_;
-  net::FakeTransport http_;
-  AwsClient client_;
+  FakeAwsClient fake_;
+  net::FakeTransport& http_ = fake_.http;
+  ManualClock& clock_ = fake_.clock;
+  AwsClient& client_ = fake_.client;
 };
 
 // ---------------------------------------------------------------- ECS
@@ -418,6 +398,53 @@ TEST_F(ServiceClientsTest, AutoScalingParametersAndBatches) {
   ASSERT_TRUE(asg.DescribeAutoScalingGroups(names).ok());
   EXPECT_EQ(http_.request_count() - before, 2u);  // 50 + 10
   EXPECT_EQ(Form(http_.requests().back())["AutoScalingGroupNames.member.10"], "g");
+}
+
+TEST_F(ServiceClientsTest, AutoScalingDescribeLaunchConfigurationsPagesAndShape) {
+  auto page = [](const std::string& name, const std::string& type, const std::string& next) {
+    return "<DescribeLaunchConfigurationsResponse><DescribeLaunchConfigurationsResult>"
+           "<LaunchConfigurations><member><LaunchConfigurationName>" +
+           name + "</LaunchConfigurationName><LaunchConfigurationARN>arn:lc/" + name +
+           "</LaunchConfigurationARN><ImageId>ami-1</ImageId><InstanceType>" + type +
+           "</InstanceType><CreatedTime>2026-01-01T00:00:00Z</CreatedTime>"
+           "<SecurityGroups/></member></LaunchConfigurations>" +
+           (next.empty() ? "" : "<NextToken>" + next + "</NextToken>") +
+           "</DescribeLaunchConfigurationsResult></DescribeLaunchConfigurationsResponse>";
+  };
+  http_.Push(200, page("ecsLC", "m5.xlarge", "p2"));
+  http_.Push(200, page("other", "c5.large", ""));
+  AutoScalingClient asg(client_);
+  auto lcs = asg.DescribeLaunchConfigurations({"ecsLC", "other"});
+  ASSERT_TRUE(lcs.ok()) << lcs.status().ToString();
+  ASSERT_THAT(*lcs, SizeIs(2));
+  EXPECT_EQ((*lcs)[0].name, "ecsLC");
+  EXPECT_EQ((*lcs)[0].arn, "arn:lc/ecsLC");
+  EXPECT_EQ((*lcs)[0].image_id, "ami-1");
+  EXPECT_EQ((*lcs)[0].instance_type, "m5.xlarge");
+  EXPECT_EQ((*lcs)[1].instance_type, "c5.large");
+  ASSERT_EQ(http_.request_count(), 2u);
+  auto first = Form(http_.requests()[0]);
+  EXPECT_EQ(first["Action"], "DescribeLaunchConfigurations");
+  EXPECT_EQ(first["LaunchConfigurationNames.member.1"], "ecsLC");
+  EXPECT_EQ(first["LaunchConfigurationNames.member.2"], "other");
+  EXPECT_EQ(first.count("NextToken"), 0u);
+  EXPECT_EQ(Form(http_.requests()[1])["NextToken"], "p2");
+
+  // 60 names: 50 + 10 per call.
+  http_.SetHandler([&](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return Reply(200, page("g", "m5.large", ""));
+  });
+  ASSERT_TRUE(asg.DescribeLaunchConfigurations(std::vector<std::string>(60, "g")).ok());
+  EXPECT_EQ(http_.request_count(), 4u);
+  EXPECT_EQ(Form(http_.requests().back())["LaunchConfigurationNames.member.10"], "g");
+
+  // InstanceType is required in the reply: its absence is no empty type.
+  http_.SetHandler([&](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return Reply(200, page("bad", "", ""));
+  });
+  auto bad = asg.DescribeLaunchConfigurations({"bad"});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInternal) << bad.status().ToString();
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad has no InstanceType"));
 }
 
 // ---------------------------------------------------------------- CloudWatch

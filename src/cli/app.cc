@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <vector>
@@ -99,12 +100,23 @@ int RunMain(int argc, char** argv) {
   DoctorOptions doctor;
   CLI::App* doctor_cmd = app.add_subcommand(
       "doctor",
-      "Check the AWS setup: region, credential source, caller identity (STS), endpoints, IMDS.\n"
+      "Check the AWS setup: region, credential source, caller identity (STS), endpoints, IMDS,\n"
+      "and the on-demand group's units per instance (--on-demand-asg).\n"
       "Exits 0 when a region is set, credentials resolve, STS accepts them and every endpoint\n"
-      "is valid; 1 otherwise, naming each problem on the result line.");
+      "is valid (and the group's units per instance are known); 1 otherwise, naming each\n"
+      "problem on the result line.");
   doctor_cmd->add_option("--region", doctor.region, "Region to use instead of resolving one")
       ->envname("SPOTKEEPER_REGION");
   doctor_cmd->add_flag("--json", doctor.json, "Print the report as JSON");
+  doctor_cmd
+      ->add_option("--on-demand-asg", doctor.on_demand_asg,
+                   "The controller's on-demand Auto Scaling group: say how its units per\n"
+                   "instance are found (exit 1 when they are unknown)")
+      ->envname("SPOTKEEPER_ON_DEMAND_ASG");
+  doctor_cmd
+      ->add_option("--on-demand-units", doctor.on_demand_units,
+                   "The controller's units per on-demand instance, when set")
+      ->envname("SPOTKEEPER_ON_DEMAND_UNITS");
 
   AgentOptions agent;
   CLI::App* agent_cmd = AddAgentCommand(app, agent);
@@ -157,6 +169,13 @@ int RunMain(int argc, char** argv) {
                        SystemClock::Instance());
   }
   if (doctor_cmd->parsed()) {
+    const bool units_given =
+        doctor_cmd->count("--on-demand-units") > 0 || doctor.on_demand_units != 0;
+    if (units_given && !(std::isfinite(doctor.on_demand_units) && doctor.on_demand_units > 0)) {
+      std::cerr << "spotkeeper doctor: --on-demand-units must be a positive number of capacity "
+                   "units\n";
+      return kExitUsage;
+    }
     return RunDoctor(doctor, ProcessEnv::Instance(), http, SystemClock::Instance(), random,
                      std::cout);
   }

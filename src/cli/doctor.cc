@@ -8,6 +8,8 @@
 
 #include "aws/session.h"
 #include "aws/sts.h"
+#include "controller/aws_cloud_view.h"
+#include "policy/on_demand_planner.h"
 
 namespace spk::cli {
 namespace {
@@ -44,6 +46,28 @@ void CheckImds(aws::ImdsClient& imds, ordered_json& report) {
   report["imds"] = j;
 }
 
+// Reads the on-demand group as the controller does and says how its units
+// per instance are found; fills report["on_demand_units"], adds a problem
+// when the group cannot be read or its units are unknown.
+void CheckOnDemandUnits(const DoctorOptions& options, aws::AwsClient& client, ordered_json& report,
+                        std::vector<std::string>& problems) {
+  controller::AwsCloudView cloud(client);
+  controller::OnDemandGroupRead read = cloud.ReadOnDemandGroup(options.on_demand_asg);
+  policy::PolicyConfig config;
+  if (options.on_demand_units != 0) config.on_demand_units = options.on_demand_units;
+  controller::ResolveOnDemandUnits(cloud, config.on_demand_units, &read);
+  if (!read.group.read_status.ok()) {
+    report["on_demand_units"] =
+        options.on_demand_asg + ": not readable: " + read.group.read_status.ToString();
+    problems.push_back("on-demand group " + options.on_demand_asg + " not readable");
+    return;
+  }
+  report["on_demand_units"] = policy::DescribeUnitsPerInstance(read.group, config);
+  if (!policy::OnDemandUnitsPerInstance(read.group, config).ok()) {
+    problems.push_back("units per on-demand instance of " + options.on_demand_asg + " unknown");
+  }
+}
+
 void PrintText(const ordered_json& r, std::ostream& out) {
   auto str = [](const ordered_json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   out << "region:      " << str(r["region"]) << "\n";
@@ -59,6 +83,7 @@ void PrintText(const ordered_json& r, std::ostream& out) {
   for (const auto& [name, e] : r["endpoints"].items()) {
     out << fmt::format("  {:<13}{}\n", name, str(e));
   }
+  if (r.contains("on_demand_units")) out << "on-demand:   " << str(r["on_demand_units"]) << "\n";
   out << "imds:        " << str(r["imds"]["status"]) << " at " << str(r["imds"]["endpoint"])
       << "\n";
   out << "result:      " << str(r["result"]) << "\n";
@@ -131,6 +156,9 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
     if (!e.ok()) problems.push_back("invalid " + svc->id + " endpoint");
   }
   report["endpoints"] = endpoints;
+  if (!options.on_demand_asg.empty() && c.ok()) {
+    CheckOnDemandUnits(options, s.client(), report, problems);
+  }
   CheckImds(s.imds(), report);
   std::string result = problems.empty() ? "ok" : "problems found: ";
   for (size_t i = 0; i < problems.size(); ++i) result += (i ? ", " : "") + problems[i];

@@ -2,7 +2,8 @@
 // debugging "no credentials" or "SignatureDoesNotMatch" at 3 a.m.
 // Prints the region and where it came from, the credential source (never a
 // secret), the caller identity from STS, each service's endpoint, and whether
-// IMDS answers (v2 or v1).
+// IMDS answers (v2 or v1); with an on-demand group, its units per instance
+// and how they were found (as the controller finds them).
 #pragma once
 
 #include <ostream>
@@ -17,10 +18,14 @@ namespace spk::cli {
 struct DoctorOptions {
   std::string region;  // overrides resolution when set
   bool json = false;   // one JSON object instead of the text report
+  // The controller's on-demand group ("": none) and its --on-demand-units (0: not set).
+  std::string on_demand_asg;
+  double on_demand_units = 0;
 };
 
 // Returns 0 when a region is set, credentials resolve, STS accepts them and
-// every endpoint is valid; 1 otherwise, with each problem named on the
+// every endpoint is valid (and, with an on-demand group, its units per
+// instance are known); 1 otherwise, with each problem named on the
 // `result` line ("problems found: no region, ..."). Without a region the rest
 // is still checked (against us-east-1), but nothing spotkeeper runs could work.
 int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& http, Clock& clock,

@@ -160,24 +160,53 @@ OnDemandGroupRead AwsCloudView::ReadOnDemandGroup(const std::string& group) {
   for (const aws::AsgInstance& instance : asg.instances) {
     out.group.instances.push_back(
         {instance.instance_id, instance.lifecycle_state, instance.protected_from_scale_in});
-    if (out.instance_type.empty()) out.instance_type = instance.instance_type;
-  }
-  // No instance to read the type from (the group is at 0): what it would launch.
-  if (out.instance_type.empty() && !asg.overrides.empty()) {
-    out.instance_type = asg.overrides.front().instance_type;
-  }
-  if (out.instance_type.empty() &&
-      (!asg.launch_template_name.empty() || !asg.launch_template_id.empty())) {
-    auto type = ec2_.LaunchTemplateInstanceType(asg.launch_template_name, asg.launch_template_id,
-                                                asg.launch_template_version);
-    if (type.ok()) {
-      out.instance_type = *type;
-    } else {
-      log::Warn("cannot read the on-demand group's launch template",
-                {{"group", group}, {"error", type.status().ToString()}});
+    if (out.instance_type.empty() && !instance.instance_type.empty()) {
+      out.instance_type = instance.instance_type;
+      out.instance_type_source = "instance " + instance.instance_id;
     }
   }
+  // No instance to read the type from (the group is at 0): what it would launch.
+  if (out.instance_type.empty()) ReadLaunchedType(asg, &out);
   return out;
+}
+
+void AwsCloudView::ReadLaunchedType(const aws::AutoScalingGroup& asg, OnDemandGroupRead* out) {
+  Result<std::string> type = NotFoundError("no instance, and no launch template or configuration");
+  if (!asg.overrides.empty()) {
+    out->instance_type_source = "mixed-instances policy's first override";
+    type = asg.overrides.front().instance_type;
+  } else if (!asg.launch_template_name.empty() || !asg.launch_template_id.empty()) {
+    const std::string& version =
+        asg.launch_template_version.empty() ? "$Default" : asg.launch_template_version;
+    out->instance_type_source =
+        "launch template " +
+        (asg.launch_template_name.empty() ? asg.launch_template_id : asg.launch_template_name) +
+        " version " + version;
+    type =
+        ec2_.LaunchTemplateInstanceType(asg.launch_template_name, asg.launch_template_id, version);
+  } else if (!asg.launch_configuration_name.empty()) {
+    out->instance_type_source = "launch configuration " + asg.launch_configuration_name;
+    type = LaunchConfigurationType(asg.launch_configuration_name);
+  }
+  if (type.ok() && type->empty()) type = NotFoundError("it names no instance type");
+  if (type.ok()) {
+    out->instance_type = *type;
+    return;
+  }
+  out->instance_type_source = out->instance_type_source.empty()
+                                  ? type.status().message()
+                                  : out->instance_type_source + ": " + type.status().message();
+  log::Warn("cannot tell what the on-demand group launches",
+            {{"group", asg.name}, {"error", out->instance_type_source}});
+}
+
+Result<std::string> AwsCloudView::LaunchConfigurationType(const std::string& name) {
+  auto configs = autoscaling_.DescribeLaunchConfigurations({name});
+  if (!configs.ok()) return configs.status();
+  for (const aws::LaunchConfiguration& lc : *configs) {
+    if (lc.name == name) return lc.instance_type;
+  }
+  return NotFoundError("it does not exist");
 }
 
 Result<int> AwsCloudView::InstanceTypeVcpus(const std::string& instance_type) {

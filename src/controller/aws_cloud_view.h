@@ -45,6 +45,11 @@ class AwsCloudView final : public CloudView {
   Result<std::vector<aws::Datapoint>> FleetMetric(const std::string& fleet_id,
                                                   const std::string& metric, WallTime start,
                                                   WallTime end);
+  // What a group without instances would launch: its first mixed-instances
+  // override, else its launch template's type, else its launch
+  // configuration's; sets out->instance_type and instance_type_source.
+  void ReadLaunchedType(const aws::AutoScalingGroup& asg, OnDemandGroupRead* out);
+  Result<std::string> LaunchConfigurationType(const std::string& name);
   Status SetContainerState(const std::string& cluster, const std::vector<std::string>& arns,
                            const std::string& state);
 

@@ -12,4 +12,27 @@ Result<PendingSource> ParsePendingSource(const std::string& text) {
   return InvalidArgumentError("pending source must be api or cloudwatch, not \"" + text + "\"");
 }
 
+void ResolveOnDemandUnits(CloudView& cloud, std::optional<double> configured,
+                          OnDemandGroupRead* read) {
+  policy::OnDemandGroup& group = read->group;
+  if (!group.read_status.ok()) return;
+  if (configured) {
+    group.units_source = "from the on-demand-units setting";
+    return;
+  }
+  if (read->instance_type.empty()) {
+    group.units_source = "instance type unknown: " + read->instance_type_source;
+    return;
+  }
+  const std::string& source = read->instance_type_source;
+  const std::string type = (source.empty() ? "" : source + ": ") + read->instance_type;
+  auto vcpus = cloud.InstanceTypeVcpus(read->instance_type);
+  if (!vcpus.ok()) {
+    group.units_source = type + ", vCPUs unknown: " + vcpus.status().message();
+    return;
+  }
+  group.units_per_instance = *vcpus;
+  group.units_source = type + ", " + std::to_string(*vcpus) + " vCPUs";
+}
+
 }  // namespace spk::controller

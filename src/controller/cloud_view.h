@@ -39,11 +39,25 @@ struct SpotSourceRead {
 struct OnDemandGroupRead {
   policy::OnDemandGroup group;  // read_status not ok: the read failed
   // The type its instances run; with none, the type it would launch (first
-  // mixed-instances override, else its launch template's); "" when unknown.
+  // mixed-instances override, else its launch template's, else its launch
+  // configuration's); "" when unknown.
   std::string instance_type;
+  // Where instance_type was found ("instance i-1", "launch configuration
+  // ecsLC", ...), or why it is unknown.
+  std::string instance_type_source;
   // The group's tags (the settle window's start lives there, see handler.h).
   std::map<std::string, std::string> tags;
 };
+
+class CloudView;
+
+// Sets read->group.units_per_instance to the vCPUs of read->instance_type
+// (unless `configured` is set: the policy uses that) and
+// read->group.units_source to how they were found ("launch configuration
+// ecsLC: m5.xlarge, 4 vCPUs", "from the on-demand-units setting") or why they
+// are unknown. Nothing when the group's read failed.
+void ResolveOnDemandUnits(CloudView& cloud, std::optional<double> configured,
+                          OnDemandGroupRead* read);
 
 // A custom attribute to set on one container instance.
 struct ContainerAttribute {

@@ -27,6 +27,7 @@ inline void FillExampleWorld(FakeCloudView& cloud, ControllerConfig& config) {
   od.group.min_size = 0;
   od.group.max_size = 10;
   od.instance_type = "m5.xlarge";
+  od.instance_type_source = "launch configuration od-lc";
   cloud.on_demand_groups["od"] = od;
   cloud.vcpus = {{"m5.xlarge", 4}, {"c5.2xlarge", 8}};
   cloud.clusters["web"] = {{"web", kExampleArn, "i-spot1", policy::ContainerStatus::kActive, 3, 0},

@@ -603,11 +603,7 @@ policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleet
   if (!config_.on_demand_asg.empty()) {
     OnDemandGroupRead read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
     if (read.group.read_status.ok()) group_tags_ = read.tags;
-    if (read.group.read_status.ok() && !config_.policy.on_demand_units &&
-        !read.instance_type.empty()) {
-      auto vcpus = cloud_.InstanceTypeVcpus(read.instance_type);
-      if (vcpus.ok()) read.group.units_per_instance = *vcpus;
-    }
+    ResolveOnDemandUnits(cloud_, config_.policy.on_demand_units, &read);
     observation.on_demand = std::move(read.group);
   }
   std::map<std::string, std::string> instance_types;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "controller/controller_test_util.h"
 
 namespace spk::controller {
@@ -34,6 +36,32 @@ TEST_F(HandlerTest, NoticeDrainsAtOnceAndCoversTheWeightWithOnDemand) {
   ASSERT_EQ(report.actions.size(), 1u);
   EXPECT_EQ(report.actions[0].action.what,
             policy::ActionKind(policy::SetDesiredCapacity{"od", 2, false}));
+}
+
+TEST_F(HandlerTest, DecisionSaysHowTheGroupsUnitsPerInstanceWereFound) {
+  config.dry_run = true;
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Notice());
+  ASSERT_TRUE(report.decision.has_value());
+  const std::vector<std::string>& notes = report.decision->notes;
+  EXPECT_NE(std::find(notes.begin(), notes.end(),
+                      "od: 4 units per instance (launch configuration od-lc: m5.xlarge, 4 vCPUs)"),
+            notes.end())
+      << ToJson(report).dump();
+
+  // The group's type unknown: sizing is skipped, saying why.
+  cloud.on_demand_groups["od"].instance_type.clear();
+  cloud.on_demand_groups["od"].instance_type_source =
+      "launch configuration od-lc: it does not exist";
+  Handler unknown(cloud, config, clock);
+  report = unknown.Handle(Notice("m-2"));
+  ASSERT_TRUE(report.decision.has_value());
+  ASSERT_EQ(report.decision->skipped.size(), 1u) << ToJson(report).dump();
+  EXPECT_NE(report.decision->skipped[0].reason.find(
+                "units per on-demand instance of od unknown (instance type unknown: launch "
+                "configuration od-lc: it does not exist): set on-demand units"),
+            std::string::npos)
+      << report.decision->skipped[0].reason;
 }
 
 TEST_F(HandlerTest, RepeatedNoticeIsHandledOnce) {

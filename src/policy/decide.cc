@@ -33,6 +33,7 @@ std::optional<bool> SizeOnDemand(const Observation& observation, const PolicyCon
     return std::nullopt;
   }
   decision.shortfall = *shortfall;
+  decision.notes.push_back(DescribeUnitsPerInstance(group, config));
   if (!shortfall->guarded_sources.empty()) {
     std::string ids;
     for (const std::string& id : shortfall->guarded_sources) ids += (ids.empty() ? "" : ",") + id;

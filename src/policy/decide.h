@@ -21,7 +21,9 @@ struct Decision {
   std::vector<Action> actions;
   // Parts not decided because an observation failed: the caller retries.
   std::vector<Skip> skipped;
-  // Why things did not happen (no container instance, waiting to settle, ...).
+  // How the on-demand group was sized (its units per instance and how they
+  // were found, see DescribeUnitsPerInstance), and why things did not happen
+  // (no container instance, waiting to settle, ...).
   std::vector<std::string> notes;
   std::optional<Shortfall> shortfall;  // nullopt when it could not be computed
   std::optional<int> on_demand_needed;

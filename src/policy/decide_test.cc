@@ -436,5 +436,45 @@ TEST_P(DecideTableTest, Actions) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, DecideTableTest, ::testing::ValuesIn(kCases), TestName);
 
+TEST(UnitsPerInstanceTest, SaysHowTheyWereFoundOrWhyUnknown) {
+  OnDemandGroup group = GroupOd();
+  group.units_source = "launch configuration ecsLC: m5.xlarge, 4 vCPUs";
+  PolicyConfig config;
+  EXPECT_EQ(DescribeUnitsPerInstance(group, config),
+            "od: 4 units per instance (launch configuration ecsLC: m5.xlarge, 4 vCPUs)");
+  config.on_demand_units = 2.5;
+  EXPECT_EQ(DescribeUnitsPerInstance(group, config),
+            "od: 2.5 units per instance (from the on-demand-units setting)");
+
+  config.on_demand_units.reset();
+  group.units_per_instance.reset();
+  group.units_source = "instance type unknown: launch configuration lc: it does not exist";
+  EXPECT_EQ(DescribeUnitsPerInstance(group, config),
+            "units per on-demand instance of od unknown (instance type unknown: launch "
+            "configuration lc: it does not exist): set on-demand units");
+  group.units_source.clear();
+  EXPECT_EQ(OnDemandUnitsPerInstance(group, config).status().message(),
+            "units per on-demand instance of od unknown: set on-demand units");
+}
+
+TEST(UnitsPerInstanceTest, TheDecisionNotesThemOrSkipsSizingSayingWhy) {
+  Observation observation = World();
+  observation.sources[0].pending_capacity = 5;
+  observation.on_demand->units_source = "launch configuration ecsLC: m5.xlarge, 4 vCPUs";
+  Decision decision = Decide(observation, PolicyConfig{}, ScaleDownTracker{});
+  ASSERT_FALSE(decision.notes.empty());
+  EXPECT_EQ(decision.notes.front(),
+            "od: 4 units per instance (launch configuration ecsLC: m5.xlarge, 4 vCPUs)");
+
+  observation.on_demand->units_per_instance.reset();
+  observation.on_demand->units_source = "instance type unknown: no instance";
+  decision = Decide(observation, PolicyConfig{}, ScaleDownTracker{});
+  ASSERT_EQ(decision.skipped.size(), 1u);
+  EXPECT_NE(decision.skipped[0].reason.find("(instance type unknown: no instance)"),
+            std::string::npos)
+      << decision.skipped[0].reason;
+  EXPECT_TRUE(decision.actions.empty());
+}
+
 }  // namespace
 }  // namespace spk::policy

@@ -130,6 +130,9 @@ struct OnDemandGroup {
   // Units one instance provides (the vCPUs of its type), resolved by the
   // caller; PolicyConfig::on_demand_units wins over it. nullopt: unknown.
   std::optional<double> units_per_instance;
+  // How the caller found units_per_instance ("launch configuration ecsLC:
+  // m5.xlarge, 4 vCPUs"), or why it is unknown; "" when it did not say.
+  std::string units_source;
 };
 
 // Everything one decision looks at.

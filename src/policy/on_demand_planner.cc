@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <tuple>
 
 #include "policy/drain_planner.h"
@@ -24,6 +25,13 @@ const OnDemandInstance* FindInstance(const OnDemandGroup& group, const std::stri
     if (instance.instance_id == id) return &instance;
   }
   return nullptr;
+}
+
+// 4 -> "4", 2.5 -> "2.5".
+std::string FormatUnits(double units) {
+  std::ostringstream out;
+  out << units;
+  return out.str();
 }
 
 std::string Seconds(Duration d) {
@@ -192,10 +200,20 @@ Result<double> OnDemandUnitsPerInstance(const OnDemandGroup& group, const Policy
   std::optional<double> units =
       config.on_demand_units ? config.on_demand_units : group.units_per_instance;
   if (!units || !(*units > 0)) {
-    return FailedPreconditionError("units per on-demand instance of " + group.name +
-                                   " unknown: set on-demand units");
+    std::string why = group.units_source.empty() ? "" : " (" + group.units_source + ")";
+    return FailedPreconditionError("units per on-demand instance of " + group.name + " unknown" +
+                                   why + ": set on-demand units");
   }
   return *units;
+}
+
+std::string DescribeUnitsPerInstance(const OnDemandGroup& group, const PolicyConfig& config) {
+  Result<double> units = OnDemandUnitsPerInstance(group, config);
+  if (!units.ok()) return units.status().message();
+  std::string how =
+      config.on_demand_units ? "from the on-demand-units setting" : group.units_source;
+  return group.name + ": " + FormatUnits(*units) + " units per instance" +
+         (how.empty() ? "" : " (" + how + ")");
 }
 
 OnDemandPlan PlanOnDemand(const Observation& observation, const PolicyConfig& config,

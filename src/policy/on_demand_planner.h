@@ -52,6 +52,12 @@ struct OnDemandPlan {
 // group.units_per_instance. kFailedPrecondition when neither is set or it is <= 0.
 Result<double> OnDemandUnitsPerInstance(const OnDemandGroup& group, const PolicyConfig& config);
 
+// How OnDemandUnitsPerInstance finds them, for people:
+// "ecsSpotAutoScale: 4 units per instance (launch configuration ecsLC:
+// m5.xlarge, 4 vCPUs)", "... (from the on-demand-units setting)" or
+// "ecsSpotAutoScale: units per instance unknown (why): set on-demand units".
+std::string DescribeUnitsPerInstance(const OnDemandGroup& group, const PolicyConfig& config);
+
 // Plans the group's size at observation.now:
 //  - needed = ceil(addable / units per instance) within [min, max], clamped
 //    here (the service is not relied on to clamp);

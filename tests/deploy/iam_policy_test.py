@@ -60,6 +60,7 @@ RESOURCE = {
     "autoscaling:SetDesiredCapacity": ON_DEMAND_GROUP,
     "autoscaling:TerminateInstanceInAutoScalingGroup": ON_DEMAND_GROUP,
     "autoscaling:DescribeAutoScalingGroups": "*",
+    "autoscaling:DescribeLaunchConfigurations": "*",
     "cloudwatch:GetMetricStatistics": "*",
     "ec2:DescribeInstanceTypes": "*",
     "ec2:DescribeLaunchTemplateVersions": "*",

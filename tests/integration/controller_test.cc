@@ -35,6 +35,22 @@ using testsupport::ReferenceInstancesRequired;
 using testsupport::RunProcess;
 using testsupport::SpotkeeperBinary;
 
+// The reference notifier's message as SNS delivers it to the Lambda.
+std::string SnsEvent(const std::string& message) {
+  return json{{"Records", {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", message}}}}}}}.dump();
+}
+
+// handle-event on stdin for these sources and group, then `extra`.
+std::vector<std::string> HandleEventArgv(const std::string& cluster, const std::string& fleet,
+                                         const std::string& group,
+                                         const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {
+      SpotkeeperBinary(), "handle-event", "-", "--cluster", cluster, "--spot-fleet-id", fleet,
+      "--on-demand-asg",  group};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
 // One moto_server for the suite (support/controller_world.h).
 class ControllerTest : public testsupport::ControllerWorldTest {};
 
@@ -59,22 +75,10 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   const double pending = 6;
   world_->PutFleetMetrics(fleet, pending, 16);
 
-  const std::string agent_message =
-      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]);
-  const std::string sns_event =
-      json{{"Records", {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", agent_message}}}}}}}
-          .dump();
-  const std::vector<std::string> argv = {SpotkeeperBinary(),
-                                         "handle-event",
-                                         "-",
-                                         "--cluster",
-                                         cluster,
-                                         "--spot-fleet-id",
-                                         fleet,
-                                         "--on-demand-asg",
-                                         group,
-                                         "--pending-source",
-                                         "cloudwatch"};
+  const std::string sns_event = SnsEvent(
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]));
+  const std::vector<std::string> argv =
+      HandleEventArgv(cluster, fleet, group, {"--pending-source", "cloudwatch"});
 
   // --dry-run: decides, changes nothing. The same settings from a --config file.
   const std::string config_path = ::testing::TempDir() + "/" + cluster + ".yaml";
@@ -131,6 +135,62 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("not JSON"), std::string::npos) << bad.err;
   EXPECT_EQ(world_->Desired(group), spotkeeper);
+}
+
+// Issue 13: the reference cluster's on-demand group, ecsSpotAutoScale, is
+// built on a launch configuration and starts empty: its units per instance
+// come from the configuration's instance type, without --on-demand-units.
+// A suite of its own: the reference's names, on a fresh moto_server.
+class ReferenceClusterTest : public testsupport::ControllerWorldTest {};
+
+TEST_F(ReferenceClusterTest, LaunchConfigurationGroupIsSizedAsTheReferenceLambdaSizesIt) {
+  const std::string group = "ecsSpotAutoScale";
+  // m5.xlarge: 4 vCPUs, the reference Lambda's asgPerServerVCPU.
+  world_->MakeLaunchConfigurationGroup(group, "ecsLC", "m5.xlarge");
+  std::string fleet = world_->MakeUniformFleet("c5.xlarge", 4, 8);
+  ASSERT_FALSE(fleet.empty());
+  std::vector<aws::SpotFleetInstance> instances = world_->FleetInstances(fleet);
+  ASSERT_FALSE(instances.empty());
+  std::vector<std::string> ids;
+  for (const auto& i : instances) ids.push_back(i.instance_id);
+  std::string cluster = ControllerWorld::Unique("ecs-reference");
+  auto arns = world_->MakeCluster(cluster, ids);
+  const double pending = 4;
+  world_->PutFleetMetrics(fleet, pending, 8);
+  const aws::SpotFleetInstance& victim = instances.front();
+  const std::string sns_event = SnsEvent(
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]));
+  const auto env = ControllerWorld::ProcessEnv(*server_);
+  const std::string units_line =
+      "ecsSpotAutoScale: 4 units per instance (launch configuration ecsLC: m5.xlarge, 4 vCPUs)";
+
+  // doctor says how the group's units per instance are found.
+  auto doctor = RunProcess({SpotkeeperBinary(), "doctor", "--on-demand-asg", group}, env);
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("on-demand:   " + units_line + "\n"), std::string::npos) << doctor.out;
+
+  const std::vector<std::string> argv =
+      HandleEventArgv(cluster, fleet, group, {"--pending-source", "cloudwatch"});
+  // The --dry-run decision says it too, and changes nothing.
+  std::vector<std::string> dry = argv;
+  dry.push_back("--dry-run");
+  auto d = RunProcess(dry, env, std::chrono::seconds(60), sns_event);
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  json decided = json::parse(d.out);
+  EXPECT_TRUE(decided["skipped"].empty()) << d.out;
+  EXPECT_NE(std::find(decided["notes"].begin(), decided["notes"].end(), units_line),
+            decided["notes"].end())
+      << d.out;
+  EXPECT_EQ(world_->Desired(group), 0);
+
+  auto r = RunProcess(argv, env, std::chrono::seconds(60), sns_event);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+  // The reference Lambda: int((4 + 4 for an xlarge) / 4 + 0.999999) = 2;
+  // spotkeeper: (pending 4 + the lost c5.xlarge's weight 4) / 4 vCPUs = 2.
+  const int reference = ReferenceInstancesRequired(pending, victim.instance_type);
+  EXPECT_EQ(reference, 2);
+  EXPECT_EQ(world_->Desired(group), reference) << r.out;
 }
 
 TEST_F(ControllerTest, ForgedNoticeNamingAnotherInstancesContainerIsRefused) {
@@ -283,17 +343,8 @@ TEST_F(ControllerTest, ScheduledMaintenanceDaysAheadIsNotDrainedNow) {
   std::string group = world_->MakeOnDemandGroup(/*desired=*/0);
   const auto now = std::chrono::system_clock::now();
   auto handle = [&](const std::string& message, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {SpotkeeperBinary(),
-                                     "handle-event",
-                                     "-",
-                                     "--cluster",
-                                     cluster,
-                                     "--spot-fleet-id",
-                                     fleet,
-                                     "--on-demand-asg",
-                                     group,
-                                     "--on-rebalance",
-                                     "drain"};
+    std::vector<std::string> argv =
+        HandleEventArgv(cluster, fleet, group, {"--on-rebalance", "drain"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProcess(argv, ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60),
                       message);

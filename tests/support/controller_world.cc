@@ -122,6 +122,24 @@ std::string ControllerWorld::MakeOnDemandGroup(int desired) {
   return group;
 }
 
+void ControllerWorld::MakeLaunchConfigurationGroup(const std::string& group,
+                                                   const std::string& launch_configuration,
+                                                   const std::string& type) {
+  auto lc = client_.CallQuery(aws::services::AutoScaling(), "CreateLaunchConfiguration",
+                              {{"LaunchConfigurationName", launch_configuration},
+                               {"ImageId", kAmi},
+                               {"InstanceType", type}});
+  EXPECT_TRUE(lc.ok()) << lc.status().ToString();
+  auto r = client_.CallQuery(aws::services::AutoScaling(), "CreateAutoScalingGroup",
+                             {{"AutoScalingGroupName", group},
+                              {"MinSize", "0"},
+                              {"MaxSize", "10"},
+                              {"DesiredCapacity", "0"},
+                              {"AvailabilityZones.member.1", "us-east-1a"},
+                              {"LaunchConfigurationName", launch_configuration}});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+}
+
 void ControllerWorld::PutFleetMetrics(const std::string& fleet, double pending, double target) {
   aws::CloudWatchClient cw(client_);
   std::vector<aws::MetricDatum> data;

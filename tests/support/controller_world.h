@@ -39,6 +39,12 @@ class ControllerWorld {
   // An on-demand group of m5.xlarge (4 vCPUs; launch template, $Latest), min 0,
   // max 10, desired `desired`.
   std::string MakeOnDemandGroup(int desired = 1);
+  // The reference's on-demand group: `group` on the launch configuration
+  // `launch_configuration` of `type`, min 0, max 10, desired 0 (no instance
+  // to read the type from).
+  void MakeLaunchConfigurationGroup(const std::string& group,
+                                    const std::string& launch_configuration,
+                                    const std::string& type);
   void PutFleetMetrics(const std::string& fleet, double pending, double target);
   // A queue (VisibilityTimeout `visibility_s`); its URL, and its ARN in *arn.
   std::string MakeQueue(int visibility_s, std::string* arn = nullptr);

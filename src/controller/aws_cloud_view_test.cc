@@ -1,0 +1,175 @@
+// AwsCloudView's on-demand group read over a FakeTransport answering like
+// Auto Scaling and EC2: where a group's instance type (and so its units per
+// instance) comes from. Against moto: tests/integration/controller_test.cc.
+#include "controller/aws_cloud_view.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "aws/fake_client_test_util.h"
+
+namespace spk::controller {
+namespace {
+
+// A group at 0 ("od", min 0, max 10) with `launch` inside its member
+// (LaunchConfigurationName, LaunchTemplate or MixedInstancesPolicy) and
+// `instances` as its Instances members.
+std::string GroupReply(const std::string& launch, const std::string& instances = "") {
+  return "<DescribeAutoScalingGroupsResponse><DescribeAutoScalingGroupsResult>"
+         "<AutoScalingGroups><member><AutoScalingGroupName>od</AutoScalingGroupName>"
+         "<MinSize>0</MinSize><MaxSize>10</MaxSize><DesiredCapacity>0</DesiredCapacity>" +
+         launch + "<Instances>" + instances +
+         "</Instances></member></AutoScalingGroups></DescribeAutoScalingGroupsResult>"
+         "</DescribeAutoScalingGroupsResponse>";
+}
+
+std::string LaunchConfigurationsReply(const std::string& name, const std::string& type) {
+  std::string member =
+      name.empty() ? ""
+                   : "<member><LaunchConfigurationName>" + name +
+                         "</LaunchConfigurationName><ImageId>ami-1</ImageId><InstanceType>" + type +
+                         "</InstanceType></member>";
+  return "<DescribeLaunchConfigurationsResponse><DescribeLaunchConfigurationsResult>"
+         "<LaunchConfigurations>" +
+         member +
+         "</LaunchConfigurations></DescribeLaunchConfigurationsResult>"
+         "</DescribeLaunchConfigurationsResponse>";
+}
+
+std::string InstanceTypesReply(const std::string& type, int vcpus) {
+  return "<DescribeInstanceTypesResponse><instanceTypeSet><item><instanceType>" + type +
+         "</instanceType><vCpuInfo><defaultVCpus>" + std::to_string(vcpus) +
+         "</defaultVCpus></vCpuInfo><memoryInfo><sizeInMiB>16384</sizeInMiB></memoryInfo>"
+         "</item></instanceTypeSet></DescribeInstanceTypesResponse>";
+}
+
+std::string ActionOf(const net::HttpRequest& request) {
+  const std::string key = "Action=";
+  size_t at = request.body.find(key);
+  if (at == std::string::npos) return "";
+  size_t start = at + key.size();
+  size_t end = request.body.find('&', start);
+  return request.body.substr(start, end == std::string::npos ? end : end - start);
+}
+
+class AwsCloudViewTest : public ::testing::Test {
+ protected:
+  // Answers each action with replies_[action] (a 400 for one it does not know)
+  // and counts the calls.
+  void Serve() {
+    http_.SetHandler([this](const net::HttpRequest& request) -> Result<net::HttpResponse> {
+      std::string action = ActionOf(request);
+      ++calls_[action];
+      net::HttpResponse r;
+      auto it = replies_.find(action);
+      r.status = it == replies_.end() ? 400 : 200;
+      r.body = it == replies_.end()
+                   ? "<ErrorResponse><Error><Code>ValidationError</Code><Message>no " + action +
+                         "</Message></Error></ErrorResponse>"
+                   : it->second;
+      return r;
+    });
+  }
+
+  OnDemandGroupRead ReadAndResolve(std::optional<double> configured = std::nullopt) {
+    Serve();
+    OnDemandGroupRead read = cloud_.ReadOnDemandGroup("od");
+    ResolveOnDemandUnits(cloud_, configured, &read);
+    return read;
+  }
+
+  aws::FakeAwsClient fake_;
+  net::FakeTransport& http_ = fake_.http;
+  AwsCloudView cloud_{fake_.client};
+  std::map<std::string, std::string> replies_;
+  std::map<std::string, int> calls_;
+};
+
+TEST_F(AwsCloudViewTest, EmptyGroupOnALaunchConfigurationIsSizedFromItsType) {
+  replies_["DescribeAutoScalingGroups"] =
+      GroupReply("<LaunchConfigurationName>ecsLC</LaunchConfigurationName>");
+  replies_["DescribeLaunchConfigurations"] = LaunchConfigurationsReply("ecsLC", "m5.xlarge");
+  replies_["DescribeInstanceTypes"] = InstanceTypesReply("m5.xlarge", 4);
+  OnDemandGroupRead read = ReadAndResolve();
+  ASSERT_TRUE(read.group.read_status.ok()) << read.group.read_status.ToString();
+  EXPECT_EQ(read.instance_type, "m5.xlarge");
+  EXPECT_EQ(read.group.units_per_instance, 4);
+  EXPECT_EQ(read.group.units_source, "launch configuration ecsLC: m5.xlarge, 4 vCPUs");
+  EXPECT_EQ(calls_["DescribeLaunchConfigurations"], 1);
+  EXPECT_NE(http_.requests()[1].body.find("LaunchConfigurationNames.member.1=ecsLC"),
+            std::string::npos)
+      << http_.requests()[1].body;
+}
+
+TEST_F(AwsCloudViewTest, MissingLaunchConfigurationLeavesUnitsUnknownSayingWhy) {
+  replies_["DescribeAutoScalingGroups"] =
+      GroupReply("<LaunchConfigurationName>gone</LaunchConfigurationName>");
+  replies_["DescribeLaunchConfigurations"] = LaunchConfigurationsReply("", "");
+  OnDemandGroupRead read = ReadAndResolve();
+  ASSERT_TRUE(read.group.read_status.ok());
+  EXPECT_EQ(read.instance_type, "");
+  EXPECT_FALSE(read.group.units_per_instance.has_value());
+  EXPECT_EQ(read.group.units_source,
+            "instance type unknown: launch configuration gone: it does not exist");
+  EXPECT_EQ(calls_["DescribeInstanceTypes"], 0);
+
+  // A refused call is named too.
+  replies_.erase("DescribeLaunchConfigurations");
+  read = ReadAndResolve();
+  EXPECT_EQ(read.group.units_source.rfind("instance type unknown: launch configuration gone: ", 0),
+            0u)
+      << read.group.units_source;
+  EXPECT_NE(read.group.units_source.find("no DescribeLaunchConfigurations"), std::string::npos)
+      << read.group.units_source;
+}
+
+TEST_F(AwsCloudViewTest, AnInstancesTypeComesFirstAndTheSettingWins) {
+  replies_["DescribeAutoScalingGroups"] =
+      GroupReply("<LaunchConfigurationName>ecsLC</LaunchConfigurationName>",
+                 "<member><InstanceId>i-od1</InstanceId><InstanceType>c5.2xlarge</InstanceType>"
+                 "<LifecycleState>InService</LifecycleState></member>");
+  replies_["DescribeInstanceTypes"] = InstanceTypesReply("c5.2xlarge", 8);
+  OnDemandGroupRead read = ReadAndResolve();
+  EXPECT_EQ(read.group.units_per_instance, 8);
+  EXPECT_EQ(read.group.units_source, "instance i-od1: c5.2xlarge, 8 vCPUs");
+  EXPECT_EQ(calls_["DescribeLaunchConfigurations"], 0);
+
+  read = ReadAndResolve(/*configured=*/2);
+  EXPECT_EQ(read.group.units_source, "from the on-demand-units setting");
+  EXPECT_FALSE(read.group.units_per_instance.has_value());  // the policy uses the setting
+}
+
+TEST_F(AwsCloudViewTest, MixedInstancesGroupKeepsItsFirstOverride) {
+  replies_["DescribeAutoScalingGroups"] = GroupReply(
+      "<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>"
+      "<LaunchTemplateName>mixed</LaunchTemplateName></LaunchTemplateSpecification><Overrides>"
+      "<member><InstanceType>m5.xlarge</InstanceType></member>"
+      "<member><InstanceType>c5.xlarge</InstanceType></member></Overrides></LaunchTemplate>"
+      "</MixedInstancesPolicy>");
+  replies_["DescribeInstanceTypes"] = InstanceTypesReply("m5.xlarge", 4);
+  OnDemandGroupRead read = ReadAndResolve();
+  EXPECT_EQ(read.group.units_per_instance, 4);
+  EXPECT_EQ(read.group.units_source, "mixed-instances policy's first override: m5.xlarge, 4 vCPUs");
+  EXPECT_EQ(calls_["DescribeLaunchConfigurations"] + calls_["DescribeLaunchTemplateVersions"], 0);
+}
+
+TEST_F(AwsCloudViewTest, LaunchTemplateGroupAsBefore) {
+  replies_["DescribeAutoScalingGroups"] = GroupReply(
+      "<LaunchTemplate><LaunchTemplateName>od-lt</LaunchTemplateName><Version>$Latest</Version>"
+      "</LaunchTemplate>");
+  replies_["DescribeLaunchTemplateVersions"] =
+      "<DescribeLaunchTemplateVersionsResponse><launchTemplateVersionSet><item>"
+      "<launchTemplateData><instanceType>m5.large</instanceType></launchTemplateData></item>"
+      "</launchTemplateVersionSet></DescribeLaunchTemplateVersionsResponse>";
+  replies_["DescribeInstanceTypes"] = InstanceTypesReply("m5.large", 2);
+  OnDemandGroupRead read = ReadAndResolve();
+  EXPECT_EQ(read.group.units_per_instance, 2);
+  EXPECT_EQ(read.group.units_source, "launch template od-lt version $Latest: m5.large, 2 vCPUs");
+  EXPECT_EQ(calls_["DescribeLaunchConfigurations"], 0);
+}
+
+}  // namespace
+}  // namespace spk::controller
