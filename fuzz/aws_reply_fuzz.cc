@@ -180,6 +180,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 24:
       Check(sqs.DeleteMessageBatch("http://127.0.0.1:9/1/q", {"rh1", "rh2"}), status);
       break;
+    case 25:
+      Check(ec2.DescribeFleets({"fleet-1"}), status);
+      break;
+    case 26:
+      Check(ec2.DescribeFleetInstances("fleet-1"), status);
+      break;
     default: {
       // The error-reply parser on its own, for each protocol.
       net::HttpResponse response;
