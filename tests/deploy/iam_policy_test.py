@@ -61,6 +61,8 @@ RESOURCE = {
     "autoscaling:TerminateInstanceInAutoScalingGroup": ON_DEMAND_GROUP,
     "autoscaling:DescribeAutoScalingGroups": "*",
     "cloudwatch:GetMetricStatistics": "*",
+    "ec2:DescribeFleetInstances": "*",
+    "ec2:DescribeFleets": "*",
     "ec2:DescribeInstanceTypes": "*",
     "ec2:DescribeLaunchTemplateVersions": "*",
     "ec2:DescribeSpotFleetInstances": "*",
