@@ -71,6 +71,33 @@ std::vector<aws::SpotFleetInstance> ControllerWorld::FleetInstances(const std::s
   return instances.ok() ? *instances : std::vector<aws::SpotFleetInstance>{};
 }
 
+std::string ControllerWorld::MakeEc2Fleet(const std::vector<std::pair<std::string, int>>& overrides,
+                                          int target) {
+  std::string lt = Unique("ec2-fleet-lt");
+  EXPECT_TRUE(client_
+                  .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
+                             {{"LaunchTemplateName", lt},
+                              {"LaunchTemplateData.ImageId", kAmi},
+                              {"LaunchTemplateData.InstanceType", "m5.large"}})
+                  .ok());
+  const std::string c = "LaunchTemplateConfigs.1.";
+  aws::QueryParams params = {
+      {"Type", "maintain"},
+      {"TargetCapacitySpecification.TotalTargetCapacity", std::to_string(target)},
+      {"TargetCapacitySpecification.DefaultTargetCapacityType", "spot"},
+      {c + "LaunchTemplateSpecification.LaunchTemplateName", lt},
+      {c + "LaunchTemplateSpecification.Version", "$Latest"}};
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string o = c + "Overrides." + std::to_string(i + 1) + ".";
+    params[o + "InstanceType"] = overrides[i].first;
+    params[o + "WeightedCapacity"] = std::to_string(overrides[i].second);
+  }
+  auto created = client_.CallQuery(aws::services::Ec2(), "CreateFleet", params);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  if (!created.ok()) return "";
+  return created.value()->document_element().child("fleetId").text().get();
+}
+
 std::vector<std::string> ControllerWorld::RunInstances(int count, const std::string& type) {
   auto r = client_.CallQuery(aws::services::Ec2(), "RunInstances",
                              {{"ImageId", kAmi},
