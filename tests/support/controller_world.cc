@@ -71,15 +71,21 @@ std::vector<aws::SpotFleetInstance> ControllerWorld::FleetInstances(const std::s
   return instances.ok() ? *instances : std::vector<aws::SpotFleetInstance>{};
 }
 
-std::string ControllerWorld::MakeEc2Fleet(const std::vector<std::pair<std::string, int>>& overrides,
-                                          int target) {
-  std::string lt = Unique("ec2-fleet-lt");
+std::string ControllerWorld::MakeLaunchTemplate(const std::string& prefix,
+                                                const std::string& type) {
+  std::string lt = Unique(prefix);
   EXPECT_TRUE(client_
                   .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
                              {{"LaunchTemplateName", lt},
                               {"LaunchTemplateData.ImageId", kAmi},
-                              {"LaunchTemplateData.InstanceType", "m5.large"}})
+                              {"LaunchTemplateData.InstanceType", type}})
                   .ok());
+  return lt;
+}
+
+std::string ControllerWorld::MakeEc2Fleet(const std::vector<std::pair<std::string, int>>& overrides,
+                                          int target) {
+  const std::string lt = MakeLaunchTemplate("ec2-fleet-lt", "m5.large");
   const std::string c = "LaunchTemplateConfigs.1.";
   aws::QueryParams params = {
       {"Type", "maintain"},
@@ -129,13 +135,7 @@ std::map<std::string, std::string> ControllerWorld::MakeCluster(
 }
 
 std::string ControllerWorld::MakeOnDemandGroup(int desired) {
-  std::string lt = Unique("od-lt");
-  EXPECT_TRUE(client_
-                  .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
-                             {{"LaunchTemplateName", lt},
-                              {"LaunchTemplateData.ImageId", kAmi},
-                              {"LaunchTemplateData.InstanceType", "m5.xlarge"}})
-                  .ok());
+  const std::string lt = MakeLaunchTemplate("od-lt", "m5.xlarge");
   std::string group = Unique("od");
   auto r = client_.CallQuery(aws::services::AutoScaling(), "CreateAutoScalingGroup",
                              {{"AutoScalingGroupName", group},

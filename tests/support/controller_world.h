@@ -44,6 +44,8 @@ class ControllerWorld {
   // An on-demand group of m5.xlarge (4 vCPUs; launch template, $Latest), min 0,
   // max 10, desired `desired`.
   std::string MakeOnDemandGroup(int desired = 1);
+  // A launch template "prefix-N" of `type`; its name.
+  std::string MakeLaunchTemplate(const std::string& prefix, const std::string& type);
   void PutFleetMetrics(const std::string& fleet, double pending, double target);
   // A queue (VisibilityTimeout `visibility_s`); its URL, and its ARN in *arn.
   std::string MakeQueue(int visibility_s, std::string* arn = nullptr);
