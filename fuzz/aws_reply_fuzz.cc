@@ -161,6 +161,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 25:
       Check(asg.DescribeLaunchConfigurations({"lc"}), status);
       break;
+    case 26:
+      Check(ec2.DescribeFleets({"fleet-1"}), status);
+      break;
+    case 27:
+      Check(ec2.DescribeFleetInstances("fleet-1"), status);
+      break;
     default: {
       // The error-reply parser on its own, for each protocol.
       net::HttpResponse response;

@@ -29,6 +29,7 @@ STACK=${STACK:-spotkeeper}
 REGION=${REGION:?set REGION, see docs/install.md Option B}
 CLUSTER=${CLUSTER:?set CLUSTER, see docs/install.md Option B}
 SPOT_FLEET_IDS=${SPOT_FLEET_IDS-}
+EC2_FLEET_IDS=${EC2_FLEET_IDS-}
 SPOT_ASGS=${SPOT_ASGS-}
 ON_DEMAND_GROUP=${ON_DEMAND_GROUP:?set ON_DEMAND_GROUP, see docs/install.md Option B}
 ON_DEMAND_UNITS=${ON_DEMAND_UNITS-}
@@ -170,6 +171,7 @@ if [ "$CONTROLLER" = lambda ]; then
 {"Variables": {
   "SPOTKEEPER_CLUSTER": "$CLUSTER",
   "SPOTKEEPER_SPOT_FLEET_ID": "$SPOT_FLEET_IDS",
+  "SPOTKEEPER_EC2_FLEET_ID": "$EC2_FLEET_IDS",
   "SPOTKEEPER_SPOT_ASG": "$SPOT_ASGS",
   "SPOTKEEPER_ON_DEMAND_ASG": "$ON_DEMAND_GROUP",
   "SPOTKEEPER_ON_DEMAND_UNITS": "$ON_DEMAND_UNITS",
@@ -202,6 +204,7 @@ else
      {"name": "SPOTKEEPER_QUEUE_URL", "value": "$QUEUE_URL"},
      {"name": "SPOTKEEPER_CLUSTER", "value": "$CLUSTER"},
      {"name": "SPOTKEEPER_SPOT_FLEET_ID", "value": "$SPOT_FLEET_IDS"},
+     {"name": "SPOTKEEPER_EC2_FLEET_ID", "value": "$EC2_FLEET_IDS"},
      {"name": "SPOTKEEPER_SPOT_ASG", "value": "$SPOT_ASGS"},
      {"name": "SPOTKEEPER_ON_DEMAND_ASG", "value": "$ON_DEMAND_GROUP"},
      {"name": "SPOTKEEPER_ON_DEMAND_UNITS", "value": "$ON_DEMAND_UNITS"},

@@ -33,10 +33,28 @@ Result<SpotFleetSlot> ReadSlot(const pugi::xml_node& node, const char* what) {
     // Launch specifications carry the zone inside <placement>.
     slot.availability_zone = node.child("placement").child("availabilityZone").text().get();
   }
-  slot.spot_price = f.Str("spotPrice");
+  slot.spot_price = f.Has("spotPrice") ? f.Str("spotPrice") : f.Str("maxPrice");
   slot.priority = f.OptDouble("priority");
   SPK_RETURN_IF_ERROR(f.status());
   return slot;
+}
+
+// A Spot Fleet's or an EC2 Fleet's launchTemplateConfigs (the same shape).
+Result<std::vector<SpotFleetTemplateConfig>> ReadTemplateConfigs(const pugi::xml_node& set) {
+  std::vector<SpotFleetTemplateConfig> out;
+  for (pugi::xml_node ltc : set.children("item")) {
+    SpotFleetTemplateConfig tc;
+    pugi::xml_node spec = ltc.child("launchTemplateSpecification");
+    tc.launch_template_id = spec.child("launchTemplateId").text().get();
+    tc.launch_template_name = spec.child("launchTemplateName").text().get();
+    tc.version = spec.child("version").text().get();
+    for (pugi::xml_node o : ltc.child("overrides").children("item")) {
+      SPK_ASSIGN_OR_RETURN(SpotFleetSlot slot, ReadSlot(o, "LaunchTemplateOverrides"));
+      tc.overrides.push_back(std::move(slot));
+    }
+    out.push_back(std::move(tc));
+  }
+  return out;
 }
 
 Result<SpotFleetRequest> ReadFleet(const pugi::xml_node& item) {
@@ -68,18 +86,36 @@ Result<SpotFleetRequest> ReadFleet(const pugi::xml_node& item) {
     SPK_ASSIGN_OR_RETURN(SpotFleetSlot slot, ReadSlot(spec, "SpotFleetLaunchSpecification"));
     fleet.launch_specifications.push_back(std::move(slot));
   }
-  for (pugi::xml_node ltc : config.child("launchTemplateConfigs").children("item")) {
-    SpotFleetTemplateConfig tc;
-    pugi::xml_node spec = ltc.child("launchTemplateSpecification");
-    tc.launch_template_id = spec.child("launchTemplateId").text().get();
-    tc.launch_template_name = spec.child("launchTemplateName").text().get();
-    tc.version = spec.child("version").text().get();
-    for (pugi::xml_node o : ltc.child("overrides").children("item")) {
-      SPK_ASSIGN_OR_RETURN(SpotFleetSlot slot, ReadSlot(o, "LaunchTemplateOverrides"));
-      tc.overrides.push_back(std::move(slot));
-    }
-    fleet.launch_template_configs.push_back(std::move(tc));
-  }
+  SPK_ASSIGN_OR_RETURN(fleet.launch_template_configs,
+                       ReadTemplateConfigs(config.child("launchTemplateConfigs")));
+  return fleet;
+}
+
+Result<Ec2Fleet> ReadEc2Fleet(const pugi::xml_node& item) {
+  XmlFields f(item, "FleetData");
+  Ec2Fleet fleet;
+  fleet.id = f.Str("fleetId");
+  if (fleet.id.empty()) return InternalError("reply's EC2 Fleet has no fleetId");
+  fleet.state = f.Str("fleetState");
+  fleet.activity_status = f.Str("activityStatus");
+  fleet.type = f.Str("type");
+  // A fleet still being submitted has not reported fulfilment yet: 0 is the truth then.
+  fleet.fulfilled_capacity = f.OptDouble("fulfilledCapacity").value_or(0);
+  fleet.fulfilled_on_demand_capacity = f.OptDouble("fulfilledOnDemandCapacity").value_or(0);
+  fleet.excess_capacity_termination_policy = f.Str("excessCapacityTerminationPolicy");
+  fleet.create_time = f.OptTime("createTime");
+  fleet.tags = ReadTags(item.child("tagSet"));
+  SPK_RETURN_IF_ERROR(f.status());
+  XmlFields target(item.child("targetCapacitySpecification"),
+                   "FleetData(" + fleet.id + ").targetCapacitySpecification");
+  fleet.total_target_capacity = target.Int("totalTargetCapacity");
+  fleet.on_demand_target_capacity = target.OptInt("onDemandTargetCapacity").value_or(0);
+  fleet.spot_target_capacity = target.OptInt("spotTargetCapacity").value_or(0);
+  fleet.default_target_capacity_type = target.Str("defaultTargetCapacityType");
+  fleet.target_capacity_unit_type = target.Str("targetCapacityUnitType");
+  SPK_RETURN_IF_ERROR(target.status());
+  SPK_ASSIGN_OR_RETURN(fleet.launch_template_configs,
+                       ReadTemplateConfigs(item.child("launchTemplateConfigs")));
   return fleet;
 }
 
@@ -107,6 +143,39 @@ Result<Ec2Instance> ReadInstance(const pugi::xml_node& node) {
   return in;
 }
 
+Result<SpotFleetInstance> ReadActiveInstance(const pugi::xml_node& item) {
+  XmlFields f(item, "ActiveInstance");
+  SpotFleetInstance in;
+  in.instance_id = f.Str("instanceId");
+  in.instance_type = f.Str("instanceType");
+  in.spot_instance_request_id = f.Str("spotInstanceRequestId");
+  in.instance_health = f.Str("instanceHealth");
+  if (in.instance_id.empty()) return InternalError("reply's active instance has no instanceId");
+  return in;
+}
+
+// Every <item> of the list `set` on every page of `action` (MaxResults
+// `page_size` when > 0), each read with `read`.
+template <typename T, typename Read>
+Result<std::vector<T>> ListAll(AwsClient& client, int page_size, const std::string& action,
+                               const QueryParams& first, const char* set, Read read) {
+  std::vector<T> out;
+  Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+    QueryParams params = first;
+    if (page_size > 0) params["MaxResults"] = std::to_string(page_size);
+    if (!token.empty()) params["NextToken"] = token;
+    SPK_ASSIGN_OR_RETURN(XmlReply reply, client.CallQuery(services::Ec2(), action, params));
+    SPK_ASSIGN_OR_RETURN(pugi::xml_node root, internal::QueryResultNode(reply, action));
+    for (pugi::xml_node item : root.child(set).children("item")) {
+      SPK_ASSIGN_OR_RETURN(T value, read(item));
+      out.push_back(std::move(value));
+    }
+    return std::string(root.child("nextToken").text().get());
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 }  // namespace
 
 std::optional<double> SpotFleetRequest::WeightOf(const std::string& instance_type) const {
@@ -128,48 +197,32 @@ Result<XmlReply> Ec2Client::Call(const std::string& action, const QueryParams& p
 Result<std::vector<SpotFleetRequest>> Ec2Client::DescribeSpotFleetRequests(
     const std::vector<std::string>& fleet_ids) {
   static const std::string kAction = "DescribeSpotFleetRequests";
-  std::vector<SpotFleetRequest> out;
-  Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
-    QueryParams params;
-    internal::AddList(params, "SpotFleetRequestId", fleet_ids);
-    if (page_size_ > 0) params["MaxResults"] = std::to_string(page_size_);
-    if (!token.empty()) params["NextToken"] = token;
-    SPK_ASSIGN_OR_RETURN(XmlReply reply, Call(kAction, params));
-    SPK_ASSIGN_OR_RETURN(pugi::xml_node root, internal::QueryResultNode(reply, kAction));
-    for (pugi::xml_node item : root.child("spotFleetRequestConfigSet").children("item")) {
-      SPK_ASSIGN_OR_RETURN(SpotFleetRequest fleet, ReadFleet(item));
-      out.push_back(std::move(fleet));
-    }
-    return std::string(root.child("nextToken").text().get());
-  });
-  if (!st.ok()) return st;
-  return out;
+  QueryParams params;
+  internal::AddList(params, "SpotFleetRequestId", fleet_ids);
+  return ListAll<SpotFleetRequest>(client_, page_size_, kAction, params,
+                                   "spotFleetRequestConfigSet", ReadFleet);
 }
 
 Result<std::vector<SpotFleetInstance>> Ec2Client::DescribeSpotFleetInstances(
     const std::string& fleet_id) {
   static const std::string kAction = "DescribeSpotFleetInstances";
-  std::vector<SpotFleetInstance> out;
-  Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
-    QueryParams params{{"SpotFleetRequestId", fleet_id}};
-    if (page_size_ > 0) params["MaxResults"] = std::to_string(page_size_);
-    if (!token.empty()) params["NextToken"] = token;
-    SPK_ASSIGN_OR_RETURN(XmlReply reply, Call(kAction, params));
-    SPK_ASSIGN_OR_RETURN(pugi::xml_node root, internal::QueryResultNode(reply, kAction));
-    for (pugi::xml_node item : root.child("activeInstanceSet").children("item")) {
-      XmlFields f(item, "ActiveInstance");
-      SpotFleetInstance in;
-      in.instance_id = f.Str("instanceId");
-      in.instance_type = f.Str("instanceType");
-      in.spot_instance_request_id = f.Str("spotInstanceRequestId");
-      in.instance_health = f.Str("instanceHealth");
-      if (in.instance_id.empty()) return InternalError("reply's active instance has no instanceId");
-      out.push_back(std::move(in));
-    }
-    return std::string(root.child("nextToken").text().get());
-  });
-  if (!st.ok()) return st;
-  return out;
+  return ListAll<SpotFleetInstance>(client_, page_size_, kAction,
+                                    {{"SpotFleetRequestId", fleet_id}}, "activeInstanceSet",
+                                    ReadActiveInstance);
+}
+
+Result<std::vector<Ec2Fleet>> Ec2Client::DescribeFleets(const std::vector<std::string>& fleet_ids) {
+  static const std::string kAction = "DescribeFleets";
+  QueryParams params;
+  internal::AddList(params, "FleetId", fleet_ids);
+  return ListAll<Ec2Fleet>(client_, page_size_, kAction, params, "fleetSet", ReadEc2Fleet);
+}
+
+Result<std::vector<SpotFleetInstance>> Ec2Client::DescribeFleetInstances(
+    const std::string& fleet_id) {
+  static const std::string kAction = "DescribeFleetInstances";
+  return ListAll<SpotFleetInstance>(client_, page_size_, kAction, {{"FleetId", fleet_id}},
+                                    "activeInstanceSet", ReadActiveInstance);
 }
 
 Status Ec2Client::ModifySpotFleetRequest(const std::string& fleet_id, int64_t target_capacity,

@@ -7,7 +7,8 @@
 // or kInternal when a reply lacks a field spotkeeper decides on. Listing calls
 // follow nextToken to the end. Thread-safe (as AwsClient).
 //
-// moto_server gaps (tests): fleets are fulfilled at once; DescribeSpotPriceHistory
+// moto_server gaps (tests): fleets are fulfilled at once (an EC2 Fleet's
+// fulfilledCapacity is at least its target, whatever its weights); DescribeSpotPriceHistory
 // answers constants and ignores MaxResults; the `instance-lifecycle` filter
 // answers 500, so tell spot from on-demand by Instance::lifecycle instead.
 #pragma once
@@ -24,14 +25,14 @@
 namespace spk::aws {
 
 // One way a spot fleet may launch: a launch specification, or an override of a
-// launch template config. Capacity units per instance are `weighted_capacity`
-// (absent: 1 unit, as EC2 counts it).
+// launch template config (a Spot Fleet's or an EC2 Fleet's). Capacity units
+// per instance are `weighted_capacity` (absent: 1 unit, as EC2 counts it).
 struct SpotFleetSlot {
   std::string instance_type;
   std::optional<double> weighted_capacity;
   std::string subnet_id;
   std::string availability_zone;
-  std::string spot_price;  // max price, "" when not set
+  std::string spot_price;  // max price (an EC2 Fleet's maxPrice), "" when not set
   std::optional<double> priority;
 };
 
@@ -67,11 +68,35 @@ struct SpotFleetRequest {
   std::optional<double> WeightOf(const std::string& instance_type) const;
 };
 
+// A running instance of a Spot Fleet or an EC2 Fleet (both answer the same
+// ActiveInstance shape).
 struct SpotFleetInstance {
   std::string instance_id;
   std::string instance_type;
   std::string spot_instance_request_id;
   std::string instance_health;  // healthy|unhealthy; "" when absent
+};
+
+// An EC2 Fleet (CreateFleet, "fleet-..."), as DescribeFleets answers it.
+// Capacities are in the fleet's capacity units; its weights are those of its
+// launch template configs' overrides.
+struct Ec2Fleet {
+  std::string id;  // "fleet-..."
+  std::string
+      state;  // submitted|active|deleted|failed|deleted_running|deleted_terminating|modifying
+  std::string activity_status;        // error|pending_fulfillment|pending_termination|fulfilled; ""
+  std::string type;                   // request|maintain|instant; "" when absent
+  int64_t total_target_capacity = 0;  // targetCapacitySpecification.totalTargetCapacity
+  int64_t on_demand_target_capacity = 0;
+  int64_t spot_target_capacity = 0;
+  std::string default_target_capacity_type;  // spot|on-demand|capacity-block; ""
+  std::string target_capacity_unit_type;     // units|vcpu|memory-mib; "" when absent (units)
+  double fulfilled_capacity = 0;             // on-demand and spot
+  double fulfilled_on_demand_capacity = 0;
+  std::string excess_capacity_termination_policy;
+  std::optional<WallTime> create_time;
+  std::vector<SpotFleetTemplateConfig> launch_template_configs;
+  std::map<std::string, std::string> tags;
 };
 
 struct Ec2Filter {
@@ -152,6 +177,12 @@ class Ec2Client {
   // EC2 answers <return>false</return>.
   Status ModifySpotFleetRequest(const std::string& fleet_id, int64_t target_capacity,
                                 const std::string& excess_capacity_termination_policy = "");
+
+  // The given EC2 Fleets (empty: every fleet of the account and region).
+  Result<std::vector<Ec2Fleet>> DescribeFleets(const std::vector<std::string>& fleet_ids = {});
+
+  // The EC2 Fleet's running instances (all pages).
+  Result<std::vector<SpotFleetInstance>> DescribeFleetInstances(const std::string& fleet_id);
 
   // Instances by ids and/or filters, flattened across reservations (all pages).
   Result<std::vector<Ec2Instance>> DescribeInstances(const InstanceQuery& query);

@@ -318,6 +318,167 @@ TEST_F(ServiceClientsTest, Ec2FleetWithoutTargetCapacityIsInternal) {
   EXPECT_THAT(fleets.status().message(), HasSubstr("targetCapacity is missing"));
 }
 
+// DescribeFleets as EC2 answers it (botocore's ec2 model: FleetData).
+constexpr char kEc2FleetsPage1[] =
+    R"(<DescribeFleetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>r-1</requestId>
+  <fleetSet>
+    <item>
+      <activityStatus>pending_fulfillment</activityStatus>
+      <createTime>2024-01-01T10:00:00.000Z</createTime>
+      <excessCapacityTerminationPolicy>termination</excessCapacityTerminationPolicy>
+      <fleetId>fleet-1</fleetId>
+      <fleetState>active</fleetState>
+      <fulfilledCapacity>20.0</fulfilledCapacity>
+      <fulfilledOnDemandCapacity>0.0</fulfilledOnDemandCapacity>
+      <launchTemplateConfigs>
+        <item>
+          <launchTemplateSpecification>
+            <launchTemplateId>lt-0abc</launchTemplateId>
+            <version>$Latest</version>
+          </launchTemplateSpecification>
+          <overrides>
+            <item><instanceType>c5.4xlarge</instanceType><weightedCapacity>12.0</weightedCapacity><maxPrice>0.30</maxPrice><subnetId>subnet-1</subnetId></item>
+            <item><instanceType>m5.large</instanceType><priority>1.0</priority></item>
+          </overrides>
+        </item>
+      </launchTemplateConfigs>
+      <targetCapacitySpecification>
+        <totalTargetCapacity>24</totalTargetCapacity>
+        <onDemandTargetCapacity>0</onDemandTargetCapacity>
+        <spotTargetCapacity>24</spotTargetCapacity>
+        <defaultTargetCapacityType>spot</defaultTargetCapacityType>
+      </targetCapacitySpecification>
+      <terminateInstancesWithExpiration>false</terminateInstancesWithExpiration>
+      <type>maintain</type>
+      <replaceUnhealthyInstances>false</replaceUnhealthyInstances>
+      <spotOptions><allocationStrategy>priceCapacityOptimized</allocationStrategy></spotOptions>
+      <tagSet><item><key>team</key><value>infra</value></item></tagSet>
+      <errorSet/>
+    </item>
+  </fleetSet>
+  <nextToken>page2</nextToken>
+</DescribeFleetsResponse>)";
+
+constexpr char kEc2FleetsPage2[] =
+    R"(<DescribeFleetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <fleetSet>
+    <item>
+      <fleetId>fleet-2</fleetId>
+      <fleetState>submitted</fleetState>
+      <targetCapacitySpecification><totalTargetCapacity>4</totalTargetCapacity></targetCapacitySpecification>
+      <type>request</type>
+    </item>
+  </fleetSet>
+</DescribeFleetsResponse>)";
+
+TEST_F(ServiceClientsTest, Ec2DescribeFleetsTargetFulfilledOverridesAndPages) {
+  http_.Push(200, kEc2FleetsPage1);
+  http_.Push(200, kEc2FleetsPage2);
+  Ec2Client ec2(client_);
+  ec2.set_page_size(50);
+  auto fleets = ec2.DescribeFleets({"fleet-1", "fleet-2"});
+  ASSERT_TRUE(fleets.ok()) << fleets.status().ToString();
+  ASSERT_THAT(*fleets, SizeIs(2));
+  const Ec2Fleet& f = (*fleets)[0];
+  EXPECT_EQ(f.id, "fleet-1");
+  EXPECT_EQ(f.state, "active");
+  EXPECT_EQ(f.activity_status, "pending_fulfillment");
+  EXPECT_EQ(f.type, "maintain");
+  EXPECT_EQ(f.total_target_capacity, 24);
+  EXPECT_EQ(f.spot_target_capacity, 24);
+  EXPECT_EQ(f.default_target_capacity_type, "spot");
+  EXPECT_DOUBLE_EQ(f.fulfilled_capacity, 20.0);
+  EXPECT_EQ(f.excess_capacity_termination_policy, "termination");
+  ASSERT_TRUE(f.create_time.has_value());
+  EXPECT_EQ(FormatIso8601(*f.create_time), "2024-01-01T10:00:00Z");
+  EXPECT_EQ(f.tags.at("team"), "infra");
+  ASSERT_THAT(f.launch_template_configs, SizeIs(1));
+  EXPECT_EQ(f.launch_template_configs[0].launch_template_id, "lt-0abc");
+  EXPECT_EQ(f.launch_template_configs[0].version, "$Latest");
+  const auto& overrides = f.launch_template_configs[0].overrides;
+  ASSERT_THAT(overrides, SizeIs(2));
+  EXPECT_EQ(overrides[0].instance_type, "c5.4xlarge");
+  EXPECT_THAT(overrides[0].weighted_capacity, Optional(12.0));
+  EXPECT_EQ(overrides[0].spot_price, "0.30");  // EC2 Fleet's maxPrice
+  EXPECT_EQ(overrides[0].subnet_id, "subnet-1");
+  EXPECT_EQ(overrides[1].weighted_capacity, std::nullopt);
+  EXPECT_THAT(overrides[1].priority, Optional(1.0));
+
+  const Ec2Fleet& g = (*fleets)[1];
+  EXPECT_EQ(g.id, "fleet-2");
+  EXPECT_EQ(g.total_target_capacity, 4);
+  EXPECT_DOUBLE_EQ(g.fulfilled_capacity, 0);  // not reported yet
+  EXPECT_TRUE(g.launch_template_configs.empty());
+
+  auto requests = http_.requests();
+  ASSERT_THAT(requests, SizeIs(2));
+  auto form1 = Form(requests[0]);
+  EXPECT_EQ(form1["Action"], "DescribeFleets");
+  EXPECT_EQ(form1["FleetId.1"], "fleet-1");
+  EXPECT_EQ(form1["FleetId.2"], "fleet-2");
+  EXPECT_EQ(form1["MaxResults"], "50");
+  EXPECT_FALSE(form1.count("NextToken"));
+  EXPECT_EQ(Form(requests[1])["NextToken"], "page2");
+}
+
+TEST_F(ServiceClientsTest, Ec2FleetWithoutItsTargetOrIdIsInternal) {
+  http_.Push(200, R"(<DescribeFleetsResponse><fleetSet><item><fleetId>fleet-1</fleetId>
+      <fulfilledCapacity>2</fulfilledCapacity></item></fleetSet></DescribeFleetsResponse>)");
+  http_.Push(200, R"(<DescribeFleetsResponse><fleetSet><item><targetCapacitySpecification>
+      <totalTargetCapacity>2</totalTargetCapacity></targetCapacitySpecification></item>
+      </fleetSet></DescribeFleetsResponse>)");
+  http_.Push(200, R"(<DescribeFleetsResponse><fleetSet><item><fleetId>fleet-1</fleetId>
+      <fulfilledCapacity>lots</fulfilledCapacity><targetCapacitySpecification>
+      <totalTargetCapacity>2</totalTargetCapacity></targetCapacitySpecification></item>
+      </fleetSet></DescribeFleetsResponse>)");
+  Ec2Client ec2(client_);
+  for (const char* problem :
+       {"totalTargetCapacity is missing", "has no fleetId", "fulfilledCapacity"}) {
+    auto fleets = ec2.DescribeFleets({"fleet-1"});
+    ASSERT_FALSE(fleets.ok()) << problem;
+    EXPECT_EQ(fleets.status().code(), StatusCode::kInternal);
+    EXPECT_THAT(fleets.status().message(), HasSubstr(problem));
+  }
+}
+
+TEST_F(ServiceClientsTest, Ec2DescribeFleetInstancesFollowsPages) {
+  http_.Push(200,
+             R"(<DescribeFleetInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <activeInstanceSet>
+    <item><instanceId>i-1</instanceId><instanceType>c5.4xlarge</instanceType>
+      <spotInstanceRequestId>sir-1</spotInstanceRequestId><instanceHealth>healthy</instanceHealth></item>
+  </activeInstanceSet>
+  <fleetId>fleet-1</fleetId>
+  <nextToken>t2</nextToken>
+</DescribeFleetInstancesResponse>)");
+  http_.Push(200, R"(<DescribeFleetInstancesResponse>
+  <activeInstanceSet><item><instanceId>i-2</instanceId><instanceType>m5.large</instanceType></item></activeInstanceSet>
+  <fleetId>fleet-1</fleetId>
+</DescribeFleetInstancesResponse>)");
+  http_.Push(200, R"(<DescribeFleetInstancesResponse><activeInstanceSet>
+      <item><instanceType>m5.large</instanceType></item></activeInstanceSet>
+      </DescribeFleetInstancesResponse>)");
+  Ec2Client ec2(client_);
+  auto instances = ec2.DescribeFleetInstances("fleet-1");
+  ASSERT_TRUE(instances.ok()) << instances.status().ToString();
+  ASSERT_THAT(*instances, SizeIs(2));
+  EXPECT_EQ((*instances)[0].instance_id, "i-1");
+  EXPECT_EQ((*instances)[0].instance_type, "c5.4xlarge");
+  EXPECT_EQ((*instances)[0].spot_instance_request_id, "sir-1");
+  EXPECT_EQ((*instances)[0].instance_health, "healthy");
+  EXPECT_EQ((*instances)[1].instance_id, "i-2");
+  auto requests = http_.requests();
+  ASSERT_THAT(requests, SizeIs(2));
+  EXPECT_EQ(Form(requests[0])["Action"], "DescribeFleetInstances");
+  EXPECT_EQ(Form(requests[0])["FleetId"], "fleet-1");
+  EXPECT_EQ(Form(requests[1])["NextToken"], "t2");
+  // An active instance without its id is a malformed reply.
+  auto bad = ec2.DescribeFleetInstances("fleet-1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInternal);
+}
+
 TEST_F(ServiceClientsTest, Ec2QueryParameters) {
   http_.SetHandler([](const net::HttpRequest& req) -> Result<net::HttpResponse> {
     std::string action = Form(req)["Action"];

@@ -89,6 +89,18 @@ TEST_F(ConfigFileTest, FillsSettingsFromTheFile) {
   EXPECT_EQ(config.policy.maintenance_drain_before, std::chrono::minutes(30));
 }
 
+TEST_F(ConfigFileTest, Ec2FleetIdsFromTheFileAndABadOneNamesTheKey) {
+  std::string path = Write("ec2-fleet-id: [fleet-1, fleet-2]\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  controller::ControllerConfig config;
+  EXPECT_EQ(BuildControllerConfig(options_.controller, &config), "");
+  EXPECT_EQ(config.ec2_fleet_ids, (std::vector<std::string>{"fleet-1", "fleet-2"}));
+  std::string bad = Write("ec2-fleet-id: sfr-1\n");
+  ASSERT_EQ(Run({"--config", bad}), "");
+  EXPECT_EQ(ConfigError(),
+            "--config " + bad + ": ec2-fleet-id \"sfr-1\" is not an EC2 Fleet id (fleet-...)");
+}
+
 TEST_F(ConfigFileTest, MaintenanceDrainBeforeDefaultsToTenMinutesAndRejectsNonsense) {
   ASSERT_EQ(Run({}), "");
   controller::ControllerConfig config;

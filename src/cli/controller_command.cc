@@ -40,6 +40,10 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
       ->allow_extra_args(false)  // one value per occurrence: FILE is not a cluster
       ->envname("SPOTKEEPER_SPOT_FLEET_ID")
       ->delimiter(',');
+  cmd->add_option("--ec2-fleet-id", o.ec2_fleet_ids, "EC2 Fleet id (repeatable)")
+      ->allow_extra_args(false)  // one value per occurrence: FILE is not a cluster
+      ->envname("SPOTKEEPER_EC2_FLEET_ID")
+      ->delimiter(',');
   cmd->add_option("--spot-asg", o.spot_asgs, "Mixed-instances Auto Scaling group (repeatable)")
       ->allow_extra_args(false)  // one value per occurrence: FILE is not a cluster
       ->envname("SPOTKEEPER_SPOT_ASG")
@@ -83,6 +87,7 @@ std::string BuildConfigNamingFlags(const ControllerOptions& o,
                                    controller::ControllerConfig* config) {
   config->clusters = o.clusters;
   config->spot_fleet_ids = o.spot_fleet_ids;
+  config->ec2_fleet_ids = o.ec2_fleet_ids;
   config->spot_asgs = o.spot_asgs;
   config->on_demand_asg = o.on_demand_asg;
   config->dry_run = o.dry_run;

@@ -24,6 +24,7 @@ namespace spk::cli {
 struct ControllerOptions {
   std::vector<std::string> clusters;
   std::vector<std::string> spot_fleet_ids;
+  std::vector<std::string> ec2_fleet_ids;
   std::vector<std::string> spot_asgs;
   std::string on_demand_asg;
   double on_demand_units = 0;  // not given: the group's instance type's vCPUs

@@ -50,8 +50,9 @@ CLI::App* AddLambdaCommand(CLI::App& app) {
       "lambda",
       "Run the controller's handler under the AWS Lambda custom runtime (AWS_LAMBDA_RUNTIME_API);\n"
       "the binary started as `bootstrap` does the same. Settings: the handle-event settings as\n"
-      "SPOTKEEPER_* variables (SPOTKEEPER_CLUSTER, SPOTKEEPER_SPOT_FLEET_ID, SPOTKEEPER_SPOT_ASG,\n"
-      "SPOTKEEPER_ON_DEMAND_ASG, SPOTKEEPER_ON_DEMAND_UNITS, SPOTKEEPER_PENDING_SOURCE,\n"
+      "SPOTKEEPER_* variables (SPOTKEEPER_CLUSTER, SPOTKEEPER_SPOT_FLEET_ID,\n"
+      "SPOTKEEPER_EC2_FLEET_ID, SPOTKEEPER_SPOT_ASG, SPOTKEEPER_ON_DEMAND_ASG,\n"
+      "SPOTKEEPER_ON_DEMAND_UNITS, SPOTKEEPER_PENDING_SOURCE,\n"
       "SPOTKEEPER_SETTLE_WINDOW, SPOTKEEPER_GUARD_WINDOW, SPOTKEEPER_MAX_DRAIN_TIME,\n"
       "SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE, SPOTKEEPER_ON_REBALANCE, SPOTKEEPER_DRY_RUN,\n"
       "SPOTKEEPER_REGION).");
@@ -60,6 +61,7 @@ CLI::App* AddLambdaCommand(CLI::App& app) {
 std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   o->clusters = SplitList(env.GetOr("SPOTKEEPER_CLUSTER", ""));
   o->spot_fleet_ids = SplitList(env.GetOr("SPOTKEEPER_SPOT_FLEET_ID", ""));
+  o->ec2_fleet_ids = SplitList(env.GetOr("SPOTKEEPER_EC2_FLEET_ID", ""));
   o->spot_asgs = SplitList(env.GetOr("SPOTKEEPER_SPOT_ASG", ""));
   o->on_demand_asg = Trim(env.GetOr("SPOTKEEPER_ON_DEMAND_ASG", ""));
   std::string units = Trim(env.GetOr("SPOTKEEPER_ON_DEMAND_UNITS", ""));
@@ -90,7 +92,7 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   o->region = Trim(env.GetOr("SPOTKEEPER_REGION", ""));
   // Under Lambda every setting is a variable: errors name it, not the flag.
   for (const char* flag :
-       {"cluster", "spot-fleet-id", "spot-asg", "on-demand-asg", "on-demand-units",
+       {"cluster", "spot-fleet-id", "ec2-fleet-id", "spot-asg", "on-demand-asg", "on-demand-units",
         "pending-source", "settle-window", "guard-window", "max-drain-time",
         "maintenance-drain-before", "on-rebalance", "dry-run", "region"}) {
     std::string variable = "SPOTKEEPER_";

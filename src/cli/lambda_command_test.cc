@@ -20,6 +20,7 @@ TEST(LambdaCommandTest, StartedAsBootstrap) {
 TEST(LambdaCommandTest, SettingsFromTheEnvironment) {
   MapEnv env({{"SPOTKEEPER_CLUSTER", "a, b"},
               {"SPOTKEEPER_SPOT_FLEET_ID", "sfr-1"},
+              {"SPOTKEEPER_EC2_FLEET_ID", "fleet-1,fleet-2"},
               {"SPOTKEEPER_ON_DEMAND_ASG", "od"},
               {"SPOTKEEPER_ON_DEMAND_UNITS", "4"},
               {"SPOTKEEPER_PENDING_SOURCE", "cloudwatch"},
@@ -29,6 +30,8 @@ TEST(LambdaCommandTest, SettingsFromTheEnvironment) {
   EXPECT_EQ(ControllerOptionsFromEnv(env, &o), "");
   EXPECT_EQ(o.clusters, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(o.spot_fleet_ids, (std::vector<std::string>{"sfr-1"}));
+  EXPECT_EQ(o.ec2_fleet_ids, (std::vector<std::string>{"fleet-1", "fleet-2"}));
+  EXPECT_EQ(o.sources.at("--ec2-fleet-id"), "SPOTKEEPER_EC2_FLEET_ID");
   EXPECT_TRUE(o.spot_asgs.empty());
   EXPECT_EQ(o.on_demand_asg, "od");
   EXPECT_EQ(o.on_demand_units, 4);

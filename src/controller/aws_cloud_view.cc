@@ -1,5 +1,6 @@
 #include "controller/aws_cloud_view.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -19,13 +20,43 @@ void AddWeight(const aws::SpotFleetSlot& slot, std::map<std::string, double>* we
   }
 }
 
+void AddTemplateWeights(const std::vector<aws::SpotFleetTemplateConfig>& configs,
+                        std::map<std::string, double>* weights) {
+  for (const aws::SpotFleetTemplateConfig& config : configs) {
+    for (const aws::SpotFleetSlot& slot : config.overrides) AddWeight(slot, weights);
+  }
+}
+
 std::map<std::string, double> FleetWeights(const aws::SpotFleetRequest& fleet) {
   std::map<std::string, double> weights;
   for (const aws::SpotFleetSlot& slot : fleet.launch_specifications) AddWeight(slot, &weights);
-  for (const aws::SpotFleetTemplateConfig& config : fleet.launch_template_configs) {
-    for (const aws::SpotFleetSlot& slot : config.overrides) AddWeight(slot, &weights);
-  }
+  AddTemplateWeights(fleet.launch_template_configs, &weights);
   return weights;
+}
+
+SpotSourceRead NewRead(const std::string& id, policy::SourceKind kind) {
+  SpotSourceRead out;
+  out.source.id = id;
+  out.source.kind = kind;
+  return out;
+}
+
+// What a Spot Fleet and an EC2 Fleet share: target, fulfilled, weights and
+// the instances (or their failed listing as the read_status).
+void FillFleetRead(double target, double fulfilled, std::map<std::string, double> weights,
+                   const Result<std::vector<aws::SpotFleetInstance>>& instances, const char* call,
+                   SpotSourceRead* read) {
+  read->source.target_capacity = target;
+  read->source.fulfilled_capacity = fulfilled;
+  read->source.weights = std::move(weights);
+  if (!instances.ok()) {
+    read->source.read_status = instances.status().WithContext(call);
+    return;
+  }
+  for (const aws::SpotFleetInstance& instance : *instances) {
+    read->source.instance_ids.push_back(instance.instance_id);
+    read->instance_types[instance.instance_id] = instance.instance_type;
+  }
 }
 
 // The last time the maxima changed value; nullopt when they never did.
@@ -86,10 +117,8 @@ Status AwsCloudView::ReadFleetMetrics(const std::string& fleet_id, WallTime now,
 
 SpotSourceRead AwsCloudView::ReadSpotFleet(const std::string& fleet_id, PendingSource pending,
                                            WallTime now, Duration guard_window) {
-  SpotSourceRead out;
+  SpotSourceRead out = NewRead(fleet_id, policy::SourceKind::kSpotFleet);
   policy::SpotCapacitySource& source = out.source;
-  source.id = fleet_id;
-  source.kind = policy::SourceKind::kSpotFleet;
   auto fleets = ec2_.DescribeSpotFleetRequests({fleet_id});
   if (!fleets.ok() || fleets->empty()) {
     source.read_status = fleets.ok() ? NotFoundError("spot fleet " + fleet_id + " not found")
@@ -97,18 +126,10 @@ SpotSourceRead AwsCloudView::ReadSpotFleet(const std::string& fleet_id, PendingS
     return out;
   }
   const aws::SpotFleetRequest& fleet = fleets->front();
-  source.target_capacity = static_cast<double>(fleet.target_capacity);
-  source.fulfilled_capacity = fleet.fulfilled_capacity;
-  source.weights = FleetWeights(fleet);
-  auto instances = ec2_.DescribeSpotFleetInstances(fleet_id);
-  if (!instances.ok()) {
-    source.read_status = instances.status().WithContext("DescribeSpotFleetInstances");
-    return out;
-  }
-  for (const aws::SpotFleetInstance& instance : *instances) {
-    source.instance_ids.push_back(instance.instance_id);
-    out.instance_types[instance.instance_id] = instance.instance_type;
-  }
+  FillFleetRead(static_cast<double>(fleet.target_capacity), fleet.fulfilled_capacity,
+                FleetWeights(fleet), ec2_.DescribeSpotFleetInstances(fleet_id),
+                "DescribeSpotFleetInstances", &out);
+  if (!source.read_status.ok()) return out;
   if (pending == PendingSource::kCloudWatch) {
     Status metrics = ReadFleetMetrics(fleet_id, now, guard_window, &source);
     if (!metrics.ok()) source.read_status = metrics.WithContext("CloudWatch AWS/EC2Spot");
@@ -116,11 +137,30 @@ SpotSourceRead AwsCloudView::ReadSpotFleet(const std::string& fleet_id, PendingS
   return out;
 }
 
+SpotSourceRead AwsCloudView::ReadEc2Fleet(const std::string& fleet_id) {
+  SpotSourceRead out = NewRead(fleet_id, policy::SourceKind::kEc2Fleet);
+  auto fleets = ec2_.DescribeFleets({fleet_id});
+  if (!fleets.ok()) {
+    out.source.read_status = fleets.status().WithContext("DescribeFleets");
+    return out;
+  }
+  auto fleet = std::find_if(fleets->begin(), fleets->end(),
+                            [&](const aws::Ec2Fleet& f) { return f.id == fleet_id; });
+  if (fleet == fleets->end()) {
+    out.source.read_status = NotFoundError("EC2 Fleet " + fleet_id + " not found");
+    return out;
+  }
+  std::map<std::string, double> weights;
+  AddTemplateWeights(fleet->launch_template_configs, &weights);
+  FillFleetRead(static_cast<double>(fleet->total_target_capacity), fleet->fulfilled_capacity,
+                std::move(weights), ec2_.DescribeFleetInstances(fleet_id), "DescribeFleetInstances",
+                &out);
+  return out;
+}
+
 SpotSourceRead AwsCloudView::ReadSpotGroup(const std::string& group) {
-  SpotSourceRead out;
+  SpotSourceRead out = NewRead(group, policy::SourceKind::kAutoScalingGroup);
   policy::SpotCapacitySource& source = out.source;
-  source.id = group;
-  source.kind = policy::SourceKind::kAutoScalingGroup;
   auto groups = autoscaling_.DescribeAutoScalingGroups({group});
   if (!groups.ok() || groups->empty()) {
     source.read_status = groups.ok() ? NotFoundError("Auto Scaling group " + group + " not found")

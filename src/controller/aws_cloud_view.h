@@ -23,6 +23,7 @@ class AwsCloudView final : public CloudView {
 
   SpotSourceRead ReadSpotFleet(const std::string& fleet_id, PendingSource pending, WallTime now,
                                Duration guard_window) override;
+  SpotSourceRead ReadEc2Fleet(const std::string& fleet_id) override;
   SpotSourceRead ReadSpotGroup(const std::string& group) override;
   OnDemandGroupRead ReadOnDemandGroup(const std::string& group) override;
   Result<int> InstanceTypeVcpus(const std::string& instance_type) override;

@@ -77,6 +77,11 @@ class CloudView {
   // [now - guard_window, now] last changed (nullopt when they did not).
   virtual SpotSourceRead ReadSpotFleet(const std::string& fleet_id, PendingSource pending,
                                        WallTime now, Duration guard_window) = 0;
+  // An EC2 Fleet: target (total target capacity), fulfilled, weights
+  // (launch template config overrides), instances (DescribeFleets,
+  // DescribeFleetInstances). EC2 Fleet publishes no AWS/EC2Spot metrics: its
+  // pending capacity is always target - fulfilled.
+  virtual SpotSourceRead ReadEc2Fleet(const std::string& fleet_id) = 0;
   // An Auto Scaling group with a mixed-instances policy: target = desired,
   // fulfilled = the units of its InService instances, weights = overrides.
   virtual SpotSourceRead ReadSpotGroup(const std::string& group) = 0;

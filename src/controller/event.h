@@ -9,7 +9,7 @@
 //     "scheduled-maintenance" the agent's noticeTime is the event's NotBefore
 //     and becomes termination_time);
 //   - a CloudWatch alarm notification: Trigger.Dimensions[0].value is the fleet id;
-//   - a direct invocation {"fleetID": "sfr-..."};
+//   - a direct invocation {"fleetID": "sfr-..."} (or an EC2 Fleet's "fleet-...");
 //   - EventBridge "EC2 Spot Instance Interruption Warning" and
 //     "EC2 Instance Rebalance Recommendation" (detail.instance-id,
 //     detail.instance-action);

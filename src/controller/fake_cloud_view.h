@@ -22,6 +22,7 @@ namespace spk::controller {
 class FakeCloudView final : public CloudView {
  public:
   std::map<std::string, SpotSourceRead> fleets;
+  std::map<std::string, SpotSourceRead> ec2_fleets;
   std::map<std::string, SpotSourceRead> spot_groups;
   std::map<std::string, OnDemandGroupRead> on_demand_groups;
   std::map<std::string, int> vcpus;
@@ -39,6 +40,11 @@ class FakeCloudView final : public CloudView {
     ++calls["ReadSpotFleet"];
     if (before) before("ReadSpotFleet");
     return ReadSource(fleets, fleet_id, "ReadSpotFleet");
+  }
+  SpotSourceRead ReadEc2Fleet(const std::string& fleet_id) override {
+    ++calls["ReadEc2Fleet"];
+    if (before) before("ReadEc2Fleet");
+    return ReadSource(ec2_fleets, fleet_id, "ReadEc2Fleet");
   }
   SpotSourceRead ReadSpotGroup(const std::string& group) override {
     ++calls["ReadSpotGroup"];

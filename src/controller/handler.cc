@@ -64,6 +64,9 @@ void AddUnique(const std::string& item, std::vector<std::string>* list) {
   if (!item.empty() && !Contains(*list, item)) list->push_back(item);
 }
 
+// An EC2 Fleet's id ("fleet-..."), as opposed to a Spot Fleet request's ("sfr-...").
+bool IsEc2FleetId(const std::string& id) { return id.rfind("fleet-", 0) == 0; }
+
 std::string JoinIds(const std::vector<std::string>& ids) {
   std::string out;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -148,10 +151,20 @@ Status ValidateControllerConfig(const ControllerConfig& config) {
   if (config.handled_retention < Duration::zero() || config.handled_capacity < 1) {
     return InvalidArgumentError("the handled-notice memory needs a capacity and a retention");
   }
-  for (const std::string& id : config.spot_fleet_ids) {
-    if (id.rfind("sfr-", 0) != 0) {
-      return InvalidArgumentError("--spot-fleet-id \"" + id +
-                                  "\" is not a fleet request id (sfr-...)");
+  struct FleetIds {
+    const char* flag;
+    const std::vector<std::string>& ids;
+    const char* prefix;
+    const char* what;
+  };
+  for (const FleetIds& f :
+       {FleetIds{"--spot-fleet-id", config.spot_fleet_ids, "sfr-", "a fleet request id"},
+        FleetIds{"--ec2-fleet-id", config.ec2_fleet_ids, "fleet-", "an EC2 Fleet id"}}) {
+    for (const std::string& id : f.ids) {
+      if (id.rfind(f.prefix, 0) != 0) {
+        return InvalidArgumentError(std::string(f.flag) + " \"" + id + "\" is not " + f.what +
+                                    " (" + f.prefix + "...)");
+      }
     }
   }
   if (!config.on_demand_asg.empty() && Contains(config.spot_asgs, config.on_demand_asg)) {
@@ -278,8 +291,12 @@ std::string Handler::Refusal(const Event& event) const {
                     [&](const std::string& c) { return ClusterName(c) == name; });
     if (!configured) return "cluster " + event.ecs_cluster + " is not configured (--cluster)";
   }
-  if (!event.fleet_id.empty() && !config_.spot_fleet_ids.empty() &&
-      !Contains(config_.spot_fleet_ids, event.fleet_id)) {
+  if (event.fleet_id.empty()) return "";
+  if (IsEc2FleetId(event.fleet_id)) {
+    if (!config_.ec2_fleet_ids.empty() && !Contains(config_.ec2_fleet_ids, event.fleet_id)) {
+      return "EC2 Fleet " + event.fleet_id + " is not configured (--ec2-fleet-id)";
+    }
+  } else if (!config_.spot_fleet_ids.empty() && !Contains(config_.spot_fleet_ids, event.fleet_id)) {
     return "Spot Fleet " + event.fleet_id + " is not configured (--spot-fleet-id)";
   }
   return "";
@@ -533,22 +550,27 @@ void Handler::ReadSources(const std::vector<std::string>& extra_fleets,
                           policy::Observation* observation,
                           std::map<std::string, std::string>* instance_types) {
   std::vector<std::string> fleets = config_.spot_fleet_ids;
-  for (const std::string& fleet : extra_fleets) AddUnique(fleet, &fleets);
+  std::vector<std::string> ec2_fleets = config_.ec2_fleet_ids;
+  for (const std::string& fleet : extra_fleets) {
+    AddUnique(fleet, IsEc2FleetId(fleet) ? &ec2_fleets : &fleets);
+  }
   std::vector<SpotSourceRead> reads;
+  // The guard's record of a source read from the API (TargetChange).
+  auto guard = [&](policy::SpotCapacitySource& source) {
+    if (source.read_status.ok()) source.last_target_change = TargetChange(source, observation->now);
+  };
   for (const std::string& id : fleets) {
     reads.push_back(cloud_.ReadSpotFleet(id, config_.pending_source, observation->now,
                                          config_.policy.guard_window));
-    policy::SpotCapacitySource& source = reads.back().source;
-    if (source.read_status.ok() && config_.pending_source == PendingSource::kApi) {
-      source.last_target_change = TargetChange(source, observation->now);
-    }
+    if (config_.pending_source == PendingSource::kApi) guard(reads.back().source);
+  }
+  for (const std::string& id : ec2_fleets) {
+    reads.push_back(cloud_.ReadEc2Fleet(id));
+    guard(reads.back().source);
   }
   for (const std::string& group : config_.spot_asgs) {
     reads.push_back(cloud_.ReadSpotGroup(group));
-    policy::SpotCapacitySource& source = reads.back().source;
-    if (source.read_status.ok()) {
-      source.last_target_change = TargetChange(source, observation->now);
-    }
+    guard(reads.back().source);
   }
   for (SpotSourceRead& read : reads) {
     instance_types->insert(read.instance_types.begin(), read.instance_types.end());

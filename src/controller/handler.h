@@ -88,7 +88,8 @@ inline constexpr char kNeedBelowHeldTag[] = "spotkeeper:need-below-held";
 // A tag on the on-demand group per spot capacity source (key: this prefix
 // and the fleet id or group name): the source's target capacity as last seen
 // and, once it was seen to change, when ("16" or "24@2026-12-02T03:53:43Z"),
-// for the guard window (--pending-source api; CloudWatch has its own record).
+// for the guard window (Spot Fleets with --pending-source api: CloudWatch has
+// its own record; EC2 Fleets and spot groups always).
 inline constexpr char kTargetTagPrefix[] = "spotkeeper:target:";
 
 // A notice's record: "<kind>@<ISO 8601 time>" (kinds as
@@ -103,6 +104,7 @@ Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::str
 struct ControllerConfig {
   std::vector<std::string> clusters;        // ECS clusters whose container instances count
   std::vector<std::string> spot_fleet_ids;  // Spot Fleet requests (spot capacity sources)
+  std::vector<std::string> ec2_fleet_ids;   // EC2 Fleets, "fleet-..." (spot capacity sources)
   std::vector<std::string> spot_asgs;       // mixed-instances groups (spot capacity sources)
   std::string on_demand_asg;                // "" : drain only
   PendingSource pending_source = PendingSource::kApi;
@@ -242,16 +244,18 @@ class Handler {
   HandleReport Reconcile();
 
   // Why `event` is outside what this handler may act on, or "": a notice for
-  // a cluster that is not configured, an event naming a Spot Fleet that is not
-  // configured (each checked only when the configuration names clusters or
-  // fleets; an unconfigured handler acts on what the event names, as the
-  // reference did). Admit also refuses a notice whose container instance
-  // belongs to another EC2 instance than its instanceId (a forged or
-  // mistaken message must not drain someone else's instance).
+  // a cluster that is not configured, an event naming a Spot Fleet (EC2
+  // Fleet: "fleet-...") that is not configured (each checked only when the
+  // configuration names clusters, Spot Fleets or EC2 Fleets respectively; an
+  // unconfigured handler acts on what the event names, as the reference
+  // did). Admit also refuses a notice whose container instance belongs to
+  // another EC2 instance than its instanceId (a forged or mistaken message
+  // must not drain someone else's instance).
   std::string Refusal(const Event& event) const;
 
-  // The observation Decide would see now, with `extra_fleets` and
-  // `extra_clusters` (named by events) read as well as the configured ones.
+  // The observation Decide would see now, with `extra_fleets` (Spot Fleets,
+  // or EC2 Fleets by their "fleet-" prefix) and `extra_clusters` (named by
+  // events) read as well as the configured ones.
   policy::Observation Observe(const std::vector<std::string>& extra_fleets,
                               const std::vector<std::string>& extra_clusters);
 
@@ -322,7 +326,7 @@ class Handler {
   };
   std::map<std::string, RememberedNotice> notices_;  // by instance id
   policy::ScaleDownTracker tracker_;
-  // Spot Fleet target capacity last seen and when it was seen to change (api mode).
+  // A source's target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;
   std::optional<int> on_demand_desired_;
   // The on-demand group's tags as last observed (nullopt: not read).

@@ -217,6 +217,10 @@ TEST(ControllerConfigTest, RejectsBadSettings) {
   config.spot_fleet_ids = {"fleet-1"};
   EXPECT_FALSE(ValidateControllerConfig(config).ok());
   config.spot_fleet_ids = {"sfr-1"};
+  config.ec2_fleet_ids = {"sfr-2"};
+  EXPECT_EQ(ValidateControllerConfig(config).message(),
+            "--ec2-fleet-id \"sfr-2\" is not an EC2 Fleet id (fleet-...)");
+  config.ec2_fleet_ids = {"fleet-2"};
   config.spot_asgs = {"od"};
   config.on_demand_asg = "od";
   EXPECT_FALSE(ValidateControllerConfig(config).ok());
@@ -239,6 +243,87 @@ TEST_F(HandlerTest, ScheduledReconcileIsNeverADuplicateAndReadsTheConfiguredSour
   EXPECT_FALSE(second.duplicate);
   EXPECT_EQ(cloud.calls["ReadSpotFleet"], 2);
   EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);  // 8 units / 4 vCPUs
+}
+
+// --- An EC2 Fleet as the spot capacity source (issue 13) ---
+
+// The example world with its spot capacity in EC2 Fleet "fleet-1" instead of
+// Spot Fleet sfr-1: target 24, fulfilled 16 (8 units pending), c5.2xlarge
+// of weight 12 (its vCPUs: 8).
+class Ec2FleetHandlerTest : public HandlerTest {
+ protected:
+  void SetUp() override {
+    HandlerTest::SetUp();
+    SpotSourceRead fleet = cloud.fleets["sfr-1"];
+    cloud.fleets.clear();
+    fleet.source.id = "fleet-1";
+    fleet.source.kind = policy::SourceKind::kEc2Fleet;
+    fleet.source.target_capacity = 24;
+    fleet.source.weights = {{"c5.2xlarge", 12}};
+    cloud.ec2_fleets["fleet-1"] = fleet;
+    config.spot_fleet_ids.clear();
+    config.ec2_fleet_ids = {"fleet-1"};
+  }
+  int Desired() { return cloud.on_demand_groups["od"].group.desired_capacity; }
+};
+
+TEST_F(Ec2FleetHandlerTest, NoticeDrainsAndCoversItsWeightPlusTheFleetsPending) {
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Notice());
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_EQ(cloud.calls["ReadEc2Fleet"], 1);
+  EXPECT_EQ(cloud.calls["ReadSpotFleet"], 0);
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  // 8 pending + the weight 12 (not its 8 vCPUs), over 4 vCPUs per m5.xlarge.
+  EXPECT_EQ(Desired(), 5) << ToJson(report).dump();
+}
+
+TEST_F(Ec2FleetHandlerTest, ATypeWithoutAWeightCountsItsVcpus) {
+  cloud.ec2_fleets["fleet-1"].source.weights = {{"c5.xlarge", 4}};
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Notice());
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_EQ(Desired(), 4) << "8 pending + 8 vCPUs of the c5.2xlarge";
+}
+
+TEST_F(Ec2FleetHandlerTest, ARaisedTargetIsGuardedAsASpotFleetsIs) {
+  auto fresh = [&] {
+    Handler handler(cloud, config, clock);
+    return handler.Reconcile();
+  };
+  auto& tags = cloud.on_demand_groups["od"].tags;
+  const std::string key = std::string(kTargetTagPrefix) + "fleet-1";
+  ASSERT_TRUE(fresh().status().ok());
+  EXPECT_EQ(tags[key], "24");
+  EXPECT_EQ(Desired(), 2) << "first seen, no change known: its 8 pending covered";
+  cloud.ec2_fleets["fleet-1"].source.target_capacity = 32;  // 16 pending while it launches
+  HandleReport raised = fresh();
+  EXPECT_EQ(tags[key], "32@" + FormatIso8601(clock.WallNow()));
+  EXPECT_TRUE(raised.actions.empty()) << ToJson(raised).dump();
+  clock.Advance(config.policy.guard_window + std::chrono::seconds(1));
+  HandleReport after = fresh();
+  ASSERT_TRUE(after.status().ok()) << ToJson(after).dump();
+  EXPECT_EQ(Desired(), 4) << ToJson(after).dump();
+}
+
+TEST_F(Ec2FleetHandlerTest, AnEventNamesAnEc2FleetByItsPrefix) {
+  Handler handler(cloud, config, clock);
+  Event other;
+  other.kind = EventKind::kDirect;
+  other.fleet_id = "fleet-2";
+  EXPECT_EQ(handler.Refusal(other), "EC2 Fleet fleet-2 is not configured (--ec2-fleet-id)");
+  Event spot_fleet = other;
+  spot_fleet.fleet_id = "sfr-9";  // no --spot-fleet-id: not checked
+  EXPECT_EQ(handler.Refusal(spot_fleet), "");
+  // Unconfigured: the fleet the event names is read as an EC2 Fleet.
+  config.ec2_fleet_ids.clear();
+  Handler open(cloud, config, clock);
+  Event named = other;
+  named.fleet_id = "fleet-1";
+  HandleReport report = open.Handle(named);
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_EQ(cloud.calls["ReadEc2Fleet"], 1);
+  EXPECT_EQ(Desired(), 2);
 }
 
 // --- Notices recorded in AWS (issue 11) ---

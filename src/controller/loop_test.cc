@@ -32,6 +32,10 @@ class SharedCloud final : public CloudView {
     auto lock = Enter("ReadSpotFleet");
     return inner_.ReadSpotFleet(id, pending, now, guard);
   }
+  SpotSourceRead ReadEc2Fleet(const std::string& id) override {
+    auto lock = Enter("ReadEc2Fleet");
+    return inner_.ReadEc2Fleet(id);
+  }
   SpotSourceRead ReadSpotGroup(const std::string& group) override {
     auto lock = Enter("ReadSpotGroup");
     return inner_.ReadSpotGroup(group);

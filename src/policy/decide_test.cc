@@ -40,6 +40,21 @@ void InterruptS1(Observation& o, PolicyConfig&, ScaleDownTracker&) {
 // Fleet A missing 8 of its 16 units.
 void FleetAShort8(Observation& o) { o.sources[0].fulfilled_capacity = 8; }
 
+// EC2 Fleet "fleet-e" beside fleet A: 4 of its 24 units pending; i-e1 and
+// i-e2 are c5.12xlarge of weight 12 (their vCPUs would say 48), i-e1 a
+// container instance.
+void AddEc2FleetE(Observation& o) {
+  SpotCapacitySource fleet;
+  fleet.id = "fleet-e";
+  fleet.kind = SourceKind::kEc2Fleet;
+  fleet.target_capacity = 24;
+  fleet.fulfilled_capacity = 20;
+  fleet.weights = {{"c5.12xlarge", 12}};
+  fleet.instance_ids = {"i-e1", "i-e2"};
+  o.sources.push_back(fleet);
+  o.container_instances.push_back(Container("i-e1"));
+}
+
 // Three on-demand instances (tasks 5, 0, 2), the shortfall gone.
 void ThreeOnDemandNoShortfall(Observation& o) {
   AddOnDemand(o, "i-od1", 5);
@@ -256,6 +271,12 @@ const std::vector<DecideCase> kCases = {
        o.sources.push_back(b);
      },
      {SetDesired(3)}},
+    {"an EC2 Fleet beside a Spot Fleet: its pending and its lost weight add up",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       AddEc2FleetE(o);
+       o.notices.push_back(Interruption("i-e1", 12, "c5.12xlarge"));
+     },
+     {Drain({"i-e1"}), SetDesired(4)}},
     {"no on-demand group configured: drain only",
      [](Observation& o, PolicyConfig& c, ScaleDownTracker& t) {
        InterruptS1(o, c, t);
@@ -274,6 +295,13 @@ const std::vector<DecideCase> kCases = {
      [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
        FleetAShort8(o);
        o.sources[0].last_target_change = Ago(660);
+     },
+     {SetDesired(2)}},
+    {"guard: an EC2 Fleet whose target changed 5 min ago: only the Spot Fleet's pending",
+     [](Observation& o, PolicyConfig&, ScaleDownTracker&) {
+       FleetAShort8(o);
+       AddEc2FleetE(o);
+       o.sources[1].last_target_change = Ago(300);
      },
      {SetDesired(2)}},
     {"guard: configurable window",

@@ -19,11 +19,12 @@ namespace spk::policy {
 enum class SourceKind {
   kSpotFleet,         // a Spot Fleet request, "sfr-..."
   kAutoScalingGroup,  // an Auto Scaling group with a mixed-instances policy
+  kEc2Fleet,          // an EC2 Fleet, "fleet-..."
 };
 
 // A source of spot capacity, in its own capacity units (weights).
 struct SpotCapacitySource {
-  std::string id;  // fleet request id or group name
+  std::string id;  // Spot Fleet request id, EC2 Fleet id or group name
   SourceKind kind = SourceKind::kSpotFleet;
   // Not ok: the source could not be read; every other field is meaningless and
   // on-demand sizing is skipped for this observation.

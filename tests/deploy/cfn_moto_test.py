@@ -186,6 +186,7 @@ class CfnMotoTest(unittest.TestCase):
         self.assertEqual(CLUSTER, env["SPOTKEEPER_CLUSTER"])
         self.assertEqual(ON_DEMAND, env["SPOTKEEPER_ON_DEMAND_ASG"])
         self.assertNotIn("SPOTKEEPER_SPOT_ASG", env)
+        self.assertNotIn("SPOTKEEPER_EC2_FLEET_ID", env)
         # Unset means "the type's vCPUs"; `spotkeeper lambda` rejects 0 or "".
         self.assertNotIn("SPOTKEEPER_ON_DEMAND_UNITS", env)
         mappings = lam.list_event_source_mappings(
@@ -255,7 +256,8 @@ class CfnMotoTest(unittest.TestCase):
                                                      "ReconcileScheduleRule"],
                                          ControllerMode="ecs-service",
                                          AgentMode="ecs-daemon", OnDemandUnits="4",
-                                         SpotAutoScalingGroups="web-spot-a,web-spot-b")
+                                         SpotAutoScalingGroups="web-spot-a,web-spot-b",
+                                         Ec2FleetIds="fleet-11111111-2222-3333-4444-555555555555")
         rules = self.check_supporting("spk-ecs", outputs, resources)
         self.assertEqual(2, len(rules))
         self.assertNotIn("ControllerFunction", resources)
@@ -269,6 +271,8 @@ class CfnMotoTest(unittest.TestCase):
         env = {e["name"]: e["value"] for e in c["environment"]}
         self.assertEqual(outputs["NoticeQueueUrl"], env["SPOTKEEPER_QUEUE_URL"])
         self.assertEqual("web-spot-a,web-spot-b", env["SPOTKEEPER_SPOT_ASG"])
+        self.assertEqual("fleet-11111111-2222-3333-4444-555555555555",
+                         env["SPOTKEEPER_EC2_FLEET_ID"])
         self.assertEqual("4", env["SPOTKEEPER_ON_DEMAND_UNITS"])
         self.check_agent(outputs, drain="false")
         self.check_controller_runs(c["command"], env)

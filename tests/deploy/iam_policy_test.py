@@ -62,6 +62,8 @@ RESOURCE = {
     "autoscaling:DescribeAutoScalingGroups": "*",
     "autoscaling:DescribeLaunchConfigurations": "*",
     "cloudwatch:GetMetricStatistics": "*",
+    "ec2:DescribeFleetInstances": "*",
+    "ec2:DescribeFleets": "*",
     "ec2:DescribeInstanceTypes": "*",
     "ec2:DescribeLaunchTemplateVersions": "*",
     "ec2:DescribeSpotFleetInstances": "*",

@@ -116,7 +116,7 @@ def check(doc_text, script_text):
         return ["docs/install.md: Option B has no ```sh block"]
     settings, rest = blocks[0], blocks[1:]
     for line in settings:
-        m = re.match(r"^([A-Z_]+)=([^$].*)?$", line)
+        m = re.match(r"^([A-Z][A-Z0-9_]*)=([^$].*)?$", line)
         if m:
             want = "%s=${%s" % (m.group(1), m.group(1))
             found = [i for i, s in enumerate(lines) if s.startswith(want)]
@@ -223,7 +223,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
                                           "WeightedCapacity": 4.0}]})["SpotFleetRequestId"]
             instance = self.ec2.describe_spot_fleet_instances(
                 SpotFleetRequestId=fleet)["ActiveInstances"][0]["InstanceId"]
-            settings = {"SPOT_FLEET_IDS": fleet, "SPOT_ASGS": ""}
+            settings = {"SPOT_FLEET_IDS": fleet, "EC2_FLEET_IDS": "", "SPOT_ASGS": ""}
         else:
             self.asg.create_auto_scaling_group(
                 AutoScalingGroupName="web-spot", MinSize=0, MaxSize=4, DesiredCapacity=1,
@@ -235,7 +235,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
             group = self.asg.describe_auto_scaling_groups(
                 AutoScalingGroupNames=["web-spot"])["AutoScalingGroups"][0]
             instance = group["Instances"][0]["InstanceId"]
-            settings = {"SPOT_FLEET_IDS": "", "SPOT_ASGS": "web-spot"}
+            settings = {"SPOT_FLEET_IDS": "", "EC2_FLEET_IDS": "", "SPOT_ASGS": "web-spot"}
         arn = self.ecs.register_container_instance(
             cluster=CLUSTER, instanceIdentityDocument=json.dumps(
                 {"instanceId": instance, "region": REGION}))["containerInstance"][
@@ -409,6 +409,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
         env = fn["Environment"]["Variables"]
         self.assertEqual({"SPOTKEEPER_CLUSTER": CLUSTER,
                           "SPOTKEEPER_SPOT_FLEET_ID": settings["SPOT_FLEET_IDS"],
+                          "SPOTKEEPER_EC2_FLEET_ID": "",
                           "SPOTKEEPER_SPOT_ASG": "", "SPOTKEEPER_ON_DEMAND_ASG": ON_DEMAND,
                           "SPOTKEEPER_ON_DEMAND_UNITS": "", "SPOTKEEPER_DRY_RUN": "true",
                           "SPOTKEEPER_LOG_FORMAT": "json"}, env)
@@ -474,7 +475,8 @@ class InstallByHandOnMotoTest(unittest.TestCase):
         self.assertEqual([(9102, 0, "tcp")], [(p["containerPort"], p["hostPort"], p["protocol"])
                                               for p in c["portMappings"]])
         self.assertEqual({"SPOTKEEPER_QUEUE_URL": queue_url, "SPOTKEEPER_CLUSTER": CLUSTER,
-                          "SPOTKEEPER_SPOT_FLEET_ID": "", "SPOTKEEPER_SPOT_ASG": "web-spot",
+                          "SPOTKEEPER_SPOT_FLEET_ID": "", "SPOTKEEPER_EC2_FLEET_ID": "",
+                          "SPOTKEEPER_SPOT_ASG": "web-spot",
                           "SPOTKEEPER_ON_DEMAND_ASG": ON_DEMAND,
                           "SPOTKEEPER_ON_DEMAND_UNITS": "4", "SPOTKEEPER_DRY_RUN": "true",
                           "SPOTKEEPER_LOG_FORMAT": "json", "AWS_REGION": REGION}, env)

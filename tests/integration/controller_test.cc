@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "aws/autoscaling.h"
 #include "aws/ec2.h"
 #include "aws/ecs.h"
 #include "base/clock.h"
@@ -385,6 +386,89 @@ TEST_F(ControllerTest, ScheduledMaintenanceDaysAheadIsNotDrainedNow) {
   EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[1]]), "DRAINING");
   EXPECT_EQ(world_->Desired(group), 1) << due.out;
   EXPECT_EQ(world_->ContainerStatus(cluster, arns[ids[0]]), "ACTIVE");
+}
+
+// Issue 13: an EC2 Fleet as the spot capacity source. The reference
+// termination message for one of its instances drains that instance and
+// sizes the on-demand group from the fleet's weights (DescribeFleets),
+// instances from DescribeFleetInstances, pending = target - fulfilled.
+TEST_F(ControllerTest, Ec2FleetNoticeDrainsAndSizesOnDemandFromTheFleetsWeights) {
+  // c5.4xlarge of weight 8: its vCPUs (16) and the reference's guess from its
+  // name (4) both differ.
+  const std::string fleet = world_->MakeEc2Fleet({{"c5.4xlarge", 8}, {"m5.large", 1}}, 16);
+  ASSERT_FALSE(fleet.empty());
+  aws::Ec2Client ec2(client());
+  auto fleets = ec2.DescribeFleets({fleet});
+  ASSERT_TRUE(fleets.ok() && fleets->size() == 1) << fleets.status().ToString();
+  const double pending = std::max(0.0, static_cast<double>(fleets->front().total_target_capacity) -
+                                           fleets->front().fulfilled_capacity);
+  auto instances = ec2.DescribeFleetInstances(fleet);
+  ASSERT_TRUE(instances.ok() && !instances->empty()) << instances.status().ToString();
+  const aws::SpotFleetInstance victim = instances->front();
+  ASSERT_EQ(victim.instance_type, "c5.4xlarge");
+  std::vector<std::string> ids;
+  for (const auto& i : *instances) ids.push_back(i.instance_id);
+  const std::string cluster = ControllerWorld::Unique("ec2-fleet-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  const std::string group = world_->MakeOnDemandGroup(0);
+  const std::string message =
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]);
+  const std::string sns_event =
+      json{{"Records", {{{"EventSource", "aws:sns"}, {"Sns", {{"Message", message}}}}}}}.dump();
+
+  // The YAML key, with --dry-run: decides from the fleet, changes nothing.
+  const std::string config_path = ::testing::TempDir() + "/" + cluster + ".yaml";
+  std::ofstream(config_path) << "cluster: [" << cluster << "]\n"
+                             << "ec2-fleet-id: " << fleet << "\n"
+                             << "on-demand-asg: " << group << "\n"
+                             << "dry-run: true\n";
+  auto d = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--config", config_path},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), sns_event);
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  EXPECT_EQ(json::parse(d.out)["shortfall_units"], pending + 8) << d.out;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "ACTIVE");
+  EXPECT_EQ(world_->Desired(group), 0);
+
+  // The flag: drained, and pending plus the weight 8 over the group's
+  // m5.xlarge vCPUs (4), rounded up.
+  auto r = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--cluster", cluster,
+                       "--ec2-fleet-id", fleet, "--on-demand-asg", group},
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), sns_event);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json report = json::parse(r.out);
+  EXPECT_TRUE(report["skipped"].empty()) << r.out;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+  for (const auto& [id, arn] : arns) {
+    if (id != victim.instance_id) {
+      EXPECT_EQ(world_->ContainerStatus(cluster, arn), "ACTIVE");
+    }
+  }
+  const int expected = static_cast<int>(std::ceil((pending + 8) / 4));
+  EXPECT_EQ(world_->Desired(group), expected) << r.out;
+  EXPECT_NE(expected, static_cast<int>(std::ceil((pending + 16) / 4))) << "not its vCPUs";
+  EXPECT_NE(expected, ReferenceInstancesRequired(pending, victim.instance_type));
+  // The guard's record of the fleet's target, on the group.
+  aws::AutoScalingClient asg(client());
+  auto groups = asg.DescribeAutoScalingGroups({group});
+  ASSERT_TRUE(groups.ok() && groups->size() == 1) << groups.status().ToString();
+  EXPECT_EQ(groups->front().tags["spotkeeper:target:" + fleet], "16");
+
+  // The variable, and {"fleetID": ...} naming it: read as an EC2 Fleet;
+  // another EC2 Fleet's id is refused.
+  auto env = ControllerWorld::ProcessEnv(*server_);
+  env["SPOTKEEPER_EC2_FLEET_ID"] = fleet;
+  auto direct = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--cluster", cluster,
+                            "--on-demand-asg", group, "--dry-run"},
+                           env, std::chrono::seconds(60), json{{"fleetID", fleet}}.dump());
+  ASSERT_EQ(direct.exit_code, 0) << direct.out << direct.err;
+  EXPECT_EQ(json::parse(direct.out)["shortfall_units"], pending + 8) << direct.out;
+  const std::string other = "fleet-00000000-0000-0000-0000-000000000000";
+  auto refused = RunProcess({SpotkeeperBinary(), "handle-event", "-", "--dry-run"}, env,
+                            std::chrono::seconds(60), json{{"fleetID", other}}.dump());
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("EC2 Fleet " + other + " is not configured (--ec2-fleet-id)"),
+            std::string::npos)
+      << refused.err;
 }
 
 TEST_F(ControllerTest, WrongSettingIsOneLineAndExit2) {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -346,6 +347,44 @@ TEST_F(LambdaTest, SnsTerminationMessageUnderTheEmulatorDrainsAndScalesOnDemand)
 
   // One runtime process served every invocation (init happened once).
   EXPECT_EQ(rie.Inits(), 1u) << rie.Log();
+}
+
+// Issue 13: the Lambda takes SPOTKEEPER_EC2_FLEET_ID. The reference
+// termination message for an EC2 Fleet's instance drains it and sizes the
+// on-demand group from the fleet's weight; SPOTKEEPER_PENDING_SOURCE
+// cloudwatch does not apply to an EC2 Fleet (no AWS/EC2Spot metrics exist
+// for it here: reading them would fail the source).
+TEST_F(LambdaTest, Ec2FleetFromItsVariableDrainsAndSizesFromItsWeights) {
+  const std::string fleet = world_->MakeEc2Fleet({{"c5.4xlarge", 8}}, 16);
+  ASSERT_FALSE(fleet.empty());
+  aws::Ec2Client ec2(client());
+  auto instances = ec2.DescribeFleetInstances(fleet);
+  ASSERT_TRUE(instances.ok() && !instances->empty()) << instances.status().ToString();
+  const aws::SpotFleetInstance victim = instances->front();
+  std::vector<std::string> ids;
+  for (const auto& i : *instances) ids.push_back(i.instance_id);
+  const std::string cluster = Unique("ec2-fleet-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  const std::string group = world_->MakeOnDemandGroup(0);
+  auto env = LambdaEnv(cluster, "", group);
+  env.erase("SPOTKEEPER_SPOT_FLEET_ID");
+  env["SPOTKEEPER_EC2_FLEET_ID"] = fleet;
+
+  Emulator rie(rie_, env);
+  ASSERT_TRUE(rie.ready()) << rie.Log();
+  auto [status, body] = rie.Invoke(SnsWrap(
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id])));
+  ASSERT_EQ(status, 200) << body << rie.Log();
+  json report = ParseOrNull(body);
+  ASSERT_TRUE(report.is_object() && !report.contains("errorType")) << body << rie.Log();
+  EXPECT_TRUE(report["skipped"].empty()) << body;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+  // Pending (moto fulfils the fleet at once: 0) plus the weight 8, over 4 vCPUs.
+  auto fleets = ec2.DescribeFleets({fleet});
+  ASSERT_TRUE(fleets.ok() && fleets->size() == 1) << fleets.status().ToString();
+  const double pending = std::max(0.0, static_cast<double>(fleets->front().total_target_capacity) -
+                                           fleets->front().fulfilled_capacity);
+  EXPECT_EQ(world_->Desired(group), static_cast<int>(std::ceil((pending + 8) / 4))) << body;
 }
 
 TEST_F(LambdaTest, CloudWatchAlarmAndDirectInvocationGiveTheReferenceCount) {

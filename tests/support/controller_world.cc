@@ -71,6 +71,39 @@ std::vector<aws::SpotFleetInstance> ControllerWorld::FleetInstances(const std::s
   return instances.ok() ? *instances : std::vector<aws::SpotFleetInstance>{};
 }
 
+std::string ControllerWorld::MakeLaunchTemplate(const std::string& prefix,
+                                                const std::string& type) {
+  std::string lt = Unique(prefix);
+  EXPECT_TRUE(client_
+                  .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
+                             {{"LaunchTemplateName", lt},
+                              {"LaunchTemplateData.ImageId", kAmi},
+                              {"LaunchTemplateData.InstanceType", type}})
+                  .ok());
+  return lt;
+}
+
+std::string ControllerWorld::MakeEc2Fleet(const std::vector<std::pair<std::string, int>>& overrides,
+                                          int target) {
+  const std::string lt = MakeLaunchTemplate("ec2-fleet-lt", "m5.large");
+  const std::string c = "LaunchTemplateConfigs.1.";
+  aws::QueryParams params = {
+      {"Type", "maintain"},
+      {"TargetCapacitySpecification.TotalTargetCapacity", std::to_string(target)},
+      {"TargetCapacitySpecification.DefaultTargetCapacityType", "spot"},
+      {c + "LaunchTemplateSpecification.LaunchTemplateName", lt},
+      {c + "LaunchTemplateSpecification.Version", "$Latest"}};
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string o = c + "Overrides." + std::to_string(i + 1) + ".";
+    params[o + "InstanceType"] = overrides[i].first;
+    params[o + "WeightedCapacity"] = std::to_string(overrides[i].second);
+  }
+  auto created = client_.CallQuery(aws::services::Ec2(), "CreateFleet", params);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  if (!created.ok()) return "";
+  return created.value()->document_element().child("fleetId").text().get();
+}
+
 std::vector<std::string> ControllerWorld::RunInstances(int count, const std::string& type) {
   auto r = client_.CallQuery(aws::services::Ec2(), "RunInstances",
                              {{"ImageId", kAmi},
@@ -102,13 +135,7 @@ std::map<std::string, std::string> ControllerWorld::MakeCluster(
 }
 
 std::string ControllerWorld::MakeOnDemandGroup(int desired) {
-  std::string lt = Unique("od-lt");
-  EXPECT_TRUE(client_
-                  .CallQuery(aws::services::Ec2(), "CreateLaunchTemplate",
-                             {{"LaunchTemplateName", lt},
-                              {"LaunchTemplateData.ImageId", kAmi},
-                              {"LaunchTemplateData.InstanceType", "m5.xlarge"}})
-                  .ok());
+  const std::string lt = MakeLaunchTemplate("od-lt", "m5.xlarge");
   std::string group = Unique("od");
   auto r = client_.CallQuery(aws::services::AutoScaling(), "CreateAutoScalingGroup",
                              {{"AutoScalingGroupName", group},

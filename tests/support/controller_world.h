@@ -1,5 +1,5 @@
 // The controller's world in moto, for integration tests: a weighted Spot
-// Fleet, an ECS cluster whose container instances are EC2 instances, an
+// Fleet or EC2 Fleet, an ECS cluster whose container instances are EC2 instances, an
 // on-demand Auto Scaling group, AWS/EC2Spot metrics (moto has none built in:
 // put with PutMetricData), SQS queues and SNS topics.
 #pragma once
@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aws/client.h"
@@ -31,6 +32,10 @@ class ControllerWorld {
   // A fleet of one instance type of weight `weight`, target `target`; its id.
   std::string MakeUniformFleet(const std::string& type, int weight, int target);
   std::vector<aws::SpotFleetInstance> FleetInstances(const std::string& fleet);
+  // An EC2 Fleet (maintain, spot) over one launch template with `overrides`
+  // (instance type, weight), total target `target`; its id. moto launches the
+  // first override only, and reports at least `target` fulfilled.
+  std::string MakeEc2Fleet(const std::vector<std::pair<std::string, int>>& overrides, int target);
   // `count` plain instances of `type`; their ids.
   std::vector<std::string> RunInstances(int count, const std::string& type = "m5.large");
   // The cluster, with a container instance registered for each instance: id -> ARN.
@@ -45,6 +50,8 @@ class ControllerWorld {
   void MakeLaunchConfigurationGroup(const std::string& group,
                                     const std::string& launch_configuration,
                                     const std::string& type);
+  // A launch template "prefix-N" of `type`; its name.
+  std::string MakeLaunchTemplate(const std::string& prefix, const std::string& type);
   void PutFleetMetrics(const std::string& fleet, double pending, double target);
   // A queue (VisibilityTimeout `visibility_s`); its URL, and its ARN in *arn.
   std::string MakeQueue(int visibility_s, std::string* arn = nullptr);
