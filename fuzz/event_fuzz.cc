@@ -37,6 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case EventKind::kReconcile:
       break;
+    case EventKind::kInstanceGone:
+      FUZZ_CHECK(!event->instance_id.empty());
+      break;
+    case EventKind::kIgnored:
+      FUZZ_CHECK(!event->ignored_reason.empty());
+      FUZZ_CHECK(event->ignored_reason.find('\n') == std::string::npos);
+      break;
   }
   const std::string printed = spk::JsonDumpSafe(spk::controller::ToJson(*event));
   FUZZ_CHECK(!printed.empty());

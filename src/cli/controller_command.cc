@@ -191,6 +191,10 @@ int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpT
   controller::Handler handler(cloud, config, clock);
   controller::HandleReport report = handler.Handle(*event);
   out << controller::ToJson(report).dump(2) << "\n";
+  if (event->kind == controller::EventKind::kIgnored) {
+    std::cerr << "spotkeeper handle-event: ignored: " << report.refused << "\n";
+    return 0;  // understood: nothing to do
+  }
   if (!report.refused.empty()) {
     std::cerr << "spotkeeper handle-event: refused: " << report.refused << "\n";
     return kExitFailed;

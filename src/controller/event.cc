@@ -1,5 +1,7 @@
 #include "controller/event.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "base/json.h"
@@ -74,6 +76,32 @@ Result<std::optional<WallTime>> ParseTime(const std::string& text, const char* w
                    "\" is not an ISO 8601 time");
   }
   return std::optional<WallTime>(t);
+}
+
+// "Wed, 05 Apr 2023 12:00:00 GMT" (RFC 1123, as AWS Health's startTime) as
+// "2023-04-05T12:00:00Z"; "" when `text` is not of that form.
+std::string Rfc1123AsIso8601(const std::string& text) {
+  static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  // 0123456789012345678901234567 8
+  // Wed, 05 Apr 2023 12:00:00 GMT
+  if (text.size() != 29 || text.compare(3, 2, ", ") != 0 || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text.compare(25, 4, " GMT") != 0) {
+    return "";
+  }
+  const std::string day = text.substr(0, 3);
+  if (std::none_of(std::begin(kDays), std::end(kDays), [&](const char* d) { return day == d; })) {
+    return "";
+  }
+  const std::string month = text.substr(8, 3);
+  auto m = std::find_if(std::begin(kMonths), std::end(kMonths),
+                        [&](const char* name) { return month == name; });
+  if (m == std::end(kMonths)) return "";
+  const int number = static_cast<int>(m - std::begin(kMonths)) + 1;
+  const std::string mm = std::string(number < 10 ? "0" : "") + std::to_string(number);
+  // Digits and ranges are checked by ParseIso8601.
+  return text.substr(12, 4) + "-" + mm + "-" + text.substr(5, 2) + "T" + text.substr(17, 8) + "Z";
 }
 
 // One envelope layer: the inner document text, its envelope name and the
@@ -185,6 +213,90 @@ Result<Event> ParseDirect(const json& doc) {
   return event;
 }
 
+constexpr const char* kStateChange = "EC2 Instance State-change Notification";
+
+Result<Event> ParseStateChange(const json& doc, const json& detail) {
+  constexpr const char* kWhat = "EC2 state-change event";
+  Event event;
+  event.source = "eventbridge";
+  SPK_ASSIGN_OR_RETURN(event.instance_id, RequiredString(detail, "instance-id", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.instance_action, RequiredString(detail, "state", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "id", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string time, OptionalString(doc, "time", kWhat));
+  SPK_ASSIGN_OR_RETURN(event.notice_time, ParseTime(time, kWhat, "time"));
+  const std::string& state = event.instance_action;
+  if (state == "stopping" || state == "shutting-down") {
+    event.kind = EventKind::kNotice;
+    event.notice_kind = policy::NoticeKind::kInstanceStopping;
+  } else if (state == "terminated") {
+    event.kind = EventKind::kInstanceGone;
+  } else {
+    event.kind = EventKind::kIgnored;
+    event.ignored_reason =
+        "EC2 instance " + Printable(event.instance_id, 40) + " is " + Printable(state, 40) +
+        ": nothing to do";
+  }
+  return event;
+}
+
+// An EC2 instance's scheduled change: retirement, stop, reboot.
+bool IsInstanceScheduledChange(const std::string& code) {
+  const auto has = [&](const char* part) { return code.find(part) != std::string::npos; };
+  return code.rfind("AWS_EC2_", 0) == 0 && code.size() > 18 &&
+         code.compare(code.size() - 10, 10, "_SCHEDULED") == 0 &&
+         (has("RETIREMENT") || has("_STOP_") || has("REBOOT"));
+}
+
+// The first instance id (i-...) among detail.affectedEntities[].entityValue,
+// else among resources[]; "" when none.
+std::string HealthInstanceId(const json& doc, const json& detail) {
+  const auto is_instance = [](const json& v) {
+    return v.is_string() && v.get_ref<const std::string&>().rfind("i-", 0) == 0;
+  };
+  const json& entities = Member(detail, "affectedEntities");
+  if (entities.is_array()) {
+    for (const json& entity : entities) {
+      if (entity.is_object() && is_instance(Member(entity, "entityValue"))) {
+        return entity["entityValue"].get<std::string>();
+      }
+    }
+  }
+  const json& resources = Member(doc, "resources");
+  if (resources.is_array()) {
+    for (const json& r : resources) {
+      if (is_instance(r)) return r.get<std::string>();
+    }
+  }
+  return "";
+}
+
+Result<Event> ParseHealth(const json& doc, const json& detail) {
+  constexpr const char* kWhat = "AWS Health event";
+  Event event;
+  event.source = "aws-health";
+  SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "id", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string service, OptionalString(detail, "service", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string category, OptionalString(detail, "eventTypeCategory", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string code, OptionalString(detail, "eventTypeCode", kWhat));
+  event.instance_id = HealthInstanceId(doc, detail);
+  if (service != "EC2" || category != "scheduledChange" || !IsInstanceScheduledChange(code) ||
+      event.instance_id.empty()) {
+    event.kind = EventKind::kIgnored;
+    event.ignored_reason = "AWS Health event " + Printable(service, 40) + "/" +
+                           Printable(category, 40) + "/" + Printable(code, 80) +
+                           (event.instance_id.empty() ? " names no EC2 instance"
+                                                      : " is not an EC2 instance's scheduled change");
+    return event;
+  }
+  event.kind = EventKind::kNotice;
+  event.notice_kind = policy::NoticeKind::kScheduledMaintenance;
+  SPK_ASSIGN_OR_RETURN(std::string start, RequiredString(detail, "startTime", kWhat));
+  const std::string iso = Rfc1123AsIso8601(start);
+  SPK_ASSIGN_OR_RETURN(event.termination_time,
+                       ParseTime(iso.empty() ? start : iso, kWhat, "startTime"));
+  return event;
+}
+
 Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) {
   Event event;
   if (detail_type == "Scheduled Event") {
@@ -192,6 +304,11 @@ Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) 
     event.kind = EventKind::kReconcile;
     event.source = "schedule";
     return event;
+  }
+  if (detail_type == kStateChange || detail_type == "AWS Health Event") {
+    const json& detail = Member(doc, "detail");
+    if (!detail.is_object()) return Invalid(detail_type + ": detail is not an object");
+    return detail_type == kStateChange ? ParseStateChange(doc, detail) : ParseHealth(doc, detail);
   }
   event.kind = EventKind::kNotice;
   event.source = "eventbridge";
@@ -232,7 +349,8 @@ Result<Event> ParseBare(const json& doc) {
   }
   return Invalid("unsupported event: an object with keys {" + keys +
                  "} is none of: agent message, CloudWatch alarm, {\"fleetID\"}, "
-                 "EventBridge spot interruption, rebalance recommendation or scheduled event");
+                 "EventBridge spot interruption, rebalance recommendation, instance state "
+                 "change, AWS Health event or scheduled event");
 }
 
 }  // namespace
@@ -247,6 +365,10 @@ const char* EventKindName(EventKind kind) {
       return "direct";
     case EventKind::kReconcile:
       return "reconcile";
+    case EventKind::kInstanceGone:
+      return "instance-gone";
+    case EventKind::kIgnored:
+      return "ignored";
   }
   return "unknown";
 }
@@ -307,6 +429,9 @@ Result<policy::ReferenceTrigger> ToReferenceTrigger(const Event& event) {
       return trigger;
     case EventKind::kReconcile:
       return Invalid("the reference had no scheduled reconcile");
+    case EventKind::kInstanceGone:
+    case EventKind::kIgnored:
+      return Invalid("the reference did not handle " + event.source);
     case EventKind::kNotice:
       break;
   }
@@ -323,6 +448,8 @@ nlohmann::json ToJson(const Event& event) {
               {"source", event.source},
               {"envelope", event.envelope},
               {"message_id", event.message_id}};
+  if (event.kind == EventKind::kIgnored) out["reason"] = event.ignored_reason;
+  if (event.kind == EventKind::kInstanceGone) out["instance_id"] = event.instance_id;
   if (event.kind != EventKind::kNotice) {
     out["fleet_id"] = event.fleet_id;
     return out;

@@ -13,6 +13,15 @@
 //   - EventBridge "EC2 Spot Instance Interruption Warning" and
 //     "EC2 Instance Rebalance Recommendation" (detail.instance-id,
 //     detail.instance-action);
+//   - EventBridge "EC2 Instance State-change Notification" (detail.instance-id,
+//     detail.state): "stopping" and "shutting-down" are a kInstanceStopping
+//     notice, "terminated" is kInstanceGone, any other state kIgnored;
+//   - EventBridge "AWS Health Event" (source aws.health): an EC2
+//     scheduledChange whose eventTypeCode is an instance's retirement, stop or
+//     reboot (AWS_EC2_*_SCHEDULED) is a scheduled-maintenance notice for its
+//     first affected instance (detail.affectedEntities[].entityValue, else
+//     resources[]), dated at detail.startTime (RFC 1123, "Wed, 05 Apr 2023
+//     12:00:00 GMT", or ISO 8601); any other Health event is kIgnored;
 // each as is, or wrapped in (up to 3 nested) envelopes: a Lambda SNS event
 // (Records[0].Sns.Message), a Lambda SQS event (Records[0].body), or the
 // SNS-to-SQS envelope {"Type": "Notification", "Message": ...}. An SQS message
@@ -37,9 +46,11 @@ enum class EventKind {
   kFleetAlarm,  // a CloudWatch alarm on a fleet
   kDirect,      // {"fleetID": ...}: re-evaluate the fleet
   kReconcile,   // an EventBridge "Scheduled Event": re-evaluate everything configured
+  kInstanceGone,  // EC2 says the instance is terminated: forget what memory holds of it
+  kIgnored,       // understood, nothing to do (ignored_reason says why)
 };
 
-// "notice" | "fleet-alarm" | "direct" | "reconcile".
+// "notice" | "fleet-alarm" | "direct" | "reconcile" | "instance-gone" | "ignored".
 const char* EventKindName(EventKind kind);
 
 struct Event {
@@ -57,14 +68,18 @@ struct Event {
   // kFleetAlarm, kDirect: the fleet named.
   std::string fleet_id;
 
-  // kNotice:
+  // kIgnored: why nothing is done for it.
+  std::string ignored_reason;
+
+  // kNotice (and kInstanceGone: instance_id):
   policy::NoticeKind notice_kind = policy::NoticeKind::kSpotInterruption;
   std::string agent_kind;  // the agent's "kind" field ("" when absent)
   std::string instance_id;
   std::string instance_type;    // "" when the event does not say (EventBridge)
   std::string ecs_cluster;      // "" when not known
   std::string ecs_container;    // container instance ARN; "" when not known
-  std::string instance_action;  // "terminate" | "stop" | "hibernate" | ""
+  // "terminate" | "stop" | "hibernate" | ""; a state change: its state.
+  std::string instance_action;
   std::optional<WallTime> notice_time;
   // Interruptions: when the instance goes; scheduled maintenance: NotBefore.
   std::optional<WallTime> termination_time;

@@ -250,9 +250,11 @@ TEST(ParseEventTest, RejectsEverythingElseWithAReason) {
       {"alarm_dimensions_empty", R"({"Trigger":{"Dimensions":[]}})", "Dimensions"},
       {"alarm_trigger_string", R"({"Trigger":"x"})", "Trigger is not an object"},
       {"alarm_value_number", R"({"Trigger":{"Dimensions":[{"value":1}]}})", "value"},
-      {"eventbridge_other", R"({"detail-type":"EC2 Instance State-change Notification"})",
+      {"eventbridge_other", R"({"detail-type":"EC2 Instance Launch Successful"})",
        "unsupported EventBridge event"},
       {"eventbridge_type_number", R"({"detail-type":3})", "detail-type is not a string"},
+      {"state_change_no_detail", R"({"detail-type":"EC2 Instance State-change Notification"})",
+       "detail is not an object"},
       {"eventbridge_no_detail", R"({"detail-type":"EC2 Spot Instance Interruption Warning"})",
        "detail is not an object"},
       {"eventbridge_no_instance",
@@ -302,6 +304,164 @@ TEST(ParseEventTest, RejectsEverythingElseWithAReason) {
     EXPECT_NE(event.status().message().find(c.message_part), std::string::npos)
         << event.status().message();
   }
+}
+
+
+// The shapes AWS sends (docs/controller.md shows the same examples).
+json StateChange(const std::string& state) {
+  return {{"version", "0"},
+          {"id", "sc-1"},
+          {"detail-type", "EC2 Instance State-change Notification"},
+          {"source", "aws.ec2"},
+          {"account", "123456789012"},
+          {"time", "2024-01-01T00:00:00Z"},
+          {"region", "us-east-1"},
+          {"resources", {"arn:aws:ec2:us-east-1:123456789012:instance/i-0sc"}},
+          {"detail", {{"instance-id", "i-0sc"}, {"state", state}}}};
+}
+
+json Health(const std::string& code, const std::string& service = "EC2",
+            const std::string& category = "scheduledChange") {
+  return {{"version", "0"},
+          {"id", "h-1"},
+          {"detail-type", "AWS Health Event"},
+          {"source", "aws.health"},
+          {"account", "123456789012"},
+          {"time", "2023-03-22T12:00:00Z"},
+          {"region", "us-east-1"},
+          {"resources", {"i-0health"}},
+          {"detail",
+           {{"eventArn", "arn:aws:health:us-east-1::event/EC2/" + code + "/" + code + "_1"},
+            {"service", service},
+            {"eventTypeCode", code},
+            {"eventTypeCategory", category},
+            {"startTime", "Wed, 05 Apr 2023 12:00:00 GMT"},
+            {"endTime", "Wed, 05 Apr 2023 18:00:00 GMT"},
+            {"eventDescription", {{{"language", "en_US"}, {"latestDescription", "retiring"}}}},
+            {"affectedEntities", {{{"entityValue", "i-0health"}}}}}}};
+}
+
+// Each input as is, in a Lambda SNS event, in the SNS-to-SQS envelope (an SQS
+// body) and as a record of a Lambda SQS batch.
+std::vector<std::pair<std::string, std::string>> FourWrappings(const std::string& text) {
+  return {{"", text}, {"sns", SnsLambda(text)}, {"sns-notification", SnsToSqs(text)},
+          {"sqs", SqsLambda(text)}};
+}
+
+TEST(ParseEventTest, StateChangeStoppingIsANoticeInEveryWrapping) {
+  for (const char* state : {"stopping", "shutting-down"}) {
+    for (const auto& [envelope, text] : FourWrappings(StateChange(state).dump())) {
+      SCOPED_TRACE(std::string(state) + " in '" + envelope + "'");
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kNotice);
+      EXPECT_EQ(event->notice_kind, policy::NoticeKind::kInstanceStopping);
+      EXPECT_EQ(event->source, "eventbridge");
+      EXPECT_EQ(event->envelope, envelope);
+      EXPECT_EQ(event->instance_id, "i-0sc");
+      EXPECT_EQ(event->instance_action, state);
+      EXPECT_EQ(event->message_id, "sc-1");
+      EXPECT_FALSE(event->termination_time.has_value());
+      EXPECT_EQ(ToJson(*event)["notice_kind"], "instance-stopping");
+    }
+  }
+}
+
+TEST(ParseEventTest, StateChangeTerminatedIsInstanceGoneOthersIgnored) {
+  for (const auto& [envelope, text] : FourWrappings(StateChange("terminated").dump())) {
+    SCOPED_TRACE(envelope);
+    Result<Event> event = ParseEvent(text);
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    EXPECT_EQ(event->kind, EventKind::kInstanceGone);
+    EXPECT_EQ(event->instance_id, "i-0sc");
+    EXPECT_EQ(ToJson(*event)["kind"], "instance-gone");
+  }
+  for (const char* state : {"pending", "running", "stopped"}) {
+    for (const auto& [envelope, text] : FourWrappings(StateChange(state).dump())) {
+      SCOPED_TRACE(std::string(state) + " in '" + envelope + "'");
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kIgnored);
+      EXPECT_NE(event->ignored_reason.find(state), std::string::npos) << event->ignored_reason;
+    }
+  }
+  json no_id = StateChange("stopping");
+  no_id["detail"].erase("instance-id");
+  EXPECT_FALSE(ParseEvent(no_id.dump()).ok());
+  json bad_state = StateChange("stopping");
+  bad_state["detail"]["state"] = 3;
+  EXPECT_FALSE(ParseEvent(bad_state.dump()).ok());
+}
+
+TEST(ParseEventTest, HealthScheduledChangeIsMaintenanceInEveryWrapping) {
+  WallTime start;
+  ASSERT_TRUE(ParseIso8601("2023-04-05T12:00:00Z", &start));
+  for (const char* code :
+       {"AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED", "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED",
+        "AWS_EC2_INSTANCE_REBOOT_MAINTENANCE_SCHEDULED",
+        "AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED", "AWS_EC2_INSTANCE_STOP_SCHEDULED"}) {
+    for (const auto& [envelope, text] : FourWrappings(Health(code).dump())) {
+      SCOPED_TRACE(std::string(code) + " in '" + envelope + "'");
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kNotice);
+      EXPECT_EQ(event->notice_kind, policy::NoticeKind::kScheduledMaintenance);
+      EXPECT_EQ(event->source, "aws-health");
+      EXPECT_EQ(event->envelope, envelope);
+      EXPECT_EQ(event->instance_id, "i-0health");
+      EXPECT_EQ(event->message_id, "h-1");
+      ASSERT_TRUE(event->termination_time.has_value());
+      EXPECT_EQ(*event->termination_time, start);
+    }
+  }
+  // ISO 8601 is accepted too; the instance may come from resources only.
+  json iso = Health("AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED");
+  iso["detail"]["startTime"] = "2023-04-05T12:00:00Z";
+  iso["detail"].erase("affectedEntities");
+  Result<Event> event = ParseEvent(iso.dump());
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_EQ(event->instance_id, "i-0health");
+  EXPECT_EQ(*event->termination_time, start);
+}
+
+TEST(ParseEventTest, OtherHealthEventsAreIgnored) {
+  const std::vector<json> others = {
+      Health("AWS_EC2_OPERATIONAL_ISSUE", "EC2", "issue"),
+      Health("AWS_RDS_MAINTENANCE_SCHEDULED", "RDS"),
+      Health("AWS_EC2_DEDICATED_HOST_NETWORK_MAINTENANCE_SCHEDULED"),
+      [] {
+        json no_instance = Health("AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED");
+        no_instance["resources"] = json::array();
+        no_instance["detail"]["affectedEntities"] = {{{"entityValue", "vol-1"}}};
+        return no_instance;
+      }(),
+  };
+  for (const json& doc : others) {
+    for (const auto& [envelope, text] : FourWrappings(doc.dump())) {
+      SCOPED_TRACE(doc["detail"]["eventTypeCode"].get<std::string>() + " in '" + envelope + "'");
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kIgnored);
+      EXPECT_NE(event->ignored_reason.find("AWS Health event"), std::string::npos);
+      EXPECT_EQ(ToJson(*event)["reason"], event->ignored_reason);
+    }
+  }
+}
+
+TEST(ParseEventTest, HealthStartTimeMustBeATime) {
+  for (const char* bad : {"", "Wed, 05 Apr 2023 12:00:00 PST", "Wed, 32 Apr 2023 12:00:00 GMT",
+                          "Xyz, 05 Apr 2023 12:00:00 GMT", "Wed, 05 Foo 2023 12:00:00 GMT",
+                          "Wed, 05 Apr 2023 25:00:00 GMT", "yesterday"}) {
+    SCOPED_TRACE(bad);
+    json doc = Health("AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED");
+    doc["detail"]["startTime"] = bad;
+    Result<Event> event = ParseEvent(doc.dump());
+    ASSERT_FALSE(event.ok());
+    EXPECT_NE(event.status().message().find("startTime"), std::string::npos);
+  }
+  json no_detail = Health("AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED");
+  no_detail["detail"] = "x";
+  EXPECT_FALSE(ParseEvent(no_detail.dump()).ok());
 }
 
 }  // namespace

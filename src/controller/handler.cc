@@ -128,7 +128,7 @@ Result<std::pair<policy::NoticeKind, WallTime>> ParseNoticeRecord(const std::str
   bool known = false;
   for (policy::NoticeKind k :
        {policy::NoticeKind::kSpotInterruption, policy::NoticeKind::kRebalanceRecommendation,
-        policy::NoticeKind::kScheduledMaintenance}) {
+        policy::NoticeKind::kScheduledMaintenance, policy::NoticeKind::kInstanceStopping}) {
     if (kind == policy::NoticeKindName(k)) {
       out.first = k;
       known = true;
@@ -312,6 +312,7 @@ std::vector<ActionResult> Handler::FastPath(const std::vector<const Event*>& eve
   for (const Event* event : events) {
     // Scheduled maintenance is never drained here: the decision drains it when due.
     const bool drains = event->notice_kind == policy::NoticeKind::kSpotInterruption ||
+                        event->notice_kind == policy::NoticeKind::kInstanceStopping ||
                         (event->notice_kind == policy::NoticeKind::kRebalanceRecommendation &&
                          config_.policy.on_rebalance == policy::RebalanceAction::kDrain);
     if (event->kind != EventKind::kNotice || !drains || event->ecs_cluster.empty() ||
@@ -402,6 +403,12 @@ void Handler::Remember(const Event& event, WallTime now, const std::set<std::str
   kept.notice = notice;
   kept.recorded = recorded.count(notice.instance_id) || (same_kind && kept.recorded);
   if (!event.ecs_cluster.empty()) kept.cluster = event.ecs_cluster;
+}
+
+void Handler::Forget(const Event& event) {
+  const bool known = notices_.erase(event.instance_id) > 0;
+  log::Info("instance terminated: its notice forgotten (AWS still holds its records)",
+            {{"instance", event.instance_id}, {"known", known ? "true" : "false"}});
 }
 
 bool Handler::Records(const policy::Notice& notice) const {
@@ -887,6 +894,14 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
                         {"message_id", event.message_id},
                         {"instance", event.instance_id},
                         {"fleet", event.fleet_id}});
+    if (event.kind == EventKind::kIgnored) {
+      // Answered at once, as a refusal is: a retry cannot change it.
+      log::Info("event acknowledged and ignored",
+                {{"message_id", event.message_id}, {"reason", event.ignored_reason}});
+      admit.duplicate.push_back(false);
+      admit.refused[i] = event.ignored_reason;
+      continue;
+    }
     if (std::string why = Refusal(event); !why.empty()) {
       log::Warn("event refused", {{"message_id", event.message_id}, {"reason", why}});
       admit.duplicate.push_back(false);
@@ -927,6 +942,7 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
         continue;
       }
       if (event->kind == EventKind::kNotice) Remember(*event, now, recorded);
+      if (event->kind == EventKind::kInstanceGone) Forget(*event);
     }
   } catch (...) {
     // Not admitted after all: a redelivery of these notices must be handled,

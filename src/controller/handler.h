@@ -191,7 +191,8 @@ nlohmann::json ToJson(const HandleReport& report);
 // What Admit did with a batch of events.
 struct AdmitReport {
   std::vector<bool> duplicate;          // per event, in order
-  std::vector<std::string> refused;     // per event, in order: why it was refused, or ""
+  // per event, in order: why it was refused or ignored (kIgnored), or ""
+  std::vector<std::string> refused;
   std::vector<ActionResult> fast_path;  // the drains of the noticed container instances
   std::vector<RecordResult> recorded;   // their notices recorded with the drains
 };
@@ -272,6 +273,9 @@ class Handler {
                                      std::map<const Event*, std::string>* refused,
                                      std::vector<RecordResult>* recorded);
   void Remember(const Event& event, WallTime now, const std::set<std::string>& recorded);
+  // A terminated instance (kInstanceGone): memory drops its notice. What AWS
+  // holds (its container instance's notice record) still counts while listed.
+  void Forget(const Event& event);
   // The remembered notices merged with those recorded on the container
   // instances of `observation` (see the top of this file).
   void MergeNotices(const std::vector<std::string>& listed_clusters,

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controller/controller_test_util.h"
+#include "controller/event.h"
 
 namespace spk::controller {
 namespace {
@@ -640,6 +641,138 @@ TEST_F(HandlerTest, ARaiseIsNotWrittenBlindWhenTheReReadFails) {
   HandleReport report = handler.Handle(Notice());
   EXPECT_FALSE(report.status().ok());
   EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+}
+
+
+// The events as AWS sends them, in each of the four wrappings the controller
+// accepts: as is, in a Lambda SNS event, in the SNS-to-SQS envelope (an SQS
+// body) and as a record of a Lambda SQS batch.
+std::vector<std::string> FourWrappings(const nlohmann::json& event) {
+  using nlohmann::json;
+  const std::string text = event.dump();
+  return {text,
+          json{{"Records", {{{"Sns", {{"MessageId", "sns-1"}, {"Message", text}}}}}}}.dump(),
+          json{{"Type", "Notification"}, {"MessageId", "sns-2"}, {"Message", text}}.dump(),
+          json{{"Records", {{{"messageId", "sqs-1"}, {"body", text}}}}}.dump()};
+}
+
+nlohmann::json StateChange(const std::string& instance_id, const std::string& state) {
+  return {{"version", "0"},
+          {"id", "sc-" + instance_id + "-" + state},
+          {"detail-type", "EC2 Instance State-change Notification"},
+          {"source", "aws.ec2"},
+          {"time", "2024-01-01T00:00:00Z"},
+          {"resources", {"arn:aws:ec2:us-east-1:123456789012:instance/" + instance_id}},
+          {"detail", {{"instance-id", instance_id}, {"state", state}}}};
+}
+
+nlohmann::json Health(const std::string& instance_id, const std::string& service,
+                      const std::string& code) {
+  return {{"version", "0"},
+          {"id", "h-" + instance_id},
+          {"detail-type", "AWS Health Event"},
+          {"source", "aws.health"},
+          {"time", "2024-01-01T00:00:00Z"},
+          {"resources", {instance_id}},
+          {"detail",
+           {{"eventArn", "arn:aws:health:us-east-1::event/EC2/" + code + "/x"},
+            {"service", service},
+            {"eventTypeCode", code},
+            {"eventTypeCategory", "scheduledChange"},
+            {"startTime", "Wed, 05 Apr 2023 12:00:00 GMT"},
+            {"affectedEntities", {{{"entityValue", instance_id}}}}}}};
+}
+
+Event Parsed(const std::string& text) {
+  Result<Event> event = ParseEvent(text);
+  EXPECT_TRUE(event.ok()) << event.status().ToString();
+  return event.ok() ? *event : Event{};
+}
+
+TEST_F(HandlerTest, AStoppingInstanceIsDrainedAtOnceInEveryWrapping) {
+  for (const char* state : {"stopping", "shutting-down"}) {
+    for (const std::string& text : FourWrappings(StateChange("i-spot2", state))) {
+      SCOPED_TRACE(text);
+      cloud.Find("web", "arn:c2")->status = policy::ContainerStatus::kActive;
+      cloud.on_demand_groups["od"].group.desired_capacity = 0;
+      Handler handler(cloud, config, clock);
+      HandleReport report = handler.Handle(Parsed(text));
+      ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+      EXPECT_TRUE(report.refused.empty());
+      // Found by its EC2 instance id in the configured cluster.
+      EXPECT_EQ(cloud.Find("web", "arn:c2")->status, policy::ContainerStatus::kDraining);
+      EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kActive);
+      // Spot capacity lost: its weight 8 is covered (2 on-demand instances).
+      EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);
+    }
+  }
+}
+
+TEST_F(HandlerTest, AStoppingOnDemandInstanceIsDrainedButNotSpotCapacityLost) {
+  // In a spot source, but the agent says it is on-demand (a mixed group's base).
+  cloud.Find("web", "arn:c2")->attributes[policy::kLifecycleAttribute] = "on-demand";
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Parsed(StateChange("i-spot2", "stopping").dump()));
+  ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_EQ(cloud.Find("web", "arn:c2")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+}
+
+TEST_F(HandlerTest, ATerminatedInstanceIsForgottenInEveryWrapping) {
+  cloud.clusters["web"].pop_back();  // i-spot2 not registered: only memory holds its notice
+  for (const std::string& text : FourWrappings(StateChange("i-spot2", "terminated"))) {
+    SCOPED_TRACE(text);
+    Handler handler(cloud, config, clock);
+    ASSERT_TRUE(handler.Handle(Parsed(StateChange("i-spot2", "stopping").dump())).status().ok());
+    ASSERT_EQ(handler.Observe({}, {}).notices.size(), 1u);
+    HandleReport report = handler.Handle(Parsed(text));
+    ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+    EXPECT_TRUE(report.refused.empty());
+    EXPECT_TRUE(handler.Observe({}, {}).notices.empty());
+  }
+}
+
+TEST_F(HandlerTest, OtherStatesAndHealthEventsAreAcknowledgedAndIgnored) {
+  std::vector<nlohmann::json> ignored;
+  for (const char* state : {"pending", "running", "stopped"}) {
+    ignored.push_back(StateChange("i-spot2", state));
+  }
+  ignored.push_back(Health("i-spot2", "RDS", "AWS_RDS_MAINTENANCE_SCHEDULED"));
+  ignored.push_back(Health("i-spot2", "EC2", "AWS_EC2_OPERATIONAL_NOTIFICATION"));
+  Handler handler(cloud, config, clock);
+  for (const nlohmann::json& event : ignored) {
+    for (const std::string& text : FourWrappings(event)) {
+      SCOPED_TRACE(text);
+      cloud.calls.clear();
+      HandleReport report = handler.Handle(Parsed(text));
+      EXPECT_TRUE(report.status().ok()) << report.status().ToString();
+      EXPECT_FALSE(report.refused.empty());  // answered at once: nothing to retry
+      EXPECT_FALSE(report.decision.has_value());
+      EXPECT_TRUE(cloud.calls.empty());
+    }
+  }
+  EXPECT_EQ(cloud.Find("web", "arn:c2")->status, policy::ContainerStatus::kActive);
+  EXPECT_TRUE(handler.Observe({}, {}).notices.empty());
+}
+
+TEST_F(HandlerTest, AHealthScheduledChangeIsScheduledMaintenanceInEveryWrapping) {
+  WallTime start;
+  ASSERT_TRUE(ParseIso8601("2023-04-05T12:00:00Z", &start));
+  for (const std::string& text :
+       FourWrappings(Health("i-spot2", "EC2", "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED"))) {
+    SCOPED_TRACE(text);
+    cloud.Find("web", "arn:c2")->attributes.erase(kNoticeAttribute);
+    Handler handler(cloud, config, clock);
+    HandleReport report = handler.Handle(Parsed(text));
+    ASSERT_TRUE(report.status().ok()) << report.status().ToString();
+    // Recorded as the agent's scheduled events are, dated at its start.
+    EXPECT_EQ(cloud.Find("web", "arn:c2")->attributes[kNoticeAttribute],
+              NoticeRecord(policy::NoticeKind::kScheduledMaintenance, start));
+    const std::vector<policy::Notice> notices = handler.Observe({}, {}).notices;
+    ASSERT_EQ(notices.size(), 1u);
+    EXPECT_EQ(notices[0].kind, policy::NoticeKind::kScheduledMaintenance);
+    EXPECT_EQ(notices[0].termination_time, start);
+  }
 }
 
 }  // namespace

@@ -312,6 +312,55 @@ TEST_F(ControllerLambdaTest, SqsBatchIsHandledTogetherAndNamesTheRecordsToLeave)
             (json{{"batchItemFailures", {{{"itemIdentifier", "m5"}}}}}));
 }
 
+TEST_F(ControllerLambdaTest, StateChangesAndHealthEventsInOneSqsBatch) {
+  cloud.clusters["web"].push_back(
+      {"web", "arn:c2", "i-spot2", policy::ContainerStatus::kActive, 1, 0});
+  Handler handler(cloud, config, clock);
+  auto state = [](const std::string& instance, const std::string& to) {
+    return json{{"version", "0"},
+                {"id", "sc-" + instance + "-" + to},
+                {"detail-type", "EC2 Instance State-change Notification"},
+                {"source", "aws.ec2"},
+                {"time", "2024-01-01T00:00:00Z"},
+                {"resources", {"arn:aws:ec2:us-east-1:123456789012:instance/" + instance}},
+                {"detail", {{"instance-id", instance}, {"state", to}}}}
+        .dump();
+  };
+  auto health = [](const std::string& service, const std::string& code) {
+    return json{{"version", "0"},
+                {"id", "h-" + code},
+                {"detail-type", "AWS Health Event"},
+                {"source", "aws.health"},
+                {"resources", {"i-spot2"}},
+                {"detail",
+                 {{"service", service},
+                  {"eventTypeCode", code},
+                  {"eventTypeCategory", "scheduledChange"},
+                  {"startTime", "Wed, 05 Apr 2023 12:00:00 GMT"},
+                  {"affectedEntities", {{{"entityValue", "i-spot2"}}}}}}}
+        .dump();
+  };
+  auto record = [](const std::string& id, const std::string& body) {
+    return json{{"messageId", id}, {"body", body}, {"eventSource", "aws:sqs"}};
+  };
+  json batch = {{"Records",
+                 {record("m1", state("i-spot1", "stopping")), record("m2", state("i-spot2", "running")),
+                  record("m3", state("i-gone", "terminated")),
+                  record("m4", health("EC2", "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED")),
+                  record("m5", health("RDS", "AWS_RDS_MAINTENANCE_SCHEDULED"))}}};
+  LambdaHandlerFn fn = MakeControllerLambdaHandler(handler);
+  LambdaResult result = fn({"r1", batch.dump()});
+  ASSERT_TRUE(result.ok) << result.error_message;
+  // Every record answered: none left for redelivery.
+  EXPECT_EQ(json::parse(result.payload), (json{{"batchItemFailures", json::array()}}));
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.Find("web", "arn:c1")->attributes[kNoticeAttribute].rfind("instance-stopping@", 0),
+            0u);
+  // The retirement is recorded as scheduled maintenance, dated at its start.
+  EXPECT_EQ(cloud.Find("web", "arn:c2")->attributes[kNoticeAttribute],
+            "scheduled-maintenance@2023-04-05T12:00:00Z");
+}
+
 TEST_F(ControllerLambdaTest, ThrowingBatchNamesEveryRecordAndTheRuntimeGoesOn) {
   Handler handler(cloud, config, clock);
   json notice = {{"terminationNotificiation", "true"},

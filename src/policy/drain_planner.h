@@ -26,6 +26,7 @@ struct DrainPlan {
 //    spot capacity (IsSpotCapacity) at once, a spot instance when
 //    `replacement_registered` (or replaced), or at the latest at
 //    MaintenanceDrainDeadline;
+//  - a stopping instance (kInstanceStopping) at once, like an interruption;
 //  - the container instance is found by EC2 instance id in any cluster; one
 //    already DRAINING (or not ACTIVE) is skipped, so the plan is idempotent;
 //  - soonest termination first, then instance id; batched per cluster.

@@ -28,6 +28,8 @@ const char* NoticeKindName(NoticeKind kind) {
       return "rebalance-recommendation";
     case NoticeKind::kScheduledMaintenance:
       return "scheduled-maintenance";
+    case NoticeKind::kInstanceStopping:
+      return "instance-stopping";
   }
   return "unknown";
 }
@@ -50,6 +52,7 @@ bool Outranks(NoticeKind a, NoticeKind b) {
   auto rank = [](NoticeKind kind) {
     switch (kind) {
       case NoticeKind::kSpotInterruption:
+      case NoticeKind::kInstanceStopping:
         return 2;
       case NoticeKind::kScheduledMaintenance:
         return 1;

@@ -58,14 +58,19 @@ enum class NoticeKind {
   // ...) starting at its NotBefore (Notice::termination_time), often days
   // ahead; spot and on-demand instances alike.
   kScheduledMaintenance,
+  // EC2 says the instance is stopping or shutting down (an EventBridge
+  // "EC2 Instance State-change Notification"): it goes now, spot or on-demand.
+  kInstanceStopping,
 };
 
-// "spot-interruption" | "rebalance-recommendation" | "scheduled-maintenance".
+// "spot-interruption" | "rebalance-recommendation" | "scheduled-maintenance" |
+// "instance-stopping".
 const char* NoticeKindName(NoticeKind kind);
 
 // True when a notice of kind `a` takes the place of one of kind `b` for the
-// same instance (one notice per instance is kept): a spot interruption wins
-// over everything, scheduled maintenance over a rebalance recommendation.
+// same instance (one notice per instance is kept): a spot interruption or a
+// stopping instance wins over everything else (neither over the other),
+// scheduled maintenance over a rebalance recommendation.
 bool Outranks(NoticeKind a, NoticeKind b);
 
 // The container instance attribute the agent sets to "spot" or "on-demand".

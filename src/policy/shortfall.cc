@@ -31,6 +31,7 @@ bool IsSpotCapacity(const Observation& observation, const std::string& instance_
 bool NoticeCountsAsLoss(const Notice& notice, const PolicyConfig& config, WallTime now) {
   switch (notice.kind) {
     case NoticeKind::kSpotInterruption:
+    case NoticeKind::kInstanceStopping:
       return true;
     case NoticeKind::kRebalanceRecommendation:
       return config.on_rebalance != RebalanceAction::kIgnore;
@@ -58,8 +59,10 @@ Result<Shortfall> ComputeShortfall(const Observation& observation, const PolicyC
     const Notice& notice = *kept;
     if (notice.replaced || !NoticeCountsAsLoss(notice, config, observation.now)) continue;
     if (!FindSourceOfInstance(observation.sources, notice.instance_id)) continue;
-    if (notice.kind == NoticeKind::kScheduledMaintenance &&
-        !IsSpotCapacity(observation, notice.instance_id)) {
+    // Maintenance and stops come to on-demand instances too: not spot capacity lost.
+    const bool any_lifecycle = notice.kind == NoticeKind::kScheduledMaintenance ||
+                               notice.kind == NoticeKind::kInstanceStopping;
+    if (any_lifecycle && !IsSpotCapacity(observation, notice.instance_id)) {
       continue;
     }
     if (!notice.units) {

@@ -132,10 +132,18 @@ class CfnMotoTest(unittest.TestCase):
             rule_arns.append(rule["Arn"])
             if "EventPattern" in rule:
                 pattern = json.loads(rule["EventPattern"])
-                self.assertEqual(["aws.ec2"], pattern["source"])
-                patterns[pattern["detail-type"][0]] = rule["Arn"]
+                patterns[pattern["detail-type"][0]] = pattern
         self.assertEqual({"EC2 Spot Instance Interruption Warning",
-                          "EC2 Instance Rebalance Recommendation"}, set(patterns))
+                          "EC2 Instance Rebalance Recommendation",
+                          "EC2 Instance State-change Notification",
+                          "AWS Health Event"}, set(patterns))
+        for detail_type, pattern in patterns.items():
+            want = "aws.health" if detail_type == "AWS Health Event" else "aws.ec2"
+            self.assertEqual([want], pattern["source"], detail_type)
+        self.assertEqual(["stopping", "shutting-down", "terminated"],
+                         patterns["EC2 Instance State-change Notification"]["detail"]["state"])
+        self.assertEqual({"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]},
+                         patterns["AWS Health Event"]["detail"])
         # Queue policy: moto 5 skips AWS::SQS::QueuePolicy (lists it, applies nothing);
         # when a moto applies it, check it: SNS limited to the topic, EventBridge to the rules.
         if "Policy" in attrs:
@@ -176,7 +184,7 @@ class CfnMotoTest(unittest.TestCase):
             ControllerMode="lambda", AgentMode="ecs-daemon",
             LambdaCodeS3Bucket="spotkeeper-artifacts", AgentDrain="true")
         rules = self.check_supporting("spk-lambda", outputs, resources)
-        self.assertEqual(3, len(rules), "interruption, rebalance and the reconcile schedule")
+        self.assertEqual(5, len(rules), "interruption, rebalance, state change, health, schedule")
         lam = self.moto.client("lambda")
         fn = lam.get_function(FunctionName=outputs["ControllerFunctionName"])["Configuration"]
         self.assertEqual("provided.al2023", fn["Runtime"])
@@ -259,7 +267,7 @@ class CfnMotoTest(unittest.TestCase):
                                          SpotAutoScalingGroups="web-spot-a,web-spot-b",
                                          Ec2FleetIds="fleet-11111111-2222-3333-4444-555555555555")
         rules = self.check_supporting("spk-ecs", outputs, resources)
-        self.assertEqual(2, len(rules))
+        self.assertEqual(4, len(rules))
         self.assertNotIn("ControllerFunction", resources)
         ecs = self.moto.client("ecs")
         svc = ecs.describe_services(cluster=CLUSTER,
