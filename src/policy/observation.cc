@@ -75,4 +75,16 @@ const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInst
   return nullptr;
 }
 
+ContainerIndex::ContainerIndex(const std::vector<ContainerInstance>& containers) {
+  by_instance_id_.reserve(containers.size());
+  for (const ContainerInstance& container : containers) {
+    by_instance_id_.emplace(container.ec2_instance_id, &container);  // keeps the first
+  }
+}
+
+const ContainerInstance* ContainerIndex::Find(const std::string& instance_id) const {
+  auto it = by_instance_id_.find(instance_id);
+  return it == by_instance_id_.end() ? nullptr : it->second;
+}
+
 }  // namespace spk::policy

@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -152,5 +154,17 @@ struct Observation {
 // The container instance running on EC2 instance `instance_id`; nullptr if none.
 const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInstance>& containers,
                                                  const std::string& instance_id);
+
+// FindContainerOfInstance over the same containers, by hash instead of a scan
+// (the first container of an id, as FindContainerOfInstance). Points into
+// `containers`, which must outlive it unchanged.
+class ContainerIndex {
+ public:
+  explicit ContainerIndex(const std::vector<ContainerInstance>& containers);
+  const ContainerInstance* Find(const std::string& instance_id) const;
+
+ private:
+  std::unordered_map<std::string_view, const ContainerInstance*> by_instance_id_;
+};
 
 }  // namespace spk::policy
