@@ -75,10 +75,13 @@ const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInst
   return nullptr;
 }
 
-ContainerIndex::ContainerIndex(const std::vector<ContainerInstance>& containers) {
-  by_instance_id_.reserve(containers.size());
+ContainerIndex::ContainerIndex(const std::vector<ContainerInstance>& containers,
+                               const std::vector<std::string_view>& instance_ids) {
+  by_instance_id_.reserve(instance_ids.size());
+  for (std::string_view id : instance_ids) by_instance_id_.emplace(id, nullptr);
   for (const ContainerInstance& container : containers) {
-    by_instance_id_.emplace(container.ec2_instance_id, &container);  // keeps the first
+    auto it = by_instance_id_.find(container.ec2_instance_id);
+    if (it != by_instance_id_.end() && !it->second) it->second = &container;  // the first
   }
 }
 

@@ -155,12 +155,14 @@ struct Observation {
 const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInstance>& containers,
                                                  const std::string& instance_id);
 
-// FindContainerOfInstance over the same containers, by hash instead of a scan
-// (the first container of an id, as FindContainerOfInstance). Points into
-// `containers`, which must outlive it unchanged.
+// FindContainerOfInstance for the EC2 instances `instance_ids` only, by hash
+// instead of a scan (the first container of an id, as FindContainerOfInstance);
+// Find of any other id is nullptr. One pass over `containers`, which must
+// outlive it unchanged.
 class ContainerIndex {
  public:
-  explicit ContainerIndex(const std::vector<ContainerInstance>& containers);
+  ContainerIndex(const std::vector<ContainerInstance>& containers,
+                 const std::vector<std::string_view>& instance_ids);
   const ContainerInstance* Find(const std::string& instance_id) const;
 
  private:

@@ -27,6 +27,15 @@ const OnDemandInstance* FindInstance(const OnDemandGroup& group, const std::stri
   return nullptr;
 }
 
+// Every container lookup of the planner is of an instance of the group (the
+// removals are kept to those by LiveRemovals).
+std::vector<std::string_view> InstanceIds(const OnDemandGroup& group) {
+  std::vector<std::string_view> ids;
+  ids.reserve(group.instances.size());
+  for (const OnDemandInstance& instance : group.instances) ids.push_back(instance.instance_id);
+  return ids;
+}
+
 // 4 -> "4", 2.5 -> "2.5".
 std::string FormatUnits(double units) {
   std::ostringstream out;
@@ -230,7 +239,7 @@ OnDemandPlan PlanOnDemand(const Observation& observation, const PolicyConfig& co
   plan.needed = clamp(InstancesToCover(shortfall.addable_units(), units));
   plan.held = clamp(InstancesToCover(shortfall.held_units(), units));
   int effective = group.desired_capacity - static_cast<int>(plan.tracker.removing.size());
-  const ContainerIndex containers(observation.container_instances);
+  const ContainerIndex containers(observation.container_instances, InstanceIds(group));
 
   if (plan.needed > effective) {
     plan.tracker.lower_since.reset();
