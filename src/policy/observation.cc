@@ -78,4 +78,19 @@ const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInst
   return nullptr;
 }
 
+ContainerIndex::ContainerIndex(const std::vector<ContainerInstance>& containers,
+                               const std::vector<std::string_view>& instance_ids) {
+  by_instance_id_.reserve(instance_ids.size());
+  for (std::string_view id : instance_ids) by_instance_id_.emplace(id, nullptr);
+  for (const ContainerInstance& container : containers) {
+    auto it = by_instance_id_.find(container.ec2_instance_id);
+    if (it != by_instance_id_.end() && !it->second) it->second = &container;  // the first
+  }
+}
+
+const ContainerInstance* ContainerIndex::Find(const std::string& instance_id) const {
+  auto it = by_instance_id_.find(instance_id);
+  return it == by_instance_id_.end() ? nullptr : it->second;
+}
+
 }  // namespace spk::policy

@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -157,5 +159,19 @@ struct Observation {
 // The container instance running on EC2 instance `instance_id`; nullptr if none.
 const ContainerInstance* FindContainerOfInstance(const std::vector<ContainerInstance>& containers,
                                                  const std::string& instance_id);
+
+// FindContainerOfInstance for the EC2 instances `instance_ids` only, by hash
+// instead of a scan (the first container of an id, as FindContainerOfInstance);
+// Find of any other id is nullptr. One pass over `containers`, which must
+// outlive it unchanged.
+class ContainerIndex {
+ public:
+  ContainerIndex(const std::vector<ContainerInstance>& containers,
+                 const std::vector<std::string_view>& instance_ids);
+  const ContainerInstance* Find(const std::string& instance_id) const;
+
+ private:
+  std::unordered_map<std::string_view, const ContainerInstance*> by_instance_id_;
+};
 
 }  // namespace spk::policy

@@ -27,6 +27,15 @@ const OnDemandInstance* FindInstance(const OnDemandGroup& group, const std::stri
   return nullptr;
 }
 
+// Every container lookup of the planner is of an instance of the group (the
+// removals are kept to those by LiveRemovals).
+std::vector<std::string_view> InstanceIds(const OnDemandGroup& group) {
+  std::vector<std::string_view> ids;
+  ids.reserve(group.instances.size());
+  for (const OnDemandInstance& instance : group.instances) ids.push_back(instance.instance_id);
+  return ids;
+}
+
 // 4 -> "4", 2.5 -> "2.5".
 std::string FormatUnits(double units) {
   std::ostringstream out;
@@ -54,13 +63,13 @@ std::map<std::string, WallTime> LiveRemovals(const OnDemandGroup& group,
   return live;
 }
 
-int RegisteredAndKept(const Observation& observation,
+int RegisteredAndKept(const Observation& observation, const ContainerIndex& containers,
                       const std::map<std::string, WallTime>& removing) {
   int count = 0;
   for (const OnDemandInstance& instance : observation.on_demand->instances) {
     if (instance.lifecycle_state != "InService" || removing.count(instance.instance_id)) continue;
     const ContainerInstance* container =
-        FindContainerOfInstance(observation.container_instances, instance.instance_id);
+        containers.Find(instance.instance_id);
     if (container && container->status == ContainerStatus::kActive) ++count;
   }
   return count;
@@ -68,11 +77,11 @@ int RegisteredAndKept(const Observation& observation,
 
 // Cancels up to `count` removals, those with the most tasks first, and
 // re-activates their container instances.
-void CancelRemovals(const Observation& observation, const PolicyConfig& config, int count,
+void CancelRemovals(const ContainerIndex& containers, const PolicyConfig& config, int count,
                     OnDemandPlan& plan) {
   std::vector<std::pair<int, std::string>> by_tasks;
   for (const auto& [id, since] : plan.tracker.removing) {
-    by_tasks.emplace_back(-Tasks(FindContainerOfInstance(observation.container_instances, id)), id);
+    by_tasks.emplace_back(-Tasks(containers.Find(id)), id);
   }
   std::sort(by_tasks.begin(), by_tasks.end());
   by_tasks.resize(std::min<size_t>(by_tasks.size(), count));
@@ -80,7 +89,7 @@ void CancelRemovals(const Observation& observation, const PolicyConfig& config, 
   for (const auto& [tasks, id] : by_tasks) {
     plan.tracker.removing.erase(id);
     const ContainerInstance* container =
-        FindContainerOfInstance(observation.container_instances, id);
+        containers.Find(id);
     if (container) to_activate.push_back(container);
   }
   for (ClusterBatch& batch : BatchByCluster(to_activate, config.drain_batch_size)) {
@@ -99,7 +108,8 @@ void ScaleUp(const OnDemandGroup& group, int effective, OnDemandPlan& plan) {
 // Chooses `count` instances to remove: live, not protected, not already being
 // removed; fewest tasks first, a draining container instance before an active
 // one, then instance id.
-std::vector<std::string> ChooseVictims(const Observation& observation, int count,
+std::vector<std::string> ChooseVictims(const Observation& observation,
+                                       const ContainerIndex& containers, int count,
                                        const std::map<std::string, WallTime>& removing) {
   std::vector<std::tuple<int, bool, std::string>> candidates;
   for (const OnDemandInstance& instance : observation.on_demand->instances) {
@@ -108,7 +118,7 @@ std::vector<std::string> ChooseVictims(const Observation& observation, int count
       continue;
     }
     const ContainerInstance* container =
-        FindContainerOfInstance(observation.container_instances, instance.instance_id);
+        containers.Find(instance.instance_id);
     bool active = container && container->status == ContainerStatus::kActive;
     candidates.emplace_back(Tasks(container), active, instance.instance_id);
   }
@@ -123,8 +133,8 @@ std::vector<std::string> ChooseVictims(const Observation& observation, int count
 
 // Tracks how long the group has been larger than the held size, and once
 // that lasted the settle window, chooses the instances to remove.
-void ConsiderScaleIn(const Observation& observation, const PolicyConfig& config, int effective,
-                     OnDemandPlan& plan) {
+void ConsiderScaleIn(const Observation& observation, const ContainerIndex& containers,
+                     const PolicyConfig& config, int effective, OnDemandPlan& plan) {
   ScaleDownTracker& tracker = plan.tracker;
   if (!tracker.lower_since) {
     tracker.lower_since = observation.now;
@@ -144,7 +154,7 @@ void ConsiderScaleIn(const Observation& observation, const PolicyConfig& config,
     return;
   }
   int count = effective - tracker.highest_held_since;
-  std::vector<std::string> victims = ChooseVictims(observation, count, tracker.removing);
+  std::vector<std::string> victims = ChooseVictims(observation, containers, count, tracker.removing);
   if (static_cast<int>(victims.size()) < count) {
     plan.notes.push_back("only " + std::to_string(victims.size()) + " of " + std::to_string(count) +
                          " on-demand instances removable (protected)");
@@ -155,8 +165,8 @@ void ConsiderScaleIn(const Observation& observation, const PolicyConfig& config,
 }
 
 // Drains the instances being removed, and terminates those that are done.
-void ProgressRemovals(const Observation& observation, const PolicyConfig& config,
-                      OnDemandPlan& plan) {
+void ProgressRemovals(const Observation& observation, const ContainerIndex& containers,
+                      const PolicyConfig& config, OnDemandPlan& plan) {
   if (!observation.containers_status.ok()) {
     if (!plan.tracker.removing.empty()) {
       plan.notes.push_back("removals wait: container instances unknown");
@@ -167,7 +177,7 @@ void ProgressRemovals(const Observation& observation, const PolicyConfig& config
   std::vector<std::string> done;
   for (const auto& [id, since] : plan.tracker.removing) {
     const ContainerInstance* container =
-        FindContainerOfInstance(observation.container_instances, id);
+        containers.Find(id);
     Duration draining_for = observation.now - since;
     std::string why;
     if (!container) {
@@ -229,6 +239,7 @@ OnDemandPlan PlanOnDemand(const Observation& observation, const PolicyConfig& co
   plan.needed = clamp(InstancesToCover(shortfall.addable_units(), units));
   plan.held = clamp(InstancesToCover(shortfall.held_units(), units));
   int effective = group.desired_capacity - static_cast<int>(plan.tracker.removing.size());
+  const ContainerIndex containers(observation.container_instances, InstanceIds(group));
 
   if (plan.needed > effective) {
     plan.tracker.lower_since.reset();
@@ -236,18 +247,18 @@ OnDemandPlan PlanOnDemand(const Observation& observation, const PolicyConfig& co
     int cancelled = observation.containers_status.ok()
                         ? std::min<int>(plan.needed - effective, plan.tracker.removing.size())
                         : 0;
-    CancelRemovals(observation, config, cancelled, plan);
+    CancelRemovals(containers, config, cancelled, plan);
     effective += cancelled;
     if (plan.needed > effective) ScaleUp(group, effective, plan);
   } else if (plan.held >= effective) {
     plan.tracker.lower_since.reset();
   } else {
-    ConsiderScaleIn(observation, config, effective, plan);
+    ConsiderScaleIn(observation, containers, config, effective, plan);
   }
-  ProgressRemovals(observation, config, plan);
+  ProgressRemovals(observation, containers, config, plan);
   plan.replacement_registered =
       observation.containers_status.ok() &&
-      RegisteredAndKept(observation, plan.tracker.removing) >= plan.needed;
+      RegisteredAndKept(observation, containers, plan.tracker.removing) >= plan.needed;
   return plan;
 }
 

@@ -846,18 +846,24 @@ class Simulation {
     SpotkeeperDecide();
   }
 
-  policy::Observation BuildObservation() {
-    policy::Observation o;
+  // Refreshes observation_ in place: its vectors and strings keep their
+  // capacity from one decision to the next, so a decision over a large fleet
+  // does not allocate and copy every instance's ids again.
+  const policy::Observation& BuildObservation() {
+    policy::Observation& o = observation_;
     o.now = Wall(now());
-    policy::SpotCapacitySource fleet;
+    o.sources.resize(1);
+    policy::SpotCapacitySource& fleet = o.sources.front();
     fleet.id = s_.fleet.id;
     fleet.kind = policy::SourceKind::kSpotFleet;
     fleet.target_capacity = s_.fleet.target_capacity;
     fleet.fulfilled_capacity = fleet_fulfilled_;
     fleet.weights = s_.fleet.weights;
-    fleet.instance_ids.reserve(fleet_instances_.size());
-    for (uint32_t i : fleet_instances_) fleet.instance_ids.push_back(instances_[i].id);
-    o.sources.push_back(std::move(fleet));
+    fleet.instance_ids.resize(fleet_instances_.size());
+    for (size_t k = 0; k < fleet_instances_.size(); ++k) {
+      fleet.instance_ids[k] = instances_[fleet_instances_[k]].id;
+    }
+    o.notices.clear();
     for (auto it = notices_.begin(); it != notices_.end();) {
       if (instances_[it->first].state == Instance::State::kTerminated) {
         it = notices_.erase(it);
@@ -866,27 +872,39 @@ class Simulation {
         ++it;
       }
     }
-    policy::OnDemandGroup group;
+    BuildOnDemandGroup(o.on_demand ? *o.on_demand : o.on_demand.emplace());
+    BuildContainerInstances(o.container_instances);
+    return o;
+  }
+
+  void BuildOnDemandGroup(policy::OnDemandGroup& group) const {
     group.name = s_.on_demand.name;
     group.min_size = s_.on_demand.min_size;
     group.max_size = s_.on_demand.max_size;
     group.desired_capacity = asg_desired_;
-    for (uint32_t i : asg_instances_) {
-      const Instance& in = instances_[i];
-      group.instances.push_back(
-          {in.id, in.state == Instance::State::kBooting ? "Pending" : "InService", false});
+    group.instances.resize(asg_instances_.size());
+    for (size_t k = 0; k < asg_instances_.size(); ++k) {
+      const Instance& in = instances_[asg_instances_[k]];
+      policy::OnDemandInstance& out = group.instances[k];
+      out.instance_id = in.id;
+      out.lifecycle_state = in.state == Instance::State::kBooting ? "Pending" : "InService";
+      out.protected_from_scale_in = false;
     }
     group.units_per_instance = s_.on_demand.units;
-    o.on_demand = std::move(group);
-    o.container_instances.reserve(registered_.size());
-    for (uint32_t i : registered_) {
-      const Instance& in = instances_[i];
-      policy::ContainerInstance c;
+  }
+
+  void BuildContainerInstances(std::vector<policy::ContainerInstance>& containers) const {
+    containers.resize(registered_.size());
+    for (size_t k = 0; k < registered_.size(); ++k) {
+      const Instance& in = instances_[registered_[k]];
+      policy::ContainerInstance& c = containers[k];
       c.cluster = s_.ecs.cluster;
       c.arn = in.arn;
       c.ec2_instance_id = in.id;
       c.status = in.ecs == Instance::Ecs::kActive ? policy::ContainerStatus::kActive
                                                   : policy::ContainerStatus::kDraining;
+      c.pending_tasks = 0;
+      c.running_tasks = 0;
       for (uint32_t t : in.tasks) {
         if (tasks_[t].state == Task::State::kStarting) {
           c.pending_tasks++;
@@ -894,9 +912,7 @@ class Simulation {
           c.running_tasks++;
         }
       }
-      o.container_instances.push_back(std::move(c));
     }
-    return o;
   }
 
   void SpotkeeperDecide() {
@@ -1070,6 +1086,7 @@ class Simulation {
 
   policy::PolicyConfig policy_config_;
   policy::ScaleDownTracker tracker_;
+  policy::Observation observation_;  // reused by BuildObservation
   std::map<uint32_t, policy::Notice> notices_;
   policy::ReferenceConfig reference_config_;
   bool alarm_ = false;
