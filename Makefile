@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD ?= build
 export PATH := $(CURDIR)/tools/bin:$(PATH)
 
-.PHONY: all setup configure build test unit integration asan fuzz fuzz-smoke bench demo format clean lambda-zip demo-aws
+.PHONY: all setup configure build test unit integration asan asan-configure fuzz fuzz-smoke bench demo format clean lambda-zip demo-aws
 
 all: build
 
@@ -28,11 +28,15 @@ unit: build
 integration: build
 	@ctest --test-dir $(BUILD) -L integration --output-on-failure
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-asan: setup
-	@test -f build-asan/build.ninja || cmake --preset asan
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/
+# (clang at -O0), the tree fuzz-smoke builds its harnesses in: the libraries they
+# share are compiled once.
+asan: setup asan-configure
 	@ninja -C build-asan -j2 unit_tests
 	@ctest --test-dir build-asan -j2 -L unit --output-on-failure
+
+asan-configure:
+	@test -f build-asan/build.ninja || cmake --preset asan >/dev/null
 
 # Every libFuzzer harness for FUZZ_SECONDS (default 300) each (docs/fuzzing.md).
 FUZZ_SECONDS ?= 300
@@ -40,13 +44,13 @@ fuzz: setup
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 # The short run `make test` includes: each harness 3 s, as the ctest tests
-# labelled fuzz of build-fuzz-smoke/ (the harnesses at -O0: half the compile
-# time of build-fuzz/, docs/fuzzing.md).
+# labelled fuzz of build-asan/ (the harnesses at -O0 beside the ASan unit
+# tests: a run of seconds does not need -O1, docs/fuzzing.md).
 fuzz-smoke:
 	@if command -v clang++ >/dev/null; then \
-	  test -f build-fuzz-smoke/build.ninja || cmake --preset fuzz-smoke >/dev/null; \
-	  ninja -C build-fuzz-smoke -j2 fuzzers && \
-	    ctest --test-dir build-fuzz-smoke -L fuzz -j2 --output-on-failure; \
+	  $(MAKE) --no-print-directory asan-configure && \
+	  ninja -C build-asan -j2 fuzzers && \
+	    ctest --test-dir build-asan -L fuzz -j2 --output-on-failure; \
 	else \
 	  echo "fuzz-smoke: SKIPPED: clang++ is not installed (scripts/setup.sh installs clang, libfuzzer-14-dev)"; \
 	fi
@@ -71,4 +75,4 @@ format:
 	@clang-format -i $$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'bench/*.cc')
 
 clean:
-	rm -rf build build-debug build-asan build-fuzz build-fuzz-smoke
+	rm -rf build build-debug build-asan build-fuzz

@@ -11,7 +11,7 @@ function(spk_layer name)
   if(SPK_BUILD_TESTS AND tests)
     add_executable(${name}_test ${tests})
     target_link_libraries(${name}_test PRIVATE spk_${name} ${L_TEST_DEPS} GTest::gmock
-                          GTest::gtest_main spk_warnings spk_sanitizers)
+                          GTest::gtest_main spk_warnings spk_sanitizers spk_test_codegen)
     target_compile_definitions(${name}_test PRIVATE
       SPK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     set_property(GLOBAL APPEND PROPERTY SPK_UNIT_TESTS ${name}_test)
