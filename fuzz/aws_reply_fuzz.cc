@@ -167,6 +167,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 27:
       Check(ec2.DescribeFleetInstances("fleet-1"), status);
       break;
+    case 28:
+      Check(ecs.ClusterCapacityProviders("c"), status);
+      break;
+    case 29:
+      Check(ecs.DescribeCapacityProviders({"cp-spot"}), status);
+      break;
     default: {
       // The error-reply parser on its own, for each protocol.
       net::HttpResponse response;

@@ -13,6 +13,7 @@ constexpr size_t kMaxUpdateContainerInstancesState = 10;
 constexpr size_t kMaxPutAttributes = 10;
 constexpr size_t kMaxDescribeTasks = 100;
 constexpr size_t kMaxDescribeServices = 10;
+constexpr size_t kMaxDescribeCapacityProviders = 100;
 
 std::string BatchContext(size_t i, size_t n) {
   return "batch " + std::to_string(i + 1) + " of " + std::to_string(n);
@@ -141,7 +142,40 @@ Result<EcsService> ReadService(const nlohmann::json& j) {
   return s;
 }
 
+Result<EcsCapacityProvider> ReadCapacityProvider(const nlohmann::json& j) {
+  JsonFields f(j, "CapacityProvider");
+  EcsCapacityProvider p;
+  p.arn = f.Str("capacityProviderArn");
+  p.name = f.Str("name");
+  p.status = f.Str("status");
+  JsonFields group(f.Object("autoScalingGroupProvider"),
+                   "CapacityProvider(" + p.name + ").autoScalingGroupProvider");
+  p.auto_scaling_group_arn = group.Str("autoScalingGroupArn");
+  JsonFields scaling(group.Object("managedScaling"),
+                     "CapacityProvider(" + p.name + ").managedScaling");
+  p.managed_scaling = scaling.Str("status");
+  p.managed_termination_protection = group.Str("managedTerminationProtection");
+  p.managed_draining = group.Str("managedDraining");
+  SPK_RETURN_IF_ERROR(f.status());
+  SPK_RETURN_IF_ERROR(group.status());
+  SPK_RETURN_IF_ERROR(scaling.status());
+  if (p.name.empty() && p.arn.empty()) {
+    return InternalError("reply's capacity provider has no name");
+  }
+  return p;
+}
+
 }  // namespace
+
+std::string EcsCapacityProvider::auto_scaling_group_name() const {
+  static constexpr std::string_view kMarker = "autoScalingGroupName/";
+  size_t at = auto_scaling_group_arn.find(kMarker);
+  if (at == std::string::npos) {
+    // A bare name; an ARN without the marker names no group spotkeeper can match.
+    return auto_scaling_group_arn.rfind("arn:", 0) == 0 ? "" : auto_scaling_group_arn;
+  }
+  return auto_scaling_group_arn.substr(at + kMarker.size());
+}
 
 std::string ContainerInstance::instance_type() const {
   auto it = attributes.find("ecs.instance-type");
@@ -273,6 +307,47 @@ Result<ServicesResult> EcsClient::DescribeServices(const std::string& cluster,
       out.services.push_back(std::move(s));
     }
     SPK_RETURN_IF_ERROR(ReadFailures(top, out.failures));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> EcsClient::ClusterCapacityProviders(const std::string& cluster) {
+  auto reply = Call("DescribeClusters", {{"clusters", {cluster}}});
+  if (!reply.ok()) return reply.status();
+  JsonFields top(*reply, "DescribeClustersResponse");
+  const nlohmann::json& clusters = top.Array("clusters");
+  std::vector<EcsFailure> failures;
+  SPK_RETURN_IF_ERROR(ReadFailures(top, failures));
+  if (clusters.empty()) {
+    std::string why = failures.empty() ? "not in the reply" : failures.front().reason;
+    return NotFoundError("cluster " + cluster + ": " + why);
+  }
+  JsonFields c(clusters.front(), "Cluster");
+  std::vector<std::string> names = c.StrArray("capacityProviders");
+  SPK_RETURN_IF_ERROR(c.status());
+  return names;
+}
+
+Result<CapacityProvidersResult> EcsClient::DescribeCapacityProviders(
+    const std::vector<std::string>& capacity_providers) {
+  CapacityProvidersResult out;
+  auto batches = internal::Batches(capacity_providers, kMaxDescribeCapacityProviders);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    // ECS answers at most 10 providers a page, named or not: follow nextToken.
+    Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+      nlohmann::json body = {{"capacityProviders", batches[i]}};
+      if (!token.empty()) body["nextToken"] = token;
+      SPK_ASSIGN_OR_RETURN(nlohmann::json reply, Call("DescribeCapacityProviders", body));
+      JsonFields top(reply, "DescribeCapacityProvidersResponse");
+      for (const auto& item : top.Array("capacityProviders")) {
+        SPK_ASSIGN_OR_RETURN(EcsCapacityProvider p, ReadCapacityProvider(item));
+        out.capacity_providers.push_back(std::move(p));
+      }
+      std::string next = top.Str("nextToken");
+      SPK_RETURN_IF_ERROR(ReadFailures(top, out.failures));
+      return next;
+    });
+    if (!st.ok()) return st.WithContext(BatchContext(i, batches.size()));
   }
   return out;
 }

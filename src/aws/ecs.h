@@ -4,7 +4,8 @@
 //
 // Batching: calls the API limits take any number of items and split them:
 // DescribeContainerInstances and DescribeTasks 100 per call,
-// UpdateContainerInstancesState, DescribeServices and PutAttributes 10 per call
+// DescribeCapacityProviders 100, UpdateContainerInstancesState, DescribeServices
+// and PutAttributes 10 per call
 // (the controller's drain batches are these 10). A failing batch stops the
 // call and its Status is returned; batches before it stay applied (all these
 // calls are idempotent, so retrying the whole call is safe). Per-item problems
@@ -121,6 +122,27 @@ struct EcsService {
   size_t deployment_count = 0;      // > 1 while a deployment is in progress
 };
 
+// A capacity provider (DescribeCapacityProviders). Auto Scaling group
+// providers carry the group's ARN (or name) and their managed scaling and
+// draining settings; Fargate and managed-instances providers leave them "".
+struct EcsCapacityProvider {
+  std::string arn;
+  std::string name;
+  std::string status;                  // ACTIVE|INACTIVE
+  std::string auto_scaling_group_arn;  // the group's ARN, or its name
+  std::string managed_scaling;         // ENABLED|DISABLED; "" without a group
+  std::string managed_termination_protection;  // ENABLED|DISABLED
+  std::string managed_draining;                // ENABLED|DISABLED
+  // The group's name: the part after "autoScalingGroupName/" of its ARN, or
+  // the member itself when it is a bare name.
+  std::string auto_scaling_group_name() const;
+};
+
+struct CapacityProvidersResult {
+  std::vector<EcsCapacityProvider> capacity_providers;
+  std::vector<EcsFailure> failures;
+};
+
 struct ServicesResult {
   std::vector<EcsService> services;
   std::vector<EcsFailure> failures;
@@ -161,6 +183,15 @@ class EcsClient {
   // Details of the given tasks, 100 per call.
   Result<TasksResult> DescribeTasks(const std::string& cluster,
                                     const std::vector<std::string>& tasks);
+
+  // The capacity providers associated with `cluster` (DescribeClusters);
+  // kNotFound when the cluster does not exist.
+  Result<std::vector<std::string>> ClusterCapacityProviders(const std::string& cluster);
+
+  // Details of the given capacity providers (names or ARNs), 100 per call,
+  // following nextToken (ECS pages them 10 at a time).
+  Result<CapacityProvidersResult> DescribeCapacityProviders(
+      const std::vector<std::string>& capacity_providers);
 
   // Details of the given services (names or ARNs), 10 per call.
   Result<ServicesResult> DescribeServices(const std::string& cluster,

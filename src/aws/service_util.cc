@@ -216,6 +216,17 @@ const nlohmann::json& JsonFields::Array(const char* name) {
   return *m;
 }
 
+const nlohmann::json& JsonFields::Object(const char* name) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  const nlohmann::json* m = Member(name);
+  if (!m) return kEmpty;
+  if (!m->is_object()) {
+    Fail(name, "is not an object");
+    return kEmpty;
+  }
+  return *m;
+}
+
 std::vector<std::string> JsonFields::StrArray(const char* name) {
   std::vector<std::string> out;
   for (const auto& v : Array(name)) {

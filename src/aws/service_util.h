@@ -86,6 +86,8 @@ class JsonFields {
   std::optional<WallTime> OptEpochTime(const char* name);
   // A member that must be an array when present; an empty array when absent.
   const nlohmann::json& Array(const char* name);
+  // A member that must be an object when present; an empty object when absent.
+  const nlohmann::json& Object(const char* name);
   // A string array member; empty when absent.
   std::vector<std::string> StrArray(const char* name);
 

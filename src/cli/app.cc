@@ -117,6 +117,12 @@ int RunMain(int argc, char** argv) {
       ->add_option("--on-demand-units", doctor.on_demand_units,
                    "The controller's units per on-demand instance, when set")
       ->envname("SPOTKEEPER_ON_DEMAND_UNITS");
+  doctor_cmd
+      ->add_option("--cluster", doctor.clusters,
+                   "The controller's ECS clusters (repeatable): with --on-demand-asg, say\n"
+                   "whether one of their capacity providers sizes the group (managed scaling)")
+      ->delimiter(',')
+      ->envname("SPOTKEEPER_CLUSTER");
 
   AgentOptions agent;
   CLI::App* agent_cmd = AddAgentCommand(app, agent);

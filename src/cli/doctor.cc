@@ -55,11 +55,18 @@ void CheckOnDemandUnits(const DoctorOptions& options, aws::AwsClient& client, or
   controller::OnDemandGroupRead read = cloud.ReadOnDemandGroup(options.on_demand_asg);
   policy::PolicyConfig config;
   if (options.on_demand_units != 0) config.on_demand_units = options.on_demand_units;
+  controller::FindCapacityProviderOwner(cloud, options.clusters, &read);
   controller::ResolveOnDemandUnits(cloud, config.on_demand_units, &read);
   if (!read.group.read_status.ok()) {
     report["on_demand_units"] =
         options.on_demand_asg + ": not readable: " + read.group.read_status.ToString();
     problems.push_back("on-demand group " + options.on_demand_asg + " not readable");
+    return;
+  }
+  if (!read.group.managed_by_capacity_provider.empty()) {
+    report["on_demand_units"] = options.on_demand_asg + ": sized by ECS (capacity provider " +
+                                read.group.managed_by_capacity_provider +
+                                " with managed scaling): spotkeeper never resizes it";
     return;
   }
   report["on_demand_units"] = policy::DescribeUnitsPerInstance(read.group, config);

@@ -21,6 +21,9 @@ struct DoctorOptions {
   // The controller's on-demand group ("": none) and its --on-demand-units (0: not set).
   std::string on_demand_asg;
   double on_demand_units = 0;
+  // The controller's clusters: with an on-demand group, whether one of their
+  // capacity providers sizes it with managed scaling (then spotkeeper does not).
+  std::vector<std::string> clusters;
 };
 
 // Returns 0 when a region is set, credentials resolve, STS accepts them and

@@ -249,6 +249,28 @@ Result<std::string> AwsCloudView::LaunchConfigurationType(const std::string& nam
   return NotFoundError("it does not exist");
 }
 
+Result<std::vector<CapacityProviderGroup>> AwsCloudView::ReadCapacityProviderGroups(
+    const std::string& cluster) {
+  auto names = ecs_.ClusterCapacityProviders(cluster);
+  if (!names.ok()) return names.status().WithContext("DescribeClusters " + cluster);
+  // Fargate's providers hold no Auto Scaling group.
+  std::erase_if(*names, [](const std::string& n) { return n == "FARGATE" || n == "FARGATE_SPOT"; });
+  std::vector<CapacityProviderGroup> out;
+  if (names->empty()) return out;
+  auto described = ecs_.DescribeCapacityProviders(*names);
+  if (!described.ok()) return described.status().WithContext("DescribeCapacityProviders");
+  if (!described->failures.empty()) {
+    const aws::EcsFailure& f = described->failures.front();
+    return InternalError("DescribeCapacityProviders: " + f.arn + ": " + f.reason);
+  }
+  for (const aws::EcsCapacityProvider& p : described->capacity_providers) {
+    std::string group = p.auto_scaling_group_name();
+    if (group.empty()) continue;
+    out.push_back({p.name, std::move(group), p.managed_scaling == "ENABLED"});
+  }
+  return out;
+}
+
 Result<int> AwsCloudView::InstanceTypeVcpus(const std::string& instance_type) {
   if (auto it = vcpus_.find(instance_type); it != vcpus_.end()) return it->second;
   auto types = ec2_.DescribeInstanceTypes({instance_type});

@@ -26,6 +26,8 @@ class AwsCloudView final : public CloudView {
   SpotSourceRead ReadEc2Fleet(const std::string& fleet_id) override;
   SpotSourceRead ReadSpotGroup(const std::string& group) override;
   OnDemandGroupRead ReadOnDemandGroup(const std::string& group) override;
+  Result<std::vector<CapacityProviderGroup>> ReadCapacityProviderGroups(
+      const std::string& cluster) override;
   Result<int> InstanceTypeVcpus(const std::string& instance_type) override;
   Result<std::vector<policy::ContainerInstance>> ListContainerInstances(
       const std::string& cluster) override;

@@ -12,6 +12,27 @@ Result<PendingSource> ParsePendingSource(const std::string& text) {
   return InvalidArgumentError("pending source must be api or cloudwatch, not \"" + text + "\"");
 }
 
+void FindCapacityProviderOwner(CloudView& cloud, const std::vector<std::string>& clusters,
+                               OnDemandGroupRead* read) {
+  policy::OnDemandGroup& group = read->group;
+  if (!group.read_status.ok()) return;
+  for (const std::string& cluster : clusters) {
+    auto groups = cloud.ReadCapacityProviderGroups(cluster);
+    if (!groups.ok()) {
+      group.read_status = groups.status().WithContext(
+          "capacity providers of cluster " + cluster +
+          " (whether ECS managed scaling sizes the group)");
+      return;
+    }
+    for (const CapacityProviderGroup& owner : *groups) {
+      if (owner.managed_scaling && owner.group == group.name) {
+        group.managed_by_capacity_provider = owner.provider;
+        return;
+      }
+    }
+  }
+}
+
 void ResolveOnDemandUnits(CloudView& cloud, std::optional<double> configured,
                           OnDemandGroupRead* read) {
   policy::OnDemandGroup& group = read->group;

@@ -49,7 +49,22 @@ struct OnDemandGroupRead {
   std::map<std::string, std::string> tags;
 };
 
+// An Auto Scaling group behind an ECS capacity provider.
+struct CapacityProviderGroup {
+  std::string provider;          // the capacity provider's name
+  std::string group;             // the group's name
+  bool managed_scaling = false;  // ECS sizes the group (managedScaling ENABLED)
+};
+
 class CloudView;
+
+// Sets read->group.managed_by_capacity_provider to the capacity provider with
+// managed scaling, among those of `clusters`, that holds the group. When they
+// cannot be read, read->group.read_status says so, and on-demand sizing is
+// skipped: it cannot tell that ECS does not size the group. Nothing when the
+// group's read failed.
+void FindCapacityProviderOwner(CloudView& cloud, const std::vector<std::string>& clusters,
+                               OnDemandGroupRead* read);
 
 // Sets read->group.units_per_instance to the vCPUs of read->instance_type
 // (unless `configured` is set: the policy uses that) and
@@ -86,6 +101,10 @@ class CloudView {
   // fulfilled = the units of its InService instances, weights = overrides.
   virtual SpotSourceRead ReadSpotGroup(const std::string& group) = 0;
   virtual OnDemandGroupRead ReadOnDemandGroup(const std::string& group) = 0;
+  // The Auto Scaling groups behind the capacity providers of `cluster`
+  // (DescribeClusters, DescribeCapacityProviders); Fargate providers are left out.
+  virtual Result<std::vector<CapacityProviderGroup>> ReadCapacityProviderGroups(
+      const std::string& cluster) = 0;
   // vCPUs of an instance type (DescribeInstanceTypes).
   virtual Result<int> InstanceTypeVcpus(const std::string& instance_type) = 0;
   // Every container instance of `cluster` with its status and task counts.

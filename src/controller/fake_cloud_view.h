@@ -26,6 +26,8 @@ class FakeCloudView final : public CloudView {
   std::map<std::string, SpotSourceRead> spot_groups;
   std::map<std::string, OnDemandGroupRead> on_demand_groups;
   std::map<std::string, int> vcpus;
+  // Cluster -> the groups behind its capacity providers (none when absent).
+  std::map<std::string, std::vector<CapacityProviderGroup>> capacity_providers;
   std::map<std::string, std::vector<policy::ContainerInstance>> clusters;
   std::map<std::string, Status> failures;
   std::map<std::string, std::string> throws;
@@ -64,6 +66,15 @@ class FakeCloudView final : public CloudView {
       out.group.read_status = NotFoundError("no group " + group);
     }
     return out;
+  }
+  Result<std::vector<CapacityProviderGroup>> ReadCapacityProviderGroups(
+      const std::string& cluster) override {
+    ++calls["ReadCapacityProviderGroups"];
+    if (before) before("ReadCapacityProviderGroups");
+    if (Status s = Failure("ReadCapacityProviderGroups"); !s.ok()) return s;
+    auto it = capacity_providers.find(cluster);
+    if (it == capacity_providers.end()) return std::vector<CapacityProviderGroup>{};
+    return it->second;
   }
   Result<int> InstanceTypeVcpus(const std::string& instance_type) override {
     ++calls["InstanceTypeVcpus"];

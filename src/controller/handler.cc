@@ -632,6 +632,7 @@ policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleet
   if (!config_.on_demand_asg.empty()) {
     OnDemandGroupRead read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
     if (read.group.read_status.ok()) group_tags_ = read.tags;
+    FindCapacityProviderOwner(cloud_, config_.clusters, &read);
     ResolveOnDemandUnits(cloud_, config_.policy.on_demand_units, &read);
     observation.on_demand = std::move(read.group);
   }

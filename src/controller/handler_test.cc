@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <variant>
 
 #include "controller/controller_test_util.h"
 #include "controller/event.h"
@@ -61,6 +62,49 @@ TEST_F(HandlerTest, DecisionSaysHowTheGroupsUnitsPerInstanceWereFound) {
   EXPECT_NE(report.decision->skipped[0].reason.find(
                 "units per on-demand instance of od unknown (instance type unknown: launch "
                 "configuration od-lc: it does not exist): set on-demand units"),
+            std::string::npos)
+      << report.decision->skipped[0].reason;
+}
+
+// Issue 15 item 1: a group a capacity provider sizes (managed scaling) is
+// never resized; the notice's drain still happens, and nothing is retried.
+TEST_F(HandlerTest, AGroupACapacityProviderSizesIsNeverResized) {
+  cloud.capacity_providers["web"] = {{"cp-spot", "spot-asg", true}, {"cp-od", "od", true}};
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Notice());
+  EXPECT_TRUE(report.status().ok()) << report.status().ToString();
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+  for (const policy::Action& action : cloud.applied) {
+    EXPECT_FALSE(std::holds_alternative<policy::SetDesiredCapacity>(action.what));
+  }
+  ASSERT_TRUE(report.decision.has_value());
+  const std::vector<std::string>& notes = report.decision->notes;
+  EXPECT_NE(std::find(notes.begin(), notes.end(),
+                      "on-demand group od belongs to capacity provider cp-od with managed "
+                      "scaling: ECS sizes it, so spotkeeper never resizes it or terminates its "
+                      "instances"),
+            notes.end())
+      << ToJson(report).dump();
+
+  // Managed scaling off: the provider does not size the group, spotkeeper does.
+  cloud.capacity_providers["web"][1].managed_scaling = false;
+  Handler unmanaged(cloud, config, clock);
+  EXPECT_TRUE(unmanaged.Handle(Notice("m-2")).status().ok());
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 2);
+}
+
+TEST_F(HandlerTest, UnreadableCapacityProvidersSkipSizingAndAreRetried) {
+  cloud.failures["ReadCapacityProviderGroups"] = PermissionDeniedError("ecs:DescribeClusters");
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(Notice());
+  EXPECT_FALSE(report.status().ok());
+  EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(cloud.on_demand_groups["od"].group.desired_capacity, 0);
+  ASSERT_TRUE(report.decision.has_value());
+  ASSERT_EQ(report.decision->skipped.size(), 1u);
+  EXPECT_NE(report.decision->skipped[0].reason.find(
+                "capacity providers of cluster web (whether ECS managed scaling sizes the group)"),
             std::string::npos)
       << report.decision->skipped[0].reason;
 }

@@ -44,6 +44,11 @@ class SharedCloud final : public CloudView {
     auto lock = Enter("ReadOnDemandGroup");
     return inner_.ReadOnDemandGroup(group);
   }
+  Result<std::vector<CapacityProviderGroup>> ReadCapacityProviderGroups(
+      const std::string& cluster) override {
+    auto lock = Enter("ReadCapacityProviderGroups");
+    return inner_.ReadCapacityProviderGroups(cluster);
+  }
   Result<int> InstanceTypeVcpus(const std::string& type) override {
     auto lock = Enter("InstanceTypeVcpus");
     return inner_.InstanceTypeVcpus(type);

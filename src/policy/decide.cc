@@ -21,6 +21,16 @@ std::optional<bool> SizeOnDemand(const Observation& observation, const PolicyCon
                                  Decision& decision) {
   if (!observation.on_demand) return true;  // nothing to prepare: drain at once
   const OnDemandGroup& group = *observation.on_demand;
+  if (group.read_status.ok() && !group.managed_by_capacity_provider.empty()) {
+    // Not a failure to retry: ECS owns the group's size, for good.
+    decision.notes.push_back("on-demand group " + group.name + " belongs to capacity provider " +
+                             group.managed_by_capacity_provider +
+                             " with managed scaling: ECS sizes it, so spotkeeper never resizes "
+                             "it or terminates its instances");
+    decision.tracker.lower_since.reset();
+    decision.tracker.highest_held_since = 0;
+    return true;  // nothing to prepare here: drain at once
+  }
   Result<Shortfall> shortfall = ComputeShortfall(observation, config);
   Status failed = !group.read_status.ok()
                       ? group.read_status.WithContext("on-demand group " + group.name)

@@ -504,5 +504,35 @@ TEST(UnitsPerInstanceTest, TheDecisionNotesThemOrSkipsSizingSayingWhy) {
   EXPECT_TRUE(decision.actions.empty());
 }
 
+// Issue 15 item 1: a group ECS sizes (a capacity provider with managed
+// scaling) is never resized or scaled in, and that is no failure to retry.
+TEST(CapacityProviderTest, AGroupEcsSizesIsLeftAloneWhileDrainsGoOn) {
+  Observation observation = World();
+  observation.sources[0].pending_capacity = 9;  // would raise the group to 3
+  AddOnDemand(observation, "i-od1", 0);
+  AddOnDemand(observation, "i-od2", 0);
+  observation.on_demand->managed_by_capacity_provider = "cp-od";
+  observation.notices.push_back(Interruption("i-s1", 2));
+  ScaleDownTracker tracker;
+  tracker.lower_since = kNow - std::chrono::hours(2);
+  Decision decision = Decide(observation, PolicyConfig{}, tracker);
+  ASSERT_EQ(decision.actions.size(), 1u);
+  EXPECT_EQ(decision.actions[0].what, Drain({"i-s1"}).what);
+  EXPECT_TRUE(decision.skipped.empty());
+  EXPECT_FALSE(decision.on_demand_needed.has_value());
+  EXPECT_FALSE(decision.tracker.lower_since.has_value());
+  ASSERT_FALSE(decision.notes.empty());
+  EXPECT_EQ(decision.notes.front(),
+            "on-demand group od belongs to capacity provider cp-od with managed scaling: ECS "
+            "sizes it, so spotkeeper never resizes it or terminates its instances");
+
+  // The same group without the provider: raised.
+  observation.on_demand->managed_by_capacity_provider.clear();
+  decision = Decide(observation, PolicyConfig{}, tracker);
+  EXPECT_EQ(decision.on_demand_needed, 3);
+  ASSERT_EQ(decision.actions.size(), 2u);
+  EXPECT_EQ(decision.actions[1].what, SetDesired(3).what);
+}
+
 }  // namespace
 }  // namespace spk::policy

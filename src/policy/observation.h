@@ -141,6 +141,10 @@ struct OnDemandGroup {
   // How the caller found units_per_instance ("launch configuration ecsLC:
   // m5.xlarge, 4 vCPUs"), or why it is unknown; "" when it did not say.
   std::string units_source;
+  // The ECS capacity provider with managed scaling the group belongs to, ""
+  // when none: ECS then owns the group's desired capacity, and on-demand
+  // sizing leaves the group alone (docs/capacity-providers.md).
+  std::string managed_by_capacity_provider;
 };
 
 // Everything one decision looks at.

@@ -49,6 +49,9 @@ RESOURCE = {
     "sqs:ChangeMessageVisibility": QUEUE,
     "sqs:GetQueueAttributes": QUEUE,
     "ecs:ListContainerInstances": CLUSTER,
+    # Whether an ECS capacity provider sizes the on-demand group (issue 15).
+    "ecs:DescribeClusters": CLUSTER,
+    "ecs:DescribeCapacityProviders": _ECS + "capacity-provider/*",
     "ecs:DescribeContainerInstances": CONTAINER_INSTANCES,
     "ecs:UpdateContainerInstancesState": CONTAINER_INSTANCES,
     "ecs:PutAttributes": CONTAINER_INSTANCES,

@@ -138,6 +138,57 @@ TEST_F(ControllerTest, SnsTerminationMessageDrainsAndScalesOnDemand) {
   EXPECT_EQ(world_->Desired(group), spotkeeper);
 }
 
+// Issue 15 item 1: an on-demand group behind a capacity provider with
+// managed scaling is ECS's to size: the notice drains, the group stays as it
+// is, the report says why, and doctor says so too. Managed scaling off: sized.
+TEST_F(ControllerTest, AGroupACapacityProviderSizesIsNeverResized) {
+  std::string fleet = world_->MakeFleet();
+  ASSERT_FALSE(fleet.empty());
+  aws::Ec2Client ec2(client());
+  auto instances = ec2.DescribeSpotFleetInstances(fleet);
+  ASSERT_TRUE(instances.ok() && !instances->empty()) << instances.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& i : *instances) ids.push_back(i.instance_id);
+  std::string cluster = ControllerWorld::Unique("cp-cluster");
+  auto arns = world_->MakeCluster(cluster, ids);
+  std::string group = world_->MakeOnDemandGroup(0);
+  std::string provider = world_->MakeCapacityProvider(cluster, group, true);
+  ASSERT_FALSE(provider.empty());
+  const aws::SpotFleetInstance& victim = instances->front();
+  const std::string sns_event = SnsEvent(
+      AgentMessage(victim.instance_id, victim.instance_type, cluster, arns[victim.instance_id]));
+  const auto argv = HandleEventArgv(cluster, fleet, group, {});
+
+  auto r =
+      RunProcess(argv, ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), sns_event);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(world_->ContainerStatus(cluster, arns[victim.instance_id]), "DRAINING");
+  EXPECT_EQ(world_->Desired(group), 0) << r.out;
+  const std::string note = "on-demand group " + group + " belongs to capacity provider " +
+                           provider + " with managed scaling: ECS sizes it";
+  EXPECT_NE(r.out.find(note), std::string::npos) << r.out;
+
+  auto doctor = RunProcess({SpotkeeperBinary(), "doctor", "--on-demand-asg", group, "--cluster",
+                            cluster},
+                           ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60));
+  EXPECT_NE(doctor.out.find(group + ": sized by ECS (capacity provider " + provider +
+                            " with managed scaling): spotkeeper never resizes it"),
+            std::string::npos)
+      << doctor.out << doctor.err;
+
+  // The same on a cluster whose provider does not scale the group: sized.
+  std::string other = ControllerWorld::Unique("cp-cluster");
+  auto other_arns = world_->MakeCluster(other, ids);
+  std::string sized = world_->MakeOnDemandGroup(0);
+  ASSERT_FALSE(world_->MakeCapacityProvider(other, sized, false).empty());
+  const std::string other_event = SnsEvent(
+      AgentMessage(victim.instance_id, victim.instance_type, other, other_arns[victim.instance_id]));
+  auto s = RunProcess(HandleEventArgv(other, fleet, sized, {}),
+                      ControllerWorld::ProcessEnv(*server_), std::chrono::seconds(60), other_event);
+  ASSERT_EQ(s.exit_code, 0) << s.out << s.err;
+  EXPECT_GE(world_->Desired(sized), 1) << s.out;
+}
+
 // Issue 13: the reference cluster's on-demand group, ecsSpotAutoScale, is
 // built on a launch configuration and starts empty: its units per instance
 // come from the configuration's instance type, without --on-demand-units.

@@ -149,6 +149,37 @@ std::string ControllerWorld::MakeOnDemandGroup(int desired) {
   return group;
 }
 
+std::string ControllerWorld::MakeCapacityProvider(const std::string& cluster,
+                                                  const std::string& group,
+                                                  bool managed_scaling) {
+  auto described = client_.CallQuery(aws::services::AutoScaling(), "DescribeAutoScalingGroups",
+                                     {{"AutoScalingGroupNames.member.1", group}});
+  EXPECT_TRUE(described.ok()) << described.status().ToString();
+  if (!described.ok()) return "";
+  std::string arn = described.value()
+                        ->document_element()
+                        .child("DescribeAutoScalingGroupsResult")
+                        .child("AutoScalingGroups")
+                        .child("member")
+                        .child("AutoScalingGroupARN")
+                        .text()
+                        .get();
+  EXPECT_FALSE(arn.empty());
+  std::string provider = Unique("cp");
+  json spec = {{"autoScalingGroupArn", arn},
+               {"managedScaling",
+                {{"status", managed_scaling ? "ENABLED" : "DISABLED"}, {"targetCapacity", 100}}}};
+  auto created = client_.CallJson(aws::services::Ecs(), "CreateCapacityProvider",
+                                  {{"name", provider}, {"autoScalingGroupProvider", spec}});
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  auto put = client_.CallJson(aws::services::Ecs(), "PutClusterCapacityProviders",
+                              {{"cluster", cluster},
+                               {"capacityProviders", {provider, "FARGATE"}},
+                               {"defaultCapacityProviderStrategy", json::array()}});
+  EXPECT_TRUE(put.ok()) << put.status().ToString();
+  return provider;
+}
+
 void ControllerWorld::MakeLaunchConfigurationGroup(const std::string& group,
                                                    const std::string& launch_configuration,
                                                    const std::string& type) {

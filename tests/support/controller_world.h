@@ -44,6 +44,10 @@ class ControllerWorld {
   // An on-demand group of m5.xlarge (4 vCPUs; launch template, $Latest), min 0,
   // max 10, desired `desired`.
   std::string MakeOnDemandGroup(int desired = 1);
+  // A capacity provider over `group` (managed scaling ENABLED or DISABLED),
+  // put on `cluster` beside FARGATE; returns its name.
+  std::string MakeCapacityProvider(const std::string& cluster, const std::string& group,
+                                   bool managed_scaling);
   // The reference's on-demand group: `group` on the launch configuration
   // `launch_configuration` of `type`, min 0, max 10, desired 0 (no instance
   // to read the type from).
