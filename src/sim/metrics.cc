@@ -1,0 +1,147 @@
+#include "sim/metrics.h"
+
+#include <algorithm>
+
+#include "sim/market.h"
+
+namespace spk::sim {
+
+Metrics::Metrics(World& w, PolicyKind policy) : w_(w) {
+  meters_.resize(w.s.pools.size() + 1);
+  services_.resize(w.s.ecs.services.size());
+  result_.policy = policy;
+}
+
+void Metrics::InstanceLaunched(int pool) {
+  FlushMeter(pool);
+  meters_[Slot(pool)].count++;
+  if (pool == kOnDemandPool) {
+    result_.on_demand_launches++;
+  } else {
+    result_.spot_launches++;
+  }
+}
+
+void Metrics::InstanceTerminated(int pool) {
+  FlushMeter(pool);
+  meters_[Slot(pool)].count--;
+}
+
+void Metrics::ChangeUnitsInService(double delta) {
+  in_service_units_ += delta;
+  FlushCapacity();
+}
+
+void Metrics::ChangeRunning(uint32_t sv, int delta) {
+  FlushService(sv);
+  services_[sv].running += delta;
+}
+
+void Metrics::AddEvent(const char* kind, int pool, const std::string& instance) {
+  result_.events.push_back(RunEvent{static_cast<double>(w_.now()) / kSecond, kind,
+                                    pool == kOnDemandPool ? "" : w_.s.pools[pool].name(),
+                                    instance});
+}
+
+void Metrics::FlushMeter(int pool) {
+  PoolMeter& m = meters_[Slot(pool)];
+  const SimTime now = w_.now();
+  if (m.count > 0 && now > m.last) {
+    m.instance_ms += static_cast<double>(m.count) * static_cast<double>(now - m.last);
+    m.cost += m.count * w_.market->PriceIntegral(pool, m.last, now) / kHour;
+  }
+  m.last = now;
+}
+
+void Metrics::FlushService(uint32_t sv) {
+  ServiceMeter& st = services_[sv];
+  st.running_ms += static_cast<double>(st.running) * static_cast<double>(w_.now() - st.last);
+  st.last = w_.now();
+}
+
+void Metrics::FlushCapacity() {
+  if (below_target_) below_ms_ += w_.now() - capacity_last_;
+  capacity_last_ = w_.now();
+  // As the controller sees it: on-demand units (its minimum included) count
+  // towards the fleet's target.
+  below_target_ = in_service_units_ + 1e-9 < w_.s.fleet.target_capacity;
+}
+
+double Metrics::CostNow() const {
+  double cost = 0;
+  for (size_t p = 0; p < meters_.size(); ++p) {
+    const PoolMeter& m = meters_[p];
+    int pool = p == w_.s.pools.size() ? kOnDemandPool : static_cast<int>(p);
+    cost += m.cost + m.count * w_.market->PriceIntegral(pool, m.last, w_.now()) / kHour;
+  }
+  return cost;
+}
+
+void Metrics::Sample() {
+  const Scenario& s = w_.s;
+  RunSeries& r = result_.series;
+  r.t.push_back(static_cast<double>(w_.now()) / kSecond);
+  for (int p : s.fleet.pools) r.capacity["spot " + s.pools[p].name()].push_back(meters_[p].count);
+  r.capacity["on-demand"].push_back(InstanceCount(kOnDemandPool));
+  r.target_units.push_back(s.fleet.target_capacity);
+  for (size_t sv = 0; sv < services_.size(); ++sv) {
+    ServiceSeries& ss = r.services[s.ecs.services[sv].name];
+    ss.desired.push_back(s.ecs.services[sv].desired);
+    ss.running.push_back(services_[sv].running);
+  }
+  r.cost.push_back(CostNow());
+  SimTime next = w_.now() + s.sample_interval;
+  if (next <= s.duration) w_.q.Push(next, kSample);
+}
+
+RunResult Metrics::Finish() {
+  // The last sample at exactly the duration was scheduled before kEnd only if
+  // it fell strictly inside; take it now when it is due.
+  if (!result_.series.t.empty() &&
+      static_cast<SimTime>(result_.series.t.back() * kSecond) + w_.s.sample_interval ==
+          w_.s.duration) {
+    Sample();
+  }
+  for (size_t p = 0; p < w_.s.pools.size(); ++p) FlushMeter(static_cast<int>(p));
+  FlushMeter(kOnDemandPool);
+  FlushCapacity();
+  Summarize();
+  result_.engine_events = w_.q.popped();
+  return std::move(result_);
+}
+
+void Metrics::Summarize() {
+  const Scenario& s = w_.s;
+  RunSummary& sum = result_.summary;
+  double running = 0, desired = 0;
+  sum.worst_service_availability = 2;
+  for (size_t sv = 0; sv < services_.size(); ++sv) {
+    FlushService(static_cast<uint32_t>(sv));
+    const ServiceMeter& st = services_[sv];
+    double want = static_cast<double>(s.ecs.services[sv].desired) * static_cast<double>(s.duration);
+    double availability = want > 0 ? std::min(1.0, st.running_ms / want) : 1.0;
+    running += st.running_ms;
+    desired += want;
+    result_.services.push_back({s.ecs.services[sv].name, availability, st.lost});
+    sum.tasks_lost_without_drain += st.lost;
+    if (availability < sum.worst_service_availability) {
+      sum.worst_service_availability = availability;
+      sum.worst_service = s.ecs.services[sv].name;
+    }
+  }
+  sum.availability = desired > 0 ? std::min(1.0, running / desired) : 1.0;
+  sum.minutes_below_target = static_cast<double>(below_ms_) / kMinute;
+  double spot_cost = 0, od_equivalent = 0;
+  for (size_t p = 0; p < s.pools.size(); ++p) {
+    sum.spot_instance_hours += meters_[p].instance_ms / kHour;
+    spot_cost += meters_[p].cost;
+    od_equivalent += meters_[p].instance_ms / kHour * s.pools[p].on_demand_price;
+  }
+  const PoolMeter& od = meters_[Slot(kOnDemandPool)];
+  sum.on_demand_instance_hours = od.instance_ms / kHour;
+  sum.cost = spot_cost + od.cost;
+  sum.all_on_demand_cost = od_equivalent + od.cost;
+  sum.savings = sum.all_on_demand_cost > 0 ? 1.0 - sum.cost / sum.all_on_demand_cost : 0.0;
+}
+
+}  // namespace spk::sim
