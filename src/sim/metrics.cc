@@ -38,9 +38,9 @@ void Metrics::ChangeRunning(uint32_t sv, int delta) {
 }
 
 void Metrics::AddEvent(const char* kind, int pool, const std::string& instance) {
-  result_.events.push_back(RunEvent{static_cast<double>(w_.now()) / kSecond, kind,
-                                    pool == kOnDemandPool ? "" : w_.s.pools[pool].name(),
-                                    instance});
+  result_.events.push_back(report::Event{static_cast<double>(w_.now()) / kSecond, kind,
+                                         pool == kOnDemandPool ? "" : w_.s.pools[pool].name(),
+                                         instance});
 }
 
 void Metrics::FlushMeter(int pool) {
@@ -112,7 +112,7 @@ RunResult Metrics::Finish() {
 
 void Metrics::Summarize() {
   const Scenario& s = w_.s;
-  RunSummary& sum = result_.summary;
+  report::RunSummary& sum = result_.summary;
   double running = 0, desired = 0;
   sum.worst_service_availability = 2;
   for (size_t sv = 0; sv < services_.size(); ++sv) {
@@ -122,8 +122,9 @@ void Metrics::Summarize() {
     double availability = want > 0 ? std::min(1.0, st.running_ms / want) : 1.0;
     running += st.running_ms;
     desired += want;
-    result_.services.push_back({s.ecs.services[sv].name, availability, st.lost});
-    sum.tasks_lost_without_drain += st.lost;
+    result_.services.push_back(
+        {s.ecs.services[sv].name, availability, static_cast<double>(st.lost)});
+    sum.tasks_lost_without_drain += static_cast<double>(st.lost);
     if (availability < sum.worst_service_availability) {
       sum.worst_service_availability = availability;
       sum.worst_service = s.ecs.services[sv].name;
