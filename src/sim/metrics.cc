@@ -1,6 +1,7 @@
 #include "sim/metrics.h"
 
 #include <algorithm>
+#include <map>
 
 #include "sim/market.h"
 
@@ -77,15 +78,58 @@ double Metrics::CostNow() const {
   return cost;
 }
 
+namespace {
+
+// Sorted `names` without repeats (each series once, as in a JSON object), and
+// where each of `names` stands among them.
+std::vector<std::string> SortedNames(const std::vector<std::string>& names,
+                                     std::vector<size_t>* where) {
+  std::map<std::string, size_t> index;
+  for (const std::string& name : names) index[name];
+  std::vector<std::string> sorted;
+  for (auto& [name, i] : index) {
+    i = sorted.size();
+    sorted.push_back(name);
+  }
+  where->clear();
+  for (const std::string& name : names) where->push_back(index[name]);
+  return sorted;
+}
+
+}  // namespace
+
+// The series' names, at the first sample.
+void Metrics::StartSeries() {
+  const Scenario& s = w_.s;
+  std::vector<std::string> pools;
+  for (int p : s.fleet.pools) pools.push_back("spot " + s.pools[p].name());
+  pools.push_back("on-demand");
+  std::vector<size_t> where;
+  for (std::string& name : SortedNames(pools, &where)) {
+    result_.series.capacity.push_back({std::move(name), {}});
+  }
+  on_demand_series_ = where.back();
+  where.pop_back();
+  pool_series_ = where;
+  std::vector<std::string> services;
+  for (const ServiceSpec& spec : s.ecs.services) services.push_back(spec.name);
+  for (std::string& name : SortedNames(services, &service_series_)) {
+    result_.series.services.push_back({std::move(name), {}, {}});
+  }
+}
+
 void Metrics::Sample() {
   const Scenario& s = w_.s;
-  RunSeries& r = result_.series;
+  report::RunSeries& r = result_.series;
+  if (r.t.empty()) StartSeries();
   r.t.push_back(static_cast<double>(w_.now()) / kSecond);
-  for (int p : s.fleet.pools) r.capacity["spot " + s.pools[p].name()].push_back(meters_[p].count);
-  r.capacity["on-demand"].push_back(InstanceCount(kOnDemandPool));
+  for (size_t k = 0; k < s.fleet.pools.size(); ++k) {
+    r.capacity[pool_series_[k]].values.push_back(meters_[s.fleet.pools[k]].count);
+  }
+  r.capacity[on_demand_series_].values.push_back(InstanceCount(kOnDemandPool));
   r.target_units.push_back(s.fleet.target_capacity);
   for (size_t sv = 0; sv < services_.size(); ++sv) {
-    ServiceSeries& ss = r.services[s.ecs.services[sv].name];
+    report::ServiceSeries& ss = r.services[service_series_[sv]];
     ss.desired.push_back(s.ecs.services[sv].desired);
     ss.running.push_back(services_[sv].running);
   }

@@ -64,12 +64,18 @@ class Metrics {
   void FlushService(uint32_t sv);
   void FlushCapacity();
   double CostNow() const;
+  void StartSeries();
   void Summarize();
 
   World& w_;
   RunResult result_;
   std::vector<PoolMeter> meters_;  // per pool, then the on-demand group
   std::vector<ServiceMeter> services_;
+  // Where each fleet pool's, the group's and each service's samples go in
+  // result_.series (its capacity and services sorted by name, as in the JSON).
+  std::vector<size_t> pool_series_;
+  size_t on_demand_series_ = 0;
+  std::vector<size_t> service_series_;
   double in_service_units_ = 0;
   bool below_target_ = false;
   SimTime capacity_last_ = 0;

@@ -16,6 +16,12 @@ double Round(double x, int decimals) {
 // A count (a whole number held as a double in the result structs) as an integer.
 long long Count(double x) { return static_cast<long long>(x); }
 
+nlohmann::json Counts(const std::vector<double>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double v : values) out.push_back(Count(v));
+  return out;
+}
+
 nlohmann::json RoundAll(const std::vector<double>& values, int decimals) {
   nlohmann::json out = nlohmann::json::array();
   for (double v : values) out.push_back(Round(v, decimals));
@@ -46,10 +52,12 @@ nlohmann::json RunJson(const RunResult& run) {
                         {"tasks_lost_without_drain", Count(s.tasks_lost_without_drain)}});
   }
   nlohmann::json capacity = nlohmann::json::object();
-  for (const auto& [pool, counts] : run.series.capacity) capacity[pool] = counts;
+  for (const report::NamedSeries& pool : run.series.capacity) {
+    capacity[pool.name] = Counts(pool.values);
+  }
   nlohmann::json service_series = nlohmann::json::object();
-  for (const auto& [name, s] : run.series.services) {
-    service_series[name] = {{"desired", s.desired}, {"running", s.running}};
+  for (const report::ServiceSeries& s : run.series.services) {
+    service_series[s.name] = {{"desired", Counts(s.desired)}, {"running", Counts(s.running)}};
   }
   nlohmann::json events = nlohmann::json::array();
   for (const report::Event& e : run.events) {

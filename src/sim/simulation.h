@@ -17,7 +17,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -37,29 +36,16 @@ Result<PolicyKind> ParsePolicy(const std::string& text);
 // The four, in the order above.
 std::vector<PolicyKind> AllPolicies();
 
-struct ServiceSeries {
-  std::vector<int> desired;
-  std::vector<int> running;
-};
-
-// Sampled every Scenario::sample_interval from 0 to the duration.
-struct RunSeries {
-  std::vector<double> t;  // seconds
-  // "spot TYPE ZONE" per fleet pool, and "on-demand": instances launched and
-  // not terminated.
-  std::map<std::string, std::vector<int>> capacity;
-  std::vector<double> target_units;
-  std::map<std::string, ServiceSeries> services;
-  std::vector<double> cost;  // cumulative USD
-};
-
 struct RunResult {
   PolicyKind policy = PolicyKind::kNone;
-  // The summary, per-service results and events are the result JSON's own
-  // structs (report/contract.h); sim/output.h prints them.
+  // The summary, per-service results, series and events are the result JSON's
+  // own structs (report/contract.h); sim/output.h prints them. The series are
+  // sampled every Scenario::sample_interval from 0 to the duration; capacity:
+  // "spot TYPE ZONE" per fleet pool and "on-demand", instances launched and not
+  // terminated.
   report::RunSummary summary;
   std::vector<report::ServiceResult> services;  // in the scenario's order
-  RunSeries series;
+  report::RunSeries series;
   std::vector<report::Event> events;
   // Diagnostics (not part of the JSON contract).
   uint64_t engine_events = 0;
