@@ -128,7 +128,7 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err,
   if (policies.empty()) policies = sim::AllPolicies();
 
   std::vector<sim::RunResult> runs;
-  std::vector<sim::PolicySpread> spreads;
+  std::vector<report::Distribution> spreads;
   {
     ProgressBar bar(err, err_is_terminal, clock);
     for (sim::PolicyKind p : policies) {
@@ -137,8 +137,8 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err,
     }
     if (o.seeds > 0) {
       const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-      spreads = sim::SummarizeSeeds(
-          sim::RunSeeds(*scenario, policies, o.seeds, cores, [&](double f) {
+      spreads =
+          sim::SummarizeSeeds(sim::RunSeeds(*scenario, policies, o.seeds, cores, [&](double f) {
             bar.Update("simulating " + std::to_string(o.seeds) + " seeds", f);
           }));
     }

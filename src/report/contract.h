@@ -7,6 +7,13 @@
 // the optional "distribution" has p5 <= p50 <= p95 for each measure.
 // Any violation is kInvalidArgument naming the field by its path, e.g.
 // "runs[0].series.services[\"api\"].running: 3 values, series.t has 4".
+//
+// RunSummary, ServiceResult, RunSeries, Event, Percentiles and Distribution
+// are also what the simulator fills (sim/simulation.h, sim/seeds.h): one
+// definition for both sides of the contract. Counts (tasks lost,
+// interruptions, seeds, instances and tasks in the series) are whole numbers
+// held as doubles, like every JSON number; sim/output.cc prints them as
+// integers.
 #pragma once
 
 #include <nlohmann/json.hpp>

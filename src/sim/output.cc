@@ -13,20 +13,29 @@ double Round(double x, int decimals) {
   return r == 0 ? 0.0 : r;  // no "-0"
 }
 
+// A count (a whole number held as a double in the result structs) as an integer.
+long long Count(double x) { return static_cast<long long>(x); }
+
+nlohmann::json Counts(const std::vector<double>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double v : values) out.push_back(Count(v));
+  return out;
+}
+
 nlohmann::json RoundAll(const std::vector<double>& values, int decimals) {
   nlohmann::json out = nlohmann::json::array();
   for (double v : values) out.push_back(Round(v, decimals));
   return out;
 }
 
-nlohmann::json SummaryJson(const RunSummary& s) {
+nlohmann::json SummaryJson(const report::RunSummary& s) {
   return {
       {"availability", Round(s.availability, 6)},
       {"worst_service", s.worst_service},
       {"worst_service_availability", Round(s.worst_service_availability, 6)},
-      {"tasks_lost_without_drain", s.tasks_lost_without_drain},
+      {"tasks_lost_without_drain", Count(s.tasks_lost_without_drain)},
       {"minutes_below_target", Round(s.minutes_below_target, 3)},
-      {"interruptions", s.interruptions},
+      {"interruptions", Count(s.interruptions)},
       {"spot_instance_hours", Round(s.spot_instance_hours, 3)},
       {"on_demand_instance_hours", Round(s.on_demand_instance_hours, 3)},
       {"cost", Round(s.cost, 4)},
@@ -37,19 +46,21 @@ nlohmann::json SummaryJson(const RunSummary& s) {
 
 nlohmann::json RunJson(const RunResult& run) {
   nlohmann::json services = nlohmann::json::array();
-  for (const ServiceResult& s : run.services) {
+  for (const report::ServiceResult& s : run.services) {
     services.push_back({{"name", s.name},
                         {"availability", Round(s.availability, 6)},
-                        {"tasks_lost_without_drain", s.tasks_lost_without_drain}});
+                        {"tasks_lost_without_drain", Count(s.tasks_lost_without_drain)}});
   }
   nlohmann::json capacity = nlohmann::json::object();
-  for (const auto& [pool, counts] : run.series.capacity) capacity[pool] = counts;
+  for (const report::NamedSeries& pool : run.series.capacity) {
+    capacity[pool.name] = Counts(pool.values);
+  }
   nlohmann::json service_series = nlohmann::json::object();
-  for (const auto& [name, s] : run.series.services) {
-    service_series[name] = {{"desired", s.desired}, {"running", s.running}};
+  for (const report::ServiceSeries& s : run.series.services) {
+    service_series[s.name] = {{"desired", Counts(s.desired)}, {"running", Counts(s.running)}};
   }
   nlohmann::json events = nlohmann::json::array();
-  for (const RunEvent& e : run.events) {
+  for (const report::Event& e : run.events) {
     events.push_back(
         {{"t", Round(e.t, 3)}, {"kind", e.kind}, {"pool", e.pool}, {"instance", e.instance}});
   }
@@ -73,13 +84,14 @@ std::string Fixed(double v, int decimals) {
   return buf;
 }
 
-nlohmann::json SpreadValues(const Spread& s, int decimals) {
-  return {{"p5", Round(s.p5, decimals)}, {"p50", Round(s.p50, decimals)},
+nlohmann::json SpreadValues(const report::Percentiles& s, int decimals) {
+  return {{"p5", Round(s.p5, decimals)},
+          {"p50", Round(s.p50, decimals)},
           {"p95", Round(s.p95, decimals)}};
 }
 
 // "p50 (p5-p95)".
-std::string Range(const Spread& s, double scale, int decimals) {
+std::string Range(const report::Percentiles& s, double scale, int decimals) {
   return Fixed(scale * s.p50, decimals) + " (" + Fixed(scale * s.p5, decimals) + "-" +
          Fixed(scale * s.p95, decimals) + ")";
 }
@@ -112,12 +124,12 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
                 "od inst-h", "cost USD", "all-OD USD", "savings");
   os << line;
   for (const RunResult& r : runs) {
-    const RunSummary& s = r.summary;
+    const report::RunSummary& s = r.summary;
     std::string worst = s.worst_service + " (" + Fixed(100 * s.worst_service_availability, 3) + ")";
     std::snprintf(line, sizeof line, "%-11s %9s  %-22s %10lld %11s %11s %10s %10s %10s %7s%%\n",
                   PolicyName(r.policy), Fixed(100 * s.availability, 3).c_str(), worst.c_str(),
-                  static_cast<long long>(s.tasks_lost_without_drain),
-                  Fixed(s.minutes_below_target, 1).c_str(), Fixed(s.spot_instance_hours, 1).c_str(),
+                  Count(s.tasks_lost_without_drain), Fixed(s.minutes_below_target, 1).c_str(),
+                  Fixed(s.spot_instance_hours, 1).c_str(),
                   Fixed(s.on_demand_instance_hours, 1).c_str(), Fixed(s.cost, 2).c_str(),
                   Fixed(s.all_on_demand_cost, 2).c_str(), Fixed(100 * s.savings, 1).c_str());
     os << line;
@@ -129,7 +141,7 @@ std::string FormatCsv(const std::vector<RunResult>& runs) {
   std::ostringstream os;
   os << kCsvColumns << "\n";
   for (const RunResult& r : runs) {
-    const RunSummary& s = r.summary;
+    const report::RunSummary& s = r.summary;
     std::string worst = s.worst_service;
     if (worst.find_first_of(",\"\n") != std::string::npos) {
       std::string quoted = "\"";
@@ -137,8 +149,8 @@ std::string FormatCsv(const std::vector<RunResult>& runs) {
       worst = quoted + "\"";
     }
     os << PolicyName(r.policy) << "," << Fixed(s.availability, 6) << "," << worst << ","
-       << Fixed(s.worst_service_availability, 6) << "," << s.tasks_lost_without_drain << ","
-       << Fixed(s.minutes_below_target, 3) << "," << s.interruptions << ","
+       << Fixed(s.worst_service_availability, 6) << "," << Count(s.tasks_lost_without_drain) << ","
+       << Fixed(s.minutes_below_target, 3) << "," << Count(s.interruptions) << ","
        << Fixed(s.spot_instance_hours, 3) << "," << Fixed(s.on_demand_instance_hours, 3) << ","
        << Fixed(s.cost, 4) << "," << Fixed(s.all_on_demand_cost, 4) << "," << Fixed(s.savings, 6)
        << "\n";
@@ -151,26 +163,26 @@ const char* const kSpreadCsvColumns =
     "tasks_lost_without_drain_p5,tasks_lost_without_drain_p50,tasks_lost_without_drain_p95,"
     "cost_p5,cost_p50,cost_p95";
 
-std::string FormatSpreadTable(const std::vector<PolicySpread>& spreads) {
+std::string FormatSpreadTable(const std::vector<report::Distribution>& spreads) {
   std::ostringstream os;
   char line[512];
   std::snprintf(line, sizeof line, "%-11s %5s  %-27s %-20s %-24s\n", "policy", "seeds",
                 "avail % p50 (p5-p95)", "tasks lost p50", "cost USD p50");
   os << line;
-  for (const PolicySpread& p : spreads) {
-    std::snprintf(line, sizeof line, "%-11s %5d  %-27s %-20s %-24s\n", PolicyName(p.policy),
-                  p.seeds, Range(p.availability, 100, 3).c_str(),
+  for (const report::Distribution& p : spreads) {
+    std::snprintf(line, sizeof line, "%-11s %5d  %-27s %-20s %-24s\n", p.policy.c_str(),
+                  static_cast<int>(p.seeds), Range(p.availability, 100, 3).c_str(),
                   Range(p.tasks_lost_without_drain, 1, 0).c_str(), Range(p.cost, 1, 2).c_str());
     os << line;
   }
   return os.str();
 }
 
-std::string FormatSpreadCsv(const std::vector<PolicySpread>& spreads) {
+std::string FormatSpreadCsv(const std::vector<report::Distribution>& spreads) {
   std::ostringstream os;
   os << kSpreadCsvColumns << "\n";
-  for (const PolicySpread& p : spreads) {
-    os << PolicyName(p.policy) << "," << p.seeds;
+  for (const report::Distribution& p : spreads) {
+    os << p.policy << "," << Count(p.seeds);
     for (const auto& [spread, decimals] :
          {std::pair{&p.availability, 6}, {&p.tasks_lost_without_drain, 1}, {&p.cost, 4}}) {
       os << "," << Fixed(spread->p5, decimals) << "," << Fixed(spread->p50, decimals) << ","
@@ -181,11 +193,11 @@ std::string FormatSpreadCsv(const std::vector<PolicySpread>& spreads) {
   return os.str();
 }
 
-nlohmann::json SpreadJson(const std::vector<PolicySpread>& spreads) {
+nlohmann::json SpreadJson(const std::vector<report::Distribution>& spreads) {
   nlohmann::json out = nlohmann::json::array();
-  for (const PolicySpread& p : spreads) {
-    out.push_back({{"policy", PolicyName(p.policy)},
-                   {"seeds", p.seeds},
+  for (const report::Distribution& p : spreads) {
+    out.push_back({{"policy", p.policy},
+                   {"seeds", Count(p.seeds)},
                    {"availability", SpreadValues(p.availability, 6)},
                    {"tasks_lost_without_drain", SpreadValues(p.tasks_lost_without_drain, 1)},
                    {"cost", SpreadValues(p.cost, 4)}});

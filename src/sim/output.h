@@ -14,7 +14,9 @@
 namespace spk::sim {
 
 // {"scenario": {...}, "runs": [...]} with numbers rounded for stable, readable
-// output (availabilities to 6 decimals, hours to 3, USD to 4).
+// output (availabilities to 6 decimals, hours to 3, USD to 4). Counts (tasks
+// lost, interruptions, seeds), held as doubles in the result structs
+// (report/contract.h), print here as integers.
 nlohmann::json ResultToJson(const Scenario& scenario, const std::vector<RunResult>& runs);
 
 // A fixed-width table with a header and one row per run.
@@ -27,15 +29,15 @@ std::string FormatCsv(const std::vector<RunResult>& runs);
 extern const char* const kCsvColumns;
 
 // --seeds: one row per policy, p50 with the p5-p95 range.
-std::string FormatSpreadTable(const std::vector<PolicySpread>& spreads);
+std::string FormatSpreadTable(const std::vector<report::Distribution>& spreads);
 
 // --seeds --csv: a header (kSpreadCsvColumns) and one line per policy.
-std::string FormatSpreadCsv(const std::vector<PolicySpread>& spreads);
+std::string FormatSpreadCsv(const std::vector<report::Distribution>& spreads);
 extern const char* const kSpreadCsvColumns;
 
 // {"policy", "seeds", "availability": {"p5", "p50", "p95"},
 // "tasks_lost_without_drain": {...}, "cost": {...}} per policy: the result
 // JSON's "distribution" (docs/simulator.md).
-nlohmann::json SpreadJson(const std::vector<PolicySpread>& spreads);
+nlohmann::json SpreadJson(const std::vector<report::Distribution>& spreads);
 
 }  // namespace spk::sim

@@ -8,7 +8,7 @@
 namespace spk::sim {
 namespace {
 
-Spread SpreadOf(const std::vector<double>& values) {
+report::Percentiles SpreadOf(const std::vector<double>& values) {
   return {Quantile(values, 0.05), Quantile(values, 0.5), Quantile(values, 0.95)};
 }
 
@@ -49,22 +49,22 @@ std::vector<SeedSample> RunSeeds(const Scenario& scenario, const std::vector<Pol
   return samples;
 }
 
-std::vector<PolicySpread> SummarizeSeeds(const std::vector<SeedSample>& samples) {
+std::vector<report::Distribution> SummarizeSeeds(const std::vector<SeedSample>& samples) {
   std::vector<PolicyKind> order;
   for (const SeedSample& s : samples) {
     if (std::find(order.begin(), order.end(), s.policy) == order.end()) order.push_back(s.policy);
   }
-  std::vector<PolicySpread> out;
+  std::vector<report::Distribution> out;
   for (PolicyKind policy : order) {
     std::vector<double> availability, lost, cost;
     for (const SeedSample& s : samples) {
       if (s.policy != policy) continue;
       availability.push_back(s.summary.availability);
-      lost.push_back(static_cast<double>(s.summary.tasks_lost_without_drain));
+      lost.push_back(s.summary.tasks_lost_without_drain);
       cost.push_back(s.summary.cost);
     }
-    out.push_back({policy, static_cast<int>(availability.size()), SpreadOf(availability),
-                   SpreadOf(lost), SpreadOf(cost)});
+    out.push_back({PolicyName(policy), static_cast<double>(availability.size()),
+                   SpreadOf(availability), SpreadOf(lost), SpreadOf(cost)});
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "report/contract.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 
@@ -21,21 +22,7 @@ namespace spk::sim {
 struct SeedSample {
   uint64_t seed = 0;
   PolicyKind policy = PolicyKind::kNone;
-  RunSummary summary;
-};
-
-struct Spread {
-  double p5 = 0;
-  double p50 = 0;
-  double p95 = 0;
-};
-
-struct PolicySpread {
-  PolicyKind policy = PolicyKind::kNone;
-  int seeds = 0;
-  Spread availability;
-  Spread tasks_lost_without_drain;
-  Spread cost;
+  report::RunSummary summary;
 };
 
 // The q-quantile (q in [0, 1]) of `values` by linear interpolation between the
@@ -49,7 +36,8 @@ double Quantile(std::vector<double> values, double q);
 std::vector<SeedSample> RunSeeds(const Scenario& scenario, const std::vector<PolicyKind>& policies,
                                  int n, int threads, const ProgressFn& progress = nullptr);
 
-// Per policy (in the order they first appear in `samples`), the spread.
-std::vector<PolicySpread> SummarizeSeeds(const std::vector<SeedSample>& samples);
+// Per policy (in the order they first appear in `samples`), the spread: the
+// result JSON's "distribution" (report/contract.h), named by PolicyName.
+std::vector<report::Distribution> SummarizeSeeds(const std::vector<SeedSample>& samples);
 
 }  // namespace spk::sim

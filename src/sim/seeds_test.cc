@@ -63,9 +63,9 @@ TEST(SummarizeSeeds, PercentilesPerPolicyInOrder) {
     b.summary.cost = 50;
     samples.push_back(b);
   }
-  std::vector<PolicySpread> s = SummarizeSeeds(samples);
+  std::vector<report::Distribution> s = SummarizeSeeds(samples);
   ASSERT_EQ(s.size(), 2u);
-  EXPECT_EQ(s[0].policy, PolicyKind::kReference);
+  EXPECT_EQ(s[0].policy, PolicyName(PolicyKind::kReference));
   EXPECT_EQ(s[0].seeds, 21);
   EXPECT_DOUBLE_EQ(s[0].cost.p5, 101);  // position 1 of 0..20
   EXPECT_DOUBLE_EQ(s[0].cost.p50, 110);
@@ -74,7 +74,7 @@ TEST(SummarizeSeeds, PercentilesPerPolicyInOrder) {
   EXPECT_DOUBLE_EQ(s[0].availability.p95, 1 - 0.001);
   EXPECT_LE(s[0].tasks_lost_without_drain.p5, s[0].tasks_lost_without_drain.p50);
   EXPECT_LE(s[0].tasks_lost_without_drain.p50, s[0].tasks_lost_without_drain.p95);
-  EXPECT_EQ(s[1].policy, PolicyKind::kNone);
+  EXPECT_EQ(s[1].policy, PolicyName(PolicyKind::kNone));
   EXPECT_DOUBLE_EQ(s[1].cost.p5, 50);
   EXPECT_DOUBLE_EQ(s[1].cost.p95, 50);
 

@@ -17,11 +17,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "report/contract.h"
 #include "sim/engine.h"
 #include "sim/scenario.h"
 
@@ -36,56 +36,17 @@ Result<PolicyKind> ParsePolicy(const std::string& text);
 // The four, in the order above.
 std::vector<PolicyKind> AllPolicies();
 
-struct RunSummary {
-  double availability = 1;  // task-seconds running / task-seconds desired
-  std::string worst_service;
-  double worst_service_availability = 1;
-  int64_t tasks_lost_without_drain = 0;
-  double minutes_below_target = 0;
-  int64_t interruptions = 0;
-  double spot_instance_hours = 0;
-  double on_demand_instance_hours = 0;
-  double cost = 0;
-  double all_on_demand_cost = 0;
-  double savings = 0;
-};
-
-struct ServiceResult {
-  std::string name;
-  double availability = 1;
-  int64_t tasks_lost_without_drain = 0;
-};
-
-struct ServiceSeries {
-  std::vector<int> desired;
-  std::vector<int> running;
-};
-
-// Sampled every Scenario::sample_interval from 0 to the duration.
-struct RunSeries {
-  std::vector<double> t;  // seconds
-  // "spot TYPE ZONE" per fleet pool, and "on-demand": instances launched and
-  // not terminated.
-  std::map<std::string, std::vector<int>> capacity;
-  std::vector<double> target_units;
-  std::map<std::string, ServiceSeries> services;
-  std::vector<double> cost;  // cumulative USD
-};
-
-struct RunEvent {
-  double t = 0;  // seconds
-  std::string
-      kind;  // spot-interruption, rebalance-recommendation, pool-dry, pool-restored, mass-reclaim
-  std::string pool;
-  std::string instance;
-};
-
 struct RunResult {
   PolicyKind policy = PolicyKind::kNone;
-  RunSummary summary;
-  std::vector<ServiceResult> services;  // in the scenario's order
-  RunSeries series;
-  std::vector<RunEvent> events;
+  // The summary, per-service results, series and events are the result JSON's
+  // own structs (report/contract.h); sim/output.h prints them. The series are
+  // sampled every Scenario::sample_interval from 0 to the duration; capacity:
+  // "spot TYPE ZONE" per fleet pool and "on-demand", instances launched and not
+  // terminated.
+  report::RunSummary summary;
+  std::vector<report::ServiceResult> services;  // in the scenario's order
+  report::RunSeries series;
+  std::vector<report::Event> events;
   // Diagnostics (not part of the JSON contract).
   uint64_t engine_events = 0;
   int64_t spot_launches = 0;

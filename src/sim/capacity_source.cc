@@ -1,0 +1,120 @@
+#include "sim/capacity_source.h"
+
+#include <algorithm>
+
+#include "sim/instances.h"
+#include "sim/market.h"
+#include "sim/metrics.h"
+
+namespace spk::sim {
+
+double SpotFleet::PendingCapacity() const {
+  return std::max(0.0, w_.s.fleet.target_capacity - fulfilled_);
+}
+
+std::vector<uint32_t> SpotFleet::LiveInPool(int pool) const {
+  std::vector<uint32_t> out;
+  for (uint32_t i : instances_) {
+    if (w_.instances[i].pool == pool && !w_.instances[i].noticed) out.push_back(i);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void SpotFleet::Added(uint32_t index) {
+  instances_.push_back(index);
+  fulfilled_ += w_.instances[index].units;
+}
+
+void SpotFleet::Removed(uint32_t index) {
+  instances_.erase(std::find(instances_.begin(), instances_.end(), index));
+  fulfilled_ -= w_.instances[index].units;
+  Check();
+}
+
+void SpotFleet::Check() {
+  while (fulfilled_ + 1e-9 < w_.s.fleet.target_capacity) {
+    int pool = ChoosePool();
+    if (pool < 0) {
+      if (!retry_pending_) {
+        retry_pending_ = true;
+        w_.q.Push(w_.now() + w_.s.fleet.retry_interval, kFleetCheck);
+      }
+      return;
+    }
+    w_.ec2->Launch(pool);
+  }
+}
+
+void SpotFleet::Retry() {
+  retry_pending_ = false;
+  Check();
+}
+
+void SpotFleet::EndWarmStart() {
+  retry_pending_ = false;
+  if (fulfilled_ + 1e-9 < w_.s.fleet.target_capacity) {
+    retry_pending_ = true;
+    w_.q.Push(w_.s.fleet.retry_interval, kFleetCheck);
+  }
+}
+
+bool SpotFleet::PoolAvailable(int pool) const {
+  const int capacity = w_.s.pools[pool].capacity;
+  return !w_.market->Dry(pool) && (capacity < 0 || w_.metrics->InstanceCount(pool) < capacity);
+}
+
+double SpotFleet::PricePerUnit(int pool) const {
+  return w_.market->SpotPrice(pool) / w_.s.fleet.weights.at(w_.s.pools[pool].instance_type);
+}
+
+double SpotFleet::Headroom(int pool) const {
+  const int capacity = w_.s.pools[pool].capacity;
+  return capacity < 0 ? 1e18 : capacity - w_.metrics->InstanceCount(pool);
+}
+
+// The pool the fleet launches its next instance in; -1 when none can.
+int SpotFleet::ChoosePool() const {
+  const Scenario& s = w_.s;
+  std::vector<int> open;
+  for (int p : s.fleet.pools) {
+    if (PoolAvailable(p)) open.push_back(p);
+  }
+  if (open.empty()) return -1;
+  auto cheaper = [&](int x, int y) { return PricePerUnit(x) < PricePerUnit(y); };
+  switch (s.fleet.allocation_strategy) {
+    case AllocationStrategy::kLowestPrice:
+      return *std::min_element(open.begin(), open.end(), cheaper);
+    case AllocationStrategy::kDiversified: {
+      auto units = [&](int p) {
+        return w_.metrics->InstanceCount(p) * s.fleet.weights.at(s.pools[p].instance_type);
+      };
+      return *std::min_element(open.begin(), open.end(), [&](int x, int y) {
+        if (units(x) != units(y)) return units(x) < units(y);
+        return cheaper(x, y);
+      });
+    }
+    case AllocationStrategy::kCapacityOptimized:
+      return *std::min_element(open.begin(), open.end(), [&](int x, int y) {
+        if (Headroom(x) != Headroom(y)) return Headroom(x) > Headroom(y);
+        double rx = s.pools[x].monthly_interruption, ry = s.pools[y].monthly_interruption;
+        if (rx != ry) return rx < ry;
+        return cheaper(x, y);
+      });
+    case AllocationStrategy::kPriceCapacityOptimized: {
+      std::vector<double> rates;
+      for (int p : open) rates.push_back(s.pools[p].monthly_interruption);
+      std::sort(rates.begin(), rates.end());
+      rates.erase(std::unique(rates.begin(), rates.end()), rates.end());
+      double limit = rates[std::min<size_t>(1, rates.size() - 1)];
+      int best = -1;
+      for (int p : open) {
+        if (s.pools[p].monthly_interruption <= limit && (best < 0 || cheaper(p, best))) best = p;
+      }
+      return best;
+    }
+  }
+  return open.front();
+}
+
+}  // namespace spk::sim

@@ -1,0 +1,229 @@
+#include "sim/policy_adapter.h"
+
+#include <variant>
+
+#include "policy/units.h"
+#include "sim/asg.h"
+#include "sim/capacity_source.h"
+#include "sim/ecs_cluster.h"
+
+namespace spk::sim {
+
+Policies::Policies(World& w, PolicyKind kind) : w_(w), kind_(kind), config_(w.s.controller.config) {
+  reference_config_.hard_coded_fleet_id = w.s.fleet.id;
+  reference_config_.group_name = w.s.on_demand.name;
+  reference_config_.per_server_vcpu = w.s.on_demand.vcpus;
+}
+
+void Policies::Start() {
+  if (kind_ == PolicyKind::kSpotkeeper) w_.q.Push(w_.s.controller.reconcile_interval, kReconcile);
+  if (kind_ == PolicyKind::kReference) w_.q.Push(w_.s.reference.alarm_period, kAlarmEval);
+}
+
+void Policies::OnInterruptionNotice(uint32_t index) {
+  const SimTime now = w_.now();
+  switch (kind_) {
+    case PolicyKind::kNone:
+      break;
+    case PolicyKind::kEcsAgent:
+      w_.q.Push(now + w_.s.reference.agent_drain_latency, kAgentDrain, index);
+      break;
+    case PolicyKind::kReference:
+      w_.q.Push(now + w_.s.reference.notice_latency, kReferenceNotice, index);
+      break;
+    case PolicyKind::kSpotkeeper:
+      w_.q.Push(now + w_.s.controller.notice_latency, kControllerNotice, index);
+      break;
+  }
+}
+
+void Policies::OnRebalance(uint32_t index) {
+  if (kind_ == PolicyKind::kSpotkeeper) {
+    w_.q.Push(w_.now() + w_.s.controller.notice_latency, kControllerRebalance, index);
+  }
+}
+
+void Policies::Handle(const Event& e) {
+  switch (e.kind) {
+    case kControllerNotice:
+      ControllerNotice(e.a, policy::NoticeKind::kSpotInterruption);
+      break;
+    case kControllerRebalance:
+      ControllerNotice(e.a, policy::NoticeKind::kRebalanceRecommendation);
+      break;
+    case kReconcile:
+      SpotkeeperDecide();
+      w_.q.Push(w_.now() + w_.s.controller.reconcile_interval, kReconcile);
+      break;
+    case kAlarmEval:
+      AlarmEval();
+      break;
+    case kReferenceNotice:
+      ReferenceTermination(e.a);
+      break;
+    case kAgentDrain:
+      w_.ecs->SetDraining(e.a);
+      break;
+    default:
+      break;
+  }
+}
+
+void Policies::ApplyActions(const std::vector<policy::Action>& actions) {
+  for (const policy::Action& action : actions) {
+    if (const auto* drain = std::get_if<policy::DrainContainerInstances>(&action.what)) {
+      for (const std::string& arn : drain->container_instance_arns) {
+        if (auto i = w_.IndexOfArn(arn)) w_.ecs->SetDraining(*i);
+      }
+    } else if (const auto* activate =
+                   std::get_if<policy::ActivateContainerInstances>(&action.what)) {
+      for (const std::string& arn : activate->container_instance_arns) {
+        if (auto i = w_.IndexOfArn(arn)) w_.ecs->SetActive(*i);
+      }
+    } else if (const auto* set = std::get_if<policy::SetDesiredCapacity>(&action.what)) {
+      if (set->group == w_.s.on_demand.name) w_.asg->SetDesired(set->desired, set->honor_cooldown);
+    } else if (const auto* term = std::get_if<policy::TerminateInstance>(&action.what)) {
+      if (auto i = w_.IndexOfInstanceId(term->instance_id)) {
+        w_.asg->TerminateInstance(*i, term->decrement_desired);
+      }
+    }
+  }
+}
+
+policy::Notice Policies::MakeNotice(uint32_t index, policy::NoticeKind kind) const {
+  const Instance& in = w_.instances[index];
+  policy::Notice n;
+  n.instance_id = in.id;
+  n.instance_type = w_.TypeOf(in);
+  n.kind = kind;
+  n.notice_time = Wall(w_.now());
+  if (kind == policy::NoticeKind::kSpotInterruption) n.termination_time = Wall(in.termination_time);
+  auto units = policy::LostUnits(w_.s.fleet.weights, n.instance_type, w_.s.pools[in.pool].vcpus);
+  if (units.ok()) n.units = *units;
+  return n;
+}
+
+void Policies::ControllerNotice(uint32_t index, policy::NoticeKind kind) {
+  auto it = notices_.find(index);
+  if (it == notices_.end() || kind == policy::NoticeKind::kSpotInterruption) {
+    if (it == notices_.end() || it->second.kind != policy::NoticeKind::kSpotInterruption) {
+      notices_[index] = MakeNotice(index, kind);
+    }
+  }
+  SpotkeeperDecide();
+}
+
+// Refreshes observation_ in place: its vectors and strings keep their
+// capacity from one decision to the next, so a decision over a large fleet
+// does not allocate and copy every instance's ids again.
+const policy::Observation& Policies::BuildObservation() {
+  const FleetSpec& spec = w_.s.fleet;
+  policy::Observation& o = observation_;
+  o.now = Wall(w_.now());
+  o.sources.resize(1);
+  policy::SpotCapacitySource& fleet = o.sources.front();
+  fleet.id = spec.id;
+  fleet.kind = policy::SourceKind::kSpotFleet;
+  fleet.target_capacity = spec.target_capacity;
+  fleet.fulfilled_capacity = w_.fleet->fulfilled();
+  fleet.weights = spec.weights;
+  const std::vector<uint32_t>& fleet_instances = w_.fleet->instances();
+  fleet.instance_ids.resize(fleet_instances.size());
+  for (size_t k = 0; k < fleet_instances.size(); ++k) {
+    fleet.instance_ids[k] = w_.instances[fleet_instances[k]].id;
+  }
+  o.notices.clear();
+  for (auto it = notices_.begin(); it != notices_.end();) {
+    if (w_.instances[it->first].state == Instance::State::kTerminated) {
+      it = notices_.erase(it);
+    } else {
+      o.notices.push_back(it->second);
+      ++it;
+    }
+  }
+  BuildOnDemandGroup(o.on_demand ? *o.on_demand : o.on_demand.emplace());
+  BuildContainerInstances(o.container_instances);
+  return o;
+}
+
+void Policies::BuildOnDemandGroup(policy::OnDemandGroup& group) const {
+  const OnDemandSpec& spec = w_.s.on_demand;
+  group.name = spec.name;
+  group.min_size = spec.min_size;
+  group.max_size = spec.max_size;
+  group.desired_capacity = w_.asg->desired();
+  const std::vector<uint32_t>& asg_instances = w_.asg->instances();
+  group.instances.resize(asg_instances.size());
+  for (size_t k = 0; k < asg_instances.size(); ++k) {
+    const Instance& in = w_.instances[asg_instances[k]];
+    policy::OnDemandInstance& out = group.instances[k];
+    out.instance_id = in.id;
+    out.lifecycle_state = in.state == Instance::State::kBooting ? "Pending" : "InService";
+    out.protected_from_scale_in = false;
+  }
+  group.units_per_instance = spec.units;
+}
+
+void Policies::BuildContainerInstances(std::vector<policy::ContainerInstance>& containers) const {
+  const std::vector<uint32_t>& registered = w_.ecs->registered();
+  containers.resize(registered.size());
+  for (size_t k = 0; k < registered.size(); ++k) {
+    const Instance& in = w_.instances[registered[k]];
+    policy::ContainerInstance& c = containers[k];
+    c.cluster = w_.s.ecs.cluster;
+    c.arn = in.arn;
+    c.ec2_instance_id = in.id;
+    c.status = in.ecs == Instance::Ecs::kActive ? policy::ContainerStatus::kActive
+                                                : policy::ContainerStatus::kDraining;
+    c.pending_tasks = 0;
+    c.running_tasks = 0;
+    for (uint32_t t : in.tasks) {
+      if (w_.ecs->task(t).state == Task::State::kStarting) {
+        c.pending_tasks++;
+      } else {
+        c.running_tasks++;
+      }
+    }
+  }
+}
+
+void Policies::SpotkeeperDecide() {
+  policy::Decision d = policy::Decide(BuildObservation(), config_, tracker_);
+  tracker_ = d.tracker;
+  ApplyActions(d.actions);
+}
+
+void Policies::InvokeReference(const policy::ReferenceTrigger& trigger) {
+  policy::ReferenceObservation o;
+  o.target_capacity_maxima = std::vector<double>(10, w_.s.fleet.target_capacity);
+  o.pending_capacity = w_.fleet->PendingCapacity();
+  o.target_capacity = w_.s.fleet.target_capacity;
+  o.group_desired = w_.asg->desired();
+  ApplyActions(policy::DecideReference(trigger, o, reference_config_).actions);
+}
+
+void Policies::ReferenceTermination(uint32_t index) {
+  const Instance& in = w_.instances[index];
+  policy::ReferenceTrigger trigger;
+  trigger.kind = policy::ReferenceTrigger::Kind::kTermination;
+  trigger.instance_type = w_.TypeOf(in);
+  trigger.ecs_cluster = w_.s.ecs.cluster;
+  trigger.ecs_container = in.ecs != Instance::Ecs::kNone ? in.arn : "";
+  InvokeReference(trigger);
+}
+
+// A CloudWatch alarm on PendingCapacity > 0 (one 60 s period): it notifies
+// SNS, and so the Lambda, only when it goes from OK to ALARM.
+void Policies::AlarmEval() {
+  bool breaching = w_.fleet->PendingCapacity() > 1e-9;
+  if (breaching && !alarm_) {
+    policy::ReferenceTrigger trigger;
+    trigger.kind = policy::ReferenceTrigger::Kind::kAlarm;
+    trigger.fleet_id = w_.s.fleet.id;
+    InvokeReference(trigger);
+  }
+  alarm_ = breaching;
+  w_.q.Push(w_.now() + w_.s.reference.alarm_period, kAlarmEval);
+}
+
+}  // namespace spk::sim

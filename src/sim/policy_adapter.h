@@ -1,0 +1,60 @@
+// The policies' adapters: how each policy hears about the world and how its
+// decisions are applied to it. The decisions themselves are src/policy's, the
+// code the controller and the reference Lambda run:
+//  - none: nothing;
+//  - ecs-agent: the ECS agent drains its instance on the interruption notice
+//    (ECS_ENABLE_SPOT_INSTANCE_DRAINING);
+//  - reference: policy::DecideReference on the reference Lambda's triggers
+//    (the notice, and a PendingCapacity alarm going to ALARM);
+//  - spotkeeper: policy::Decide on a policy::Observation of the world, on
+//    every notice and rebalance recommendation and every reconcile interval.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "policy/config.h"
+#include "policy/decide.h"
+#include "policy/reference_policy.h"
+#include "sim/simulation.h"
+#include "sim/world.h"
+
+namespace spk::sim {
+
+class Policies {
+ public:
+  Policies(World& w, PolicyKind kind);
+
+  // Schedules the policy's periodic events (kReconcile, kAlarmEval).
+  void Start();
+  // The market's notice and rebalance recommendation for instance `index`.
+  void OnInterruptionNotice(uint32_t index);
+  void OnRebalance(uint32_t index);
+  // The policies' own events: kControllerNotice, kControllerRebalance,
+  // kReconcile, kAlarmEval, kReferenceNotice, kAgentDrain.
+  void Handle(const Event& e);
+
+ private:
+  void ApplyActions(const std::vector<policy::Action>& actions);
+  policy::Notice MakeNotice(uint32_t index, policy::NoticeKind kind) const;
+  void ControllerNotice(uint32_t index, policy::NoticeKind kind);
+  const policy::Observation& BuildObservation();
+  void BuildOnDemandGroup(policy::OnDemandGroup& group) const;
+  void BuildContainerInstances(std::vector<policy::ContainerInstance>& containers) const;
+  void SpotkeeperDecide();
+  void InvokeReference(const policy::ReferenceTrigger& trigger);
+  void ReferenceTermination(uint32_t index);
+  void AlarmEval();
+
+  World& w_;
+  PolicyKind kind_;
+  policy::PolicyConfig config_;
+  policy::ScaleDownTracker tracker_;
+  policy::Observation observation_;  // reused by BuildObservation
+  std::map<uint32_t, policy::Notice> notices_;
+  policy::ReferenceConfig reference_config_;
+  bool alarm_ = false;
+};
+
+}  // namespace spk::sim
