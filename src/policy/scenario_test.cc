@@ -107,8 +107,8 @@ TEST(ScaleInScenarioTest, AnInstanceLeavingThroughALifecycleHookIsNotCapacity) {
   // The group holds i-od1 (idle, in a terminate lifecycle action: the
   // controller drains it and completes the hook) and i-od2, i-od3 (busy);
   // the need fell to one instance a settle window ago. The leaving instance
-  // is not counted nor chosen: of the two live ones, the one with fewer
-  // tasks is removed.
+  // is not chosen, although it is the idlest: of the two live ones, the one
+  // with fewer tasks is removed.
   for (const char* state : {"Terminating:Wait", "Terminating:Proceed", "Terminating"}) {
     SCOPED_TRACE(state);
     PolicyConfig config;
@@ -120,6 +120,7 @@ TEST(ScaleInScenarioTest, AnInstanceLeavingThroughALifecycleHookIsNotCapacity) {
     AddOnDemand(world, "i-od2", 6);
     AddOnDemand(world, "i-od3", 4);
     world.on_demand->instances[0].lifecycle_state = state;
+    world.on_demand->desired_capacity = 2;  // the group's scale-in already counted it out
     Decision decision = Decide(world, config, tracker);
     EXPECT_EQ(decision.actions, (std::vector<Action>{Drain({"i-od3"})})) << ToJson(decision).dump(2);
   }
