@@ -33,8 +33,6 @@ Standalone: tests/tools/lifecycle_peer.py --upstream http://127.0.0.1:PORT
 """
 import argparse
 import gzip
-import http.client
-import http.server
 import json
 import os
 import re
@@ -44,9 +42,11 @@ import threading
 import urllib.parse
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fault_proxy import FaultProxy  # noqa: E402  (its server and forwarding; no faults)
+
 PREFIX = "/__lifecycle_peer/"
 ANSWERED = ("CompleteLifecycleAction", "RecordLifecycleActionHeartbeat")
-HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
 
 
@@ -92,65 +92,35 @@ def check_against_model(model, action, params):
     return errors
 
 
-class LifecyclePeer:
+class LifecyclePeer(FaultProxy):
+    """A FaultProxy that injects no fault, answers the two lifecycle calls
+    itself and rewrites DescribeAutoScalingGroups."""
+
     def __init__(self, upstream_port, port=0):
-        self.upstream_port = upstream_port
         self.model = load_model()
-        self.lock = threading.Lock()
         self.pending = {}    # instance -> {"group", "hook", "token"}
         self.completed = {}  # instance -> the result (CONTINUE | ABANDON)
         self.calls = []
-        peer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                if self.path == PREFIX + "calls":
-                    with peer.lock:
-                        peer.reply_json(self, 200, peer.calls)
-                    return
-                peer.handle(self)
-
-            def do_POST(self):
-                if self.path == PREFIX + "pending":
-                    body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                    action = json.loads(body)
-                    with peer.lock:
-                        peer.pending[action["instance"]] = {
-                            "group": action["group"], "hook": action["hook"],
-                            "token": action.get("token", "")}
-                        peer.completed.pop(action["instance"], None)
-                    peer.reply_json(self, 200, {"ok": True})
-                    return
-                peer.handle(self)
-
-            do_PUT = do_DELETE = do_HEAD = do_POST
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @staticmethod
-    def reply(h, status, headers, data):
-        h.send_response(status)
-        for k, v in headers:
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
-        h.wfile.flush()
+        super().__init__(upstream_port, fault_rate=0.0, port=port)
 
     def reply_json(self, h, status, value):
         self.reply(h, status, [("Content-Type", "application/json")], json.dumps(value).encode())
 
     def handle(self, h):
         body = h.rfile.read(int(h.headers.get("Content-Length", 0) or 0))
+        if h.path == PREFIX + "calls":
+            with self.lock:
+                self.reply_json(h, 200, self.calls)
+            return
+        if h.path == PREFIX + "pending":
+            action = json.loads(body)
+            with self.lock:
+                self.pending[action["instance"]] = {
+                    "group": action["group"], "hook": action["hook"],
+                    "token": action.get("token", "")}
+                self.completed.pop(action["instance"], None)
+            self.reply_json(h, 200, {"ok": True})
+            return
         params = {}
         if h.command == "POST" and b"Action=" in body:
             params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(),
@@ -163,15 +133,6 @@ class LifecyclePeer:
         if action == "DescribeAutoScalingGroups" and status == 200:
             data = self.rewrite_states(data)
         self.reply(h, status, headers, data)
-
-    def forward(self, h, body):
-        conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=120)
-        headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP}
-        conn.request(h.command, h.path, body=body, headers=headers)
-        r = conn.getresponse()
-        data = r.read()
-        conn.close()
-        return r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in HOP], data
 
     def rewrite_states(self, data):
         text = data.decode()
@@ -225,11 +186,6 @@ class LifecyclePeer:
                 '</ResponseMetadata></%sResponse>' % (action, NS, action, uuid.uuid4(),
                                                        action)).encode()
         self.reply(h, 200, [("Content-Type", "text/xml")], data)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
