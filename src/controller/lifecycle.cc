@@ -17,16 +17,18 @@ nlohmann::json ToJson(const LifecycleStep& step) {
 
 void LifecycleKeeper::Remember(const Event& event) {
   if (event.kind != EventKind::kLifecycleAction) return;
-  known_[event.instance_id] = {event.lifecycle_hook, event.lifecycle_token};
+  known_[event.instance_id] = {event.lifecycle_group, event.lifecycle_hook, event.lifecycle_token};
 }
 
 std::vector<LifecycleStep> LifecycleKeeper::Run(const std::vector<std::string>& groups,
                                                 const policy::Observation& observation) {
   std::vector<LifecycleStep> steps;
   std::set<std::string> waiting;
+  std::set<std::string> unread;  // groups whose waits are unknown this pass
   for (const std::string& group : groups) {
     Result<TerminatingWaits> waits = cloud_.ReadTerminatingWaits(group);
     if (!waits.ok()) {
+      unread.insert(group);
       log::Error("could not read the group's terminate lifecycle actions",
                  {{"group", group}, {"error", waits.status().ToString()}});
       steps.push_back({group, "", "", "read", false, waits.status()});
@@ -35,8 +37,11 @@ std::vector<LifecycleStep> LifecycleKeeper::Run(const std::vector<std::string>& 
     waiting.insert(waits->instance_ids.begin(), waits->instance_ids.end());
     RunGroup(group, *waits, observation, &steps);
   }
-  // A cache of what still waits: an action completed (by anyone) is dropped.
-  std::erase_if(known_, [&](const auto& entry) { return !waiting.count(entry.first); });
+  // A cache of what still waits: an action completed (by anyone) is dropped;
+  // what a failed read could not show is kept.
+  std::erase_if(known_, [&](const auto& entry) {
+    return !waiting.count(entry.first) && !unread.count(entry.second.group);
+  });
   std::erase_if(heartbeats_, [&](const auto& entry) {
     return !waiting.count(entry.first.substr(0, entry.first.find('/')));
   });

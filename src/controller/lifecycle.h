@@ -65,6 +65,7 @@ class LifecycleKeeper {
 
  private:
   struct Known {
+    std::string group;
     std::string hook;
     std::string token;
   };

@@ -184,6 +184,16 @@ TEST_F(LifecycleTest, AFailedCallFailsTheDecisionAndIsRetried) {
   EXPECT_FALSE(handler.Reconcile().status().ok());
 }
 
+TEST_F(LifecycleTest, TheTokenOutlivesAFailedReadOfItsGroup) {
+  AddContainer(1);
+  cloud.failures["ReadTerminatingWaits"] = UnavailableError("down");
+  Handler handler(cloud, config, clock);
+  EXPECT_FALSE(handler.Handle(LifecycleEvent("od", "i-od1")).status().ok());
+  cloud.failures.clear();
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
+}
+
 TEST_F(LifecycleTest, DryRunWritesNothing) {
   AddContainer(0);
   config.dry_run = true;
