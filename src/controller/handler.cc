@@ -237,7 +237,8 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
       config_(std::move(config)),
       clock_(clock),
       handled_(config_.handled_capacity, config_.handled_retention),
-      lifecycle_(cloud_, clock_, config_.policy.max_drain_time, config_.dry_run) {}
+      lifecycle_(cloud_, clock_, config_.policy.max_drain_time, config_.dry_run,
+                 kRemovingAttribute) {}
 
 std::vector<std::string> Handler::LifecycleGroups() const {
   std::vector<std::string> groups = config_.spot_asgs;

@@ -103,6 +103,13 @@ std::optional<WallTime> LifecycleKeeper::Drain(const std::string& group,
   if (mark != ci.attributes.end() && ParseIso8601(mark->second, &since)) {
     return std::min(since, now);
   }
+  // Drained for a scale-in already (its removal is what terminates it): the
+  // drain began at the removal's mark.
+  auto removal = ci.attributes.find(removal_attribute_);
+  if (ci.status == policy::ContainerStatus::kDraining && removal != ci.attributes.end() &&
+      ParseIso8601(removal->second, &since)) {
+    return std::min(since, now);
+  }
   LifecycleStep step{group, instance_id, "", "drain-record", dry_run_, Status::Ok()};
   if (!dry_run_) {
     step.status =

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -52,9 +53,16 @@ nlohmann::json ToJson(const LifecycleStep& step);
 
 class LifecycleKeeper {
  public:
-  // `cloud` and `clock` must outlive it.
-  LifecycleKeeper(CloudView& cloud, const Clock& clock, Duration max_drain_time, bool dry_run)
-      : cloud_(cloud), clock_(clock), max_drain_time_(max_drain_time), dry_run_(dry_run) {}
+  // `cloud` and `clock` must outlive it. A DRAINING container instance that
+  // carries `removal_attribute` (the scale-in's mark: it was drained for its
+  // removal, since the mark's ISO 8601 time) has its drain start there.
+  LifecycleKeeper(CloudView& cloud, const Clock& clock, Duration max_drain_time, bool dry_run,
+                  std::string removal_attribute)
+      : cloud_(cloud),
+        clock_(clock),
+        max_drain_time_(max_drain_time),
+        dry_run_(dry_run),
+        removal_attribute_(std::move(removal_attribute)) {}
 
   // Remembers a kLifecycleAction event's token and hook (a cache).
   void Remember(const Event& event);
@@ -83,6 +91,7 @@ class LifecycleKeeper {
   const Clock& clock_;
   Duration max_drain_time_;
   bool dry_run_;
+  std::string removal_attribute_;
   std::map<std::string, Known> known_;             // by instance id
   std::map<std::string, WallTime> heartbeats_;     // by instance id + "/" + hook
 };

@@ -135,6 +135,17 @@ TEST_F(LifecycleTest, MaxDrainTimeFromTheRecordedDrainStartCompletesIt) {
   EXPECT_EQ(cloud.calls["PutContainerAttributes"], 0);
 }
 
+TEST_F(LifecycleTest, AScaleInsRemovalMarkIsTheDrainStart) {
+  AddContainer(1);
+  Container().status = policy::ContainerStatus::kDraining;
+  Container().attributes[kRemovingAttribute] = FormatIso8601(clock.WallNow());
+  clock.Advance(config.policy.max_drain_time);
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"CompleteLifecycleAction drain od i-od1  CONTINUE"});
+  EXPECT_FALSE(Container().attributes.count(kTerminatingAttribute));
+}
+
 TEST_F(LifecycleTest, AnInstanceWithoutAContainerInstanceIsCompletedAtOnce) {
   Handler handler(cloud, config, clock);
   ASSERT_TRUE(handler.Reconcile().status().ok());
