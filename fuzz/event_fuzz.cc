@@ -40,6 +40,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case EventKind::kInstanceGone:
       FUZZ_CHECK(!event->instance_id.empty());
       break;
+    case EventKind::kLifecycleAction:
+      FUZZ_CHECK(!event->instance_id.empty());
+      FUZZ_CHECK(!event->lifecycle_group.empty());
+      FUZZ_CHECK(!event->lifecycle_hook.empty());
+      break;
     case EventKind::kIgnored:
       FUZZ_CHECK(!event->ignored_reason.empty());
       FUZZ_CHECK(event->ignored_reason.find('\n') == std::string::npos);

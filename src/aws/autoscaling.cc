@@ -183,6 +183,31 @@ Result<ScalingActivity> AutoScalingClient::TerminateInstanceInAutoScalingGroup(
 
 namespace {
 
+Result<LifecycleHook> ReadLifecycleHook(const pugi::xml_node& node) {
+  XmlFields f(node, "LifecycleHooks.member");
+  LifecycleHook hook;
+  hook.name = f.Str("LifecycleHookName");
+  hook.group = f.Str("AutoScalingGroupName");
+  hook.transition = f.Str("LifecycleTransition");
+  hook.heartbeat_timeout_seconds = f.OptInt("HeartbeatTimeout").value_or(0);
+  hook.global_timeout_seconds = f.OptInt("GlobalTimeout").value_or(0);
+  hook.default_result = f.Str("DefaultResult");
+  hook.notification_metadata = f.Str("NotificationMetadata");
+  SPK_RETURN_IF_ERROR(f.status());
+  if (hook.name.empty()) return InternalError("reply's lifecycle hook has no LifecycleHookName");
+  return hook;
+}
+
+// LifecycleHookName, AutoScalingGroupName and, when known, LifecycleActionToken
+// and InstanceId.
+QueryParams LifecycleActionParams(const LifecycleActionRef& action) {
+  QueryParams params{{"LifecycleHookName", action.hook},
+                     {"AutoScalingGroupName", action.group}};
+  if (!action.token.empty()) params["LifecycleActionToken"] = action.token;
+  if (!action.instance_id.empty()) params["InstanceId"] = action.instance_id;
+  return params;
+}
+
 // Tags.member.N.{ResourceId,ResourceType,Key[,Value,PropagateAtLaunch]} of one group.
 QueryParams GroupTagParams(const std::string& group, const std::vector<std::string>& keys,
                            const std::map<std::string, std::string>* values) {
@@ -219,6 +244,39 @@ Status AutoScalingClient::DeleteTags(const std::string& group,
   if (keys.empty()) return Status::Ok();
   SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(), "DeleteTags",
                                                          GroupTagParams(group, keys, nullptr)));
+  (void)reply;
+  return Status::Ok();
+}
+
+Result<std::vector<LifecycleHook>> AutoScalingClient::DescribeLifecycleHooks(
+    const std::string& group) {
+  static const std::string kAction = "DescribeLifecycleHooks";
+  SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(), kAction,
+                                                         {{"AutoScalingGroupName", group}}));
+  SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, kAction));
+  std::vector<LifecycleHook> hooks;
+  for (pugi::xml_node m : result.child("LifecycleHooks").children("member")) {
+    SPK_ASSIGN_OR_RETURN(LifecycleHook hook, ReadLifecycleHook(m));
+    hooks.push_back(std::move(hook));
+  }
+  return hooks;
+}
+
+Status AutoScalingClient::CompleteLifecycleAction(const LifecycleActionRef& action,
+                                                  const std::string& result) {
+  QueryParams params = LifecycleActionParams(action);
+  params["LifecycleActionResult"] = result;
+  SPK_ASSIGN_OR_RETURN(
+      XmlReply reply,
+      client_.CallQuery(services::AutoScaling(), "CompleteLifecycleAction", params));
+  (void)reply;
+  return Status::Ok();
+}
+
+Status AutoScalingClient::RecordLifecycleActionHeartbeat(const LifecycleActionRef& action) {
+  SPK_ASSIGN_OR_RETURN(XmlReply reply,
+                       client_.CallQuery(services::AutoScaling(), "RecordLifecycleActionHeartbeat",
+                                         LifecycleActionParams(action)));
   (void)reply;
   return Status::Ok();
 }

@@ -80,6 +80,27 @@ struct LaunchConfiguration {
   std::string instance_type;
 };
 
+// A lifecycle hook of a group (DescribeLifecycleHooks).
+struct LifecycleHook {
+  std::string name;
+  std::string group;
+  // "autoscaling:EC2_INSTANCE_TERMINATING" | "autoscaling:EC2_INSTANCE_LAUNCHING".
+  std::string transition;
+  int64_t heartbeat_timeout_seconds = 0;  // 0 when absent
+  int64_t global_timeout_seconds = 0;     // 0 when absent
+  std::string default_result;             // CONTINUE | ABANDON
+  std::string notification_metadata;
+};
+
+// Names one pending lifecycle action: the hook, its group, and the instance
+// (by id) and/or the action's token; AWS needs one of the two.
+struct LifecycleActionRef {
+  std::string hook;
+  std::string group;
+  std::string instance_id;  // "" when only the token is known
+  std::string token;        // "" when not known (after a restart): the instance id names it
+};
+
 struct ScalingActivity {
   std::string activity_id;
   std::string group_name;
@@ -126,6 +147,16 @@ class AutoScalingClient {
   // applied; the call is idempotent, so retrying all of it is safe).
   Status SetInstanceProtection(const std::string& group,
                                const std::vector<std::string>& instance_ids, bool protect);
+
+  // The lifecycle hooks of `group`. kInternal when a hook has no name.
+  Result<std::vector<LifecycleHook>> DescribeLifecycleHooks(const std::string& group);
+
+  // Completes a pending lifecycle action with `result` ("CONTINUE" or
+  // "ABANDON"); sends the token and the instance id when set. The service
+  // answers kInvalidArgument (ValidationError) when no such action is pending.
+  Status CompleteLifecycleAction(const LifecycleActionRef& action, const std::string& result);
+  // Restarts the pending action's heartbeat timeout.
+  Status RecordLifecycleActionHeartbeat(const LifecycleActionRef& action);
 
   // Creates or replaces tags on `group` (not propagated to its instances).
   Status CreateOrUpdateTags(const std::string& group,

@@ -561,6 +561,64 @@ TEST_F(ServiceClientsTest, AutoScalingParametersAndBatches) {
   EXPECT_EQ(Form(http_.requests().back())["AutoScalingGroupNames.member.10"], "g");
 }
 
+TEST_F(ServiceClientsTest, AutoScalingLifecycleActionsAndHooks) {
+  http_.SetHandler([](const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    std::string action = Form(req)["Action"];
+    if (action == "DescribeLifecycleHooks") {
+      return Reply(200,
+                   "<DescribeLifecycleHooksResponse><DescribeLifecycleHooksResult><LifecycleHooks>"
+                   "<member><LifecycleHookName>drain</LifecycleHookName>"
+                   "<AutoScalingGroupName>od</AutoScalingGroupName>"
+                   "<LifecycleTransition>autoscaling:EC2_INSTANCE_TERMINATING</LifecycleTransition>"
+                   "<HeartbeatTimeout>300</HeartbeatTimeout><GlobalTimeout>30000</GlobalTimeout>"
+                   "<DefaultResult>CONTINUE</DefaultResult></member>"
+                   "<member><LifecycleHookName>boot</LifecycleHookName>"
+                   "<LifecycleTransition>autoscaling:EC2_INSTANCE_LAUNCHING</LifecycleTransition>"
+                   "</member></LifecycleHooks></DescribeLifecycleHooksResult>"
+                   "</DescribeLifecycleHooksResponse>");
+    }
+    return Reply(200, "<" + action + "Response><" + action + "Result/></" + action + "Response>");
+  });
+  AutoScalingClient asg(client_);
+  auto hooks = asg.DescribeLifecycleHooks("od");
+  ASSERT_TRUE(hooks.ok()) << hooks.status().ToString();
+  ASSERT_THAT(*hooks, SizeIs(2));
+  EXPECT_EQ((*hooks)[0].name, "drain");
+  EXPECT_EQ((*hooks)[0].group, "od");
+  EXPECT_EQ((*hooks)[0].transition, "autoscaling:EC2_INSTANCE_TERMINATING");
+  EXPECT_EQ((*hooks)[0].heartbeat_timeout_seconds, 300);
+  EXPECT_EQ((*hooks)[0].global_timeout_seconds, 30000);
+  EXPECT_EQ((*hooks)[0].default_result, "CONTINUE");
+  EXPECT_EQ((*hooks)[1].heartbeat_timeout_seconds, 0);
+  EXPECT_EQ(Form(http_.requests().back())["AutoScalingGroupName"], "od");
+
+  ASSERT_TRUE(asg.CompleteLifecycleAction({"drain", "od", "i-1", "tok"}, "CONTINUE").ok());
+  auto f = Form(http_.requests().back());
+  EXPECT_EQ(f["Action"], "CompleteLifecycleAction");
+  EXPECT_EQ(f["LifecycleHookName"], "drain");
+  EXPECT_EQ(f["AutoScalingGroupName"], "od");
+  EXPECT_EQ(f["InstanceId"], "i-1");
+  EXPECT_EQ(f["LifecycleActionToken"], "tok");
+  EXPECT_EQ(f["LifecycleActionResult"], "CONTINUE");
+
+  // After a restart only the instance id names the action: no empty token.
+  ASSERT_TRUE(asg.RecordLifecycleActionHeartbeat({"drain", "od", "i-1", ""}).ok());
+  f = Form(http_.requests().back());
+  EXPECT_EQ(f["Action"], "RecordLifecycleActionHeartbeat");
+  EXPECT_EQ(f["InstanceId"], "i-1");
+  EXPECT_EQ(f.count("LifecycleActionToken"), 0u);
+  EXPECT_EQ(f.count("LifecycleActionResult"), 0u);
+}
+
+TEST_F(ServiceClientsTest, AutoScalingLifecycleHookWithoutNameIsInternal) {
+  http_.Push(200,
+             "<DescribeLifecycleHooksResponse><DescribeLifecycleHooksResult><LifecycleHooks>"
+             "<member><AutoScalingGroupName>od</AutoScalingGroupName></member></LifecycleHooks>"
+             "</DescribeLifecycleHooksResult></DescribeLifecycleHooksResponse>");
+  AutoScalingClient asg(client_);
+  EXPECT_EQ(asg.DescribeLifecycleHooks("od").status().code(), StatusCode::kInternal);
+}
+
 TEST_F(ServiceClientsTest, AutoScalingDescribeLaunchConfigurationsPagesAndShape) {
   auto page = [](const std::string& name, const std::string& type, const std::string& next) {
     return "<DescribeLaunchConfigurationsResponse><DescribeLaunchConfigurationsResult>"

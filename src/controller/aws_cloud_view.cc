@@ -372,4 +372,43 @@ Status AwsCloudView::Apply(const policy::Action& action) {
       action.what);
 }
 
+Result<TerminatingWaits> AwsCloudView::ReadTerminatingWaits(const std::string& group) {
+  SPK_ASSIGN_OR_RETURN(std::vector<aws::AutoScalingGroup> groups,
+                       autoscaling_.DescribeAutoScalingGroups({group}));
+  TerminatingWaits out;
+  for (const aws::AutoScalingGroup& g : groups) {
+    if (g.name != group) continue;
+    for (const aws::AsgInstance& instance : g.instances) {
+      if (instance.lifecycle_state == "Terminating:Wait") {
+        out.instance_ids.push_back(instance.instance_id);
+      }
+    }
+  }
+  if (out.instance_ids.empty()) return out;
+  SPK_ASSIGN_OR_RETURN(std::vector<aws::LifecycleHook> hooks,
+                       autoscaling_.DescribeLifecycleHooks(group));
+  for (const aws::LifecycleHook& hook : hooks) {
+    if (hook.transition != "autoscaling:EC2_INSTANCE_TERMINATING") continue;
+    out.hooks.push_back({hook.name, std::chrono::seconds(hook.heartbeat_timeout_seconds)});
+  }
+  return out;
+}
+
+namespace {
+
+aws::LifecycleActionRef ToAws(const LifecycleActionRef& action) {
+  return {action.hook, action.group, action.instance_id, action.token};
+}
+
+}  // namespace
+
+Status AwsCloudView::RecordLifecycleHeartbeat(const LifecycleActionRef& action) {
+  return autoscaling_.RecordLifecycleActionHeartbeat(ToAws(action));
+}
+
+Status AwsCloudView::CompleteLifecycleAction(const LifecycleActionRef& action,
+                                             const std::string& result) {
+  return autoscaling_.CompleteLifecycleAction(ToAws(action), result);
+}
+
 }  // namespace spk::controller

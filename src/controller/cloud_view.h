@@ -81,6 +81,27 @@ struct ContainerAttribute {
   std::string value;
 };
 
+// A group's EC2_INSTANCE_TERMINATING lifecycle hook.
+struct TerminateHook {
+  std::string name;
+  Duration heartbeat_timeout{};  // zero when AWS did not say
+};
+
+// A group's pending terminate lifecycle actions, as AWS shows them.
+struct TerminatingWaits {
+  std::vector<TerminateHook> hooks;       // the group's terminating hooks
+  std::vector<std::string> instance_ids;  // its instances in Terminating:Wait
+};
+
+// One pending lifecycle action: hook, group, and the instance and/or the
+// token (AWS needs one of the two; "" when not known).
+struct LifecycleActionRef {
+  std::string hook;
+  std::string group;
+  std::string instance_id;
+  std::string token;
+};
+
 class CloudView {
  public:
   virtual ~CloudView() = default;
@@ -132,6 +153,15 @@ class CloudView {
                               const std::map<std::string, std::string>& tags) = 0;
   virtual Status DeleteGroupTags(const std::string& group,
                                  const std::vector<std::string>& keys) = 0;
+  // The instances of `group` in Terminating:Wait (DescribeAutoScalingGroups)
+  // and, when there are any, the group's terminating hooks
+  // (DescribeLifecycleHooks).
+  virtual Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) = 0;
+  // RecordLifecycleActionHeartbeat and CompleteLifecycleAction ("CONTINUE" |
+  // "ABANDON"). kInvalidArgument: AWS has no such action pending.
+  virtual Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) = 0;
+  virtual Status CompleteLifecycleAction(const LifecycleActionRef& action,
+                                         const std::string& result) = 0;
 };
 
 }  // namespace spk::controller

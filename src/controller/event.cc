@@ -297,8 +297,65 @@ Result<Event> ParseHealth(const json& doc, const json& detail) {
   return event;
 }
 
+constexpr const char* kTerminating = "autoscaling:EC2_INSTANCE_TERMINATING";
+constexpr const char* kTerminateAction = "EC2 Instance-terminate Lifecycle Action";
+constexpr const char* kLaunchAction = "EC2 Instance-launch Lifecycle Action";
+
+// The fields of a lifecycle action, from EventBridge's detail or the hook's
+// own notification (the same names in both): a terminating one is
+// kLifecycleAction, any other transition kIgnored.
+Result<Event> ParseLifecycleAction(const json& fields, const std::string& time, const char* what,
+                                   Event event) {
+  SPK_ASSIGN_OR_RETURN(std::string transition,
+                       RequiredString(fields, "LifecycleTransition", what));
+  SPK_ASSIGN_OR_RETURN(event.lifecycle_group, RequiredString(fields, "AutoScalingGroupName", what));
+  if (transition != kTerminating) {
+    event.kind = EventKind::kIgnored;
+    event.ignored_reason = "Auto Scaling lifecycle action " + Printable(transition, 60) + " of " +
+                           Printable(event.lifecycle_group, 80) +
+                           ": only terminating hooks are answered";
+    return event;
+  }
+  event.kind = EventKind::kLifecycleAction;
+  SPK_ASSIGN_OR_RETURN(event.lifecycle_hook, RequiredString(fields, "LifecycleHookName", what));
+  SPK_ASSIGN_OR_RETURN(event.lifecycle_token, OptionalString(fields, "LifecycleActionToken", what));
+  SPK_ASSIGN_OR_RETURN(event.instance_id, RequiredString(fields, "EC2InstanceId", what));
+  SPK_ASSIGN_OR_RETURN(event.notice_time, ParseTime(time, what, "time"));
+  return event;
+}
+
+// A lifecycle hook's own notification (SQS or SNS target), its test
+// notification, or another Auto Scaling notification (kIgnored).
+Result<Event> ParseAutoScalingNotification(const json& doc) {
+  constexpr const char* kWhat = "Auto Scaling notification";
+  Event event;
+  event.source = "autoscaling";
+  SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "RequestId", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string time, OptionalString(doc, "Time", kWhat));
+  if (doc.contains("LifecycleTransition")) {
+    return ParseLifecycleAction(doc, time, kWhat, std::move(event));
+  }
+  SPK_ASSIGN_OR_RETURN(std::string name, OptionalString(doc, "Event", kWhat));
+  SPK_ASSIGN_OR_RETURN(std::string group, OptionalString(doc, "AutoScalingGroupName", kWhat));
+  event.kind = EventKind::kIgnored;
+  event.ignored_reason = "Auto Scaling notification " + Printable(name, 60) + " of " +
+                         Printable(group, 80) +
+                         (name == "autoscaling:TEST_NOTIFICATION" ? ": a hook's test message"
+                                                                  : ": not a lifecycle action");
+  return event;
+}
+
 Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) {
   Event event;
+  if (detail_type == kTerminateAction || detail_type == kLaunchAction) {
+    constexpr const char* kWhat = "EventBridge lifecycle action";
+    const json& detail = Member(doc, "detail");
+    if (!detail.is_object()) return Invalid(detail_type + ": detail is not an object");
+    event.source = "eventbridge";
+    SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "id", kWhat));
+    SPK_ASSIGN_OR_RETURN(std::string time, OptionalString(doc, "time", kWhat));
+    return ParseLifecycleAction(detail, time, kWhat, std::move(event));
+  }
   if (detail_type == "Scheduled Event") {
     // A schedule rule's own event (no Input set): the Lambda's periodic reconcile.
     event.kind = EventKind::kReconcile;
@@ -339,6 +396,9 @@ Result<Event> ParseBare(const json& doc) {
   if (doc.contains("terminationNotificiation")) return ParseAgentMessage(doc);
   if (doc.contains("fleetID")) return ParseDirect(doc);
   if (doc.contains("Trigger")) return ParseAlarm(doc);
+  if (doc.contains("LifecycleTransition") || doc.value("Service", json()) == "AWS Auto Scaling") {
+    return ParseAutoScalingNotification(doc);
+  }
   if (auto it = doc.find("detail-type"); it != doc.end()) {
     if (!it->is_string()) return Invalid("EventBridge event: detail-type is not a string");
     return ParseEventBridge(doc, it->get<std::string>());
@@ -350,7 +410,8 @@ Result<Event> ParseBare(const json& doc) {
   return Invalid("unsupported event: an object with keys {" + keys +
                  "} is none of: agent message, CloudWatch alarm, {\"fleetID\"}, "
                  "EventBridge spot interruption, rebalance recommendation, instance state "
-                 "change, AWS Health event or scheduled event");
+                 "change, AWS Health event, scheduled event, Auto Scaling lifecycle action or "
+                 "notification");
 }
 
 }  // namespace
@@ -369,6 +430,8 @@ const char* EventKindName(EventKind kind) {
       return "instance-gone";
     case EventKind::kIgnored:
       return "ignored";
+    case EventKind::kLifecycleAction:
+      return "lifecycle-action";
   }
   return "unknown";
 }
@@ -431,6 +494,7 @@ Result<policy::ReferenceTrigger> ToReferenceTrigger(const Event& event) {
       return Invalid("the reference had no scheduled reconcile");
     case EventKind::kInstanceGone:
     case EventKind::kIgnored:
+    case EventKind::kLifecycleAction:
       return Invalid("the reference did not handle " + event.source);
     case EventKind::kNotice:
       break;
@@ -450,6 +514,11 @@ nlohmann::json ToJson(const Event& event) {
               {"message_id", event.message_id}};
   if (event.kind == EventKind::kIgnored) out["reason"] = event.ignored_reason;
   if (event.kind == EventKind::kInstanceGone) out["instance_id"] = event.instance_id;
+  if (event.kind == EventKind::kLifecycleAction) {
+    out["instance_id"] = event.instance_id;
+    out["group"] = event.lifecycle_group;
+    out["hook"] = event.lifecycle_hook;
+  }
   if (event.kind != EventKind::kNotice) {
     out["fleet_id"] = event.fleet_id;
     return out;

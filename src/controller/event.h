@@ -22,6 +22,13 @@
 //     first affected instance (detail.affectedEntities[].entityValue, else
 //     resources[]), dated at detail.startTime (RFC 1123, "Wed, 05 Apr 2023
 //     12:00:00 GMT", or ISO 8601); any other Health event is kIgnored;
+//   - an Auto Scaling lifecycle action for autoscaling:EC2_INSTANCE_TERMINATING,
+//     as EventBridge "EC2 Instance-terminate Lifecycle Action" (detail.*) or as
+//     the hook's own notification (SQS or SNS target: {"Service": "AWS Auto
+//     Scaling", "LifecycleTransition": ..., ...}): kLifecycleAction with the
+//     group, hook, token and EC2InstanceId; the hook's
+//     autoscaling:TEST_NOTIFICATION, a launching action and any other Auto
+//     Scaling notification are kIgnored;
 // each as is, or wrapped in (up to 3 nested) envelopes: a Lambda SNS event
 // (Records[0].Sns.Message), a Lambda SQS event (Records[0].body), or the
 // SNS-to-SQS envelope {"Type": "Notification", "Message": ...}. An SQS message
@@ -48,15 +55,19 @@ enum class EventKind {
   kReconcile,   // an EventBridge "Scheduled Event": re-evaluate everything configured
   kInstanceGone,  // EC2 says the instance is terminated: forget what memory holds of it
   kIgnored,       // understood, nothing to do (ignored_reason says why)
+  // An Auto Scaling group waits for its terminate lifecycle hook to be
+  // completed for instance_id (drain it, then CONTINUE).
+  kLifecycleAction,
 };
 
-// "notice" | "fleet-alarm" | "direct" | "reconcile" | "instance-gone" | "ignored".
+// "notice" | "fleet-alarm" | "direct" | "reconcile" | "instance-gone" | "ignored" |
+// "lifecycle-action".
 const char* EventKindName(EventKind kind);
 
 struct Event {
   EventKind kind = EventKind::kDirect;
   // Where it came from: "agent", "eventbridge", "cloudwatch-alarm", "invocation",
-  // "schedule".
+  // "schedule", "aws-health", "autoscaling" (a lifecycle hook's own notification).
   std::string source;
   // The envelopes removed, outermost first, joined by '/': "" (none), "sns",
   // "sqs", "sns-notification" (SNS-to-SQS), e.g. "sqs/sns-notification".
@@ -83,6 +94,12 @@ struct Event {
   std::optional<WallTime> notice_time;
   // Interruptions: when the instance goes; scheduled maintenance: NotBefore.
   std::optional<WallTime> termination_time;
+
+  // kLifecycleAction (instance_id is the EC2 instance; notice_time the
+  // event's time):
+  std::string lifecycle_group;
+  std::string lifecycle_hook;
+  std::string lifecycle_token;
 
   // A key that is the same for every delivery of the same notice: the
   // message id when there is one, else kind + instance id (+ time).

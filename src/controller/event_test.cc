@@ -464,5 +464,144 @@ TEST(ParseEventTest, HealthStartTimeMustBeATime) {
   EXPECT_FALSE(ParseEvent(no_detail.dump()).ok());
 }
 
+
+// The examples of the Auto Scaling user guide: EventBridge's terminate
+// lifecycle action, the hook's own notification (SQS or SNS target) and its
+// test notification.
+json TerminateLifecycleEventBridge() {
+  return {{"version", "0"},
+          {"id", "lc-1"},
+          {"detail-type", "EC2 Instance-terminate Lifecycle Action"},
+          {"source", "aws.autoscaling"},
+          {"account", "123456789012"},
+          {"time", "2021-01-13T00:12:12Z"},
+          {"region", "us-west-2"},
+          {"resources",
+           {"arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:042cba90-ad2f-431c-"
+            "9b4d-6d9055bcc9fb:autoScalingGroupName/my-asg"}},
+          {"detail",
+           {{"LifecycleActionToken", "87654321-4321-4321-4321-210987654321"},
+            {"AutoScalingGroupName", "my-asg"},
+            {"LifecycleHookName", "my-lifecycle-hook"},
+            {"EC2InstanceId", "i-1234567890abcdef0"},
+            {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"},
+            {"NotificationMetadata", "additional-info"},
+            {"Origin", "AutoScalingGroup"},
+            {"Destination", "EC2"}}}};
+}
+
+json TerminateLifecycleNotification() {
+  return {{"Origin", "AutoScalingGroup"},
+          {"Destination", "EC2"},
+          {"Service", "AWS Auto Scaling"},
+          {"Time", "2021-01-13T00:12:12.000Z"},
+          {"AccountId", "123456789012"},
+          {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"},
+          {"RequestId", "req-1"},
+          {"LifecycleActionToken", "87654321-4321-4321-4321-210987654321"},
+          {"EC2InstanceId", "i-1234567890abcdef0"},
+          {"LifecycleHookName", "my-lifecycle-hook"},
+          {"AutoScalingGroupName", "my-asg"}};
+}
+
+json TestNotification() {
+  return {{"AccountId", "123456789012"},
+          {"RequestId", "req-test"},
+          {"AutoScalingGroupARN", "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:"
+                                  "x:autoScalingGroupName/my-asg"},
+          {"AutoScalingGroupName", "my-asg"},
+          {"Service", "AWS Auto Scaling"},
+          {"Event", "autoscaling:TEST_NOTIFICATION"},
+          {"Time", "2021-01-13T00:12:12.000Z"}};
+}
+
+TEST(ParseEventTest, TerminateLifecycleActionInEveryShapeAndWrapping) {
+  WallTime at;
+  ASSERT_TRUE(ParseIso8601("2021-01-13T00:12:12Z", &at));
+  struct Shape {
+    json doc;
+    std::string source;
+    std::string message_id;
+  };
+  for (const Shape& shape : {Shape{TerminateLifecycleEventBridge(), "eventbridge", "lc-1"},
+                             Shape{TerminateLifecycleNotification(), "autoscaling", "req-1"}}) {
+    for (const auto& [envelope, text] : FourWrappings(shape.doc.dump())) {
+      SCOPED_TRACE(shape.source + " in '" + envelope + "'");
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kLifecycleAction);
+      EXPECT_EQ(event->source, shape.source);
+      EXPECT_EQ(event->envelope, envelope);
+      EXPECT_EQ(event->message_id, shape.message_id);
+      EXPECT_EQ(event->instance_id, "i-1234567890abcdef0");
+      EXPECT_EQ(event->lifecycle_group, "my-asg");
+      EXPECT_EQ(event->lifecycle_hook, "my-lifecycle-hook");
+      EXPECT_EQ(event->lifecycle_token, "87654321-4321-4321-4321-210987654321");
+      ASSERT_TRUE(event->notice_time.has_value());
+      EXPECT_EQ(*event->notice_time, at);
+      json out = ToJson(*event);
+      EXPECT_EQ(out["kind"], "lifecycle-action");
+      EXPECT_EQ(out["group"], "my-asg");
+      EXPECT_EQ(out["hook"], "my-lifecycle-hook");
+      EXPECT_FALSE(ToReferenceTrigger(*event).ok());
+    }
+  }
+}
+
+TEST(ParseEventTest, TestNotificationAndLaunchingActionsAreIgnored) {
+  json launching = TerminateLifecycleEventBridge();
+  launching["detail-type"] = "EC2 Instance-launch Lifecycle Action";
+  launching["detail"]["LifecycleTransition"] = "autoscaling:EC2_INSTANCE_LAUNCHING";
+  json launching_notification = TerminateLifecycleNotification();
+  launching_notification["LifecycleTransition"] = "autoscaling:EC2_INSTANCE_LAUNCHING";
+  json other = TestNotification();
+  other["Event"] = "autoscaling:EC2_INSTANCE_TERMINATE";
+  struct Case {
+    json doc;
+    std::string reason_part;
+  };
+  for (const Case& c : {Case{TestNotification(), "test message"},
+                        Case{launching, "only terminating hooks"},
+                        Case{launching_notification, "only terminating hooks"},
+                        Case{other, "not a lifecycle action"}}) {
+    for (const auto& [envelope, text] : FourWrappings(c.doc.dump())) {
+      SCOPED_TRACE(c.reason_part + " in '" + envelope + "'");
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kIgnored);
+      EXPECT_NE(event->ignored_reason.find(c.reason_part), std::string::npos)
+          << event->ignored_reason;
+      EXPECT_NE(event->ignored_reason.find("my-asg"), std::string::npos);
+    }
+  }
+}
+
+TEST(ParseEventTest, MalformedLifecycleActionsAreRejected) {
+  std::vector<json> bad;
+  for (const char* key :
+       {"LifecycleHookName", "AutoScalingGroupName", "EC2InstanceId", "LifecycleTransition"}) {
+    json eb = TerminateLifecycleEventBridge();
+    eb["detail"].erase(key);
+    bad.push_back(eb);
+    json n = TerminateLifecycleNotification();
+    n[key] = 7;
+    bad.push_back(n);
+  }
+  json no_detail = TerminateLifecycleEventBridge();
+  no_detail["detail"] = "x";
+  bad.push_back(no_detail);
+  json bad_time = TerminateLifecycleNotification();
+  bad_time["Time"] = "yesterday";
+  bad.push_back(bad_time);
+  json bad_token = TerminateLifecycleEventBridge();
+  bad_token["detail"]["LifecycleActionToken"] = json::array();
+  bad.push_back(bad_token);
+  for (const json& doc : bad) {
+    SCOPED_TRACE(doc.dump());
+    Result<Event> event = ParseEvent(doc.dump());
+    EXPECT_EQ(event.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
 }  // namespace
 }  // namespace spk::controller

@@ -32,6 +32,15 @@ class FakeCloudView final : public CloudView {
   std::map<std::string, Status> failures;
   std::map<std::string, std::string> throws;
   std::vector<policy::Action> applied;
+  // Auto Scaling groups' pending terminate lifecycle actions (ReadTerminatingWaits);
+  // a completed action's instance leaves its group's instance_ids.
+  std::map<std::string, TerminatingWaits> lifecycle;
+  struct LifecycleCall {
+    std::string method;  // "RecordLifecycleHeartbeat" | "CompleteLifecycleAction"
+    LifecycleActionRef action;
+    std::string result;  // CompleteLifecycleAction's
+  };
+  std::vector<LifecycleCall> lifecycle_calls;
   std::map<std::string, int> calls;  // method name -> times called
   // Called with the method's name at the start of every call (after counting
   // it): a test changes the state there as another decider would meanwhile.
@@ -154,6 +163,23 @@ class FakeCloudView final : public CloudView {
     return Status::Ok();
   }
 
+  Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) override {
+    ++calls["ReadTerminatingWaits"];
+    if (before) before("ReadTerminatingWaits");
+    if (Status s = Failure("ReadTerminatingWaits"); !s.ok()) return s;
+    auto it = lifecycle.find(group);
+    return it == lifecycle.end() ? TerminatingWaits{} : it->second;
+  }
+  Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) override {
+    return LifecycleCallOf("RecordLifecycleHeartbeat", action, "");
+  }
+  Status CompleteLifecycleAction(const LifecycleActionRef& action,
+                                 const std::string& result) override {
+    Status s = LifecycleCallOf("CompleteLifecycleAction", action, result);
+    if (s.ok()) std::erase(lifecycle[action.group].instance_ids, action.instance_id);
+    return s;
+  }
+
   policy::ContainerInstance* Find(const std::string& cluster, const std::string& arn) {
     for (policy::ContainerInstance& ci : clusters[cluster]) {
       if (ci.arn == arn) return &ci;
@@ -162,6 +188,21 @@ class FakeCloudView final : public CloudView {
   }
 
  private:
+  // Records the call; kInvalidArgument (as AWS) when the instance has no
+  // pending action in the group.
+  Status LifecycleCallOf(const std::string& method, const LifecycleActionRef& action,
+                         const std::string& result) {
+    ++calls[method];
+    if (before) before(method);
+    if (Status s = Failure(method); !s.ok()) return s;
+    lifecycle_calls.push_back({method, action, result});
+    const auto& waiting = lifecycle[action.group].instance_ids;
+    if (std::find(waiting.begin(), waiting.end(), action.instance_id) == waiting.end()) {
+      return InvalidArgumentError("No active Lifecycle Action found with instance ID " +
+                                  action.instance_id);
+    }
+    return Status::Ok();
+  }
   Status Failure(const std::string& method) const {
     if (auto t = throws.find(method); t != throws.end()) throw std::runtime_error(t->second);
     auto it = failures.find(method);

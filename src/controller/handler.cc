@@ -198,6 +198,12 @@ Status HandleReport::status() const {
       return UnavailableError("writing the " + w.what + " failed: " + w.status.ToString());
     }
   }
+  for (const LifecycleStep& step : lifecycle) {
+    if (!step.status.ok()) {
+      return UnavailableError("lifecycle action " + step.what + " of " + step.instance_id +
+                              " in " + step.group + " failed: " + step.status.ToString());
+    }
+  }
   if (decision && !decision->skipped.empty()) {
     const policy::Skip& skip = decision->skipped.front();
     return UnavailableError(skip.part + " skipped: " + skip.reason);
@@ -221,6 +227,8 @@ json ToJson(const HandleReport& report) {
   for (const RecordResult& r : report.recorded) out["recorded"].push_back(ToJson(r));
   out["state"] = json::array();
   for (const StateWrite& w : report.state) out["state"].push_back(ToJson(w));
+  out["lifecycle"] = json::array();
+  for (const LifecycleStep& step : report.lifecycle) out["lifecycle"].push_back(ToJson(step));
   return out;
 }
 
@@ -228,7 +236,15 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
     : cloud_(cloud),
       config_(std::move(config)),
       clock_(clock),
-      handled_(config_.handled_capacity, config_.handled_retention) {}
+      handled_(config_.handled_capacity, config_.handled_retention),
+      lifecycle_(cloud_, clock_, config_.policy.max_drain_time, config_.dry_run,
+                 kRemovingAttribute) {}
+
+std::vector<std::string> Handler::LifecycleGroups() const {
+  std::vector<std::string> groups = config_.spot_asgs;
+  AddUnique(config_.on_demand_asg, &groups);
+  return groups;
+}
 
 ActionResult Handler::Run(const policy::Action& action) {
   ActionResult result{action, false, false, false, Status::Ok()};
@@ -284,6 +300,11 @@ void Handler::WarnIfOwnHost(const std::vector<std::string>& instance_ids, const 
 }
 
 std::string Handler::Refusal(const Event& event) const {
+  if (event.kind == EventKind::kLifecycleAction &&
+      !Contains(LifecycleGroups(), event.lifecycle_group)) {
+    return "Auto Scaling group " + event.lifecycle_group +
+           " is neither --on-demand-asg nor a --spot-asg: its lifecycle hooks are not answered";
+  }
   if (!event.ecs_cluster.empty() && !config_.clusters.empty()) {
     const std::string name = ClusterName(event.ecs_cluster);
     const bool configured =
@@ -840,6 +861,7 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   // The decision's drains of noticed instances, and notices that came while
   // their instance was already draining, are recorded in the same pass.
   report.recorded = RecordNotices(observation);
+  report.lifecycle = lifecycle_.Run(LifecycleGroups(), observation);
   for (StateWrite& write : WriteBackState(observation, read, decision.tracker, report.actions)) {
     report.state.push_back(std::move(write));
   }
@@ -944,6 +966,7 @@ AdmitReport Handler::Admit(const std::vector<Event>& events) {
       }
       if (event->kind == EventKind::kNotice) Remember(*event, now, recorded);
       if (event->kind == EventKind::kInstanceGone) Forget(*event);
+      lifecycle_.Remember(*event);
     }
   } catch (...) {
     // Not admitted after all: a redelivery of these notices must be handled,

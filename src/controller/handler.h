@@ -65,6 +65,7 @@
 #include "base/status.h"
 #include "controller/cloud_view.h"
 #include "controller/event.h"
+#include "controller/lifecycle.h"
 #include "controller/recent_keys.h"
 #include "policy/config.h"
 #include "policy/decide.h"
@@ -172,6 +173,8 @@ struct HandleReport {
   std::vector<RecordResult> recorded;
   // The decision's state written to AWS (see "Where state lives" above).
   std::vector<StateWrite> state;
+  // The terminate lifecycle actions answered by this decision (lifecycle.h).
+  std::vector<LifecycleStep> lifecycle;
 
   // Ok when everything was decided and every action of the decision
   // succeeded and every notice of the decision's pass was recorded (a failed
@@ -249,7 +252,8 @@ class Handler {
   // Fleet: "fleet-...") that is not configured (each checked only when the
   // configuration names clusters, Spot Fleets or EC2 Fleets respectively; an
   // unconfigured handler acts on what the event names, as the reference
-  // did). Admit also refuses a notice whose container instance belongs to
+  // did), and a lifecycle action of a group that is neither the on-demand
+  // group nor a spot group. Admit also refuses a notice whose container instance belongs to
   // another EC2 instance than its instanceId (a forged or mistaken message
   // must not drain someone else's instance).
   std::string Refusal(const Event& event) const;
@@ -273,6 +277,9 @@ class Handler {
                                      std::map<const Event*, std::string>* refused,
                                      std::vector<RecordResult>* recorded);
   void Remember(const Event& event, WallTime now, const std::set<std::string>& recorded);
+  // The groups whose terminate lifecycle hooks it answers: the on-demand
+  // group and the spot groups.
+  std::vector<std::string> LifecycleGroups() const;
   // A terminated instance (kInstanceGone): memory drops its notice. What AWS
   // holds (its container instance's notice record) still counts while listed.
   void Forget(const Event& event);
@@ -330,6 +337,7 @@ class Handler {
   };
   std::map<std::string, RememberedNotice> notices_;  // by instance id
   policy::ScaleDownTracker tracker_;
+  LifecycleKeeper lifecycle_;
   // A source's target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;
   std::optional<int> on_demand_desired_;

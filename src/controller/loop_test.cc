@@ -67,6 +67,19 @@ class SharedCloud final : public CloudView {
     auto lock = Enter("Apply");
     return inner_.Apply(action);
   }
+  Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) override {
+    auto lock = Enter("ReadTerminatingWaits");
+    return inner_.ReadTerminatingWaits(group);
+  }
+  Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) override {
+    auto lock = Enter("RecordLifecycleHeartbeat");
+    return inner_.RecordLifecycleHeartbeat(action);
+  }
+  Status CompleteLifecycleAction(const LifecycleActionRef& action,
+                                 const std::string& result) override {
+    auto lock = Enter("CompleteLifecycleAction");
+    return inner_.CompleteLifecycleAction(action, result);
+  }
   Status PutContainerAttributes(const std::string& cluster,
                                 const std::vector<ContainerAttribute>& attributes) override {
     auto lock = Enter("PutContainerAttributes");

@@ -103,6 +103,29 @@ TEST(ScaleInScenarioTest, DrainThenRemoveExactlyThoseInstances) {
   EXPECT_TRUE(d4.tracker.removing.empty());
 }
 
+TEST(ScaleInScenarioTest, AnInstanceLeavingThroughALifecycleHookIsNotCapacity) {
+  // The group holds i-od1 (idle, in a terminate lifecycle action: the
+  // controller drains it and completes the hook) and i-od2, i-od3 (busy);
+  // the need fell to one instance a settle window ago. The leaving instance
+  // is not chosen, although it is the idlest: of the two live ones, the one
+  // with fewer tasks is removed.
+  for (const char* state : {"Terminating:Wait", "Terminating:Proceed", "Terminating"}) {
+    SCOPED_TRACE(state);
+    PolicyConfig config;
+    ScaleDownTracker tracker;
+    tracker.lower_since = Ago(600);
+    tracker.highest_held_since = 1;
+    Observation world = Short(4, kNow);  // needs 1 instance
+    AddOnDemand(world, "i-od1", 0);
+    AddOnDemand(world, "i-od2", 6);
+    AddOnDemand(world, "i-od3", 4);
+    world.on_demand->instances[0].lifecycle_state = state;
+    world.on_demand->desired_capacity = 2;  // the group's scale-in already counted it out
+    Decision decision = Decide(world, config, tracker);
+    EXPECT_EQ(decision.actions, (std::vector<Action>{Drain({"i-od3"})})) << ToJson(decision).dump(2);
+  }
+}
+
 TEST(ScaleInScenarioTest, BusyInstanceRemovedOnlyAfterMaxDrainTime) {
   PolicyConfig config;
   config.max_drain_time = std::chrono::minutes(5);

@@ -62,6 +62,10 @@ RESOURCE = {
     "ecs:DescribeTasks": _ECS + "task/${ClusterName}/*",
     "autoscaling:SetDesiredCapacity": ON_DEMAND_GROUP,
     "autoscaling:TerminateInstanceInAutoScalingGroup": ON_DEMAND_GROUP,
+    # Terminate lifecycle hooks (controller/lifecycle.h).
+    "autoscaling:CompleteLifecycleAction": ON_DEMAND_GROUP,
+    "autoscaling:RecordLifecycleActionHeartbeat": ON_DEMAND_GROUP,
+    "autoscaling:DescribeLifecycleHooks": "*",
     "autoscaling:DescribeAutoScalingGroups": "*",
     "autoscaling:DescribeLaunchConfigurations": "*",
     "cloudwatch:GetMetricStatistics": "*",

@@ -1,0 +1,161 @@
+#include "controller/lifecycle.h"
+
+#include <set>
+#include <utility>
+
+#include "base/log.h"
+
+namespace spk::controller {
+
+nlohmann::json ToJson(const LifecycleStep& step) {
+  nlohmann::json out = {{"group", step.group}, {"instance", step.instance_id}, {"what", step.what}};
+  if (!step.hook.empty()) out["hook"] = step.hook;
+  if (step.dry_run) out["dry_run"] = true;
+  if (!step.status.ok()) out["error"] = step.status.ToString();
+  return out;
+}
+
+void LifecycleKeeper::Remember(const Event& event) {
+  if (event.kind != EventKind::kLifecycleAction) return;
+  known_[event.instance_id] = {event.lifecycle_group, event.lifecycle_hook, event.lifecycle_token};
+}
+
+std::vector<LifecycleStep> LifecycleKeeper::Run(const std::vector<std::string>& groups,
+                                                const policy::Observation& observation) {
+  std::vector<LifecycleStep> steps;
+  std::set<std::string> waiting;
+  std::set<std::string> unread;  // groups whose waits are unknown this pass
+  for (const std::string& group : groups) {
+    Result<TerminatingWaits> waits = cloud_.ReadTerminatingWaits(group);
+    if (!waits.ok()) {
+      unread.insert(group);
+      log::Error("could not read the group's terminate lifecycle actions",
+                 {{"group", group}, {"error", waits.status().ToString()}});
+      steps.push_back({group, "", "", "read", false, waits.status()});
+      continue;
+    }
+    waiting.insert(waits->instance_ids.begin(), waits->instance_ids.end());
+    RunGroup(group, *waits, observation, &steps);
+  }
+  // A cache of what still waits: an action completed (by anyone) is dropped;
+  // what a failed read could not show is kept.
+  std::erase_if(known_, [&](const auto& entry) {
+    return !waiting.count(entry.first) && !unread.count(entry.second.group);
+  });
+  std::erase_if(heartbeats_, [&](const auto& entry) {
+    return !waiting.count(entry.first.substr(0, entry.first.find('/')));
+  });
+  return steps;
+}
+
+void LifecycleKeeper::RunGroup(const std::string& group, const TerminatingWaits& waits,
+                               const policy::Observation& observation,
+                               std::vector<LifecycleStep>* steps) {
+  const WallTime now = observation.now;
+  for (const std::string& id : waits.instance_ids) {
+    auto known = known_.find(id);
+    std::vector<TerminateHook> hooks;
+    for (const TerminateHook& hook : waits.hooks) {
+      // The event names its hook; without it every terminating hook waits.
+      if (known == known_.end() || known->second.hook == hook.name) hooks.push_back(hook);
+    }
+    if (hooks.empty()) continue;  // no terminating hook of ours: not ours to answer
+    if (!observation.containers_status.ok()) {
+      steps->push_back({group, id, "", "drain", false,
+                        observation.containers_status.WithContext("container instances")});
+      continue;
+    }
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(observation.container_instances, id);
+    std::optional<WallTime> since = now;
+    if (ci) since = Drain(group, id, *ci, now, steps);
+    if (!since) continue;
+    const bool done = !ci || ci->running_tasks == 0 || now - *since >= max_drain_time_;
+    for (const TerminateHook& hook : hooks) {
+      LifecycleActionRef action{hook.name, group, id,
+                                known != known_.end() ? known->second.token : ""};
+      LifecycleStep step = Answer(action, done, hook.heartbeat_timeout, now);
+      if (!step.what.empty()) steps->push_back(std::move(step));  // empty: no heartbeat due
+    }
+  }
+}
+
+std::optional<WallTime> LifecycleKeeper::Drain(const std::string& group,
+                                               const std::string& instance_id,
+                                               const policy::ContainerInstance& ci, WallTime now,
+                                               std::vector<LifecycleStep>* steps) {
+  if (ci.status == policy::ContainerStatus::kActive) {
+    LifecycleStep step{group, instance_id, "", "drain", dry_run_, Status::Ok()};
+    if (!dry_run_) {
+      step.status = cloud_.Apply(
+          {policy::DrainContainerInstances{ci.cluster, {ci.arn}},
+           "terminate lifecycle action of " + instance_id + " in " + group});
+    }
+    log::Info("draining an instance for its terminate lifecycle action",
+              {{"group", group}, {"instance", instance_id}, {"container_instance", ci.arn},
+               {"error", step.status.ok() ? "" : step.status.ToString()}});
+    const bool ok = step.status.ok();
+    steps->push_back(std::move(step));
+    if (!ok) return std::nullopt;
+  }
+  WallTime since{};
+  auto mark = ci.attributes.find(kTerminatingAttribute);
+  if (mark != ci.attributes.end() && ParseIso8601(mark->second, &since)) {
+    return std::min(since, now);
+  }
+  // Drained for a scale-in already (its removal is what terminates it): the
+  // drain began at the removal's mark.
+  auto removal = ci.attributes.find(removal_attribute_);
+  if (ci.status == policy::ContainerStatus::kDraining && removal != ci.attributes.end() &&
+      ParseIso8601(removal->second, &since)) {
+    return std::min(since, now);
+  }
+  LifecycleStep step{group, instance_id, "", "drain-record", dry_run_, Status::Ok()};
+  if (!dry_run_) {
+    step.status =
+        cloud_.PutContainerAttributes(ci.cluster, {{ci.arn, kTerminatingAttribute,
+                                                    FormatIso8601(now)}});
+  }
+  const bool ok = step.status.ok();
+  if (!ok) {
+    log::Error("could not record the drain of a terminating instance",
+               {{"instance", instance_id}, {"error", step.status.ToString()}});
+  }
+  steps->push_back(std::move(step));
+  if (!ok) return std::nullopt;
+  return now;
+}
+
+LifecycleStep LifecycleKeeper::Answer(const LifecycleActionRef& action, bool complete,
+                                      Duration timeout, WallTime now) {
+  LifecycleStep step{action.group, action.instance_id, action.hook,
+                     complete ? "complete" : "heartbeat", dry_run_, Status::Ok()};
+  const std::string key = action.instance_id + "/" + action.hook;
+  if (!complete) {
+    auto last = heartbeats_.find(key);
+    if (last != heartbeats_.end() && now - last->second < timeout / 2) return {};
+  }
+  if (!dry_run_) {
+    step.status = complete ? cloud_.CompleteLifecycleAction(action, "CONTINUE")
+                           : cloud_.RecordLifecycleHeartbeat(action);
+  }
+  if (step.status.code() == StatusCode::kInvalidArgument) {
+    // AWS has no such action pending (any more): another decider completed
+    // it, or its timeout ran out. Nothing is left to do for it.
+    log::Info("no lifecycle action pending any more",
+              {{"group", action.group}, {"instance", action.instance_id},
+               {"hook", action.hook}, {"error", step.status.ToString()}});
+    step.status = Status::Ok();
+    step.what += "-gone";
+  } else if (step.status.ok() && !complete) {
+    heartbeats_[key] = now;
+  }
+  log::Write(step.status.ok() ? log::Level::kInfo : log::Level::kError,
+             complete ? "lifecycle action completed (CONTINUE)" : "lifecycle action heartbeat",
+            {{"group", action.group}, {"instance", action.instance_id}, {"hook", action.hook},
+             {"dry_run", dry_run_ ? "true" : "false"},
+             {"error", step.status.ok() ? "" : step.status.ToString()}});
+  return step;
+}
+
+}  // namespace spk::controller

@@ -1,0 +1,99 @@
+// LifecycleKeeper: answers the Auto Scaling terminate lifecycle hooks of the
+// groups the controller knows (docs/controller.md, "Lifecycle hooks").
+//
+// Level-triggered from AWS, like the rest of the controller: every pass reads
+// each group's instances in Terminating:Wait and its terminating hooks, and
+// for each waiting instance
+//   - drains its container instance if it is ACTIVE, and records when the
+//     drain began on it (kTerminatingAttribute, ISO 8601), once;
+//   - once it runs no task (or has no container instance in the listed
+//     clusters), or max_drain_time has passed since the recorded drain start,
+//     completes the action with CONTINUE for each hook;
+//   - else sends RecordLifecycleActionHeartbeat when this process has not
+//     sent one for it yet or its last is older than half the hook's heartbeat
+//     timeout.
+// The event's token is used when this process received it; otherwise the
+// instance id names the action (AWS accepts either), so a restarted
+// controller or another decider finishes what one began. Memory (tokens,
+// hook names, last heartbeats) is a cache: a restart only costs one early
+// heartbeat. Not thread-safe.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "controller/cloud_view.h"
+#include "controller/event.h"
+#include "policy/observation.h"
+
+namespace spk::controller {
+
+// The ECS custom attribute recording when the controller drained a container
+// instance for its instance's terminate lifecycle action (ISO 8601).
+inline constexpr char kTerminatingAttribute[] = "spotkeeper.terminating";
+
+// One thing a pass did (or, in dry run, would have done) for one instance.
+struct LifecycleStep {
+  std::string group;
+  std::string instance_id;
+  std::string hook;  // "" for a drain or its record
+  // "drain", "drain-record", "heartbeat", "complete", "read" (the group's read failed)
+  std::string what;
+  bool dry_run = false;
+  Status status;
+};
+
+nlohmann::json ToJson(const LifecycleStep& step);
+
+class LifecycleKeeper {
+ public:
+  // `cloud` and `clock` must outlive it. A DRAINING container instance that
+  // carries `removal_attribute` (the scale-in's mark: it was drained for its
+  // removal, since the mark's ISO 8601 time) has its drain start there.
+  LifecycleKeeper(CloudView& cloud, const Clock& clock, Duration max_drain_time, bool dry_run,
+                  std::string removal_attribute)
+      : cloud_(cloud),
+        clock_(clock),
+        max_drain_time_(max_drain_time),
+        dry_run_(dry_run),
+        removal_attribute_(std::move(removal_attribute)) {}
+
+  // Remembers a kLifecycleAction event's token and hook (a cache).
+  void Remember(const Event& event);
+
+  // One pass over `groups`, with the container instances of `observation`.
+  std::vector<LifecycleStep> Run(const std::vector<std::string>& groups,
+                                 const policy::Observation& observation);
+
+ private:
+  struct Known {
+    std::string group;
+    std::string hook;
+    std::string token;
+  };
+  void RunGroup(const std::string& group, const TerminatingWaits& waits,
+                const policy::Observation& observation, std::vector<LifecycleStep>* steps);
+  // Drains `ci` if ACTIVE and records the drain start when missing; the
+  // drain start, or nullopt when a write failed (its step says why).
+  std::optional<WallTime> Drain(const std::string& group, const std::string& instance_id,
+                                const policy::ContainerInstance& ci, WallTime now,
+                                std::vector<LifecycleStep>* steps);
+  LifecycleStep Answer(const LifecycleActionRef& action, bool complete, Duration timeout,
+                       WallTime now);
+
+  CloudView& cloud_;
+  const Clock& clock_;
+  Duration max_drain_time_;
+  bool dry_run_;
+  std::string removal_attribute_;
+  std::map<std::string, Known> known_;             // by instance id
+  std::map<std::string, WallTime> heartbeats_;     // by instance id + "/" + hook
+};
+
+}  // namespace spk::controller

@@ -1,0 +1,249 @@
+// Terminate lifecycle hooks (lifecycle.h): drained at once, heartbeats while
+// tasks run, CONTINUE once none runs or --max-drain-time passed; restarts and
+// other deciders finish what one began, from what AWS shows.
+#include "controller/lifecycle.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/controller_test_util.h"
+#include "controller/handler.h"
+
+namespace spk::controller {
+namespace {
+
+constexpr const char* kOdArn = "arn:aws:ecs:us-east-1:1:container-instance/web/od1";
+
+Event LifecycleEvent(const std::string& group, const std::string& instance) {
+  nlohmann::json doc = {{"version", "0"},
+                        {"id", "lc-" + instance},
+                        {"detail-type", "EC2 Instance-terminate Lifecycle Action"},
+                        {"source", "aws.autoscaling"},
+                        {"time", "2026-01-01T00:00:00Z"},
+                        {"detail",
+                         {{"LifecycleActionToken", "tok-" + instance},
+                          {"AutoScalingGroupName", group},
+                          {"LifecycleHookName", "drain"},
+                          {"EC2InstanceId", instance},
+                          {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"}}}};
+  Result<Event> event = ParseEvent(doc.dump());
+  EXPECT_TRUE(event.ok()) << event.status().ToString();
+  return *event;
+}
+
+// The example world plus an on-demand instance i-od1 (container instance
+// ACTIVE with `tasks` tasks) that its group is terminating: Terminating:Wait
+// on the hook "drain" (heartbeat timeout 60 s).
+class LifecycleTest : public ControllerWorldTest {
+ protected:
+  void SetUp() override {
+    ControllerWorldTest::SetUp();
+    OnDemandGroupRead& od = cloud.on_demand_groups["od"];
+    od.group.desired_capacity = 0;
+    od.group.instances = {{"i-od1", "Terminating:Wait", false}};
+    cloud.lifecycle["od"] = {{{"drain", std::chrono::seconds(60)}}, {"i-od1"}};
+  }
+  void AddContainer(int tasks) {
+    cloud.clusters["web"].push_back(
+        {"web", kOdArn, "i-od1", policy::ContainerStatus::kActive, tasks, 0});
+  }
+  policy::ContainerInstance& Container() { return *cloud.Find("web", kOdArn); }
+  std::vector<std::string> Calls() const {
+    std::vector<std::string> out;
+    for (const auto& c : cloud.lifecycle_calls) {
+      out.push_back(c.method + " " + c.action.hook + " " + c.action.group + " " +
+                    c.action.instance_id + " " + c.action.token + " " + c.result);
+    }
+    return out;
+  }
+  bool Waiting() { return !cloud.lifecycle["od"].instance_ids.empty(); }
+};
+
+TEST_F(LifecycleTest, AnInstanceWithNoTaskIsDrainedAndCompletedWithTheEventsToken) {
+  AddContainer(0);
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(LifecycleEvent("od", "i-od1"));
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_EQ(Container().status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Container().attributes[kTerminatingAttribute], FormatIso8601(clock.WallNow()));
+  EXPECT_EQ(Calls(), std::vector<std::string>{
+                         "CompleteLifecycleAction drain od i-od1 tok-i-od1 CONTINUE"});
+  EXPECT_FALSE(Waiting());
+  nlohmann::json out = ToJson(report);
+  ASSERT_EQ(out["lifecycle"].size(), 3u) << out.dump();
+  EXPECT_EQ(out["lifecycle"][0]["what"], "drain");
+  EXPECT_EQ(out["lifecycle"][1]["what"], "drain-record");
+  EXPECT_EQ(out["lifecycle"][2]["what"], "complete");
+  EXPECT_EQ(out["lifecycle"][2]["hook"], "drain");
+}
+
+TEST_F(LifecycleTest, HeartbeatsWhileATaskRunsThenCompletesAndARestartFinishesIt) {
+  AddContainer(2);
+  Handler first(cloud, config, clock);
+  ASSERT_TRUE(first.Handle(LifecycleEvent("od", "i-od1")).status().ok());
+  EXPECT_EQ(Container().status, policy::ContainerStatus::kDraining);
+  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
+  // Within half the heartbeat timeout: nothing to send.
+  clock.Advance(std::chrono::seconds(20));
+  ASSERT_TRUE(first.Reconcile().status().ok());
+  EXPECT_EQ(Calls().size(), 1u);
+  clock.Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(first.Reconcile().status().ok());
+  ASSERT_EQ(Calls().size(), 2u);
+  EXPECT_EQ(Calls()[1], "RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 ");
+  EXPECT_TRUE(Waiting());
+  // A restart: the fresh decider knows no token and no heartbeat; it sends
+  // one at once (the drain is not repeated), by instance id.
+  clock.Advance(std::chrono::seconds(5));
+  Handler second(cloud, config, clock);
+  HandleReport again = second.Reconcile();
+  ASSERT_TRUE(again.status().ok()) << ToJson(again).dump();
+  ASSERT_EQ(Calls().size(), 3u);
+  EXPECT_EQ(Calls()[2], "RecordLifecycleHeartbeat drain od i-od1  ");
+  EXPECT_EQ(cloud.calls["Apply"], 1) << "drained once";
+  // The task is gone: completed.
+  Container().running_tasks = 0;
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(second.Reconcile().status().ok());
+  ASSERT_EQ(Calls().size(), 4u);
+  EXPECT_EQ(Calls()[3], "CompleteLifecycleAction drain od i-od1  CONTINUE");
+  EXPECT_FALSE(Waiting());
+  // Done: later decisions send nothing.
+  ASSERT_TRUE(second.Reconcile().status().ok());
+  EXPECT_EQ(Calls().size(), 4u);
+}
+
+TEST_F(LifecycleTest, MaxDrainTimeFromTheRecordedDrainStartCompletesIt) {
+  AddContainer(1);
+  Container().status = policy::ContainerStatus::kDraining;
+  const WallTime started = clock.WallNow();
+  Container().attributes[kTerminatingAttribute] = FormatIso8601(started);
+  clock.Advance(config.policy.max_drain_time - std::chrono::seconds(1));
+  {
+    Handler handler(cloud, config, clock);
+    ASSERT_TRUE(handler.Reconcile().status().ok());
+    EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1  "});
+  }
+  clock.Advance(std::chrono::seconds(1));
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  ASSERT_EQ(Calls().size(), 2u);
+  EXPECT_EQ(Calls()[1], "CompleteLifecycleAction drain od i-od1  CONTINUE");
+  EXPECT_EQ(Container().attributes[kTerminatingAttribute], FormatIso8601(started))
+      << "the record is not rewritten";
+  EXPECT_EQ(cloud.calls["PutContainerAttributes"], 0);
+}
+
+TEST_F(LifecycleTest, AScaleInsRemovalMarkIsTheDrainStart) {
+  AddContainer(1);
+  Container().status = policy::ContainerStatus::kDraining;
+  Container().attributes[kRemovingAttribute] = FormatIso8601(clock.WallNow());
+  clock.Advance(config.policy.max_drain_time);
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"CompleteLifecycleAction drain od i-od1  CONTINUE"});
+  EXPECT_FALSE(Container().attributes.count(kTerminatingAttribute));
+}
+
+TEST_F(LifecycleTest, AnInstanceWithoutAContainerInstanceIsCompletedAtOnce) {
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"CompleteLifecycleAction drain od i-od1  CONTINUE"});
+}
+
+TEST_F(LifecycleTest, AnActionAnotherDeciderCompletedIsNotAFailure) {
+  AddContainer(0);
+  cloud.before = [&](const std::string& method) {
+    if (method == "CompleteLifecycleAction") cloud.lifecycle["od"].instance_ids.clear();
+  };
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  ASSERT_FALSE(report.lifecycle.empty());
+  EXPECT_EQ(report.lifecycle.back().what, "complete-gone");
+}
+
+TEST_F(LifecycleTest, OnlyTheEventsHookIsAnsweredAndOtherGroupsAreRefused) {
+  AddContainer(0);
+  cloud.lifecycle["od"].hooks.push_back({"someone-elses", std::chrono::seconds(60)});
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(LifecycleEvent("od", "i-od1"));
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_EQ(Calls(), std::vector<std::string>{
+                         "CompleteLifecycleAction drain od i-od1 tok-i-od1 CONTINUE"});
+
+  HandleReport refused = handler.Handle(LifecycleEvent("other-asg", "i-x"));
+  EXPECT_NE(refused.refused.find("other-asg"), std::string::npos) << refused.refused;
+  EXPECT_EQ(cloud.calls["ReadTerminatingWaits"], 1) << "nothing read for a refused event";
+}
+
+TEST_F(LifecycleTest, AFailedCallFailsTheDecisionAndIsRetried) {
+  AddContainer(0);
+  cloud.failures["CompleteLifecycleAction"] = UnavailableError("throttled");
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(LifecycleEvent("od", "i-od1"));
+  EXPECT_FALSE(report.status().ok());
+  EXPECT_TRUE(Waiting());
+  cloud.failures.clear();
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_FALSE(Waiting());
+  EXPECT_EQ(cloud.calls["Apply"], 1) << "drained once";
+
+  cloud.lifecycle["od"].instance_ids = {"i-od1"};
+  cloud.failures["ReadTerminatingWaits"] = UnavailableError("down");
+  EXPECT_FALSE(handler.Reconcile().status().ok());
+}
+
+TEST_F(LifecycleTest, TheTokenOutlivesAFailedReadOfItsGroup) {
+  AddContainer(1);
+  cloud.failures["ReadTerminatingWaits"] = UnavailableError("down");
+  Handler handler(cloud, config, clock);
+  EXPECT_FALSE(handler.Handle(LifecycleEvent("od", "i-od1")).status().ok());
+  cloud.failures.clear();
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
+}
+
+TEST_F(LifecycleTest, DryRunWritesNothing) {
+  AddContainer(0);
+  config.dry_run = true;
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_TRUE(cloud.lifecycle_calls.empty());
+  EXPECT_EQ(Container().status, policy::ContainerStatus::kActive);
+  EXPECT_TRUE(Container().attributes.empty());
+  ASSERT_FALSE(report.lifecycle.empty());
+  EXPECT_TRUE(report.lifecycle.back().dry_run);
+}
+
+TEST_F(LifecycleTest, GroupsWithoutWaitingInstancesCostOneReadEach) {
+  cloud.lifecycle.clear();
+  config.spot_asgs = {"spot-asg"};
+  SpotSourceRead spot;
+  spot.source.id = "spot-asg";
+  spot.source.kind = policy::SourceKind::kAutoScalingGroup;
+  cloud.spot_groups["spot-asg"] = spot;
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_TRUE(report.lifecycle.empty());
+  EXPECT_EQ(cloud.calls["ReadTerminatingWaits"], 2);
+}
+
+TEST_F(LifecycleTest, TheTestNotificationIsAcknowledged) {
+  Result<Event> test = ParseEvent(
+      R"({"AccountId":"1","RequestId":"r","AutoScalingGroupName":"od",)"
+      R"("Service":"AWS Auto Scaling","Event":"autoscaling:TEST_NOTIFICATION",)"
+      R"("Time":"2026-01-01T00:00:00.000Z"})");
+  ASSERT_TRUE(test.ok()) << test.status().ToString();
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Handle(*test);
+  EXPECT_NE(report.refused.find("test message"), std::string::npos) << report.refused;
+  EXPECT_FALSE(report.decision.has_value());
+  EXPECT_TRUE(cloud.lifecycle_calls.empty());
+}
+
+}  // namespace
+}  // namespace spk::controller
