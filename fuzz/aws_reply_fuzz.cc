@@ -173,6 +173,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 29:
       Check(ecs.DescribeCapacityProviders({"cp-spot"}), status);
       break;
+    case 30:
+      Check(asg.DescribeLifecycleHooks("g"), status);
+      break;
+    case 31:
+      CheckFailure(asg.CompleteLifecycleAction(LifecycleActionRef{"hook", "g", "i-1", "tok"},
+                                               "CONTINUE"),
+                   status);
+      break;
     default: {
       // The error-reply parser on its own, for each protocol.
       net::HttpResponse response;
