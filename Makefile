@@ -29,14 +29,16 @@ integration: build
 	@ctest --test-dir $(BUILD) -L integration --output-on-failure
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/
-# (clang at -O0), the tree fuzz-smoke builds its harnesses in: the libraries they
-# share are compiled once.
-asan: setup asan-configure
+# (clang at -O0), the tree fuzz-smoke builds its harnesses in: the layer
+# libraries they share are compiled once.
+asan: asan-configure
 	@ninja -C build-asan -j2 unit_tests
 	@ctest --test-dir build-asan -j2 -L unit --output-on-failure
 
-asan-configure:
-	@test -f build-asan/build.ninja || cmake --preset asan >/dev/null
+# A build-asan/ from before the tree was shared (g++, no fuzz harnesses) is
+# configured afresh.
+asan-configure: setup
+	@grep -qs '^SPK_FUZZ:BOOL=ON' build-asan/CMakeCache.txt || cmake --preset asan --fresh >/dev/null
 
 # Every libFuzzer harness for FUZZ_SECONDS (default 300) each (docs/fuzzing.md).
 FUZZ_SECONDS ?= 300

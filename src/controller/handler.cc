@@ -237,8 +237,8 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
       config_(std::move(config)),
       clock_(clock),
       handled_(config_.handled_capacity, config_.handled_retention),
-      lifecycle_(cloud_, clock_, config_.policy.max_drain_time, config_.dry_run,
-                 kRemovingAttribute) {}
+      lifecycle_(cloud_, config_.policy.max_drain_time, config_.dry_run,
+                 kRemovingAttribute, !config_.clusters.empty()) {}
 
 std::vector<std::string> Handler::LifecycleGroups() const {
   std::vector<std::string> groups = config_.spot_asgs;
@@ -650,15 +650,23 @@ policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleet
   group_tags_.reset();
   target_tags_.clear();
   // The group first: its tags hold the sources' target changes.
+  std::optional<OnDemandGroupRead> read;
   if (!config_.on_demand_asg.empty()) {
-    OnDemandGroupRead read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
-    if (read.group.read_status.ok()) group_tags_ = read.tags;
-    FindCapacityProviderOwner(cloud_, config_.clusters, &read);
-    ResolveOnDemandUnits(cloud_, config_.policy.on_demand_units, &read);
-    observation.on_demand = std::move(read.group);
+    read = cloud_.ReadOnDemandGroup(config_.on_demand_asg);
+    if (read->group.read_status.ok()) group_tags_ = read->tags;
+  }
+  const std::vector<std::string> clusters = ReadContainers(extra_clusters, &observation);
+  if (read) {
+    // Every cluster looked at, the events' too (even when listing failed):
+    // their capacity providers say whether ECS sizes the group.
+    std::vector<std::string> all = config_.clusters;
+    for (const std::string& cluster : extra_clusters) AddUnique(cluster, &all);
+    FindCapacityProviderOwner(cloud_, all, &*read);
+    ResolveOnDemandUnits(cloud_, config_.policy.on_demand_units, &*read);
+    observation.on_demand = std::move(read->group);
   }
   std::map<std::string, std::string> instance_types;
-  MergeNotices(ReadContainers(extra_clusters, &observation), &observation);
+  MergeNotices(clusters, &observation);
   ReadSources(extra_fleets, &observation, &instance_types);
   ResolveUnits(instance_types, &observation);
   return observation;

@@ -15,6 +15,21 @@ nlohmann::json ToJson(const LifecycleStep& step) {
   return out;
 }
 
+namespace {
+
+// AWS's answer when the action is no longer pending (ValidationError "No
+// active Lifecycle Action found with instance ID i-..."); any other refusal
+// is a failure of the step.
+bool NoActionPending(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument &&
+         status.message().find("No active Lifecycle Action") != std::string::npos;
+}
+
+// The heartbeat period of a hook whose timeout AWS did not give: its default.
+constexpr Duration kDefaultHeartbeatTimeout = std::chrono::hours(1);
+
+}  // namespace
+
 void LifecycleKeeper::Remember(const Event& event) {
   if (event.kind != EventKind::kLifecycleAction) return;
   known_[event.instance_id] = {event.lifecycle_group, event.lifecycle_hook, event.lifecycle_token};
@@ -56,10 +71,20 @@ void LifecycleKeeper::RunGroup(const std::string& group, const TerminatingWaits&
     auto known = known_.find(id);
     std::vector<TerminateHook> hooks;
     for (const TerminateHook& hook : waits.hooks) {
+      // ECS's own hook (managed instance draining) is ECS's to answer.
+      if (hook.name.starts_with(kEcsManagedDrainingHook)) continue;
       // The event names its hook; without it every terminating hook waits.
       if (known == known_.end() || known->second.hook == hook.name) hooks.push_back(hook);
     }
     if (hooks.empty()) continue;  // no terminating hook of ours: not ours to answer
+    if (!knows_clusters_) {
+      // Without a cluster, "no container instance" cannot be told from
+      // "runs tasks somewhere spotkeeper does not look": never complete blind.
+      steps->push_back({group, id, "", "drain", false,
+                        FailedPreconditionError("no --cluster: cannot find the container "
+                                                "instance of a terminating instance")});
+      continue;
+    }
     if (!observation.containers_status.ok()) {
       steps->push_back({group, id, "", "drain", false,
                         observation.containers_status.WithContext("container instances")});
@@ -133,13 +158,14 @@ LifecycleStep LifecycleKeeper::Answer(const LifecycleActionRef& action, bool com
   const std::string key = action.instance_id + "/" + action.hook;
   if (!complete) {
     auto last = heartbeats_.find(key);
+    if (timeout <= Duration::zero()) timeout = kDefaultHeartbeatTimeout;
     if (last != heartbeats_.end() && now - last->second < timeout / 2) return {};
   }
   if (!dry_run_) {
     step.status = complete ? cloud_.CompleteLifecycleAction(action, "CONTINUE")
                            : cloud_.RecordLifecycleHeartbeat(action);
   }
-  if (step.status.code() == StatusCode::kInvalidArgument) {
+  if (NoActionPending(step.status)) {
     // AWS has no such action pending (any more): another decider completed
     // it, or its timeout ran out. Nothing is left to do for it.
     log::Info("no lifecycle action pending any more",

@@ -51,18 +51,24 @@ struct LifecycleStep {
 
 nlohmann::json ToJson(const LifecycleStep& step);
 
+// The name ECS gives the terminate hook of a capacity provider with managed
+// instance draining: ECS answers it, spotkeeper never does.
+inline constexpr char kEcsManagedDrainingHook[] = "ecs-managed-draining-termination-hook";
+
 class LifecycleKeeper {
  public:
-  // `cloud` and `clock` must outlive it. A DRAINING container instance that
+  // `cloud` must outlive it. A DRAINING container instance that
   // carries `removal_attribute` (the scale-in's mark: it was drained for its
   // removal, since the mark's ISO 8601 time) has its drain start there.
-  LifecycleKeeper(CloudView& cloud, const Clock& clock, Duration max_drain_time, bool dry_run,
-                  std::string removal_attribute)
+  // Without `knows_clusters` (no --cluster) no action is completed: a
+  // terminating instance's container instance cannot be found.
+  LifecycleKeeper(CloudView& cloud, Duration max_drain_time, bool dry_run,
+                  std::string removal_attribute, bool knows_clusters)
       : cloud_(cloud),
-        clock_(clock),
         max_drain_time_(max_drain_time),
         dry_run_(dry_run),
-        removal_attribute_(std::move(removal_attribute)) {}
+        removal_attribute_(std::move(removal_attribute)),
+        knows_clusters_(knows_clusters) {}
 
   // Remembers a kLifecycleAction event's token and hook (a cache).
   void Remember(const Event& event);
@@ -88,10 +94,10 @@ class LifecycleKeeper {
                        WallTime now);
 
   CloudView& cloud_;
-  const Clock& clock_;
   Duration max_drain_time_;
   bool dry_run_;
   std::string removal_attribute_;
+  bool knows_clusters_;
   std::map<std::string, Known> known_;             // by instance id
   std::map<std::string, WallTime> heartbeats_;     // by instance id + "/" + hook
 };

@@ -245,5 +245,42 @@ TEST_F(LifecycleTest, TheTestNotificationIsAcknowledged) {
   EXPECT_TRUE(cloud.lifecycle_calls.empty());
 }
 
+// Review of this session: without --cluster the container instance cannot
+// be found, so nothing is completed blind.
+TEST_F(LifecycleTest, WithoutAClusterNothingIsCompleted) {
+  AddContainer(3);
+  config.clusters.clear();
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  EXPECT_TRUE(Calls().empty());
+  EXPECT_TRUE(Waiting());
+  nlohmann::json out = ToJson(report);
+  ASSERT_FALSE(out["lifecycle"].empty()) << out.dump();
+  EXPECT_NE(out["lifecycle"][0]["error"].get<std::string>().find("no --cluster"),
+            std::string::npos)
+      << out.dump();
+}
+
+TEST_F(LifecycleTest, ARefusalOtherThanNoActionPendingFailsTheStep) {
+  AddContainer(0);
+  cloud.failures["CompleteLifecycleAction"] =
+      InvalidArgumentError("autoscaling CompleteLifecycleAction: ValidationError: bad hook");
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  EXPECT_FALSE(report.status().ok()) << ToJson(report).dump();
+  ASSERT_FALSE(report.lifecycle.empty());
+  EXPECT_EQ(report.lifecycle.back().what, "complete");
+  EXPECT_FALSE(report.lifecycle.back().status.ok());
+}
+
+TEST_F(LifecycleTest, EcsManagedDrainingHookIsLeftToEcs) {
+  AddContainer(0);
+  cloud.lifecycle["od"].hooks = {{kEcsManagedDrainingHook, std::chrono::seconds(60)}};
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_TRUE(Calls().empty());
+  EXPECT_EQ(Container().status, policy::ContainerStatus::kActive);
+}
+
 }  // namespace
 }  // namespace spk::controller

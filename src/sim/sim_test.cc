@@ -172,6 +172,7 @@ int MinRunning(const RunResult& r, double from_s) {
 }
 int MaxRunning(const RunResult& r) {
   const auto& running = AppRunning(r);
+  if (running.empty()) return -1;  // AppRunning has failed the test
   return static_cast<int>(*std::max_element(running.begin(), running.end()));
 }
 
