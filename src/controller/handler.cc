@@ -626,10 +626,15 @@ void Handler::ResolveUnits(const std::map<std::string, std::string>& instance_ty
   }
 }
 
+std::vector<std::string> Handler::ClustersWith(const std::vector<std::string>& extra) const {
+  std::vector<std::string> clusters = config_.clusters;
+  for (const std::string& cluster : extra) AddUnique(cluster, &clusters);
+  return clusters;
+}
+
 std::vector<std::string> Handler::ReadContainers(const std::vector<std::string>& extra_clusters,
                                                  policy::Observation* observation) {
-  std::vector<std::string> clusters = config_.clusters;
-  for (const std::string& cluster : extra_clusters) AddUnique(cluster, &clusters);
+  std::vector<std::string> clusters = ClustersWith(extra_clusters);
   for (const std::string& cluster : clusters) {
     auto listed = cloud_.ListContainerInstances(cluster);
     if (!listed.ok()) {
@@ -659,9 +664,7 @@ policy::Observation Handler::Observe(const std::vector<std::string>& extra_fleet
   if (read) {
     // Every cluster looked at, the events' too (even when listing failed):
     // their capacity providers say whether ECS sizes the group.
-    std::vector<std::string> all = config_.clusters;
-    for (const std::string& cluster : extra_clusters) AddUnique(cluster, &all);
-    FindCapacityProviderOwner(cloud_, all, &*read);
+    FindCapacityProviderOwner(cloud_, ClustersWith(extra_clusters), &*read);
     ResolveOnDemandUnits(cloud_, config_.policy.on_demand_units, &*read);
     observation.on_demand = std::move(read->group);
   }

@@ -296,6 +296,8 @@ class Handler {
   void ReadSources(const std::vector<std::string>& extra_fleets, policy::Observation* observation,
                    std::map<std::string, std::string>* instance_types);
   // The clusters it listed (all of them when containers_status is ok).
+  // The configured clusters, then those of `extra` not among them.
+  std::vector<std::string> ClustersWith(const std::vector<std::string>& extra) const;
   std::vector<std::string> ReadContainers(const std::vector<std::string>& extra_clusters,
                                           policy::Observation* observation);
   std::optional<WallTime> RememberTargetChange(const policy::SpotCapacitySource& source,

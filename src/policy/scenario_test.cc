@@ -54,16 +54,26 @@ TEST(ScaleInScenarioTest, DownOnlyAfterTheShortfallStayedLowerForTheSettleWindow
   EXPECT_EQ(tracker.removing.size(), 2u);
 }
 
-TEST(ScaleInScenarioTest, DrainThenRemoveExactlyThoseInstances) {
-  PolicyConfig config;
+// A need that fell to one instance a settle window ago, and a group of
+// i-od1 (idle), i-od2 (6 tasks) and i-od3 (4 tasks).
+ScaleDownTracker SettledAtOne() {
   ScaleDownTracker tracker;
   tracker.lower_since = Ago(600);
   tracker.highest_held_since = 1;
-
+  return tracker;
+}
+Observation ThreeOnDemandNeedingOne() {
   Observation world = Short(4, kNow);  // needs 1 instance
   AddOnDemand(world, "i-od1", 0);
   AddOnDemand(world, "i-od2", 6);
   AddOnDemand(world, "i-od3", 4);
+  return world;
+}
+
+TEST(ScaleInScenarioTest, DrainThenRemoveExactlyThoseInstances) {
+  PolicyConfig config;
+  ScaleDownTracker tracker = SettledAtOne();
+  Observation world = ThreeOnDemandNeedingOne();
   auto container = [&](const std::string& id) -> ContainerInstance& {
     return *std::find_if(world.container_instances.begin(), world.container_instances.end(),
                          [&](const auto& c) { return c.ec2_instance_id == id; });
@@ -112,13 +122,8 @@ TEST(ScaleInScenarioTest, AnInstanceLeavingThroughALifecycleHookIsNotCapacity) {
   for (const char* state : {"Terminating:Wait", "Terminating:Proceed", "Terminating"}) {
     SCOPED_TRACE(state);
     PolicyConfig config;
-    ScaleDownTracker tracker;
-    tracker.lower_since = Ago(600);
-    tracker.highest_held_since = 1;
-    Observation world = Short(4, kNow);  // needs 1 instance
-    AddOnDemand(world, "i-od1", 0);
-    AddOnDemand(world, "i-od2", 6);
-    AddOnDemand(world, "i-od3", 4);
+    ScaleDownTracker tracker = SettledAtOne();
+    Observation world = ThreeOnDemandNeedingOne();
     world.on_demand->instances[0].lifecycle_state = state;
     world.on_demand->desired_capacity = 2;  // the group's scale-in already counted it out
     Decision decision = Decide(world, config, tracker);
