@@ -177,9 +177,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(asg.DescribeLifecycleHooks("g"), status);
       break;
     case 31:
-      CheckFailure(asg.CompleteLifecycleAction(LifecycleActionRef{"hook", "g", "i-1", "tok"},
-                                               "CONTINUE"),
-                   status);
+      CheckFailure(
+          asg.CompleteLifecycleAction(LifecycleActionRef{"hook", "g", "i-1", "tok"}, "CONTINUE"),
+          status);
+      break;
+    case 32:
+      Check(asg.DescribeScalingActivities("g"), status);
+      break;
+    case 33:
+      Check(ecs.ListServices("c"), status);
+      break;
+    case 34:
+      CheckFailure(ecs.UpdateService("c", "web-od", 3, "arn:td/web:7"), status);
+      break;
+    case 35:
+      Check(ecs.DescribeServices("c", {"web", "web-od"}, /*with_tags=*/true), status);
       break;
     default: {
       // The error-reply parser on its own, for each protocol.

@@ -1,5 +1,7 @@
 #include "aws/autoscaling.h"
 
+#include <algorithm>
+
 #include "aws/service_util.h"
 
 namespace spk::aws {
@@ -129,6 +131,21 @@ Result<std::vector<T>> DescribeAllPages(AwsClient& client, const std::string& ac
   return out;
 }
 
+Result<ScalingActivity> ReadActivity(const pugi::xml_node& node) {
+  XmlFields f(node, "Activity");
+  ScalingActivity a;
+  a.activity_id = f.Str("ActivityId");
+  a.group_name = f.Str("AutoScalingGroupName");
+  a.description = f.Str("Description");
+  a.cause = f.Str("Cause");
+  a.status_code = f.Str("StatusCode");
+  a.status_message = f.Str("StatusMessage");
+  a.start_time = f.OptTime("StartTime");
+  a.end_time = f.OptTime("EndTime");
+  SPK_RETURN_IF_ERROR(f.status());
+  return a;
+}
+
 }  // namespace
 
 std::optional<double> AutoScalingGroup::WeightOf(const std::string& instance_type) const {
@@ -171,14 +188,22 @@ Result<ScalingActivity> AutoScalingClient::TerminateInstanceInAutoScalingGroup(
                      {"ShouldDecrementDesiredCapacity", internal::FormatBool(should_decrement)}};
   SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(), kAction, params));
   SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, kAction));
-  XmlFields f(result.child("Activity"), "Activity");
-  ScalingActivity a;
-  a.activity_id = f.Str("ActivityId");
-  a.group_name = f.Str("AutoScalingGroupName");
-  a.description = f.Str("Description");
-  a.cause = f.Str("Cause");
-  a.status_code = f.Str("StatusCode");
-  return a;
+  return ReadActivity(result.child("Activity"));
+}
+
+Result<std::vector<ScalingActivity>> AutoScalingClient::DescribeScalingActivities(
+    const std::string& group, int max_records) {
+  static const std::string kAction = "DescribeScalingActivities";
+  QueryParams params{{"AutoScalingGroupName", group},
+                     {"MaxRecords", std::to_string(std::clamp(max_records, 1, 100))}};
+  SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(), kAction, params));
+  SPK_ASSIGN_OR_RETURN(pugi::xml_node result, internal::QueryResultNode(reply, kAction));
+  std::vector<ScalingActivity> out;
+  for (pugi::xml_node m : result.child("Activities").children("member")) {
+    SPK_ASSIGN_OR_RETURN(ScalingActivity a, ReadActivity(m));
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 namespace {
@@ -201,8 +226,7 @@ Result<LifecycleHook> ReadLifecycleHook(const pugi::xml_node& node) {
 // LifecycleHookName, AutoScalingGroupName and, when known, LifecycleActionToken
 // and InstanceId.
 QueryParams LifecycleActionParams(const LifecycleActionRef& action) {
-  QueryParams params{{"LifecycleHookName", action.hook},
-                     {"AutoScalingGroupName", action.group}};
+  QueryParams params{{"LifecycleHookName", action.hook}, {"AutoScalingGroupName", action.group}};
   if (!action.token.empty()) params["LifecycleActionToken"] = action.token;
   if (!action.instance_id.empty()) params["InstanceId"] = action.instance_id;
   return params;
@@ -266,9 +290,8 @@ Status AutoScalingClient::CompleteLifecycleAction(const LifecycleActionRef& acti
                                                   const std::string& result) {
   QueryParams params = LifecycleActionParams(action);
   params["LifecycleActionResult"] = result;
-  SPK_ASSIGN_OR_RETURN(
-      XmlReply reply,
-      client_.CallQuery(services::AutoScaling(), "CompleteLifecycleAction", params));
+  SPK_ASSIGN_OR_RETURN(XmlReply reply, client_.CallQuery(services::AutoScaling(),
+                                                         "CompleteLifecycleAction", params));
   (void)reply;
   return Status::Ok();
 }

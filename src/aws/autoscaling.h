@@ -107,6 +107,9 @@ struct ScalingActivity {
   std::string description;
   std::string cause;
   std::string status_code;  // InProgress, Successful, Failed, ...
+  std::string status_message;
+  std::optional<WallTime> start_time;
+  std::optional<WallTime> end_time;
 };
 
 class AutoScalingClient {
@@ -134,6 +137,11 @@ class AutoScalingClient {
   // Sets the group's desired capacity. `honor_cooldown` false scales at once
   // (spotkeeper's scale-up); the service rejects values outside [min, max]
   // with kInvalidArgument (ValidationError).
+  // The group's most recent scaling activities, newest first: one page of at
+  // most `max_records` (1-100), not the group's whole history.
+  Result<std::vector<ScalingActivity>> DescribeScalingActivities(const std::string& group,
+                                                                 int max_records = 50);
+
   Status SetDesiredCapacity(const std::string& group, int64_t desired, bool honor_cooldown);
 
   // Terminates one instance of its group; with `should_decrement` the group's

@@ -117,6 +117,7 @@ Result<EcsTask> ReadTask(const nlohmann::json& j) {
   t.launch_type = f.Str("launchType");
   t.capacity_provider_name = f.Str("capacityProviderName");
   t.availability_zone = f.Str("availabilityZone");
+  t.created_at = f.OptEpochTime("createdAt");
   t.started_at = f.OptEpochTime("startedAt");
   SPK_RETURN_IF_ERROR(f.status());
   if (t.arn.empty()) return InternalError("reply's task has no taskArn");
@@ -136,7 +137,23 @@ Result<EcsService> ReadService(const nlohmann::json& j) {
   s.launch_type = f.Str("launchType");
   s.task_definition = f.Str("taskDefinition");
   s.scheduling_strategy = f.Str("schedulingStrategy");
-  s.deployment_count = f.Array("deployments").size();
+  const nlohmann::json& deployments = f.Array("deployments");
+  s.deployment_count = deployments.size();
+  for (const auto& d : deployments) {
+    JsonFields df(d, "Deployment");
+    if (df.Str("status") == "PRIMARY") s.primary_task_definition = df.Str("taskDefinition");
+    SPK_RETURN_IF_ERROR(df.status());
+  }
+  for (const auto& item : f.Array("capacityProviderStrategy")) {
+    JsonFields cf(item, "CapacityProviderStrategyItem");
+    s.capacity_providers.push_back(cf.Str("capacityProvider"));
+    SPK_RETURN_IF_ERROR(cf.status());
+  }
+  for (const auto& tag : f.Array("tags")) {
+    JsonFields tf(tag, "Tag");
+    s.tags[tf.Str("key")] = tf.Str("value");
+    SPK_RETURN_IF_ERROR(tf.status());
+  }
   SPK_RETURN_IF_ERROR(f.status());
   if (s.arn.empty() && s.name.empty()) return InternalError("reply's service has no serviceArn");
   return s;
@@ -295,11 +312,14 @@ Result<TasksResult> EcsClient::DescribeTasks(const std::string& cluster,
 }
 
 Result<ServicesResult> EcsClient::DescribeServices(const std::string& cluster,
-                                                   const std::vector<std::string>& services) {
+                                                   const std::vector<std::string>& services,
+                                                   bool with_tags) {
   ServicesResult out;
   auto batches = internal::Batches(services, kMaxDescribeServices);
   for (size_t i = 0; i < batches.size(); ++i) {
-    auto reply = Call("DescribeServices", {{"cluster", cluster}, {"services", batches[i]}});
+    nlohmann::json body = {{"cluster", cluster}, {"services", batches[i]}};
+    if (with_tags) body["include"] = {"TAGS"};
+    auto reply = Call("DescribeServices", body);
     if (!reply.ok()) return reply.status().WithContext(BatchContext(i, batches.size()));
     JsonFields top(*reply, "DescribeServicesResponse");
     for (const auto& item : top.Array("services")) {
@@ -309,6 +329,48 @@ Result<ServicesResult> EcsClient::DescribeServices(const std::string& cluster,
     SPK_RETURN_IF_ERROR(ReadFailures(top, out.failures));
   }
   return out;
+}
+
+Result<std::vector<std::string>> EcsClient::ListServices(const std::string& cluster) {
+  std::vector<std::string> out;
+  Status st = internal::FollowPages([&](const std::string& token) -> Result<std::string> {
+    nlohmann::json body = {{"cluster", cluster}};
+    if (page_size_ > 0) body["maxResults"] = page_size_;
+    if (!token.empty()) body["nextToken"] = token;
+    SPK_ASSIGN_OR_RETURN(nlohmann::json reply, Call("ListServices", body));
+    JsonFields f(reply, "ListServicesResponse");
+    for (auto& arn : f.StrArray("serviceArns")) out.push_back(std::move(arn));
+    std::string next = f.Str("nextToken");
+    SPK_RETURN_IF_ERROR(f.status());
+    return next;
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status EcsClient::UpdateService(const std::string& cluster, const std::string& service,
+                                int64_t desired_count, const std::string& task_definition) {
+  nlohmann::json body = {
+      {"cluster", cluster}, {"service", service}, {"desiredCount", desired_count}};
+  if (!task_definition.empty()) body["taskDefinition"] = task_definition;
+  auto reply = Call("UpdateService", body);
+  if (!reply.ok()) return reply.status();
+  JsonFields top(*reply, "UpdateServiceResponse");
+  JsonFields svc(top.Object("service"), "UpdateServiceResponse.service");
+  svc.Str("serviceName");
+  SPK_RETURN_IF_ERROR(top.status());
+  return svc.status();
+}
+
+Status EcsClient::TagResource(const std::string& arn,
+                              const std::map<std::string, std::string>& tags) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [key, value] : tags) list.push_back({{"key", key}, {"value", value}});
+  return Call("TagResource", {{"resourceArn", arn}, {"tags", list}}).status();
+}
+
+Status EcsClient::UntagResource(const std::string& arn, const std::vector<std::string>& keys) {
+  return Call("UntagResource", {{"resourceArn", arn}, {"tagKeys", keys}}).status();
 }
 
 Result<std::vector<std::string>> EcsClient::ClusterCapacityProviders(const std::string& cluster) {

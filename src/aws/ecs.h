@@ -100,6 +100,7 @@ struct EcsTask {
   std::string launch_type;
   std::string capacity_provider_name;
   std::string availability_zone;
+  std::optional<WallTime> created_at;
   std::optional<WallTime> started_at;
 };
 
@@ -120,6 +121,12 @@ struct EcsService {
   std::string task_definition;
   std::string scheduling_strategy;  // REPLICA|DAEMON
   size_t deployment_count = 0;      // > 1 while a deployment is in progress
+  // The task definition of the PRIMARY deployment ("" when none is listed).
+  std::string primary_task_definition;
+  // The providers of its capacity provider strategy, in order (empty: a launch type).
+  std::vector<std::string> capacity_providers;
+  // Its tags (only when described with tags).
+  std::map<std::string, std::string> tags;
 };
 
 // A capacity provider (DescribeCapacityProviders). Auto Scaling group
@@ -128,9 +135,9 @@ struct EcsService {
 struct EcsCapacityProvider {
   std::string arn;
   std::string name;
-  std::string status;                  // ACTIVE|INACTIVE
-  std::string auto_scaling_group_arn;  // the group's ARN, or its name
-  std::string managed_scaling;         // ENABLED|DISABLED; "" without a group
+  std::string status;                          // ACTIVE|INACTIVE
+  std::string auto_scaling_group_arn;          // the group's ARN, or its name
+  std::string managed_scaling;                 // ENABLED|DISABLED; "" without a group
   std::string managed_termination_protection;  // ENABLED|DISABLED
   std::string managed_draining;                // ENABLED|DISABLED
   // The group's name: the part after "autoScalingGroupName/" of its ARN, or
@@ -193,9 +200,24 @@ class EcsClient {
   Result<CapacityProvidersResult> DescribeCapacityProviders(
       const std::vector<std::string>& capacity_providers);
 
-  // Details of the given services (names or ARNs), 10 per call.
+  // Details of the given services (names or ARNs), 10 per call; with
+  // `with_tags`, their tags too (include TAGS).
   Result<ServicesResult> DescribeServices(const std::string& cluster,
-                                          const std::vector<std::string>& services);
+                                          const std::vector<std::string>& services,
+                                          bool with_tags = false);
+
+  // Service ARNs of `cluster` (all pages).
+  Result<std::vector<std::string>> ListServices(const std::string& cluster);
+
+  // Sets a service's desired count and, when `task_definition` is not "", its
+  // task definition (family:revision or ARN).
+  Status UpdateService(const std::string& cluster, const std::string& service,
+                       int64_t desired_count, const std::string& task_definition = "");
+
+  // Creates or replaces tags on a resource (TagResource), and deletes tags by
+  // key (UntagResource).
+  Status TagResource(const std::string& arn, const std::map<std::string, std::string>& tags);
+  Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
 
  private:
   Result<nlohmann::json> Call(const std::string& operation, const nlohmann::json& body);

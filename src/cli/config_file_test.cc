@@ -101,6 +101,44 @@ TEST_F(ConfigFileTest, Ec2FleetIdsFromTheFileAndABadOneNamesTheKey) {
             "--config " + bad + ": ec2-fleet-id \"sfr-1\" is not an EC2 Fleet id (fleet-...)");
 }
 
+TEST_F(ConfigFileTest, FallbackPairsAndLimitsFromTheFile) {
+  std::string path = Write(
+      "cluster: [prod]\n"
+      "fallback-service: [web=web-od, batch/api=api-od]\n"
+      "fallback-grace: 2m\n"
+      "fallback-max: 4,50%\n"
+      "fallback-cluster-max: 10\n"
+      "settle-window: 5m\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  controller::ControllerConfig config;
+  ASSERT_EQ(BuildControllerConfig(options_.controller, &config), "");
+  ASSERT_EQ(config.fallback_pairs.size(), 2u);
+  EXPECT_EQ(config.fallback_pairs[0].cluster, "prod");
+  EXPECT_EQ(config.fallback_pairs[0].primary, "web");
+  EXPECT_EQ(config.fallback_pairs[0].shadow, "web-od");
+  EXPECT_EQ(config.fallback_pairs[1].cluster, "batch");
+  EXPECT_EQ(config.fallback.grace, std::chrono::minutes(2));
+  EXPECT_EQ(config.fallback.max.tasks, 4);
+  EXPECT_DOUBLE_EQ(config.fallback.max.fraction, 0.5);
+  EXPECT_EQ(config.fallback.cluster_max, 10);
+  EXPECT_EQ(config.fallback.settle_window, std::chrono::minutes(5));
+  EXPECT_FALSE(config.fallback_discover);
+}
+
+TEST_F(ConfigFileTest, BadFallbackSettingsNameWhereTheyWereGiven) {
+  std::string path = Write("cluster: [prod]\nfallback-service: web\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  controller::ControllerConfig config;
+  std::string error = BuildControllerConfig(options_.controller, &config);
+  EXPECT_NE(error.find("fallback-service"), std::string::npos) << error;
+  EXPECT_NE(error.find("PRIMARY=SHADOW"), std::string::npos) << error;
+  options_ = HandleEventOptions{};
+  path = Write("cluster: [prod]\nfallback-max: 150%\n");
+  ASSERT_EQ(Run({"--config", path}), "");
+  error = BuildControllerConfig(options_.controller, &config);
+  EXPECT_NE(error.find("fallback-max"), std::string::npos) << error;
+}
+
 TEST_F(ConfigFileTest, MaintenanceDrainBeforeDefaultsToTenMinutesAndRejectsNonsense) {
   ASSERT_EQ(Run({}), "");
   controller::ControllerConfig config;

@@ -74,6 +74,26 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
   cmd->add_option("--on-rebalance", o.on_rebalance, "ignore, drain or prepare")
       ->envname("SPOTKEEPER_ON_REBALANCE")
       ->capture_default_str();
+  cmd->add_option("--fallback-service", o.fallback_services,
+                  "PRIMARY=SHADOW or CLUSTER/PRIMARY=SHADOW: the on-demand shadow service that "
+                  "runs what the primary's spot provider cannot place (repeatable)")
+      ->allow_extra_args(false)
+      ->envname("SPOTKEEPER_FALLBACK_SERVICE")
+      ->delimiter(',');
+  cmd->add_flag("--fallback-discover", o.fallback_discover,
+                "Also pair every service of the clusters tagged spotkeeper:fallback-for=PRIMARY")
+      ->envname("SPOTKEEPER_FALLBACK_DISCOVER");
+  cmd->add_option("--fallback-grace", o.fallback_grace,
+                  "A primary's task waiting in PROVISIONING on a spot provider this long is stuck")
+      ->envname("SPOTKEEPER_FALLBACK_GRACE")
+      ->capture_default_str();
+  cmd->add_option("--fallback-max", o.fallback_max,
+                  "Most tasks per shadow: N, P% of the primary's desired count, or N,P%")
+      ->envname("SPOTKEEPER_FALLBACK_MAX")
+      ->capture_default_str();
+  cmd->add_option("--fallback-cluster-max", o.fallback_cluster_max,
+                  "Most shadow tasks over all pairs (default: no such cap)")
+      ->envname("SPOTKEEPER_FALLBACK_CLUSTER_MAX");
   cmd->add_flag("--dry-run", o.dry_run, "Decide, print, change nothing")
       ->envname("SPOTKEEPER_DRY_RUN");
   cmd->add_option("--region", o.region, "Region to use instead of resolving one")
@@ -108,10 +128,25 @@ std::string BuildConfigNamingFlags(const ControllerOptions& o,
         DurationSetting{"--guard-window", o.guard_window, &config->policy.guard_window},
         DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time},
         DurationSetting{"--maintenance-drain-before", o.maintenance_drain_before,
-                        &config->policy.maintenance_drain_before}}) {
+                        &config->policy.maintenance_drain_before},
+        DurationSetting{"--fallback-grace", o.fallback_grace, &config->fallback.grace}}) {
     if (!ParseDurationSetting(d.text, d.out)) {
       return std::string(d.flag) + ": not a duration: \"" + d.text + "\" (e.g. 90s, 10m)";
     }
+  }
+  config->fallback.settle_window = config->policy.settle_window;
+  auto max = policy::ParseFallbackMax(o.fallback_max);
+  if (!max.ok()) return "--fallback-max: " + max.status().message();
+  config->fallback.max = *max;
+  if (o.sources.count("--fallback-cluster-max") > 0 || o.fallback_cluster_max != 0) {
+    if (o.fallback_cluster_max < 0) return "--fallback-cluster-max must not be negative";
+    config->fallback.cluster_max = o.fallback_cluster_max;
+  }
+  config->fallback_discover = o.fallback_discover;
+  for (const std::string& text : o.fallback_services) {
+    auto pair = controller::ParseFallbackPair(text, o.clusters);
+    if (!pair.ok()) return "--fallback-service: " + pair.status().message();
+    config->fallback_pairs.push_back(*pair);
   }
   // 0 is not "unset": a setting that was given must be a positive number.
   if (o.sources.count("--on-demand-units") > 0 || o.on_demand_units != 0) {

@@ -34,6 +34,12 @@ struct ControllerOptions {
   std::string max_drain_time = "15m";
   std::string maintenance_drain_before = "10m";
   std::string on_rebalance = "ignore";
+  // The on-demand fallback of capacity-provider clusters (docs/capacity-providers.md).
+  std::vector<std::string> fallback_services;  // PRIMARY=SHADOW or CLUSTER/PRIMARY=SHADOW
+  bool fallback_discover = false;              // also pairs tagged spotkeeper:fallback-for
+  std::string fallback_grace = "3m";
+  std::string fallback_max = "100%";
+  int fallback_cluster_max = 0;  // applies only when given
   bool dry_run = false;
   std::string region;
   std::string config_file;  // --config / SPOTKEEPER_CONFIG: YAML settings (config_file.h)

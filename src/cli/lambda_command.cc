@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -54,8 +55,9 @@ CLI::App* AddLambdaCommand(CLI::App& app) {
       "SPOTKEEPER_EC2_FLEET_ID, SPOTKEEPER_SPOT_ASG, SPOTKEEPER_ON_DEMAND_ASG,\n"
       "SPOTKEEPER_ON_DEMAND_UNITS, SPOTKEEPER_PENDING_SOURCE,\n"
       "SPOTKEEPER_SETTLE_WINDOW, SPOTKEEPER_GUARD_WINDOW, SPOTKEEPER_MAX_DRAIN_TIME,\n"
-      "SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE, SPOTKEEPER_ON_REBALANCE, SPOTKEEPER_DRY_RUN,\n"
-      "SPOTKEEPER_REGION).");
+      "SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE, SPOTKEEPER_ON_REBALANCE, SPOTKEEPER_FALLBACK_SERVICE,\n"
+      "SPOTKEEPER_FALLBACK_DISCOVER, SPOTKEEPER_FALLBACK_GRACE, SPOTKEEPER_FALLBACK_MAX,\n"
+      "SPOTKEEPER_FALLBACK_CLUSTER_MAX, SPOTKEEPER_DRY_RUN, SPOTKEEPER_REGION).");
 }
 
 std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
@@ -81,6 +83,25 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   o->maintenance_drain_before =
       Trim(env.GetOr("SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE", o->maintenance_drain_before));
   o->on_rebalance = Trim(env.GetOr("SPOTKEEPER_ON_REBALANCE", o->on_rebalance));
+  o->fallback_services = SplitList(env.GetOr("SPOTKEEPER_FALLBACK_SERVICE", ""));
+  o->fallback_grace = Trim(env.GetOr("SPOTKEEPER_FALLBACK_GRACE", o->fallback_grace));
+  o->fallback_max = Trim(env.GetOr("SPOTKEEPER_FALLBACK_MAX", o->fallback_max));
+  if (std::string cap = Trim(env.GetOr("SPOTKEEPER_FALLBACK_CLUSTER_MAX", "")); !cap.empty()) {
+    int v = 0;
+    auto [end, ec] = std::from_chars(cap.data(), cap.data() + cap.size(), v);
+    if (ec != std::errc() || end != cap.data() + cap.size() || v < 0) {
+      return "SPOTKEEPER_FALLBACK_CLUSTER_MAX must be a whole number >= 0, not \"" +
+             cap.substr(0, 32) + "\"";
+    }
+    o->fallback_cluster_max = v;
+  }
+  std::string discover = AsciiLower(Trim(env.GetOr("SPOTKEEPER_FALLBACK_DISCOVER", "false")));
+  if (discover == "true" || discover == "1" || discover == "yes" || discover == "on") {
+    o->fallback_discover = true;
+  } else if (discover != "false" && discover != "0" && discover != "no" && discover != "off") {
+    return "SPOTKEEPER_FALLBACK_DISCOVER must be true or false, not \"" + discover.substr(0, 32) +
+           "\"";
+  }
   std::string dry = AsciiLower(Trim(env.GetOr("SPOTKEEPER_DRY_RUN", "false")));
   if (dry == "true" || dry == "1" || dry == "yes" || dry == "on") {
     o->dry_run = true;
@@ -94,7 +115,8 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   for (const char* flag :
        {"cluster", "spot-fleet-id", "ec2-fleet-id", "spot-asg", "on-demand-asg", "on-demand-units",
         "pending-source", "settle-window", "guard-window", "max-drain-time",
-        "maintenance-drain-before", "on-rebalance", "dry-run", "region"}) {
+        "maintenance-drain-before", "on-rebalance", "fallback-service", "fallback-discover",
+        "fallback-grace", "fallback-max", "fallback-cluster-max", "dry-run", "region"}) {
     std::string variable = "SPOTKEEPER_";
     for (const char* c = flag; *c; ++c) {
       variable += *c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));

@@ -411,4 +411,128 @@ Status AwsCloudView::CompleteLifecycleAction(const LifecycleActionRef& action,
   return autoscaling_.CompleteLifecycleAction(ToAws(action), result);
 }
 
+namespace {
+
+ServiceRead ToRead(const aws::EcsService& s) {
+  ServiceRead r;
+  r.arn = s.arn;
+  r.name = s.name;
+  r.desired = static_cast<int>(std::clamp<int64_t>(s.desired_count, 0, 1 << 20));
+  r.running = static_cast<int>(std::clamp<int64_t>(s.running_count, 0, 1 << 20));
+  r.task_definition = s.task_definition;
+  r.primary_task_definition = s.primary_task_definition;
+  r.capacity_providers = s.capacity_providers;
+  r.tags = s.tags;
+  return r;
+}
+
+// Launches Auto Scaling has not finished ("Launching a new EC2 instance").
+bool LaunchUnderWay(const aws::ScalingActivity& a) {
+  if (a.status_code == "Successful" || a.status_code == "Failed" || a.status_code == "Cancelled") {
+    return false;
+  }
+  return a.description.rfind("Launching", 0) == 0;
+}
+
+}  // namespace
+
+Result<std::vector<ServiceRead>> AwsCloudView::ReadServices(const std::string& cluster,
+                                                            const std::vector<std::string>& names) {
+  auto described = ecs_.DescribeServices(cluster, names, /*with_tags=*/true);
+  if (!described.ok()) return described.status().WithContext("DescribeServices " + cluster);
+  std::vector<ServiceRead> out;
+  for (const aws::EcsService& s : described->services) {
+    if (s.status == "INACTIVE") continue;  // deleted: as good as missing
+    out.push_back(ToRead(s));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> AwsCloudView::ServicesTagged(const std::string& cluster,
+                                                                        const std::string& tag) {
+  auto arns = ecs_.ListServices(cluster);
+  if (!arns.ok()) return arns.status().WithContext("ListServices " + cluster);
+  std::map<std::string, std::string> out;
+  if (arns->empty()) return out;
+  SPK_ASSIGN_OR_RETURN(std::vector<ServiceRead> services, ReadServices(cluster, *arns));
+  for (const ServiceRead& s : services) {
+    if (auto it = s.tags.find(tag); it != s.tags.end()) out[s.name] = it->second;
+  }
+  return out;
+}
+
+Result<std::vector<policy::ProvisioningTask>> AwsCloudView::ProvisioningTasks(
+    const std::string& cluster, const std::string& service) {
+  aws::ListTasksOptions options;
+  options.service_name = service;
+  options.desired_status = "RUNNING";
+  auto arns = ecs_.ListTasks(cluster, options);
+  if (!arns.ok()) return arns.status().WithContext("ListTasks " + cluster + "/" + service);
+  std::vector<policy::ProvisioningTask> out;
+  if (arns->empty()) return out;
+  auto tasks = ecs_.DescribeTasks(cluster, *arns);
+  if (!tasks.ok()) return tasks.status().WithContext("DescribeTasks " + cluster);
+  for (const aws::EcsTask& t : tasks->tasks) {
+    if (t.last_status != "PROVISIONING") continue;
+    if (!t.created_at) {
+      return InternalError("DescribeTasks: PROVISIONING task " + t.arn + " has no createdAt");
+    }
+    out.push_back({t.arn, t.capacity_provider_name, *t.created_at});
+  }
+  return out;
+}
+
+Result<ProviderGroupRead> AwsCloudView::ReadProviderGroup(const std::string& group) {
+  auto groups = autoscaling_.DescribeAutoScalingGroups({group});
+  if (!groups.ok()) return groups.status().WithContext("DescribeAutoScalingGroups " + group);
+  const aws::AutoScalingGroup* asg = nullptr;
+  for (const aws::AutoScalingGroup& g : *groups) {
+    if (g.name == group) asg = &g;
+  }
+  if (!asg) return NotFoundError("Auto Scaling group " + group + " not found");
+  ProviderGroupRead out;
+  out.spot = asg->has_mixed_instances_policy &&
+             asg->on_demand_percentage_above_base_capacity.value_or(100) == 0;
+  policy::SpotProviderRead& r = out.read;
+  r.group = group;
+  r.desired = static_cast<int>(std::clamp<int64_t>(asg->desired_capacity, 0, 1 << 20));
+  r.max_size = static_cast<int>(std::clamp<int64_t>(asg->max_size, 0, 1 << 20));
+  r.in_service = static_cast<int>(
+      std::count_if(asg->instances.begin(), asg->instances.end(),
+                    [](const aws::AsgInstance& i) { return i.lifecycle_state == "InService"; }));
+  auto activities = autoscaling_.DescribeScalingActivities(group);
+  if (!activities.ok()) {
+    return activities.status().WithContext("DescribeScalingActivities " + group);
+  }
+  for (const aws::ScalingActivity& a : *activities) {
+    std::optional<WallTime> at = a.end_time ? a.end_time : a.start_time;
+    if (a.status_code == "Failed" && at &&
+        policy::IsSpotCapacityFailure(a.status_message + " " + a.description + " " + a.cause) &&
+        (!r.spot_failure_at || *at > *r.spot_failure_at)) {
+      r.spot_failure_at = at;
+      r.spot_failure_message = a.status_message;
+    }
+    if (LaunchUnderWay(a) && a.start_time &&
+        (!r.launching_since || *a.start_time < *r.launching_since)) {
+      r.launching_since = a.start_time;
+    }
+  }
+  return out;
+}
+
+Status AwsCloudView::UpdateService(const std::string& cluster, const std::string& service,
+                                   int desired, const std::string& task_definition) {
+  return ecs_.UpdateService(cluster, service, desired, task_definition);
+}
+
+Status AwsCloudView::SetServiceTags(const std::string& arn,
+                                    const std::map<std::string, std::string>& tags) {
+  return ecs_.TagResource(arn, tags);
+}
+
+Status AwsCloudView::DeleteServiceTags(const std::string& arn,
+                                       const std::vector<std::string>& keys) {
+  return ecs_.UntagResource(arn, keys);
+}
+
 }  // namespace spk::controller

@@ -45,6 +45,18 @@ class AwsCloudView final : public CloudView {
   Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) override;
   Status CompleteLifecycleAction(const LifecycleActionRef& action,
                                  const std::string& result) override;
+  Result<std::vector<ServiceRead>> ReadServices(const std::string& cluster,
+                                                const std::vector<std::string>& names) override;
+  Result<std::map<std::string, std::string>> ServicesTagged(const std::string& cluster,
+                                                            const std::string& tag) override;
+  Result<std::vector<policy::ProvisioningTask>> ProvisioningTasks(
+      const std::string& cluster, const std::string& service) override;
+  Result<ProviderGroupRead> ReadProviderGroup(const std::string& group) override;
+  Status UpdateService(const std::string& cluster, const std::string& service, int desired,
+                       const std::string& task_definition) override;
+  Status SetServiceTags(const std::string& arn,
+                        const std::map<std::string, std::string>& tags) override;
+  Status DeleteServiceTags(const std::string& arn, const std::vector<std::string>& keys) override;
 
  private:
   Status ReadFleetMetrics(const std::string& fleet_id, WallTime now, Duration guard_window,

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "policy/action.h"
+#include "policy/fallback.h"
 #include "policy/observation.h"
 
 namespace spk::controller {
@@ -102,6 +103,27 @@ struct LifecycleActionRef {
   std::string token;
 };
 
+// An ECS service as the fallback reads it.
+struct ServiceRead {
+  std::string arn;
+  std::string name;
+  int desired = 0;
+  int running = 0;
+  std::string task_definition;                  // the service's
+  std::string primary_task_definition;          // its PRIMARY deployment's ("" when none)
+  std::vector<std::string> capacity_providers;  // its strategy's, in order
+  std::map<std::string, std::string> tags;
+};
+
+// An Auto Scaling group behind a capacity provider, as the fallback reads it.
+struct ProviderGroupRead {
+  // Spot capacity: a mixed-instances policy with no on-demand above its base.
+  bool spot = false;
+  // The group's sizes, its newest failed spot launch and how long launches
+  // have been under way (provider left "").
+  policy::SpotProviderRead read;
+};
+
 class CloudView {
  public:
   virtual ~CloudView() = default;
@@ -162,6 +184,29 @@ class CloudView {
   virtual Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) = 0;
   virtual Status CompleteLifecycleAction(const LifecycleActionRef& action,
                                          const std::string& result) = 0;
+
+  // Services of `cluster` (DescribeServices with tags, 10 per call); a name
+  // the cluster does not know is left out.
+  virtual Result<std::vector<ServiceRead>> ReadServices(const std::string& cluster,
+                                                        const std::vector<std::string>& names) = 0;
+  // The names of every service of `cluster` carrying `tag` (ListServices,
+  // DescribeServices with tags), with the tag's value.
+  virtual Result<std::map<std::string, std::string>> ServicesTagged(const std::string& cluster,
+                                                                    const std::string& tag) = 0;
+  // The service's tasks that wait in PROVISIONING (ListTasks, DescribeTasks).
+  virtual Result<std::vector<policy::ProvisioningTask>> ProvisioningTasks(
+      const std::string& cluster, const std::string& service) = 0;
+  // A capacity provider's group: DescribeAutoScalingGroups and its recent
+  // scaling activities (DescribeScalingActivities).
+  virtual Result<ProviderGroupRead> ReadProviderGroup(const std::string& group) = 0;
+  // UpdateService: the desired count and, when not "", the task definition.
+  virtual Status UpdateService(const std::string& cluster, const std::string& service, int desired,
+                               const std::string& task_definition) = 0;
+  // Tags on an ECS resource (TagResource, UntagResource).
+  virtual Status SetServiceTags(const std::string& arn,
+                                const std::map<std::string, std::string>& tags) = 0;
+  virtual Status DeleteServiceTags(const std::string& arn,
+                                   const std::vector<std::string>& keys) = 0;
 };
 
 }  // namespace spk::controller

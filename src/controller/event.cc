@@ -232,9 +232,8 @@ Result<Event> ParseStateChange(const json& doc, const json& detail) {
     event.kind = EventKind::kInstanceGone;
   } else {
     event.kind = EventKind::kIgnored;
-    event.ignored_reason =
-        "EC2 instance " + Printable(event.instance_id, 40) + " is " + Printable(state, 40) +
-        ": nothing to do";
+    event.ignored_reason = "EC2 instance " + Printable(event.instance_id, 40) + " is " +
+                           Printable(state, 40) + ": nothing to do";
   }
   return event;
 }
@@ -282,10 +281,11 @@ Result<Event> ParseHealth(const json& doc, const json& detail) {
   if (service != "EC2" || category != "scheduledChange" || !IsInstanceScheduledChange(code) ||
       event.instance_id.empty()) {
     event.kind = EventKind::kIgnored;
-    event.ignored_reason = "AWS Health event " + Printable(service, 40) + "/" +
-                           Printable(category, 40) + "/" + Printable(code, 80) +
-                           (event.instance_id.empty() ? " names no EC2 instance"
-                                                      : " is not an EC2 instance's scheduled change");
+    event.ignored_reason =
+        "AWS Health event " + Printable(service, 40) + "/" + Printable(category, 40) + "/" +
+        Printable(code, 80) +
+        (event.instance_id.empty() ? " names no EC2 instance"
+                                   : " is not an EC2 instance's scheduled change");
     return event;
   }
   event.kind = EventKind::kNotice;
@@ -306,8 +306,7 @@ constexpr const char* kLaunchAction = "EC2 Instance-launch Lifecycle Action";
 // kLifecycleAction, any other transition kIgnored.
 Result<Event> ParseLifecycleAction(const json& fields, const std::string& time, const char* what,
                                    Event event) {
-  SPK_ASSIGN_OR_RETURN(std::string transition,
-                       RequiredString(fields, "LifecycleTransition", what));
+  SPK_ASSIGN_OR_RETURN(std::string transition, RequiredString(fields, "LifecycleTransition", what));
   SPK_ASSIGN_OR_RETURN(event.lifecycle_group, RequiredString(fields, "AutoScalingGroupName", what));
   if (transition != kTerminating) {
     event.kind = EventKind::kIgnored;
@@ -345,6 +344,36 @@ Result<Event> ParseAutoScalingNotification(const json& doc) {
   return event;
 }
 
+// The events that wake the on-demand fallback up (it is level-triggered: they
+// only ask for a decision now): an ECS service that cannot place a task or
+// became steady, a task waiting in PROVISIONING on a capacity provider, an
+// Auto Scaling launch that failed. Any other of these is kIgnored.
+Result<Event> ParseFallbackWakeUp(const json& doc, const std::string& detail_type,
+                                  const json& detail) {
+  const std::string what = "EventBridge " + detail_type;
+  Event event;
+  event.source = detail_type == "EC2 Instance Launch Unsuccessful" ? "autoscaling" : "ecs";
+  SPK_ASSIGN_OR_RETURN(event.message_id, OptionalString(doc, "id", what.c_str()));
+  event.kind = EventKind::kReconcile;
+  if (detail_type == "ECS Service Action") {
+    SPK_ASSIGN_OR_RETURN(std::string name, OptionalString(detail, "eventName", what.c_str()));
+    if (name != "SERVICE_TASK_PLACEMENT_FAILURE" && name != "SERVICE_STEADY_STATE") {
+      event.kind = EventKind::kIgnored;
+      event.ignored_reason = "ECS service action " + Printable(name, 60) + ": not a placement";
+    }
+  } else if (detail_type == "ECS Task State Change") {
+    SPK_ASSIGN_OR_RETURN(std::string last, OptionalString(detail, "lastStatus", what.c_str()));
+    SPK_ASSIGN_OR_RETURN(std::string provider,
+                         OptionalString(detail, "capacityProviderName", what.c_str()));
+    if (last != "PROVISIONING" || provider.empty()) {
+      event.kind = EventKind::kIgnored;
+      event.ignored_reason = "ECS task state change to " + Printable(last, 30) +
+                             ": not a task waiting on a capacity provider";
+    }
+  }
+  return event;
+}
+
 Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) {
   Event event;
   if (detail_type == kTerminateAction || detail_type == kLaunchAction) {
@@ -361,6 +390,12 @@ Result<Event> ParseEventBridge(const json& doc, const std::string& detail_type) 
     event.kind = EventKind::kReconcile;
     event.source = "schedule";
     return event;
+  }
+  if (detail_type == "ECS Service Action" || detail_type == "ECS Task State Change" ||
+      detail_type == "EC2 Instance Launch Unsuccessful") {
+    const json& detail = Member(doc, "detail");
+    if (!detail.is_object()) return Invalid(detail_type + ": detail is not an object");
+    return ParseFallbackWakeUp(doc, detail_type, detail);
   }
   if (detail_type == kStateChange || detail_type == "AWS Health Event") {
     const json& detail = Member(doc, "detail");

@@ -22,6 +22,11 @@
 //     first affected instance (detail.affectedEntities[].entityValue, else
 //     resources[]), dated at detail.startTime (RFC 1123, "Wed, 05 Apr 2023
 //     12:00:00 GMT", or ISO 8601); any other Health event is kIgnored;
+//   - EventBridge "ECS Service Action" (eventName SERVICE_TASK_PLACEMENT_FAILURE
+//     or SERVICE_STEADY_STATE), "ECS Task State Change" (lastStatus
+//     PROVISIONING on a capacityProviderName) and "EC2 Instance Launch
+//     Unsuccessful": kReconcile (they wake the on-demand fallback up,
+//     fallback.h); any other service action or task state is kIgnored;
 //   - an Auto Scaling lifecycle action for autoscaling:EC2_INSTANCE_TERMINATING,
 //     as EventBridge "EC2 Instance-terminate Lifecycle Action" (detail.*) or as
 //     the hook's own notification (SQS or SNS target: {"Service": "AWS Auto
@@ -49,10 +54,10 @@
 namespace spk::controller {
 
 enum class EventKind {
-  kNotice,      // an instance is about to go or at risk (agent or EventBridge)
-  kFleetAlarm,  // a CloudWatch alarm on a fleet
-  kDirect,      // {"fleetID": ...}: re-evaluate the fleet
-  kReconcile,   // an EventBridge "Scheduled Event": re-evaluate everything configured
+  kNotice,        // an instance is about to go or at risk (agent or EventBridge)
+  kFleetAlarm,    // a CloudWatch alarm on a fleet
+  kDirect,        // {"fleetID": ...}: re-evaluate the fleet
+  kReconcile,     // an EventBridge "Scheduled Event": re-evaluate everything configured
   kInstanceGone,  // EC2 says the instance is terminated: forget what memory holds of it
   kIgnored,       // understood, nothing to do (ignored_reason says why)
   // An Auto Scaling group waits for its terminate lifecycle hook to be
@@ -86,9 +91,9 @@ struct Event {
   policy::NoticeKind notice_kind = policy::NoticeKind::kSpotInterruption;
   std::string agent_kind;  // the agent's "kind" field ("" when absent)
   std::string instance_id;
-  std::string instance_type;    // "" when the event does not say (EventBridge)
-  std::string ecs_cluster;      // "" when not known
-  std::string ecs_container;    // container instance ARN; "" when not known
+  std::string instance_type;  // "" when the event does not say (EventBridge)
+  std::string ecs_cluster;    // "" when not known
+  std::string ecs_container;  // container instance ARN; "" when not known
   // "terminate" | "stop" | "hibernate" | ""; a state change: its state.
   std::string instance_action;
   std::optional<WallTime> notice_time;

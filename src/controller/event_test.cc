@@ -151,6 +151,49 @@ TEST(ParseEventTest, ScheduledEventIsAReconcile) {
   EXPECT_FALSE(ToReferenceTrigger(*event).ok());
 }
 
+TEST(ParseEventTest, CapacityEventsWakeTheFallbackUp) {
+  const std::string placement =
+      R"({"version": "0", "id": "e1", "detail-type": "ECS Service Action", "source": "aws.ecs",
+      "time": "2026-11-27T12:00:00Z", "resources": ["arn:aws:ecs:us-east-1:1:service/c/web"],
+      "detail": {"eventType": "WARN", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
+                 "clusterArn": "arn:aws:ecs:us-east-1:1:cluster/c", "reason": "RESOURCE:FARGATE"}})";
+  const std::string provisioning =
+      R"({"id": "e2", "detail-type": "ECS Task State Change", "source": "aws.ecs",
+      "detail": {"lastStatus": "PROVISIONING", "desiredStatus": "RUNNING",
+                 "capacityProviderName": "cp-spot", "group": "service:web"}})";
+  const std::string launch =
+      R"({"id": "e3", "detail-type": "EC2 Instance Launch Unsuccessful",
+      "source": "aws.autoscaling", "detail": {"StatusCode": "Failed",
+      "StatusMessage": "Could not launch Spot Instances. InsufficientInstanceCapacity",
+      "AutoScalingGroupName": "spot"}})";
+  for (const std::string& text : {placement, provisioning, launch}) {
+    // Bare, in an SNS envelope and as an SQS body in a Lambda batch.
+    const std::string sns =
+        nlohmann::json{{"Type", "Notification"}, {"MessageId", "m"}, {"Message", text}}.dump();
+    const std::string lambda =
+        nlohmann::json{{"Records", {{{"eventSource", "aws:sqs"}, {"body", sns}}}}}.dump();
+    for (const std::string& wrapped : {text, sns, lambda}) {
+      Result<Event> event = ParseEvent(wrapped);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kReconcile) << wrapped;
+    }
+  }
+  EXPECT_EQ(ParseEvent(launch)->source, "autoscaling");
+  EXPECT_EQ(ParseEvent(placement)->message_id, "e1");
+  // Other service actions and task states are understood and ignored.
+  std::string steady_other = placement;
+  steady_other.replace(steady_other.find("SERVICE_TASK_PLACEMENT_FAILURE"), 30,
+                       "SERVICE_DEPLOYMENT_COMPLETED");
+  EXPECT_EQ(ParseEvent(steady_other)->kind, EventKind::kIgnored);
+  std::string running = provisioning;
+  running.replace(running.find("PROVISIONING"), 12, "RUNNING");
+  EXPECT_EQ(ParseEvent(running)->kind, EventKind::kIgnored);
+  // A detail that is not an object is an error, not a crash.
+  EXPECT_FALSE(ParseEvent(R"({"detail-type": "ECS Task State Change", "detail": 3})").ok());
+  EXPECT_FALSE(
+      ParseEvent(R"({"detail-type": "ECS Service Action", "detail": {"eventName": 3}})").ok());
+}
+
 TEST(ParseEventTest, AgentKindsMapToNoticeKinds) {
   struct Case {
     std::string kind;
@@ -306,7 +349,6 @@ TEST(ParseEventTest, RejectsEverythingElseWithAReason) {
   }
 }
 
-
 // The shapes AWS sends (docs/controller.md shows the same examples).
 json StateChange(const std::string& state) {
   return {{"version", "0"},
@@ -344,7 +386,9 @@ json Health(const std::string& code, const std::string& service = "EC2",
 // Each input as is, in a Lambda SNS event, in the SNS-to-SQS envelope (an SQS
 // body) and as a record of a Lambda SQS batch.
 std::vector<std::pair<std::string, std::string>> FourWrappings(const std::string& text) {
-  return {{"", text}, {"sns", SnsLambda(text)}, {"sns-notification", SnsToSqs(text)},
+  return {{"", text},
+          {"sns", SnsLambda(text)},
+          {"sns-notification", SnsToSqs(text)},
           {"sqs", SqsLambda(text)}};
 }
 
@@ -464,7 +508,6 @@ TEST(ParseEventTest, HealthStartTimeMustBeATime) {
   EXPECT_FALSE(ParseEvent(no_detail.dump()).ok());
 }
 
-
 // The examples of the Auto Scaling user guide: EventBridge's terminate
 // lifecycle action, the hook's own notification (SQS or SNS target) and its
 // test notification.
@@ -507,8 +550,9 @@ json TerminateLifecycleNotification() {
 json TestNotification() {
   return {{"AccountId", "123456789012"},
           {"RequestId", "req-test"},
-          {"AutoScalingGroupARN", "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:"
-                                  "x:autoScalingGroupName/my-asg"},
+          {"AutoScalingGroupARN",
+           "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:"
+           "x:autoScalingGroupName/my-asg"},
           {"AutoScalingGroupName", "my-asg"},
           {"Service", "AWS Auto Scaling"},
           {"Event", "autoscaling:TEST_NOTIFICATION"},
@@ -560,10 +604,10 @@ TEST(ParseEventTest, TestNotificationAndLaunchingActionsAreIgnored) {
     json doc;
     std::string reason_part;
   };
-  for (const Case& c : {Case{TestNotification(), "test message"},
-                        Case{launching, "only terminating hooks"},
-                        Case{launching_notification, "only terminating hooks"},
-                        Case{other, "not a lifecycle action"}}) {
+  for (const Case& c :
+       {Case{TestNotification(), "test message"}, Case{launching, "only terminating hooks"},
+        Case{launching_notification, "only terminating hooks"},
+        Case{other, "not a lifecycle action"}}) {
     for (const auto& [envelope, text] : FourWrappings(c.doc.dump())) {
       SCOPED_TRACE(c.reason_part + " in '" + envelope + "'");
       Result<Event> event = ParseEvent(text);

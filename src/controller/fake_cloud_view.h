@@ -41,6 +41,11 @@ class FakeCloudView final : public CloudView {
     std::string result;  // CompleteLifecycleAction's
   };
   std::vector<LifecycleCall> lifecycle_calls;
+  // ECS services by cluster, then name (ReadServices, ServicesTagged, UpdateService, tags).
+  std::map<std::string, std::map<std::string, ServiceRead>> services;
+  // PROVISIONING tasks by cluster + "/" + service.
+  std::map<std::string, std::vector<policy::ProvisioningTask>> provisioning;
+  std::map<std::string, ProviderGroupRead> provider_groups;
   std::map<std::string, int> calls;  // method name -> times called
   // Called with the method's name at the start of every call (after counting
   // it): a test changes the state there as another decider would meanwhile.
@@ -178,6 +183,84 @@ class FakeCloudView final : public CloudView {
     Status s = LifecycleCallOf("CompleteLifecycleAction", action, result);
     if (s.ok()) std::erase(lifecycle[action.group].instance_ids, action.instance_id);
     return s;
+  }
+
+  Result<std::vector<ServiceRead>> ReadServices(const std::string& cluster,
+                                                const std::vector<std::string>& names) override {
+    ++calls["ReadServices"];
+    if (before) before("ReadServices");
+    if (Status s = Failure("ReadServices"); !s.ok()) return s;
+    std::vector<ServiceRead> out;
+    for (const std::string& name : names) {
+      auto c = services.find(cluster);
+      if (c == services.end()) continue;
+      if (auto it = c->second.find(name); it != c->second.end()) out.push_back(it->second);
+    }
+    return out;
+  }
+  Result<std::map<std::string, std::string>> ServicesTagged(const std::string& cluster,
+                                                            const std::string& tag) override {
+    ++calls["ServicesTagged"];
+    if (before) before("ServicesTagged");
+    if (Status s = Failure("ServicesTagged"); !s.ok()) return s;
+    std::map<std::string, std::string> out;
+    for (const auto& [name, service] : services[cluster]) {
+      if (auto it = service.tags.find(tag); it != service.tags.end()) out[name] = it->second;
+    }
+    return out;
+  }
+  Result<std::vector<policy::ProvisioningTask>> ProvisioningTasks(
+      const std::string& cluster, const std::string& service) override {
+    ++calls["ProvisioningTasks"];
+    if (before) before("ProvisioningTasks");
+    if (Status s = Failure("ProvisioningTasks"); !s.ok()) return s;
+    return provisioning[cluster + "/" + service];
+  }
+  Result<ProviderGroupRead> ReadProviderGroup(const std::string& group) override {
+    ++calls["ReadProviderGroup"];
+    if (before) before("ReadProviderGroup");
+    if (Status s = Failure("ReadProviderGroup"); !s.ok()) return s;
+    auto it = provider_groups.find(group);
+    if (it == provider_groups.end()) return NotFoundError("no group " + group);
+    return it->second;
+  }
+  Status UpdateService(const std::string& cluster, const std::string& service, int desired,
+                       const std::string& task_definition) override {
+    ++calls["UpdateService"];
+    if (before) before("UpdateService");
+    if (Status s = Failure("UpdateService"); !s.ok()) return s;
+    auto it = services[cluster].find(service);
+    if (it == services[cluster].end()) return NotFoundError("no service " + service);
+    it->second.desired = desired;
+    if (!task_definition.empty()) it->second.task_definition = task_definition;
+    return Status::Ok();
+  }
+  Status SetServiceTags(const std::string& arn,
+                        const std::map<std::string, std::string>& tags) override {
+    ++calls["SetServiceTags"];
+    if (before) before("SetServiceTags");
+    if (Status s = Failure("SetServiceTags"); !s.ok()) return s;
+    ServiceRead* service = ServiceByArn(arn);
+    if (!service) return NotFoundError("no service " + arn);
+    for (const auto& [key, value] : tags) service->tags[key] = value;
+    return Status::Ok();
+  }
+  Status DeleteServiceTags(const std::string& arn, const std::vector<std::string>& keys) override {
+    ++calls["DeleteServiceTags"];
+    if (before) before("DeleteServiceTags");
+    if (Status s = Failure("DeleteServiceTags"); !s.ok()) return s;
+    ServiceRead* service = ServiceByArn(arn);
+    if (!service) return NotFoundError("no service " + arn);
+    for (const std::string& key : keys) service->tags.erase(key);
+    return Status::Ok();
+  }
+  ServiceRead* ServiceByArn(const std::string& arn) {
+    for (auto& [cluster, by_name] : services) {
+      for (auto& [name, service] : by_name) {
+        if (service.arn == arn) return &service;
+      }
+    }
+    return nullptr;
   }
 
   policy::ContainerInstance* Find(const std::string& cluster, const std::string& arn) {

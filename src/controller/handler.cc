@@ -171,6 +171,15 @@ Status ValidateControllerConfig(const ControllerConfig& config) {
     return InvalidArgumentError("--on-demand-asg " + config.on_demand_asg +
                                 " is also a --spot-asg");
   }
+  SPK_RETURN_IF_ERROR(policy::ValidateFallbackConfig(config.fallback));
+  for (const FallbackPair& pair : config.fallback_pairs) {
+    if (pair.cluster.empty() || pair.primary.empty() || pair.shadow.empty()) {
+      return InvalidArgumentError("a fallback pair needs a cluster, a primary and a shadow");
+    }
+  }
+  if (config.fallback_discover && config.clusters.empty()) {
+    return InvalidArgumentError("--fallback-discover needs --cluster (the clusters to search)");
+  }
   return Status::Ok();
 }
 
@@ -200,8 +209,8 @@ Status HandleReport::status() const {
   }
   for (const LifecycleStep& step : lifecycle) {
     if (!step.status.ok()) {
-      return UnavailableError("lifecycle action " + step.what + " of " + step.instance_id +
-                              " in " + step.group + " failed: " + step.status.ToString());
+      return UnavailableError("lifecycle action " + step.what + " of " + step.instance_id + " in " +
+                              step.group + " failed: " + step.status.ToString());
     }
   }
   if (decision && !decision->skipped.empty()) {
@@ -229,6 +238,10 @@ json ToJson(const HandleReport& report) {
   for (const StateWrite& w : report.state) out["state"].push_back(ToJson(w));
   out["lifecycle"] = json::array();
   for (const LifecycleStep& step : report.lifecycle) out["lifecycle"].push_back(ToJson(step));
+  if (!report.fallback.empty()) {
+    out["fallback"] = json::array();
+    for (const FallbackOutcome& o : report.fallback) out["fallback"].push_back(ToJson(o));
+  }
   return out;
 }
 
@@ -237,8 +250,10 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
       config_(std::move(config)),
       clock_(clock),
       handled_(config_.handled_capacity, config_.handled_retention),
-      lifecycle_(cloud_, config_.policy.max_drain_time, config_.dry_run,
-                 kRemovingAttribute, !config_.clusters.empty()) {}
+      lifecycle_(cloud_, config_.policy.max_drain_time, config_.dry_run, kRemovingAttribute,
+                 !config_.clusters.empty()),
+      fallback_(cloud_, config_.fallback, config_.fallback_pairs, config_.fallback_discover,
+                config_.spot_asgs, config_.dry_run) {}
 
 std::vector<std::string> Handler::LifecycleGroups() const {
   std::vector<std::string> groups = config_.spot_asgs;
@@ -873,6 +888,8 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   // their instance was already draining, are recorded in the same pass.
   report.recorded = RecordNotices(observation);
   report.lifecycle = lifecycle_.Run(LifecycleGroups(), observation);
+  if (fallback_.enabled())
+    report.fallback = fallback_.Run(observation.now, ClustersWith(extra_clusters));
   for (StateWrite& write : WriteBackState(observation, read, decision.tracker, report.actions)) {
     report.state.push_back(std::move(write));
   }

@@ -65,6 +65,7 @@
 #include "base/status.h"
 #include "controller/cloud_view.h"
 #include "controller/event.h"
+#include "controller/fallback.h"
 #include "controller/lifecycle.h"
 #include "controller/recent_keys.h"
 #include "policy/config.h"
@@ -121,6 +122,11 @@ struct ControllerConfig {
   // it and a drain of it are logged at warn ("own host"); they are handled
   // as any other (docs/controller.md, "Its own host").
   std::string self_instance_id;
+  // The on-demand fallback of capacity-provider clusters (fallback.h):
+  // configured pairs, tagged pairs (discover), and its settings.
+  std::vector<FallbackPair> fallback_pairs;
+  bool fallback_discover = false;
+  policy::FallbackConfig fallback;
 };
 
 // Ok, or kInvalidArgument naming the first bad setting.
@@ -175,6 +181,9 @@ struct HandleReport {
   std::vector<StateWrite> state;
   // The terminate lifecycle actions answered by this decision (lifecycle.h).
   std::vector<LifecycleStep> lifecycle;
+  // The fallback's pass over its pairs (fallback.h); a pair's failure is
+  // reported here but does not fail the decision (the next pass retries).
+  std::vector<FallbackOutcome> fallback;
 
   // Ok when everything was decided and every action of the decision
   // succeeded and every notice of the decision's pass was recorded (a failed
@@ -193,7 +202,7 @@ nlohmann::json ToJson(const HandleReport& report);
 
 // What Admit did with a batch of events.
 struct AdmitReport {
-  std::vector<bool> duplicate;          // per event, in order
+  std::vector<bool> duplicate;  // per event, in order
   // per event, in order: why it was refused or ignored (kIgnored), or ""
   std::vector<std::string> refused;
   std::vector<ActionResult> fast_path;  // the drains of the noticed container instances
@@ -340,6 +349,7 @@ class Handler {
   std::map<std::string, RememberedNotice> notices_;  // by instance id
   policy::ScaleDownTracker tracker_;
   LifecycleKeeper lifecycle_;
+  FallbackKeeper fallback_;
   // A source's target capacity last seen and when it was seen to change (api mode).
   std::map<std::string, std::pair<double, std::optional<WallTime>>> targets_;
   std::optional<int> on_demand_desired_;

@@ -28,6 +28,10 @@ constexpr char kAwsErrors[] = "spotkeeper_aws_errors_total";
 constexpr char kReceiveErrors[] = "spotkeeper_queue_receive_errors_total";
 constexpr char kAwsCalls[] = "spotkeeper_aws_calls_total";
 constexpr char kAwsRetries[] = "spotkeeper_aws_retries_total";
+constexpr char kFallbackTasks[] = "spotkeeper_fallback_tasks";
+constexpr char kFallbackStuck[] = "spotkeeper_fallback_stuck_tasks";
+constexpr char kFallbackShortage[] = "spotkeeper_fallback_spot_shortage";
+constexpr char kFallbackFailures[] = "spotkeeper_fallback_failures_total";
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -119,6 +123,14 @@ void DefineControllerMetrics(MetricsRegistry& m) {
   m.DefineCounter(kAwsErrors, "AWS calls that finally failed, by service and error code.");
   m.DefineCounter(kAwsCalls, "AWS calls made (each with its retries counts once).");
   m.DefineCounter(kAwsRetries, "AWS call attempts that were retries of a failed attempt.");
+  m.DefineGauge(kFallbackTasks,
+                "The shadow service's desired count as last decided, by cluster, primary, shadow.");
+  m.DefineGauge(kFallbackStuck,
+                "The primary's tasks in PROVISIONING on a spot provider past the grace.");
+  m.DefineGauge(kFallbackShortage,
+                "Of those, the tasks on a provider shown short of spot capacity (the evidence).");
+  m.DefineCounter(kFallbackFailures,
+                  "Fallback passes of a pair that could not read or update, by cluster, primary.");
 }
 
 void RecordAwsErrors(MetricsRegistry& m, const aws::ClientStats& stats) {
@@ -719,6 +731,18 @@ void ControllerLoop::RecordReport(
     }
   }
   if (auto desired = handler.on_demand_desired()) metrics_.Set(kOnDemandDesired, {}, *desired);
+  for (const FallbackOutcome& o : report.fallback) {
+    const policy::FallbackDecision& d = o.decision;
+    const MetricLabels pair = {
+        {"cluster", d.cluster}, {"primary", d.primary}, {"shadow", d.shadow}};
+    if (d.skipped || !o.update.ok()) {
+      metrics_.Add(kFallbackFailures, {{"cluster", d.cluster}, {"primary", d.primary}});
+      if (d.skipped) continue;  // nothing new is known
+    }
+    metrics_.Set(kFallbackTasks, pair, o.updated ? d.desired : o.shadow_was);
+    metrics_.Set(kFallbackStuck, pair, d.stuck);
+    metrics_.Set(kFallbackShortage, pair, d.confirmed);
+  }
 }
 
 }  // namespace spk::controller

@@ -99,6 +99,39 @@ class SharedCloud final : public CloudView {
     auto lock = Enter("DeleteGroupTags");
     return inner_.DeleteGroupTags(group, keys);
   }
+  Result<std::vector<ServiceRead>> ReadServices(const std::string& cluster,
+                                                const std::vector<std::string>& names) override {
+    auto lock = Enter("ReadServices");
+    return inner_.ReadServices(cluster, names);
+  }
+  Result<std::map<std::string, std::string>> ServicesTagged(const std::string& cluster,
+                                                            const std::string& tag) override {
+    auto lock = Enter("ServicesTagged");
+    return inner_.ServicesTagged(cluster, tag);
+  }
+  Result<std::vector<policy::ProvisioningTask>> ProvisioningTasks(
+      const std::string& cluster, const std::string& service) override {
+    auto lock = Enter("ProvisioningTasks");
+    return inner_.ProvisioningTasks(cluster, service);
+  }
+  Result<ProviderGroupRead> ReadProviderGroup(const std::string& group) override {
+    auto lock = Enter("ReadProviderGroup");
+    return inner_.ReadProviderGroup(group);
+  }
+  Status UpdateService(const std::string& cluster, const std::string& service, int desired,
+                       const std::string& task_definition) override {
+    auto lock = Enter("UpdateService");
+    return inner_.UpdateService(cluster, service, desired, task_definition);
+  }
+  Status SetServiceTags(const std::string& arn,
+                        const std::map<std::string, std::string>& tags) override {
+    auto lock = Enter("SetServiceTags");
+    return inner_.SetServiceTags(arn, tags);
+  }
+  Status DeleteServiceTags(const std::string& arn, const std::vector<std::string>& keys) override {
+    auto lock = Enter("DeleteServiceTags");
+    return inner_.DeleteServiceTags(arn, keys);
+  }
 
  private:
   std::unique_lock<std::mutex> Enter(const std::string& method) {

@@ -133,13 +133,22 @@ class CfnMotoTest(unittest.TestCase):
             if "EventPattern" in rule:
                 pattern = json.loads(rule["EventPattern"])
                 patterns[pattern["detail-type"][0]] = pattern
+        # With FallbackDiscover, the capacity events that wake the fallback too.
+        capacity = {"ECS Service Action", "ECS Task State Change"}
         self.assertEqual({"EC2 Spot Instance Interruption Warning",
                           "EC2 Instance Rebalance Recommendation",
                           "EC2 Instance State-change Notification",
-                          "AWS Health Event"}, set(patterns))
+                          "AWS Health Event"}, set(patterns) - capacity)
         for detail_type, pattern in patterns.items():
+            if detail_type in capacity:
+                continue
             want = "aws.health" if detail_type == "AWS Health Event" else "aws.ec2"
             self.assertEqual([want], pattern["source"], detail_type)
+        if "ECS Task State Change" in patterns:
+            self.assertEqual({"lastStatus": ["PROVISIONING"]},
+                             patterns["ECS Task State Change"]["detail"])
+            self.assertEqual(["ECS Service Action", "EC2 Instance Launch Unsuccessful"],
+                             patterns["ECS Service Action"]["detail-type"])
         self.assertEqual(["stopping", "shutting-down", "terminated"],
                          patterns["EC2 Instance State-change Notification"]["detail"]["state"])
         self.assertEqual({"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]},
@@ -180,7 +189,8 @@ class CfnMotoTest(unittest.TestCase):
 
     def test_lambda_controller_and_agent_daemon(self):
         outputs, resources = self.deploy(
-            "spk-lambda", ["ControllerTaskDefinition", "ControllerService"],
+            "spk-lambda", ["ControllerTaskDefinition", "ControllerService",
+                           "CapacityServiceEventsRule", "CapacityTaskEventsRule"],
             ControllerMode="lambda", AgentMode="ecs-daemon",
             LambdaCodeS3Bucket="spotkeeper-artifacts", AgentDrain="true")
         rules = self.check_supporting("spk-lambda", outputs, resources)
@@ -262,12 +272,13 @@ class CfnMotoTest(unittest.TestCase):
                                                      "ControllerEventSource",
                                                      "ControllerLambdaRuntimePolicy",
                                                      "ReconcileScheduleRule"],
-                                         ControllerMode="ecs-service",
+                                         ControllerMode="ecs-service", FallbackDiscover="true",
+                                         FallbackMax="10,50%",
                                          AgentMode="ecs-daemon", OnDemandUnits="4",
                                          SpotAutoScalingGroups="web-spot-a,web-spot-b",
                                          Ec2FleetIds="fleet-11111111-2222-3333-4444-555555555555")
         rules = self.check_supporting("spk-ecs", outputs, resources)
-        self.assertEqual(4, len(rules))
+        self.assertEqual(6, len(rules), "4 and the fallback's capacity events (FallbackDiscover)")
         self.assertNotIn("ControllerFunction", resources)
         ecs = self.moto.client("ecs")
         svc = ecs.describe_services(cluster=CLUSTER,
@@ -282,6 +293,8 @@ class CfnMotoTest(unittest.TestCase):
         self.assertEqual("fleet-11111111-2222-3333-4444-555555555555",
                          env["SPOTKEEPER_EC2_FLEET_ID"])
         self.assertEqual("4", env["SPOTKEEPER_ON_DEMAND_UNITS"])
+        self.assertEqual("true", env["SPOTKEEPER_FALLBACK_DISCOVER"])
+        self.assertEqual("10,50%", env["SPOTKEEPER_FALLBACK_MAX"])
         self.check_agent(outputs, drain="false")
         self.check_controller_runs(c["command"], env)
 
@@ -340,7 +353,8 @@ class CfnMotoTest(unittest.TestCase):
         absent = ["ControllerFunction", "ControllerFunctionLogGroup", "ControllerEventSource",
                   "ControllerLambdaRuntimePolicy", "ReconcileScheduleRule", "TaskExecutionRole",
                   "TaskLogGroup", "AgentTaskDefinition", "AgentService",
-                  "ControllerTaskDefinition", "ControllerService"]
+                  "ControllerTaskDefinition", "ControllerService",
+                  "CapacityServiceEventsRule", "CapacityTaskEventsRule"]
         outputs, resources = self.deploy("spk-none", absent, ControllerMode="none",
                                          AgentMode="none", SpotFleetIds="")
         self.check_supporting("spk-none", outputs, resources)

@@ -66,6 +66,15 @@ RESOURCE = {
     "autoscaling:CompleteLifecycleAction": ON_DEMAND_GROUP,
     "autoscaling:RecordLifecycleActionHeartbeat": ON_DEMAND_GROUP,
     "autoscaling:DescribeLifecycleHooks": "*",
+    # The on-demand fallback (controller/fallback.h): services, their tasks,
+    # and the shadows it sizes (only services tagged spotkeeper:fallback-for).
+    "ecs:DescribeServices": _ECS + "service/${ClusterName}/*",
+    "ecs:ListServices": "*",
+    "ecs:ListTasks": "*",
+    "ecs:UpdateService": _ECS + "service/${ClusterName}/*",
+    "ecs:TagResource": _ECS + "service/${ClusterName}/*",
+    "ecs:UntagResource": _ECS + "service/${ClusterName}/*",
+    "autoscaling:DescribeScalingActivities": "*",
     "autoscaling:DescribeAutoScalingGroups": "*",
     "autoscaling:DescribeLaunchConfigurations": "*",
     "cloudwatch:GetMetricStatistics": "*",
@@ -81,7 +90,11 @@ RESOURCE = {
 # Actions whose statement must also require the cluster (ecs:cluster).
 CLUSTER_CONDITION = {"ArnEquals": {"ecs:cluster": CLUSTER}}
 NEEDS_CLUSTER_CONDITION = {"ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState",
-                           "ecs:DescribeTasks"}
+                           "ecs:DescribeTasks", "ecs:DescribeServices", "ecs:ListServices",
+                           "ecs:ListTasks"}
+# Writes to services: only shadows (tagged spotkeeper:fallback-for).
+SHADOW_CONDITION = {"StringLike": {"aws:ResourceTag/spotkeeper:fallback-for": "?*"}}
+NEEDS_SHADOW_CONDITION = {"ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"}
 
 # Not called by spotkeeper's code but by the Lambda service for the function:
 # the SQS event source mapping polls the queue, and the runtime writes logs.
@@ -144,6 +157,8 @@ def check_policy(name, doc, expected, evidence=None):
                 problems.append("%s: %s must be on %s, not %s" % (name, a, RESOURCE[a], resources))
             if a in NEEDS_CLUSTER_CONDITION and st.get("Condition") != CLUSTER_CONDITION:
                 problems.append("%s: %s needs the condition %s" % (name, a, CLUSTER_CONDITION))
+            if a in NEEDS_SHADOW_CONDITION and st.get("Condition") != SHADOW_CONDITION:
+                problems.append("%s: %s needs the condition %s" % (name, a, SHADOW_CONDITION))
     return problems
 
 

@@ -1,0 +1,200 @@
+#include "policy/fallback.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace spk::policy {
+namespace {
+
+std::optional<int> ParseCount(std::string_view text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+std::string Minutes(Duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
+}
+
+}  // namespace
+
+Result<FallbackMax> ParseFallbackMax(const std::string& text) {
+  FallbackMax max;
+  bool have_tasks = false;
+  bool have_fraction = false;
+  const std::string why = "fallback max \"" + text.substr(0, 64) +
+                          "\": want N (tasks), P% (of the primary's desired count) or N,P%";
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    size_t comma = text.find(',', start);
+    parts.push_back(std::string_view(text).substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (std::string_view part : parts) {
+    if (part.empty()) return InvalidArgumentError(why);
+    if (part.back() == '%') {
+      std::optional<int> percent = ParseCount(part.substr(0, part.size() - 1));
+      if (!percent || *percent < 1 || *percent > 100 || have_fraction) {
+        return InvalidArgumentError(why + " (a percentage is 1 to 100, given once)");
+      }
+      max.fraction = *percent / 100.0;
+      have_fraction = true;
+    } else {
+      std::optional<int> tasks = ParseCount(part);
+      if (!tasks || have_tasks) return InvalidArgumentError(why);
+      max.tasks = *tasks;
+      have_tasks = true;
+    }
+  }
+  if (!have_tasks && !have_fraction) return InvalidArgumentError(why);
+  return max;
+}
+
+std::string FallbackMaxText(const FallbackMax& max) {
+  std::string percent = std::to_string(static_cast<int>(std::lround(max.fraction * 100))) + "%";
+  return max.tasks ? std::to_string(*max.tasks) + "," + percent : percent;
+}
+
+Status ValidateFallbackConfig(const FallbackConfig& config) {
+  if (config.grace < Duration::zero()) return InvalidArgumentError("fallback grace is negative");
+  if (config.settle_window < Duration::zero()) {
+    return InvalidArgumentError("fallback settle window is negative");
+  }
+  if (!(config.max.fraction > 0 && config.max.fraction <= 1)) {
+    return InvalidArgumentError("fallback max fraction must be in (0, 1]");
+  }
+  if (config.max.tasks && *config.max.tasks < 0) {
+    return InvalidArgumentError("fallback max tasks is negative");
+  }
+  if (config.cluster_max && *config.cluster_max < 0) {
+    return InvalidArgumentError("fallback cluster max is negative");
+  }
+  return Status::Ok();
+}
+
+bool IsSpotCapacityFailure(const std::string& message) {
+  static const char* const kMarkers[] = {
+      "InsufficientInstanceCapacity", "no Spot capacity available",
+      "UnfulfillableCapacity",        "Could not launch Spot Instances",
+      "SpotMaxPriceTooLow",           "MaxSpotInstanceCountExceeded"};
+  for (const char* marker : kMarkers) {
+    if (message.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConfig& config,
+                                WallTime now, std::optional<int> budget) {
+  FallbackDecision d;
+  d.cluster = o.cluster;
+  d.primary = o.primary;
+  d.shadow = o.shadow;
+  const std::string pair = o.primary + " -> " + o.shadow;
+  if (!o.read_status.ok()) {
+    // A failed read skips: never zeroes a shadow that may be carrying tasks.
+    d.skipped = true;
+    d.desired = o.shadow_desired;
+    d.shortfall_ended_at = o.shortfall_ended_at;
+    d.notes.push_back(pair + ": skipped, could not read: " + o.read_status.message());
+    return d;
+  }
+  d.shortfall = std::max(0, o.primary_desired - o.primary_running);
+  int cap = static_cast<int>(std::ceil(config.max.fraction * o.primary_desired - 1e-9));
+  if (config.max.tasks) cap = std::min(cap, *config.max.tasks);
+  if (budget) cap = std::min(cap, std::max(0, *budget));
+  d.cap = std::max(0, cap);
+
+  // Stuck tasks, by spot provider; confirmed where the spot market is shown short.
+  std::optional<WallTime> latest_failure;
+  for (const SpotProviderRead& p : o.spot_providers) {
+    if (p.spot_failure_at && (!latest_failure || *p.spot_failure_at > *latest_failure)) {
+      latest_failure = p.spot_failure_at;
+    }
+    int stuck = 0;
+    std::optional<WallTime> oldest;
+    for (const ProvisioningTask& t : o.provisioning) {
+      if (t.capacity_provider != p.provider || now - t.created_at < config.grace) continue;
+      ++stuck;
+      if (!oldest || t.created_at < *oldest) oldest = t.created_at;
+    }
+    if (stuck == 0) continue;
+    d.stuck += stuck;
+    const std::string what = o.primary + ": " + std::to_string(stuck) +
+                             " task(s) in PROVISIONING on " + p.provider + " for over " +
+                             Minutes(config.grace);
+    if (p.group.empty()) {
+      // Fargate Spot has no group to show evidence: waiting past the grace is it.
+      d.confirmed += stuck;
+      d.notes.push_back(what + ": Fargate Spot capacity is short");
+    } else if (p.spot_failure_at && *p.spot_failure_at >= *oldest - config.grace) {
+      d.confirmed += stuck;
+      d.notes.push_back(what + ": spot capacity is short (group " + p.group + ": " +
+                        p.spot_failure_message.substr(0, 200) + ")");
+    } else if (p.max_size > 0 && p.desired >= p.max_size) {
+      d.notes.push_back(what + ": group " + p.group + " is at its MaxSize " +
+                        std::to_string(p.max_size) +
+                        " (raise it): not a spot shortage, no fallback");
+    } else if (p.desired > p.in_service && p.launching_since &&
+               now - *p.launching_since >= config.grace) {
+      d.confirmed += stuck;
+      d.notes.push_back(what + ": group " + p.group + " has been below its desired " +
+                        std::to_string(p.desired) + " (InService " + std::to_string(p.in_service) +
+                        ") since " + FormatIso8601(*p.launching_since));
+    } else {
+      d.notes.push_back(what +
+                        ": no sign that spot capacity is short (no failed spot launch, group " +
+                        p.group + " not short of its desired): no fallback");
+    }
+  }
+
+  const int held = o.shadow_desired;
+  const bool whole = d.shortfall == 0 && d.stuck == 0;
+  if (d.confirmed > 0) {
+    d.desired = std::min(std::max(held, d.confirmed), d.cap);
+    d.notes.push_back(pair + ": shadow desired " + std::to_string(d.desired) + " (" +
+                      std::to_string(d.confirmed) + " confirmed stuck, cap " +
+                      std::to_string(d.cap) + ")");
+  } else if (!whole || held == 0) {
+    // Short for another reason, or nothing to give back: hold (within the cap).
+    d.desired = std::min(held, d.cap);
+  } else {
+    // Whole again: the settle window runs from when that was first seen, or
+    // from the last spot failure if that is later.
+    WallTime ended = o.shortfall_ended_at.value_or(now);
+    if (latest_failure && *latest_failure > ended) ended = std::min(*latest_failure, now);
+    if (now - ended >= config.settle_window) {
+      const int step = std::max(1, (held + 1) / 2);
+      d.desired = std::min(std::max(d.shortfall, held - step), d.cap);
+      d.notes.push_back(pair + ": primary whole since " + FormatIso8601(ended) +
+                        ", stepping the shadow down to " + std::to_string(d.desired));
+    } else {
+      d.desired = std::min(held, d.cap);
+      d.notes.push_back(pair + ": primary whole since " + FormatIso8601(ended) + ", settling for " +
+                        Minutes(config.settle_window));
+    }
+    if (d.desired > 0) d.shortfall_ended_at = ended;
+  }
+  if (d.desired < held && d.desired == d.cap && d.confirmed == 0 && !whole) {
+    d.notes.push_back(pair + ": shadow capped at " + std::to_string(d.cap));
+  }
+  if (!o.primary_task_definition.empty() && o.primary_task_definition != o.shadow_task_definition) {
+    d.task_definition = o.primary_task_definition;
+  }
+  return d;
+}
+
+nlohmann::json ToJson(const FallbackDecision& d) {
+  nlohmann::json j = {{"cluster", d.cluster},     {"primary", d.primary},
+                      {"shadow", d.shadow},       {"skipped", d.skipped},
+                      {"stuck", d.stuck},         {"confirmed", d.confirmed},
+                      {"shortfall", d.shortfall}, {"cap", d.cap},
+                      {"desired", d.desired},     {"notes", d.notes}};
+  if (!d.task_definition.empty()) j["task_definition"] = d.task_definition;
+  if (d.shortfall_ended_at) j["shortfall_ended_at"] = FormatIso8601(*d.shortfall_ended_at);
+  return j;
+}
+
+}  // namespace spk::policy
