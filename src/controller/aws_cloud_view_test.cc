@@ -171,5 +171,64 @@ TEST_F(AwsCloudViewTest, LaunchTemplateGroupAsBefore) {
   EXPECT_EQ(calls_["DescribeLaunchConfigurations"], 0);
 }
 
+// A capacity provider's group: all-spot mixed instances at 3 of max 10, one
+// instance InService; its activities: a launch under way since 00:10, an
+// older failed spot launch, a newer failure that is not about spot.
+TEST_F(AwsCloudViewTest, AProviderGroupShowsItsSpotFailureAndItsLaunchUnderWay) {
+  std::string group = GroupReply(
+      "<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification><LaunchTemplateName>"
+      "lt</LaunchTemplateName></LaunchTemplateSpecification></LaunchTemplate>"
+      "<InstancesDistribution><OnDemandPercentageAboveBaseCapacity>0"
+      "</OnDemandPercentageAboveBaseCapacity></InstancesDistribution></MixedInstancesPolicy>",
+      "<member><InstanceId>i-1</InstanceId><LifecycleState>InService</LifecycleState>"
+      "<HealthStatus>Healthy</HealthStatus><AvailabilityZone>us-east-1a</AvailabilityZone>"
+      "<ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>");
+  group.replace(group.find("<DesiredCapacity>0"), 18, "<DesiredCapacity>3");
+  replies_["DescribeAutoScalingGroups"] = group;
+  auto activity = [](const std::string& code, const std::string& description,
+                     const std::string& message, const std::string& start, const std::string& end) {
+    return "<member><ActivityId>a</ActivityId><AutoScalingGroupName>od</AutoScalingGroupName>"
+           "<Description>" +
+           description + "</Description><Cause>c</Cause><StartTime>" + start + "</StartTime>" +
+           (end.empty() ? "" : "<EndTime>" + end + "</EndTime>") + "<StatusCode>" + code +
+           "</StatusCode><StatusMessage>" + message + "</StatusMessage></member>";
+  };
+  replies_["DescribeScalingActivities"] =
+      "<DescribeScalingActivitiesResponse><DescribeScalingActivitiesResult><Activities>" +
+      activity("Failed", "Launching a new EC2 instance", "The security group sg-1 does not exist",
+               "2026-12-02T00:20:00Z", "2026-12-02T00:20:01Z") +
+      activity("PreInService", "Launching a new EC2 instance: i-2", "", "2026-12-02T00:10:00Z",
+               "") +
+      activity("Failed", "Launching a new EC2 instance",
+               "Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot "
+               "capacity available that matches your request.",
+               "2026-12-02T00:05:00Z", "2026-12-02T00:05:02Z") +
+      "</Activities></DescribeScalingActivitiesResult></DescribeScalingActivitiesResponse>";
+  Serve();
+  auto read = cloud_.ReadProviderGroup("od");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->spot);
+  EXPECT_EQ(read->read.desired, 3);
+  EXPECT_EQ(read->read.in_service, 1);
+  EXPECT_EQ(read->read.max_size, 10);
+  ASSERT_TRUE(read->read.spot_failure_at);
+  EXPECT_EQ(FormatIso8601(*read->read.spot_failure_at), "2026-12-02T00:05:02Z");
+  EXPECT_NE(read->read.spot_failure_message.find("InsufficientInstanceCapacity"),
+            std::string::npos);
+  ASSERT_TRUE(read->read.launching_since);
+  EXPECT_EQ(FormatIso8601(*read->read.launching_since), "2026-12-02T00:10:00Z");
+
+  // An on-demand group (no mixed-instances policy) is not spot; a failed
+  // activities read fails the whole read.
+  replies_["DescribeAutoScalingGroups"] = GroupReply(
+      "<LaunchTemplate><LaunchTemplateName>lt"
+      "</LaunchTemplateName></LaunchTemplate>");
+  read = cloud_.ReadProviderGroup("od");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_FALSE(read->spot);
+  replies_.erase("DescribeScalingActivities");
+  EXPECT_FALSE(cloud_.ReadProviderGroup("od").ok());
+}
+
 }  // namespace
 }  // namespace spk::controller
