@@ -123,6 +123,16 @@ int RunMain(int argc, char** argv) {
                    "whether one of their capacity providers sizes the group (managed scaling)")
       ->delimiter(',')
       ->envname("SPOTKEEPER_CLUSTER");
+  doctor_cmd
+      ->add_option("--fallback-service", doctor.fallback_services,
+                   "The controller's fallback pairs (repeatable): check each is set up right\n"
+                   "and show what the fallback would do now (exit 1 on a problem)")
+      ->delimiter(',')
+      ->envname("SPOTKEEPER_FALLBACK_SERVICE");
+  doctor_cmd
+      ->add_flag("--fallback-discover", doctor.fallback_discover,
+                 "Also check every shadow of the --cluster's tagged spotkeeper:fallback-for")
+      ->envname("SPOTKEEPER_FALLBACK_DISCOVER");
 
   AgentOptions agent;
   CLI::App* agent_cmd = AddAgentCommand(app, agent);

@@ -9,6 +9,7 @@
 #include "aws/session.h"
 #include "aws/sts.h"
 #include "controller/aws_cloud_view.h"
+#include "controller/fallback.h"
 #include "policy/on_demand_planner.h"
 
 namespace spk::cli {
@@ -75,6 +76,131 @@ void CheckOnDemandUnits(const DoctorOptions& options, aws::AwsClient& client, or
   }
 }
 
+// One pair: its setup, then a dry-run pass of the fallback over it.
+ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackPair& pair,
+                       WallTime now, std::vector<std::string>& problems) {
+  ordered_json j;
+  j["pair"] = pair.cluster + "/" + pair.primary + " -> " + pair.shadow;
+  std::vector<std::string> findings;
+  auto problem = [&](const std::string& what) {
+    findings.push_back("problem: " + what);
+    problems.push_back("fallback " + pair.primary + " -> " + pair.shadow + ": " + what);
+  };
+  auto services = cloud.ReadServices(pair.cluster, {pair.primary, pair.shadow});
+  if (!services.ok()) {
+    problem("services not readable: " + services.status().message());
+    j["checks"] = findings;
+    return j;
+  }
+  const controller::ServiceRead* primary = nullptr;
+  const controller::ServiceRead* shadow = nullptr;
+  for (const controller::ServiceRead& s : *services) {
+    if (s.name == pair.primary) primary = &s;
+    if (s.name == pair.shadow) shadow = &s;
+  }
+  if (!primary) problem("primary service " + pair.primary + " not found");
+  if (!shadow) problem("shadow service " + pair.shadow + " not found");
+  if (primary && shadow) {
+    std::map<std::string, std::string> group_of;
+    auto groups = cloud.ReadCapacityProviderGroups(pair.cluster);
+    if (groups.ok()) {
+      for (const auto& g : *groups) group_of[g.provider] = g.group;
+    } else {
+      problem("capacity providers not readable: " + groups.status().message());
+    }
+    auto is_spot = [&](const std::string& provider) -> std::optional<bool> {
+      if (provider == "FARGATE_SPOT") return true;
+      if (provider == "FARGATE") return false;
+      auto it = group_of.find(provider);
+      if (it == group_of.end()) return std::nullopt;
+      auto read = cloud.ReadProviderGroup(it->second);
+      if (!read.ok()) return std::nullopt;
+      return read->spot;
+    };
+    std::vector<std::string> spot;
+    for (const std::string& p : primary->capacity_providers) {
+      if (is_spot(p).value_or(false)) spot.push_back(p);
+    }
+    if (spot.empty()) {
+      problem(pair.primary +
+              "'s capacity provider strategy has no spot provider (a group "
+              "with a mixed-instances policy and 0% on-demand above its base, or FARGATE_SPOT; "
+              "a --spot-asg group counts too): nothing to fall back from");
+    } else {
+      std::string names;
+      for (const std::string& p : spot) names += (names.empty() ? "" : ", ") + p;
+      findings.push_back(pair.primary + " asks for spot on " + names);
+    }
+    if (shadow->capacity_providers.empty()) {
+      findings.push_back(pair.shadow +
+                         " has no capacity provider strategy (launch type): check "
+                         "it runs on on-demand capacity");
+    }
+    for (const std::string& p : shadow->capacity_providers) {
+      if (is_spot(p).value_or(false)) {
+        problem(pair.shadow + " uses spot provider " + p + ": a shadow must run on-demand");
+      }
+    }
+    auto tag = shadow->tags.find(policy::kFallbackForTag);
+    if (tag == shadow->tags.end() || tag->second != pair.primary) {
+      findings.push_back(pair.shadow + " lacks the tag " + std::string(policy::kFallbackForTag) +
+                         "=" + pair.primary +
+                         " (the CloudFormation template's role may size only tagged shadows)");
+    }
+    auto family = [](const std::string& td) {
+      std::string name = td.substr(td.rfind('/') == std::string::npos ? 0 : td.rfind('/') + 1);
+      return name.substr(0, name.find(':'));
+    };
+    if (family(primary->task_definition) != family(shadow->task_definition)) {
+      findings.push_back(pair.shadow + " runs task definition family " +
+                         family(shadow->task_definition) + ", " + pair.primary + " " +
+                         family(primary->task_definition) +
+                         " (the fallback sets the primary's on its next update)");
+    }
+  }
+  j["checks"] = findings;
+  controller::FallbackKeeper keeper(cloud, policy::FallbackConfig{}, {pair}, false, {}, true);
+  std::vector<controller::FallbackOutcome> now_outcome = keeper.Run(now, {pair.cluster});
+  if (!now_outcome.empty()) {
+    const policy::FallbackDecision& d = now_outcome.front().decision;
+    j["now"] = fmt::format("{} stuck, {} confirmed short of spot: shadow {} -> {}", d.stuck,
+                           d.confirmed, now_outcome.front().shadow_was, d.desired);
+    j["notes"] = d.notes;
+  }
+  return j;
+}
+
+// The pairs of options.fallback_services and, with fallback_discover, the
+// tagged shadows of the clusters; fills report["fallback"].
+void CheckFallback(const DoctorOptions& options, aws::AwsClient& client, WallTime now,
+                   ordered_json& report, std::vector<std::string>& problems) {
+  controller::AwsCloudView cloud(client);
+  std::vector<controller::FallbackPair> pairs;
+  for (const std::string& text : options.fallback_services) {
+    auto pair = controller::ParseFallbackPair(text, options.clusters);
+    if (!pair.ok()) {
+      problems.push_back("--fallback-service: " + pair.status().message());
+      continue;
+    }
+    pairs.push_back(*pair);
+  }
+  if (options.fallback_discover) {
+    for (const std::string& cluster : options.clusters) {
+      auto tagged = cloud.ServicesTagged(cluster, policy::kFallbackForTag);
+      if (!tagged.ok()) {
+        problems.push_back("tagged shadows of " + cluster + " not readable");
+        continue;
+      }
+      for (const auto& [shadow, primary] : *tagged) pairs.push_back({cluster, primary, shadow});
+    }
+  }
+  ordered_json list = ordered_json::array();
+  for (const controller::FallbackPair& pair : pairs) {
+    list.push_back(CheckPair(cloud, pair, now, problems));
+  }
+  report["fallback"] = list;
+}
+
 void PrintText(const ordered_json& r, std::ostream& out) {
   auto str = [](const ordered_json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   out << "region:      " << str(r["region"]) << "\n";
@@ -91,6 +217,17 @@ void PrintText(const ordered_json& r, std::ostream& out) {
     out << fmt::format("  {:<13}{}\n", name, str(e));
   }
   if (r.contains("on_demand_units")) out << "on-demand:   " << str(r["on_demand_units"]) << "\n";
+  if (r.contains("fallback")) {
+    out << "fallback:" << (r["fallback"].empty() ? "    no pair found" : "") << "\n";
+    for (const auto& pair : r["fallback"]) {
+      out << "  " << str(pair["pair"]) << "\n";
+      for (const auto& check : pair["checks"]) out << "    " << str(check) << "\n";
+      if (pair.contains("now")) out << "    now: " << str(pair["now"]) << "\n";
+      if (pair.contains("notes")) {
+        for (const auto& note : pair["notes"]) out << "      " << str(note) << "\n";
+      }
+    }
+  }
   out << "imds:        " << str(r["imds"]["status"]) << " at " << str(r["imds"]["endpoint"])
       << "\n";
   out << "result:      " << str(r["result"]) << "\n";
@@ -165,6 +302,9 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
   report["endpoints"] = endpoints;
   if (!options.on_demand_asg.empty() && c.ok()) {
     CheckOnDemandUnits(options, s.client(), report, problems);
+  }
+  if ((!options.fallback_services.empty() || options.fallback_discover) && c.ok()) {
+    CheckFallback(options, s.client(), clock.WallNow(), report, problems);
   }
   CheckImds(s.imds(), report);
   std::string result = problems.empty() ? "ok" : "problems found: ";

@@ -3,7 +3,8 @@
 // Prints the region and where it came from, the credential source (never a
 // secret), the caller identity from STS, each service's endpoint, and whether
 // IMDS answers (v2 or v1); with an on-demand group, its units per instance
-// and how they were found (as the controller finds them).
+// and how they were found (as the controller finds them); with fallback
+// pairs, whether each is set up right and what the fallback would do now.
 #pragma once
 
 #include <ostream>
@@ -24,6 +25,12 @@ struct DoctorOptions {
   // The controller's clusters: with an on-demand group, whether one of their
   // capacity providers sizes it with managed scaling (then spotkeeper does not).
   std::vector<std::string> clusters;
+  // The controller's fallback pairs (PRIMARY=SHADOW or CLUSTER/PRIMARY=SHADOW)
+  // and --fallback-discover: each pair is checked (both services exist, the
+  // primary asks for a spot provider, the shadow runs on-demand and carries
+  // the tag) and what a decision would do now is shown (dry run).
+  std::vector<std::string> fallback_services;
+  bool fallback_discover = false;
 };
 
 // Returns 0 when a region is set, credentials resolve, STS accepts them and

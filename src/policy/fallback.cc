@@ -14,7 +14,7 @@ std::optional<int> ParseCount(std::string_view text) {
   return value;
 }
 
-std::string Minutes(Duration d) {
+std::string SecondsText(Duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
 }
 
@@ -124,7 +124,7 @@ FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConf
     d.stuck += stuck;
     const std::string what = o.primary + ": " + std::to_string(stuck) +
                              " task(s) in PROVISIONING on " + p.provider + " for over " +
-                             Minutes(config.grace);
+                             SecondsText(config.grace);
     if (p.group.empty()) {
       // Fargate Spot has no group to show evidence: waiting past the grace is it.
       d.confirmed += stuck;
@@ -173,7 +173,7 @@ FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConf
     } else {
       d.desired = std::min(held, d.cap);
       d.notes.push_back(pair + ": primary whole since " + FormatIso8601(ended) + ", settling for " +
-                        Minutes(config.settle_window));
+                        SecondsText(config.settle_window));
     }
     if (d.desired > 0) d.shortfall_ended_at = ended;
   }

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <future>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -205,6 +206,15 @@ class FallbackTest : public testsupport::ControllerWorldTest {
     return RunProcess(argv, env, seconds(60), kScheduledEvent);
   }
 
+  ProcessResult Doctor(const std::vector<std::string>& extra) {
+    std::map<std::string, std::string> env = ControllerWorld::ProcessEnv(*server_);
+    env["AWS_ENDPOINT_URL_ECS"] = peer_url_;
+    env["AWS_ENDPOINT_URL_AUTO_SCALING"] = peer_url_;
+    std::vector<std::string> argv = {SpotkeeperBinary(), "doctor", "--cluster", cluster_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProcess(argv, env, seconds(60));
+  }
+
   json Shadow() {
     json d = Ecs("DescribeServices",
                  {{"cluster", cluster_}, {"services", {"web-od"}}, {"include", {"TAGS"}}});
@@ -227,6 +237,20 @@ TEST_F(FallbackTest, StuckTasksOnShortSpotRunOnTheShadowThenStepDownAcrossRestar
   MakeCluster(/*spot_desired=*/0, /*spot_max=*/10);
   TasksStuck();
   SpotFailure(1);
+  // doctor checks the pair and shows what a decision would do, changing nothing.
+  ProcessResult doctor = Doctor({"--fallback-discover"});
+  std::cout << doctor.out;
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("web asks for spot on " + spot_provider_), std::string::npos)
+      << doctor.out;
+  EXPECT_NE(doctor.out.find("now: 3 stuck, 3 confirmed short of spot: shadow 0 -> 3"),
+            std::string::npos)
+      << doctor.out;
+  EXPECT_EQ(ShadowDesired(), 0);
+  doctor = Doctor({"--fallback-service", "web=nope"});
+  EXPECT_EQ(doctor.exit_code, 1) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("problem: shadow service nope not found"), std::string::npos)
+      << doctor.out;
   // Two deciders at once: both set 3, never 6.
   auto other = std::async(std::launch::async, [&] { return Decide(); });
   ProcessResult r = Decide();
