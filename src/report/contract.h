@@ -4,7 +4,8 @@
 // Checks: every field of the contract is present with its JSON type (numbers are
 // finite JSON numbers, not booleans); every series array has as many values as
 // series.t; series.t does not decrease; an event's kind is one of the known kinds;
-// the optional "distribution" has p5 <= p50 <= p95 for each measure.
+// request counts are not negative; the optional "distribution" has p5 <= p50 <=
+// p95 for each measure.
 // Any violation is kInvalidArgument naming the field by its path, e.g.
 // "runs[0].series.services[\"api\"].running: 3 values, series.t has 4".
 //

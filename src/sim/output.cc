@@ -187,11 +187,11 @@ const char* const kSpreadCsvColumns =
 std::string FormatSpreadTable(const std::vector<report::Distribution>& spreads) {
   std::ostringstream os;
   char line[512];
-  std::snprintf(line, sizeof line, "%-11s %5s  %-27s %-20s %-24s %-30s\n", "policy", "seeds",
+  std::snprintf(line, sizeof line, "%-11s %5s  %-27s %-20s %-24s %s\n", "policy", "seeds",
                 "avail % p50 (p5-p95)", "tasks lost p50", "cost USD p50", "failed requests p50");
   os << line;
   for (const report::Distribution& p : spreads) {
-    std::snprintf(line, sizeof line, "%-11s %5d  %-27s %-20s %-24s %-30s\n", p.policy.c_str(),
+    std::snprintf(line, sizeof line, "%-11s %5d  %-27s %-20s %-24s %s\n", p.policy.c_str(),
                   static_cast<int>(p.seeds), Range(p.availability, 100, 3).c_str(),
                   Range(p.tasks_lost_without_drain, 1, 0).c_str(), Range(p.cost, 1, 2).c_str(),
                   Range(p.failed_requests, 1, 0).c_str());

@@ -301,8 +301,10 @@ ServiceSpec ParseService(const Map& m) {
       Fail(m.Key(key), "needs load_balancer (requests are counted behind a load balancer)");
     }
   }
-  s.requests_per_second =
-      m.Number("requests_per_second", kDefaultRequestsPerTask * s.desired, 0, 1e9);
+  if (s.load_balanced) {
+    s.requests_per_second =
+        m.Number("requests_per_second", kDefaultRequestsPerTask * s.desired, 0, 1e9);
+  }
   s.request_duration = m.Duration("request_duration", s.request_duration);
   if (s.request_duration > kHour) Fail(m.Key("request_duration"), "must be at most 1h");
   if (m.Has("max_requests_per_task")) {

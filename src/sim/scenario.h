@@ -98,7 +98,7 @@ struct ServiceSpec {
   // Requests (load-balanced services only): the service's request rate, spread
   // over its targets; how long a request is in flight; what one task can serve
   // (-1: unlimited; the excess is shed).
-  double requests_per_second = 0;  // parsed default: kDefaultRequestsPerTask x desired
+  double requests_per_second = 0;  // parsed: kDefaultRequestsPerTask x desired when load-balanced
   SimTime request_duration = 100;
   double max_requests_per_task = -1;
 };
