@@ -242,7 +242,7 @@ void ParseHealthCheck(const Map& m, ServiceSpec* s) {
     Fail(m.Key("timeout"), "must be between 2s and 120s (as ELBv2 allows)");
   }
   if (s->health_check_timeout >= s->health_check_interval) {
-    Fail(m.Key("timeout"), "must be shorter than the interval");
+    Fail(m.Key("timeout"), "must be shorter than the interval (timeout defaults to 6s)");
   }
 }
 
