@@ -4,7 +4,9 @@
 // of every referenced file.
 // Invariants: never throws; an error is kInvalidArgument with a one-line
 // message; a parsed scenario has pools and services, finite prices >= 0 and
-// spot price times in order.
+// spot price times in order; a service's load balancer has health checks in
+// ELBv2's ranges, requests only behind a load balancer, a finite rate >= 0 and
+// a per-task limit that is either unset (-1) or above 0.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +36,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(at >= last);
       last = at;
     }
+  }
+  for (const auto& svc : scenario->ecs.services) {
+    using spk::sim::kSecond;
+    FUZZ_CHECK(std::isfinite(svc.requests_per_second) && svc.requests_per_second >= 0);
+    if (!svc.load_balanced) FUZZ_CHECK(svc.requests_per_second == 0);
+    FUZZ_CHECK(svc.max_requests_per_task == -1 || svc.max_requests_per_task > 0);
+    FUZZ_CHECK(svc.request_duration >= 0);
+    FUZZ_CHECK(svc.health_check_interval >= 5 * kSecond &&
+               svc.health_check_interval <= 300 * kSecond);
+    FUZZ_CHECK(svc.unhealthy_threshold >= 2 && svc.unhealthy_threshold <= 10);
+    FUZZ_CHECK(svc.health_check_timeout >= 2 * kSecond &&
+               svc.health_check_timeout < svc.health_check_interval);
   }
   return 0;
 }

@@ -56,7 +56,8 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateOptions& o) {
       "simulate",
       "What-if simulation: runs a scenario (YAML; default: the built-in realistic day) under\n"
       "the policies none, ecs-agent, reference and spotkeeper, and prints one row per policy:\n"
-      "availability, tasks lost, minutes below target, instance-hours, cost and savings.");
+      "availability, tasks lost, minutes below target, instance-hours, cost and savings,\n"
+      "and the requests failed behind the services' load balancers.");
   cmd->add_option("scenario", o.scenario_path, "Scenario YAML file (docs/simulator.md)");
   cmd->add_option("--policy", o.policies,
                   "Policy to run (repeatable): none, ecs-agent, reference, spotkeeper; default all")

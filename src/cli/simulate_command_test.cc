@@ -56,6 +56,14 @@ TEST(Simulate, JsonFollowsTheContractAndPoliciesCanBeChosen) {
   EXPECT_EQ(j["runs"][0]["policy"], "spotkeeper");
   EXPECT_EQ(j["runs"][1]["policy"], "none");
   EXPECT_TRUE(j["runs"][0]["summary"]["savings"].is_number());
+  // Requests behind the default day's load balancers: none kills targets
+  // undrained, so its failures are counted.
+  for (const char* key : {"requests_served", "failed_requests", "failed_requests_per_million"}) {
+    EXPECT_TRUE(j["runs"][1]["summary"][key].is_number()) << key;
+    EXPECT_TRUE(j["runs"][1]["services"][0][key].is_number()) << key;
+  }
+  EXPECT_GT(j["runs"][1]["summary"]["failed_requests"].get<double>(), 0);
+  EXPECT_EQ(j["runs"][1]["series"]["failed_requests"].size(), j["runs"][1]["series"]["t"].size());
 }
 
 TEST(Simulate, CsvHasAHeaderAndARowPerPolicy) {
@@ -66,6 +74,10 @@ TEST(Simulate, CsvHasAHeaderAndARowPerPolicy) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("policy,availability,", 0), 0u);
   EXPECT_NE(r.out.find("\nreference,"), std::string::npos);
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_NE(header.find(",requests_served,failed_requests,failed_requests_per_million"),
+            std::string::npos)
+      << header;
 }
 
 TEST(Simulate, SeedsReportsTheSpreadPerPolicy) {
@@ -84,6 +96,9 @@ TEST(Simulate, SeedsReportsTheSpreadPerPolicy) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("policy,seeds,availability_p5,availability_p50,availability_p95,", 0), 0u);
   EXPECT_NE(r.out.find("\nnone,4,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",failed_requests_p5,failed_requests_p50,failed_requests_p95\n"),
+            std::string::npos)
+      << r.out;
 
   o.csv = false;
   o.json = true;
@@ -93,7 +108,8 @@ TEST(Simulate, SeedsReportsTheSpreadPerPolicy) {
   ASSERT_EQ(j["distribution"].size(), 2u);
   EXPECT_EQ(j["distribution"][1]["policy"], "spotkeeper");
   EXPECT_EQ(j["distribution"][1]["seeds"], 4);
-  for (const char* measure : {"availability", "tasks_lost_without_drain", "cost"}) {
+  for (const char* measure :
+       {"availability", "tasks_lost_without_drain", "failed_requests", "cost"}) {
     const nlohmann::json& p = j["distribution"][1][measure];
     EXPECT_LE(p["p5"].get<double>(), p["p50"].get<double>()) << measure;
     EXPECT_LE(p["p50"].get<double>(), p["p95"].get<double>()) << measure;

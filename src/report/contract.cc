@@ -70,6 +70,21 @@ Status ReadString(const json& parent, const std::string& path, const char* key, 
   return Status::Ok();
 }
 
+// The requests of a summary or a service: served, failed and failed per
+// million, none negative.
+Status ReadRequests(const json& parent, const std::string& path, double* served, double* failed,
+                    double* per_million) {
+  SPK_RETURN_IF_ERROR(ReadNumber(parent, path, "requests_served", served));
+  SPK_RETURN_IF_ERROR(ReadNumber(parent, path, "failed_requests", failed));
+  SPK_RETURN_IF_ERROR(ReadNumber(parent, path, "failed_requests_per_million", per_million));
+  for (auto [key, v] : {std::pair{"requests_served", *served},
+                        {"failed_requests", *failed},
+                        {"failed_requests_per_million", *per_million}}) {
+    if (v < 0) return InvalidArgumentError(Join(path, key) + ": negative");
+  }
+  return Status::Ok();
+}
+
 // An array of numbers at `path`; when `want_size` >= 0 it must have that many values.
 Result<std::vector<double>> NumberArray(const json& j, const std::string& path,
                                         long long want_size) {
@@ -131,6 +146,8 @@ Result<RunSummary> ParseSummary(const json& run, const std::string& run_path) {
   SPK_RETURN_IF_ERROR(ReadNumber(*s, path, "cost", &out.cost));
   SPK_RETURN_IF_ERROR(ReadNumber(*s, path, "all_on_demand_cost", &out.all_on_demand_cost));
   SPK_RETURN_IF_ERROR(ReadNumber(*s, path, "savings", &out.savings));
+  SPK_RETURN_IF_ERROR(ReadRequests(*s, path, &out.requests_served, &out.failed_requests,
+                                   &out.failed_requests_per_million));
   return out;
 }
 
@@ -146,6 +163,8 @@ Result<std::vector<ServiceResult>> ParseServices(const json& run, const std::str
     SPK_RETURN_IF_ERROR(ReadNumber(s, path, "availability", &r.availability));
     SPK_RETURN_IF_ERROR(
         ReadNumber(s, path, "tasks_lost_without_drain", &r.tasks_lost_without_drain));
+    SPK_RETURN_IF_ERROR(ReadRequests(s, path, &r.requests_served, &r.failed_requests,
+                                     &r.failed_requests_per_million));
     out.push_back(std::move(r));
   }
   return out;
@@ -188,6 +207,8 @@ Result<RunSeries> ParseSeries(const json& run, const std::string& run_path) {
   }
   SPK_ASSIGN_OR_RETURN(const json* cost, Field(*s, path, "cost"));
   SPK_ASSIGN_OR_RETURN(out.cost, NumberArray(*cost, path + ".cost", n));
+  SPK_ASSIGN_OR_RETURN(const json* failed, Field(*s, path, "failed_requests"));
+  SPK_ASSIGN_OR_RETURN(out.failed_requests, NumberArray(*failed, path + ".failed_requests", n));
   return out;
 }
 
@@ -215,8 +236,7 @@ Result<std::vector<Event>> ParseEvents(const json& run, const std::string& run_p
   return out;
 }
 
-Result<Percentiles> ParsePercentiles(const json& parent, const std::string& path,
-                                     const char* key) {
+Result<Percentiles> ParsePercentiles(const json& parent, const std::string& path, const char* key) {
   SPK_ASSIGN_OR_RETURN(const json* j, ObjectField(parent, path, key));
   const std::string at = Join(path, key);
   Percentiles p;
@@ -243,6 +263,7 @@ Result<std::vector<Distribution>> ParseDistribution(const json& result) {
     SPK_ASSIGN_OR_RETURN(dist.availability, ParsePercentiles(d, path, "availability"));
     SPK_ASSIGN_OR_RETURN(dist.tasks_lost_without_drain,
                          ParsePercentiles(d, path, "tasks_lost_without_drain"));
+    SPK_ASSIGN_OR_RETURN(dist.failed_requests, ParsePercentiles(d, path, "failed_requests"));
     SPK_ASSIGN_OR_RETURN(dist.cost, ParsePercentiles(d, path, "cost"));
     out.push_back(std::move(dist));
   }

@@ -4,7 +4,8 @@
 // Checks: every field of the contract is present with its JSON type (numbers are
 // finite JSON numbers, not booleans); every series array has as many values as
 // series.t; series.t does not decrease; an event's kind is one of the known kinds;
-// the optional "distribution" has p5 <= p50 <= p95 for each measure.
+// request counts are not negative; the optional "distribution" has p5 <= p50 <=
+// p95 for each measure.
 // Any violation is kInvalidArgument naming the field by its path, e.g.
 // "runs[0].series.services[\"api\"].running: 3 values, series.t has 4".
 //
@@ -44,12 +45,21 @@ struct RunSummary {
   double cost = 0;
   double all_on_demand_cost = 0;
   double savings = 0;
+  // Requests to the load-balanced services (sim/load_balancer.h): served,
+  // failed (failed in flight, sent to dead targets, shed, or with no target),
+  // and failed per million requests.
+  double requests_served = 0;
+  double failed_requests = 0;
+  double failed_requests_per_million = 0;
 };
 
 struct ServiceResult {
   std::string name;
   double availability = 0;
   double tasks_lost_without_drain = 0;
+  double requests_served = 0;  // 0 without a load balancer
+  double failed_requests = 0;
+  double failed_requests_per_million = 0;
 };
 
 // One named series of values, one per sample time.
@@ -77,6 +87,7 @@ struct RunSeries {
   std::vector<double> target_units;
   std::vector<ServiceSeries> services;  // sorted by name
   std::vector<double> cost;             // cumulative USD
+  std::vector<double> failed_requests;  // cumulative, all services
 };
 
 struct Run {
@@ -100,6 +111,7 @@ struct Distribution {
   double seeds = 0;
   Percentiles availability;
   Percentiles tasks_lost_without_drain;
+  Percentiles failed_requests;
   Percentiles cost;
 };
 

@@ -34,6 +34,7 @@ constexpr const char* kRunningColor = "#8fd19e";
 constexpr const char* kDesiredColor = "#1b5e20";
 constexpr const char* kShortColor = "#e53935";
 constexpr const char* kCostColor = "#6a3d9a";
+constexpr const char* kFailedColor = "#b71c1c";
 
 enum class Lifecycle { kSpot, kOnDemand, kOther };
 
@@ -104,7 +105,7 @@ struct ServiceView {
 // What one run's panel draws, built before rendering so scales can be shared.
 struct RunView {
   const Run* run;
-  ChartSpec capacity, services, cost;
+  ChartSpec capacity, services, cost, failed;
   ChartSeries desired_total, running_total;
   std::vector<ServiceView> worst;  // small multiples, worst availability first
   std::vector<ChartSpec> service_charts;
@@ -196,6 +197,13 @@ void BuildRunView(const Run& run, double t_end, RunView* v) {
   v->cost.event_tooltips = false;
   v->cost.lines = {{"cost", kCostColor, run.series.cost, Reduce::kLast, false}};
 
+  v->failed = BaseSpec("failed", run, t_end);
+  v->failed.y_label = "requests (cumulative)";
+  v->failed.height = 200;
+  v->failed.event_tooltips = false;
+  v->failed.lines = {
+      {"failed requests", kFailedColor, run.series.failed_requests, Reduce::kLast, false}};
+
   std::vector<ServiceView> all = ServicesWorstFirst(run);
   v->worst.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(
                                                  std::min(all.size(), kMaxServiceCharts)));
@@ -262,6 +270,8 @@ std::string SummaryTable(const SimResult& r) {
       {"cost", [](const RunSummary& s) { return s.cost; }, -1},
       {"all-on-demand cost", [](const RunSummary& s) { return s.all_on_demand_cost; }, 0},
       {"savings", [](const RunSummary& s) { return s.savings; }, +1},
+      {"failed requests", [](const RunSummary& s) { return s.failed_requests; }, -1},
+      {"failed per million", [](const RunSummary& s) { return s.failed_requests_per_million; }, -1},
   };
   std::string out = "<div class=\"scroll\"><table class=\"summary\"><thead><tr><th>policy</th>";
   for (const auto& c : cols) out += fmt::format("<th>{}</th>", c.title);
@@ -302,6 +312,12 @@ std::string SummaryTable(const SimResult& r) {
         case 9:
           text = Percent(v, 1);
           break;
+        case 10:
+          text = FormatFixed(v, 0);
+          break;
+        case 11:
+          text = FormatFixed(v, 1);
+          break;
         default:
           text = Count(v);
       }
@@ -339,6 +355,9 @@ std::string SpreadTable(const std::vector<Distribution>& d) {
        [](double v) { return FormatFixed(v, 1); }},
       {"cost", [](const Distribution& x) -> const Percentiles& { return x.cost; },
        [](double v) { return Usd(v); }},
+      {"failed requests",
+       [](const Distribution& x) -> const Percentiles& { return x.failed_requests; },
+       [](double v) { return FormatFixed(v, 0); }},
   };
   std::string out = fmt::format(
       "<h2>Spread over {} seeds</h2>\n<p class=\"note\">Each policy under every seed: the median "
@@ -370,10 +389,15 @@ std::string ServiceTable(const Run& run) {
   });
   std::string out =
       "<table class=\"services\"><thead><tr><th>service</th><th>availability</th>"
-      "<th>tasks lost without drain</th></tr></thead><tbody>";
+      "<th>tasks lost without drain</th><th>requests served</th><th>failed requests</th>"
+      "<th>failed per million</th></tr></thead><tbody>";
   for (size_t i = 0; i < rows.size() && i < kMaxServiceRows; ++i) {
-    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", EscapeHtml(rows[i].name),
-                       Percent(rows[i].availability, 3), Count(rows[i].tasks_lost_without_drain));
+    const ServiceResult& r = rows[i];
+    out += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        EscapeHtml(r.name), Percent(r.availability, 3), Count(r.tasks_lost_without_drain),
+        FormatFixed(r.requests_served, 0), FormatFixed(r.failed_requests, 0),
+        FormatFixed(r.failed_requests_per_million, 1));
   }
   out += "</tbody></table>";
   if (rows.size() > kMaxServiceRows) {
@@ -414,8 +438,10 @@ std::string RunPanel(const RunView& v, size_t index) {
   const RunSummary& s = run.summary;
   out += fmt::format(
       "<p class=\"kpi\">availability <b>{}</b> · tasks lost without drain <b>{}</b> · "
-      "minutes below target <b>{}</b> · cost <b>{}</b> (savings {})</p>\n",
+      "failed requests <b>{}</b> ({} per million) · minutes below target <b>{}</b> · cost "
+      "<b>{}</b> (savings {})</p>\n",
       Percent(s.availability, 3), Count(s.tasks_lost_without_drain),
+      FormatFixed(s.failed_requests, 0), FormatFixed(s.failed_requests_per_million, 1),
       FormatFixed(s.minutes_below_target, 1), Usd(s.cost), Percent(s.savings, 1));
 
   std::string target;
@@ -447,26 +473,31 @@ std::string RunPanel(const RunView& v, size_t index) {
   out += "</div>\n";
   out +=
       Figure(fmt::format("Cumulative cost (USD), final {}", Usd(s.cost)), RenderChart(v.cost), "");
+  out += Figure(fmt::format("Failed requests, cumulative (load-balanced services), final {}",
+                            FormatFixed(s.failed_requests, 0)),
+                RenderChart(v.failed), "");
   out += "<h3>Services</h3>" + ServiceTable(run) + "\n<h3>Events</h3>" + EventTable(run);
   return out + "\n</section>\n";
 }
 
-// Charts with every policy on one axis: cost and missing tasks.
+// Charts with every policy on one axis: cost, missing tasks and failed requests.
 std::string Comparison(const std::vector<RunView>& views, double t_end) {
   if (views.size() < 2) return "";
   // Both charts need one time base; runs of one simulation share it, so the first
   // run's is used and a run sampled differently is left out of the overlay.
   const std::vector<double>& t = views[0].run->series.t;
-  ChartSpec cost, missing;
+  ChartSpec cost, missing, failed;
   cost.kind = "compare-cost";
   missing.kind = "compare-missing";
-  for (ChartSpec* spec : {&cost, &missing}) {
+  failed.kind = "compare-failed";
+  for (ChartSpec* spec : {&cost, &missing, &failed}) {
     spec->t = &t;
     spec->t_end = t_end;
     spec->height = 220;
   }
   cost.y_label = "USD (cumulative)";
   missing.y_label = "tasks missing";
+  failed.y_label = "requests (cumulative)";
   std::string skipped;
   for (size_t i = 0; i < views.size(); ++i) {
     const Run& run = *views[i].run;
@@ -482,11 +513,14 @@ std::string Comparison(const std::vector<RunView>& views, double t_end) {
           std::max(0.0, views[i].desired_total.values[k] - views[i].running_total.values[k]);
     }
     missing.lines.push_back(std::move(m));
+    failed.lines.push_back({run.policy, color, run.series.failed_requests, Reduce::kLast, false});
   }
   std::string out = "<section class=\"compare\"><h2>Policies compared</h2><div class=\"pair\">";
   out += Figure("Cumulative cost (USD)", RenderChart(cost), Legend(cost.lines));
   out += Figure("Tasks missing (desired − running, all services)", RenderChart(missing),
                 Legend(missing.lines));
+  out += Figure("Failed requests, cumulative (load-balanced services)", RenderChart(failed),
+                Legend(failed.lines));
   out += "</div>";
   if (!skipped.empty()) {
     out += "<p class=\"note\">Not overlaid (sampled at other times): " + skipped + ".</p>";
@@ -543,12 +577,13 @@ Result<std::string> RenderHtmlReport(const nlohmann::json& result) {
   std::vector<RunView> views(r.runs.size());
   for (size_t i = 0; i < r.runs.size(); ++i) BuildRunView(r.runs[i], t_end, &views[i]);
   // One y scale per chart kind across policies, so panels compare at a glance.
-  double cap_max = 0, svc_max = 0, cost_max = 0;
+  double cap_max = 0, svc_max = 0, cost_max = 0, failed_max = 0;
   std::map<std::string, double> per_service_max;
   for (const RunView& v : views) {
     cap_max = std::max(cap_max, DataMax(v.capacity));
     svc_max = std::max(svc_max, DataMax(v.services));
     cost_max = std::max(cost_max, DataMax(v.cost));
+    failed_max = std::max(failed_max, DataMax(v.failed));
     for (size_t i = 0; i < v.worst.size(); ++i) {
       double& m = per_service_max[v.worst[i].series->name];
       m = std::max(m, DataMax(v.service_charts[i]));
@@ -558,6 +593,7 @@ Result<std::string> RenderHtmlReport(const nlohmann::json& result) {
     v.capacity.y_max = cap_max;
     v.services.y_max = svc_max;
     v.cost.y_max = cost_max;
+    v.failed.y_max = failed_max;
     for (size_t i = 0; i < v.worst.size(); ++i) {
       v.service_charts[i].y_max = per_service_max[v.worst[i].series->name];
     }
@@ -612,7 +648,10 @@ Result<std::string> RenderHtmlReport(const nlohmann::json& result) {
   out += fmt::format(
       "<p class=\"note\">Charts draw about one point per two pixels. With more samples than that, "
       "a point stands for a bucket of samples: instances per pool show the bucket's mean, running "
-      "tasks its minimum, desired tasks its maximum, cost its last value. Markers on the time "
+      "tasks its minimum, desired tasks its maximum, cost and failed requests their last value. "
+      "Failed requests: sent to a target that died before its health checks took it out, in "
+      "flight on a target that died, shed by too few tasks, or with no target. Markers on the "
+      "time "
       "axis: spot interruptions (red), rebalance recommendations (amber), pool-wide events "
       "(dashed: mass reclaim, pool dry, pool restored); hover a marker above the capacity chart "
       "for the events it stands for. At most {} spot, {} on-demand pools are drawn apart; the rest "

@@ -40,13 +40,17 @@ json MakeResult(std::vector<std::string> policies, int n, int pools, int on_dema
                       {"on_demand_instance_hours", 8},
                       {"cost", 20.5 + p},
                       {"all_on_demand_cost", 60},
-                      {"savings", 0.65}};
+                      {"savings", 0.65},
+                      {"requests_served", 1000000 - 2500 * p},
+                      {"failed_requests", 2500 * p},
+                      {"failed_requests_per_million", 2500 * p}};
     run["services"] = json::array();
-    json t = json::array(), target = json::array(), cost = json::array();
+    json t = json::array(), target = json::array(), cost = json::array(), failed = json::array();
     for (int i = 0; i < n; ++i) {
       t.push_back(i * 300);
       target.push_back(40);
       cost.push_back(0.05 * i);
+      failed.push_back(static_cast<int>(p) * 10 * i);
     }
     json capacity = json::object();
     for (int k = 0; k < pools; ++k) {
@@ -68,13 +72,13 @@ json MakeResult(std::vector<std::string> policies, int n, int pools, int on_dema
       svc[name] = {{"desired", d}, {"running", running}};
       run["services"].push_back({{"name", name},
                                  {"availability", 0.9 + 0.0001 * k},
-                                 {"tasks_lost_without_drain", k % 3}});
+                                 {"tasks_lost_without_drain", k % 3},
+                                 {"requests_served", 5000 + k},
+                                 {"failed_requests", 5 * k},
+                                 {"failed_requests_per_million", 1000 * k}});
     }
-    run["series"] = {{"t", t},
-                     {"capacity", capacity},
-                     {"target_units", target},
-                     {"services", svc},
-                     {"cost", cost}};
+    run["series"] = {{"t", t},          {"capacity", capacity}, {"target_units", target},
+                     {"services", svc}, {"cost", cost},         {"failed_requests", failed}};
     run["events"] = json::array();
     for (int i = 0; event_every > 0 && i < n; i += event_every) {
       run["events"].push_back({{"t", i * 300 + 17},
@@ -119,6 +123,7 @@ json SpreadOf(const std::string& policy) {
                        {"seeds", 30},
                        {"availability", {{"p5", 0.99}, {"p50", 0.995}, {"p95", 0.999}}},
                        {"tasks_lost_without_drain", {{"p5", 0}, {"p50", 2}, {"p95", 7.5}}},
+                       {"failed_requests", {{"p5", 0}, {"p50", 1200}, {"p95", 56000}}},
                        {"cost", {{"p5", 100}, {"p50", 110}, {"p95", 130}}}}});
 }
 
@@ -200,6 +205,24 @@ INSTANTIATE_TEST_SUITE_P(
                   j["distribution"][0].erase("seeds");
                 },
                 "distribution[0]: missing field \"seeds\""},
+        BadCase{"NoFailedRequests",
+                [](json& j) { j["runs"][0]["summary"].erase("failed_requests"); },
+                "runs[0].summary: missing field \"failed_requests\""},
+        BadCase{"NegativeFailedRequests",
+                [](json& j) { j["runs"][1]["services"][0]["failed_requests"] = -1; },
+                "runs[1].services[0].failed_requests: negative"},
+        BadCase{"ServiceWithoutRequestsServed",
+                [](json& j) { j["runs"][0]["services"][1].erase("requests_served"); },
+                "runs[0].services[1]: missing field \"requests_served\""},
+        BadCase{"FailedSeriesShorter",
+                [](json& j) { j["runs"][1]["series"]["failed_requests"].erase(0); },
+                "runs[1].series.failed_requests: 5 values, series.t has 6"},
+        BadCase{"SpreadWithoutFailedRequests",
+                [](json& j) {
+                  j["distribution"] = SpreadOf("none");
+                  j["distribution"][0].erase("failed_requests");
+                },
+                "distribution[0]: missing field \"failed_requests\""},
         BadCase{"EventWithoutInstance",
                 [](json& j) { j["runs"][1]["events"][0].erase("instance"); },
                 "runs[1].events[0]: missing field \"instance\""}),
@@ -224,6 +247,8 @@ TEST(ReportTest, AcceptsTheSampleFile) {
   // The summary numbers are the file's, formatted.
   EXPECT_THAT(html, HasSubstr("97.750%"));
   EXPECT_THAT(html, HasSubstr("$2.64"));
+  // reference's four api tasks killed in rotation: 4 x (50/s x 51 s + 5 in flight).
+  EXPECT_THAT(html, HasSubstr("failed requests <b>10220</b> (851.7 per million)"));
 }
 
 // --- content -----------------------------------------------------------------
@@ -239,6 +264,7 @@ TEST(ReportTest, ShowsTheSpreadOverSeedsWhenGiven) {
   EXPECT_THAT(*html, HasSubstr("<h2>Spread over 30 seeds</h2>"));
   EXPECT_THAT(*html, HasSubstr("99.500% <span class=\"meta\">(99.000% – 99.900%)</span>"));
   EXPECT_THAT(*html, HasSubstr("$110.00 <span class=\"meta\">($100.00 – $130.00)</span>"));
+  EXPECT_THAT(*html, HasSubstr("1200 <span class=\"meta\">(0 – 56000)</span>"));
   // One policy: its range is the whole scale.
   EXPECT_THAT(*html, HasSubstr("left:0.0%;width:100.0%"));
 }
@@ -247,7 +273,7 @@ TEST(ReportTest, OneChartPerKindAndPolicy) {
   json j = MakeResult({"none", "ecs-agent", "reference", "spotkeeper"}, 20, 4, 1, 3, 5);
   std::string html = Render(j);
   for (const char* policy : {"none", "ecs-agent", "reference", "spotkeeper"}) {
-    for (const char* kind : {"capacity", "services", "cost"}) {
+    for (const char* kind : {"capacity", "services", "cost", "failed"}) {
       EXPECT_EQ(Count(html, fmt::format("data-chart=\"{}\" data-policy=\"{}\"", kind, policy)), 1u)
           << kind << " " << policy;
     }
@@ -255,6 +281,7 @@ TEST(ReportTest, OneChartPerKindAndPolicy) {
   EXPECT_EQ(Count(html, "data-chart=\"capacity\""), 4u);
   EXPECT_EQ(Count(html, "data-chart=\"compare-cost\""), 1u);
   EXPECT_EQ(Count(html, "data-chart=\"compare-missing\""), 1u);
+  EXPECT_EQ(Count(html, "data-chart=\"compare-failed\""), 1u);
   // A tab per policy plus "all", and a panel per policy.
   EXPECT_EQ(Count(html, "type=\"radio\""), 5u);
   EXPECT_EQ(Count(html, "class=\"panel\""), 4u);
@@ -268,13 +295,40 @@ TEST(ReportTest, OneChartPerKindAndPolicy) {
   // (none: 20.5); a column where all runs tie has no mark (interruptions, savings).
   EXPECT_THAT(table, HasSubstr("<td class=\"best\">99.000%</td>"));
   EXPECT_THAT(table, HasSubstr("<td class=\"best\">$20.50</td>"));
-  EXPECT_EQ(Count(table, "class=\"best\""), 3u);  // availability, tasks lost, cost
+  // Availability, tasks lost, cost, failed requests and failed per million (none: 0).
+  EXPECT_EQ(Count(table, "class=\"best\""), 5u);
+  EXPECT_THAT(table, HasSubstr("<th>failed requests</th><th>failed per million</th>"));
+  EXPECT_THAT(table, HasSubstr("<td>7500</td><td>7500.0</td></tr>"));  // spotkeeper: 2500 x 3
   // Interruptions are marked on the time axis.
   EXPECT_GE(Count(html, "class=\"evr ev-spot-interruption\""), 4u * 3);
   EXPECT_GE(Count(html, "class=\"evr ev-mass-reclaim\""), 4u * 3);
   // With a tooltip naming the events on the capacity chart.
   EXPECT_THAT(html, HasSubstr("<title>0:10:00 mass-reclaim m5.large us-east-1a</title>"));
   EXPECT_THAT(html, HasSubstr("0:25:17 spot-interruption m5.large us-east-1a i-5"));
+}
+
+TEST(ReportTest, ShowsFailedRequestsPerPolicyAndService) {
+  json j = Small();  // none: 0 failed, spotkeeper: 2500; svc1: 5 of 5006
+  std::string html = Render(j);
+  EXPECT_THAT(html, HasSubstr("failed requests <b>2500</b> (2500.0 per million)"));
+  EXPECT_THAT(html, HasSubstr("Failed requests, cumulative (load-balanced services), final 2500"));
+  EXPECT_THAT(html, HasSubstr("<th>requests served</th><th>failed requests</th>"
+                              "<th>failed per million</th>"));
+  EXPECT_THAT(html, HasSubstr("<td>svc1</td><td>90.010%</td><td>1</td><td>5001</td><td>5</td>"
+                              "<td>1000.0</td>"));
+  EXPECT_EQ(Count(html, "data-chart=\"compare-failed\""), 1u);
+  // One y scale for the failed-requests chart of every policy.
+  auto axis_top = [&](const std::string& policy) {
+    size_t at = html.find("data-chart=\"failed\" data-policy=\"" + policy + "\"");
+    EXPECT_NE(at, std::string::npos) << policy;
+    size_t end = html.find("</svg>", at);
+    return html.substr(at, end - at);
+  };
+  const std::string none = axis_top("none"), spotkeeper = axis_top("spotkeeper");
+  // spotkeeper's largest value, 50 (10 per sample), on a scale to 60 for both;
+  // none alone (all zeros) would be drawn from 0 to 1.
+  EXPECT_THAT(none, HasSubstr(">60<"));
+  EXPECT_THAT(spotkeeper, HasSubstr(">60<"));
 }
 
 TEST(ReportTest, StringsFromTheJsonRenderInert) {
@@ -384,6 +438,7 @@ TEST(ReportTest, AllZeros) {
     for (auto& x : v["running"]) x = 0;
   }
   for (auto& x : run["series"]["cost"]) x = 0;
+  for (auto& x : run["series"]["failed_requests"]) x = 0;
   for (auto& x : run["series"]["t"]) x = 0;  // even all at one instant
   j["scenario"]["duration_s"] = 0;
   for (auto& [k, v] : run["summary"].items()) {

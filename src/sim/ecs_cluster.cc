@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sim/load_balancer.h"
 #include "sim/metrics.h"
 #include "sim/placement.h"
 
@@ -58,6 +59,9 @@ void EcsCluster::InstanceLost(uint32_t index) {
       if (task.state == Task::State::kRunning) w_.metrics->ChangeRunning(task.service, -1);
       live_[task.service]--;
       w_.metrics->TaskLost(task.service);
+    }
+    if (task.state == Task::State::kRunning || task.state == Task::State::kStopping) {
+      w_.lb->Killed(t);
     }
     task.state = Task::State::kGone;
   }
@@ -119,22 +123,24 @@ void EcsCluster::TaskRunning(uint32_t t) {
   if (task.state != Task::State::kStarting) return;
   task.state = Task::State::kRunning;
   w_.metrics->ChangeRunning(task.service, +1);
+  w_.lb->Register(t, task.service);
   RequestSchedule();  // a draining task may now be stopped
 }
 
 void EcsCluster::StopTask(uint32_t t) {
   Task& task = tasks_[t];
-  const ServiceSpec& spec = w_.s.ecs.services[task.service];
-  if (task.state == Task::State::kRunning) {
+  const bool running = task.state == Task::State::kRunning;
+  if (running) {
     w_.metrics->ChangeRunning(task.service, -1);
   } else if (task.state != Task::State::kStarting) {
     return;
   }
   live_[task.service]--;
   task.state = Task::State::kStopping;
-  // The load balancer seam (file comment).
-  if (spec.load_balanced && spec.deregistration_delay > 0) {
-    w_.q.Push(w_.now() + spec.deregistration_delay, kTaskGone, t);
+  // Deregistered from its load balancer first (none: no delay).
+  const SimTime delay = w_.lb->Deregister(t, task.service, running);
+  if (delay > 0) {
+    w_.q.Push(w_.now() + delay, kTaskGone, t);
   } else {
     TaskGone(t);
   }
@@ -144,6 +150,7 @@ void EcsCluster::TaskGone(uint32_t t) {
   Task& task = tasks_[t];
   if (task.state != Task::State::kStopping) return;
   task.state = Task::State::kGone;
+  w_.lb->Stopped(t);
   const ServiceSpec& spec = w_.s.ecs.services[task.service];
   Instance& in = w_.instances[task.instance];
   in.free_cpu += spec.cpu;

@@ -3,10 +3,10 @@
 // instances within minimumHealthyPercent and maximumPercent, placing them with
 // the services' strategies and constraints (placement.h).
 //
-// Load balancer seam: a stopping task of a load-balanced service is gone after
-// ServiceSpec::deregistration_delay (StopTask). There is no load-balancer
-// model yet (target health checks, connection draining, slow start); one
-// would own that delay, and when a task starts or stops to serve.
+// Load balancer (sim/load_balancer.h): a RUNNING task of a load-balanced
+// service is its target; a stopping one is deregistered first and stops after
+// the delay the load balancer answers; a task killed with its instance is
+// reported to it.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 // wall clock, no sleeping: time jumps from one event to the next.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "sim/load_balancer.h"
 #include "sim/market.h"
 
 namespace spk::sim {
@@ -96,6 +97,12 @@ std::vector<std::string> SortedNames(const std::vector<std::string>& names,
   return sorted;
 }
 
+// Failed requests per million requests (0 without requests).
+double PerMillion(const LoadBalancer::Requests& r) {
+  const double total = r.served + r.failed;
+  return total > 0 ? 1e6 * r.failed / total : 0.0;
+}
+
 }  // namespace
 
 // The series' names, at the first sample.
@@ -134,6 +141,7 @@ void Metrics::Sample() {
     ss.running.push_back(services_[sv].running);
   }
   r.cost.push_back(CostNow());
+  r.failed_requests.push_back(w_.lb->FailedSoFar());
   SimTime next = w_.now() + s.sample_interval;
   if (next <= s.duration) w_.q.Push(next, kSample);
 }
@@ -166,15 +174,19 @@ void Metrics::Summarize() {
     double availability = want > 0 ? std::min(1.0, st.running_ms / want) : 1.0;
     running += st.running_ms;
     desired += want;
-    result_.services.push_back(
-        {s.ecs.services[sv].name, availability, static_cast<double>(st.lost)});
+    const LoadBalancer::Requests requests = w_.lb->Totals(static_cast<uint32_t>(sv));
+    result_.services.push_back({s.ecs.services[sv].name, availability, static_cast<double>(st.lost),
+                                requests.served, requests.failed, PerMillion(requests)});
     sum.tasks_lost_without_drain += static_cast<double>(st.lost);
+    sum.requests_served += requests.served;
+    sum.failed_requests += requests.failed;
     if (availability < sum.worst_service_availability) {
       sum.worst_service_availability = availability;
       sum.worst_service = s.ecs.services[sv].name;
     }
   }
   sum.availability = desired > 0 ? std::min(1.0, running / desired) : 1.0;
+  sum.failed_requests_per_million = PerMillion({sum.requests_served, sum.failed_requests});
   sum.minutes_below_target = static_cast<double>(below_ms_) / kMinute;
   double spot_cost = 0, od_equivalent = 0;
   for (size_t p = 0; p < s.pools.size(); ++p) {

@@ -14,9 +14,10 @@
 namespace spk::sim {
 
 // {"scenario": {...}, "runs": [...]} with numbers rounded for stable, readable
-// output (availabilities to 6 decimals, hours to 3, USD to 4). Counts (tasks
-// lost, interruptions, seeds), held as doubles in the result structs
-// (report/contract.h), print here as integers.
+// output (availabilities to 6 decimals, hours to 3, USD to 4, failed requests
+// per million to 3). Counts (tasks lost, interruptions, seeds), held as
+// doubles in the result structs (report/contract.h), print here as integers;
+// requests (fractional in the model) to the nearest integer.
 nlohmann::json ResultToJson(const Scenario& scenario, const std::vector<RunResult>& runs);
 
 // A fixed-width table with a header and one row per run.
@@ -36,8 +37,8 @@ std::string FormatSpreadCsv(const std::vector<report::Distribution>& spreads);
 extern const char* const kSpreadCsvColumns;
 
 // {"policy", "seeds", "availability": {"p5", "p50", "p95"},
-// "tasks_lost_without_drain": {...}, "cost": {...}} per policy: the result
-// JSON's "distribution" (docs/simulator.md).
+// "tasks_lost_without_drain": {...}, "failed_requests": {...}, "cost": {...}}
+// per policy: the result JSON's "distribution" (docs/simulator.md).
 nlohmann::json SpreadJson(const std::vector<report::Distribution>& spreads);
 
 }  // namespace spk::sim

@@ -228,9 +228,28 @@ AllocationStrategy ParseAllocation(const std::string& text, const std::string& p
            text + "\"");
 }
 
+// The target group's health check, within the ranges ELBv2 accepts (interval
+// 5-300 s, unhealthy threshold 2-10, timeout 2-120 s and shorter than the interval).
+void ParseHealthCheck(const Map& m, ServiceSpec* s) {
+  m.Only({"interval", "unhealthy_threshold", "timeout"});
+  s->health_check_interval = m.Duration("interval", s->health_check_interval);
+  if (s->health_check_interval < 5 * kSecond || s->health_check_interval > 300 * kSecond) {
+    Fail(m.Key("interval"), "must be between 5s and 300s (as ELBv2 allows)");
+  }
+  s->unhealthy_threshold = m.Int("unhealthy_threshold", s->unhealthy_threshold, 2, 10);
+  s->health_check_timeout = m.Duration("timeout", s->health_check_timeout);
+  if (s->health_check_timeout < 2 * kSecond || s->health_check_timeout > 120 * kSecond) {
+    Fail(m.Key("timeout"), "must be between 2s and 120s (as ELBv2 allows)");
+  }
+  if (s->health_check_timeout >= s->health_check_interval) {
+    Fail(m.Key("timeout"), "must be shorter than the interval (timeout defaults to 6s)");
+  }
+}
+
 ServiceSpec ParseService(const Map& m) {
   m.Only({"name", "desired", "cpu", "memory", "start_time", "minimum_healthy_percent",
-          "maximum_percent", "placement_strategy", "placement_constraints", "load_balancer"});
+          "maximum_percent", "placement_strategy", "placement_constraints", "load_balancer",
+          "requests_per_second", "request_duration", "max_requests_per_task"});
   ServiceSpec s;
   s.name = m.String("name", "");
   if (s.name.empty()) Fail(m.Key("name"), "is required");
@@ -271,9 +290,26 @@ ServiceSpec ParseService(const Map& m) {
   }
   if (m.Has("load_balancer")) {
     Map lb(m.Get("load_balancer"), m.Key("load_balancer"));
-    lb.Only({"deregistration_delay"});
+    lb.Only({"deregistration_delay", "health_check"});
     s.load_balanced = true;
     s.deregistration_delay = lb.Duration("deregistration_delay", s.deregistration_delay);
+    if (lb.Has("health_check"))
+      ParseHealthCheck(Map(lb.Get("health_check"), lb.Key("health_check")), &s);
+  }
+  for (const char* key : {"requests_per_second", "request_duration", "max_requests_per_task"}) {
+    if (m.Has(key) && !s.load_balanced) {
+      Fail(m.Key(key), "needs load_balancer (requests are counted behind a load balancer)");
+    }
+  }
+  if (s.load_balanced) {
+    s.requests_per_second =
+        m.Number("requests_per_second", kDefaultRequestsPerTask * s.desired, 0, 1e9);
+  }
+  s.request_duration = m.Duration("request_duration", s.request_duration);
+  if (s.request_duration > kHour) Fail(m.Key("request_duration"), "must be at most 1h");
+  if (m.Has("max_requests_per_task")) {
+    s.max_requests_per_task = m.Number("max_requests_per_task", 0, 0, 1e9);
+    if (!(s.max_requests_per_task > 0)) Fail(m.Key("max_requests_per_task"), "must be more than 0");
   }
   return s;
 }

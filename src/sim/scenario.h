@@ -84,11 +84,28 @@ struct ServiceSpec {
   std::vector<PlacementStrategy> strategies;
   std::vector<Expression> member_of;
   bool distinct_instance = false;
-  // Behind a load balancer: a stopping task is deregistered first and stops
-  // after the deregistration delay.
+  // Behind a load balancer (an ALB target group; sim/load_balancer.h): a
+  // stopping task is deregistered first and stops after the deregistration
+  // delay.
   bool load_balanced = false;
   SimTime deregistration_delay = 300 * kSecond;
+  // The target group's health checks (the ELBv2 defaults for an HTTP target
+  // group): a target that stops answering is marked unhealthy after
+  // `unhealthy_threshold` consecutive checks, each failing after `timeout`.
+  SimTime health_check_interval = 30 * kSecond;
+  int unhealthy_threshold = 2;
+  SimTime health_check_timeout = 6 * kSecond;
+  // Requests (load-balanced services only): the service's request rate, spread
+  // over its targets; how long a request is in flight; what one task can serve
+  // (-1: unlimited; the excess is shed).
+  double requests_per_second = 0;  // parsed: kDefaultRequestsPerTask x desired when load-balanced
+  SimTime request_duration = 100;
+  double max_requests_per_task = -1;
 };
+
+// The request rate of a load-balanced service without `requests_per_second`,
+// per desired task (docs/simulator.md, "Load balancer and requests").
+inline constexpr double kDefaultRequestsPerTask = 50;
 
 struct EcsSpec {
   std::string cluster = "default";

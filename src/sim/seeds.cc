@@ -56,15 +56,16 @@ std::vector<report::Distribution> SummarizeSeeds(const std::vector<SeedSample>& 
   }
   std::vector<report::Distribution> out;
   for (PolicyKind policy : order) {
-    std::vector<double> availability, lost, cost;
+    std::vector<double> availability, lost, failed, cost;
     for (const SeedSample& s : samples) {
       if (s.policy != policy) continue;
       availability.push_back(s.summary.availability);
       lost.push_back(s.summary.tasks_lost_without_drain);
+      failed.push_back(s.summary.failed_requests);
       cost.push_back(s.summary.cost);
     }
     out.push_back({PolicyName(policy), static_cast<double>(availability.size()),
-                   SpreadOf(availability), SpreadOf(lost), SpreadOf(cost)});
+                   SpreadOf(availability), SpreadOf(lost), SpreadOf(failed), SpreadOf(cost)});
   }
   return out;
 }

@@ -57,6 +57,7 @@ TEST(SummarizeSeeds, PercentilesPerPolicyInOrder) {
     a.summary.cost = 100 + i;  // 100..120
     a.summary.availability = 1 - 0.001 * i;
     a.summary.tasks_lost_without_drain = i % 3;
+    a.summary.failed_requests = 1000 * (20 - i);  // 20000..0
     samples.push_back(a);
     SeedSample b = a;
     b.policy = PolicyKind::kNone;
@@ -77,15 +78,19 @@ TEST(SummarizeSeeds, PercentilesPerPolicyInOrder) {
   EXPECT_EQ(s[1].policy, PolicyName(PolicyKind::kNone));
   EXPECT_DOUBLE_EQ(s[1].cost.p5, 50);
   EXPECT_DOUBLE_EQ(s[1].cost.p95, 50);
+  EXPECT_DOUBLE_EQ(s[0].failed_requests.p5, 1000);
+  EXPECT_DOUBLE_EQ(s[0].failed_requests.p50, 10000);
+  EXPECT_DOUBLE_EQ(s[0].failed_requests.p95, 19000);
 
   const std::string csv = FormatSpreadCsv(s);
   EXPECT_EQ(csv.rfind(std::string(kSpreadCsvColumns) + "\n", 0), 0u);
   EXPECT_NE(csv.find("\nreference,21,0.981000,0.990000,0.999000,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",101.0000,110.0000,119.0000\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",101.0000,110.0000,119.0000,1000,10000,19000\n"), std::string::npos) << csv;
   EXPECT_NE(FormatSpreadTable(s).find("110.00 (101.00-119.00)"), std::string::npos);
   nlohmann::json j = SpreadJson(s);
   EXPECT_EQ(j[0]["policy"], "reference");
   EXPECT_EQ(j[0]["cost"]["p50"], 110);
+  EXPECT_EQ(j[0]["failed_requests"]["p95"], 19000);
 }
 
 }  // namespace

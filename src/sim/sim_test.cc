@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "sim/engine.h"
 #include "sim/output.h"
@@ -74,6 +76,37 @@ TEST(Scenario, DefaultScenarioParses) {
   EXPECT_EQ(s.events[0].at, 10 * kHour + 30 * kMinute);
 }
 
+TEST(Scenario, LoadBalancedServicesGetRequestsAndAlbHealthChecksByDefault) {
+  Scenario s = Parse(R"(
+pools: [{type: m5.large, zone: us-east-1a}]
+fleet: {target_capacity: 4}
+ecs:
+  services:
+    - {name: api, desired: 6, load_balancer: {}}
+    - {name: web, desired: 2, requests_per_second: 75, request_duration: 250ms,
+       max_requests_per_task: 60,
+       load_balancer: {deregistration_delay: 30s,
+                       health_check: {interval: 10s, unhealthy_threshold: 3, timeout: 5s}}}
+    - {name: worker, desired: 3}
+)");
+  ASSERT_EQ(s.ecs.services.size(), 3u);
+  const ServiceSpec& api = s.ecs.services[0];
+  EXPECT_DOUBLE_EQ(api.requests_per_second, kDefaultRequestsPerTask * 6);
+  EXPECT_EQ(api.request_duration, 100);
+  EXPECT_LT(api.max_requests_per_task, 0) << "unlimited";
+  EXPECT_EQ(api.health_check_interval, 30 * kSecond);
+  EXPECT_EQ(api.unhealthy_threshold, 2);
+  EXPECT_EQ(api.health_check_timeout, 6 * kSecond);
+  const ServiceSpec& web = s.ecs.services[1];
+  EXPECT_DOUBLE_EQ(web.requests_per_second, 75);
+  EXPECT_EQ(web.request_duration, 250);
+  EXPECT_DOUBLE_EQ(web.max_requests_per_task, 60);
+  EXPECT_EQ(web.health_check_interval, 10 * kSecond);
+  EXPECT_EQ(web.unhealthy_threshold, 3);
+  EXPECT_EQ(web.health_check_timeout, 5 * kSecond);
+  EXPECT_FALSE(s.ecs.services[2].load_balanced);
+}
+
 struct BadCase {
   std::string yaml;
   std::string message;  // a substring of the error
@@ -113,6 +146,24 @@ TEST(Scenario, BadScenariosGiveOneLineNamingTheKey) {
        "x, "
        "placement_strategy: [{type: binpack, field: disk}]}]}",
        "binpack field must be cpu or memory"},
+      {"pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4}\necs: {services: [{name: "
+       "x, requests_per_second: 10}]}",
+       "ecs.services[0].requests_per_second: needs load_balancer"},
+      {"pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4}\necs: {services: [{name: "
+       "x, max_requests_per_task: 0, load_balancer: {}}]}",
+       "ecs.services[0].max_requests_per_task: must be more than 0"},
+      {"pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4}\necs: {services: [{name: "
+       "x, load_balancer: {health_check: {interval: 1s}}}]}",
+       "ecs.services[0].load_balancer.health_check.interval: must be between 5s and 300s"},
+      {"pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4}\necs: {services: [{name: "
+       "x, load_balancer: {health_check: {interval: 10s, timeout: 10s}}}]}",
+       "ecs.services[0].load_balancer.health_check.timeout: must be shorter than the interval"},
+      {"pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4}\necs: {services: [{name: "
+       "x, load_balancer: {health_check: {unhealthy_threshold: 1}}}]}",
+       "ecs.services[0].load_balancer.health_check.unhealthy_threshold: must be between 2 and 10"},
+      {"pools: [{type: m5.large, zone: a}]\nfleet: {target_capacity: 4}\necs: {services: [{name: "
+       "x, load_balancer: {health_check: {path: /}}}]}",
+       "unknown key ecs.services[0].load_balancer.health_check.path"},
       {"pools: [{type: m5.large, zone: a}\n", "YAML error at line"},
       {"", "empty"},
       {"- 1\n- 2\n", "scenario: must be a mapping"},
@@ -289,6 +340,94 @@ TEST(Policies, SpotkeeperLosesNoTaskWhereNoneAndReferenceDo) {
   EXPECT_LT(spotkeeper.summary.minutes_below_target, none.summary.minutes_below_target);
 }
 
+// ---- requests behind the load balancer ------------------------------------------
+
+// A full cluster: four m5.large (2,048 CPU each) hold two 1,024-CPU tasks each,
+// eight tasks behind a load balancer, no room to spare. At 1h pool A's two
+// instances are reclaimed and the pool stays dry for 2h. Drained tasks can
+// move only to new capacity: on-demand that boots (60 s), registers (20 s)
+// and runs a replacement (20 s) within the 120 s notice.
+const char* kFullClusterScenario = R"(
+name: full
+duration: 4h
+sample_interval: 1m
+market: {rebalance_probability: 0}
+pools:
+  - {type: m5.large, zone: us-east-1a, monthly_interruption: 0}
+  - {type: m5.large, zone: us-east-1b, monthly_interruption: 0, capacity: 2}
+fleet: {target_capacity: 8, allocation_strategy: diversified, launch_delay: 90s}
+on_demand: {name: od, instance_type: m5.large, min: 0, max: 10, launch_delay: 60s, cooldown: 300s}
+ecs:
+  cluster: prod
+  services:
+    - name: app
+      desired: 8
+      cpu: 1024
+      memory: 1024
+      start_time: 20s
+      minimum_healthy_percent: 100
+      maximum_percent: 200
+      placement_strategy: [{type: spread, field: instanceId}]
+      requests_per_second: 800
+      load_balancer: {deregistration_delay: 30s}
+events:
+  - {at: 1h, kind: mass-reclaim, pool: "m5.large us-east-1a", dry_for: 2h}
+)";
+
+TEST(Requests, UndrainedKillsFailRequestsThatSpotkeeperServes) {
+  Scenario s = Parse(kFullClusterScenario);
+  RunResult none = RunSimulation(s, PolicyKind::kNone);
+  RunResult agent = RunSimulation(s, PolicyKind::kEcsAgent);
+  RunResult spotkeeper = RunSimulation(s, PolicyKind::kSpotkeeper);
+  const double offered = 800.0 * 4 * 3600;
+  for (const RunResult* r : {&none, &agent, &spotkeeper}) {
+    EXPECT_EQ(r->summary.interruptions, 2) << PolicyName(r->policy);
+    EXPECT_NEAR(r->summary.requests_served + r->summary.failed_requests, offered, 1e-3)
+        << PolicyName(r->policy);
+    ASSERT_EQ(r->services.size(), 1u);
+    EXPECT_DOUBLE_EQ(r->services[0].failed_requests, r->summary.failed_requests);
+    EXPECT_NEAR(r->summary.failed_requests_per_million, 1e6 * r->summary.failed_requests / offered,
+                1e-9);
+    EXPECT_EQ(r->series.failed_requests.back(), r->summary.failed_requests);
+  }
+  // none: the four tasks die in rotation. The ECS agent drains, but with no
+  // room for replacements and minimumHealthyPercent 100 it stops none of them
+  // before the instances terminate. Each dead target fails its share (100/s)
+  // until its health checks mark it unhealthy: at least 36 s (30 s interval,
+  // 2 checks, 6 s timeout).
+  EXPECT_EQ(none.summary.tasks_lost_without_drain, 4);
+  EXPECT_EQ(agent.summary.tasks_lost_without_drain, 4);
+  for (const RunResult* r : {&none, &agent}) {
+    EXPECT_GE(r->summary.failed_requests, 4 * 100.0 * 36) << PolicyName(r->policy);
+    EXPECT_LE(r->summary.failed_requests, 4 * 100.0 * (66 + 0.1)) << PolicyName(r->policy);
+  }
+  // spotkeeper covers the lost units with on-demand at once; the replacements
+  // run before the notice is up, the old tasks are deregistered and drain.
+  EXPECT_EQ(spotkeeper.summary.tasks_lost_without_drain, 0);
+  EXPECT_EQ(spotkeeper.summary.failed_requests, 0);
+  EXPECT_GT(none.summary.failed_requests, spotkeeper.summary.failed_requests);
+  EXPECT_GT(agent.summary.failed_requests, spotkeeper.summary.failed_requests);
+}
+
+TEST(Requests, MaxRequestsPerTaskShedsWhatTheRemainingTasksCannotServe) {
+  // As above with minimumHealthyPercent 50: the ECS agent stops the drained
+  // tasks at once (nothing dies in rotation), but until pool A returns four
+  // tasks carry the load, each 200/s of which it serves 120.
+  std::string yaml = kFullClusterScenario;
+  yaml.replace(yaml.find("minimum_healthy_percent: 100"), 28, "minimum_healthy_percent: 50");
+  yaml.replace(yaml.find("requests_per_second: 800"), 24,
+               "requests_per_second: 800\n      max_requests_per_task: 120");
+  Scenario s = Parse(yaml);
+  ASSERT_EQ(s.ecs.services[0].max_requests_per_task, 120);
+  RunResult agent = RunSimulation(s, PolicyKind::kEcsAgent);
+  RunResult spotkeeper = RunSimulation(s, PolicyKind::kSpotkeeper);
+  EXPECT_EQ(agent.summary.tasks_lost_without_drain, 0);
+  // 4 x 80/s shed for at least the 2 h the pool is dry.
+  EXPECT_GE(agent.summary.failed_requests, 4 * 80.0 * 2 * 3600);
+  EXPECT_LT(spotkeeper.summary.failed_requests, agent.summary.failed_requests / 10)
+      << "on-demand carries the load within minutes";
+}
+
 TEST(Policies, EveryPolicyRunsTheDefaultScenarioAndSavesMoney) {
   Scenario s = Parse(DefaultScenarioYaml());
   for (PolicyKind p : AllPolicies()) {
@@ -332,13 +471,25 @@ TEST(ResultJson, FollowsTheContract) {
   for (const char* key :
        {"availability", "worst_service", "worst_service_availability", "tasks_lost_without_drain",
         "minutes_below_target", "interruptions", "spot_instance_hours", "on_demand_instance_hours",
-        "cost", "all_on_demand_cost", "savings"}) {
+        "cost", "all_on_demand_cost", "savings", "requests_served", "failed_requests",
+        "failed_requests_per_million"}) {
     EXPECT_TRUE(run["summary"].contains(key)) << key;
   }
+  for (const auto& service : run["services"]) {
+    for (const char* key : {"name", "availability", "tasks_lost_without_drain", "requests_served",
+                            "failed_requests", "failed_requests_per_million"}) {
+      EXPECT_TRUE(service.contains(key)) << key;
+    }
+  }
+  // The default day's api and web are behind load balancers: 50 requests/s per
+  // task by default, all day.
+  EXPECT_GT(run["summary"]["requests_served"].get<double>(), 0);
+  EXPECT_TRUE(run["summary"]["failed_requests"].is_number_integer());
   const size_t n = run["series"]["t"].size();
   EXPECT_EQ(n, 86400u / 300 + 1);
   EXPECT_EQ(run["series"]["target_units"].size(), n);
   EXPECT_EQ(run["series"]["cost"].size(), n);
+  EXPECT_EQ(run["series"]["failed_requests"].size(), n);
   for (const auto& [pool, counts] : run["series"]["capacity"].items())
     EXPECT_EQ(counts.size(), n) << pool;
   EXPECT_TRUE(run["series"]["capacity"].contains("on-demand"));
@@ -369,6 +520,41 @@ TEST(Output, CsvHasAHeaderAndOneRowPerPolicy) {
   EXPECT_NE(csv.find("\nspotkeeper,"), std::string::npos);
   std::string table = FormatTable(runs);
   EXPECT_NE(table.find("spotkeeper"), std::string::npos);
+  EXPECT_NE(table.find("failed req"), std::string::npos);
+}
+
+// The CSV's failed_requests column holds each run's failed requests.
+TEST(Output, CsvHasTheFailedRequestsColumn) {
+  Scenario s = Parse(kFullClusterScenario);
+  std::vector<RunResult> runs = {RunSimulation(s, PolicyKind::kNone),
+                                 RunSimulation(s, PolicyKind::kSpotkeeper)};
+  std::string csv = FormatCsv(runs);
+  std::vector<std::vector<std::string>> rows;
+  size_t start = 0;
+  while (start < csv.size()) {
+    size_t end = csv.find('\n', start);
+    std::vector<std::string> cells;
+    std::string line = csv.substr(start, end - start), cell;
+    for (char c : line + ",") {
+      if (c == ',') {
+        cells.push_back(cell);
+        cell.clear();
+      } else {
+        cell += c;
+      }
+    }
+    rows.push_back(cells);
+    start = end + 1;
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  auto column = std::find(rows[0].begin(), rows[0].end(), "failed_requests");
+  ASSERT_NE(column, rows[0].end());
+  const size_t k = static_cast<size_t>(column - rows[0].begin());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    ASSERT_EQ(rows[i + 1].size(), rows[0].size());
+    EXPECT_EQ(rows[i + 1][k], std::to_string(std::llround(runs[i].summary.failed_requests)));
+  }
+  EXPECT_NE(rows[1][k], "0") << "none kills targets undrained";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "sim/capacity_source.h"
 #include "sim/ecs_cluster.h"
 #include "sim/instances.h"
+#include "sim/load_balancer.h"
 #include "sim/market.h"
 #include "sim/metrics.h"
 #include "sim/policy_adapter.h"
@@ -52,6 +53,7 @@ class Simulation {
         fleet_(w_),
         asg_(w_),
         ecs_(w_),
+        lb_(w_),
         policies_(w_, policy),
         metrics_(w_, policy) {
     w_.market = &market_;
@@ -59,6 +61,7 @@ class Simulation {
     w_.fleet = &fleet_;
     w_.asg = &asg_;
     w_.ecs = &ecs_;
+    w_.lb = &lb_;
     w_.policies = &policies_;
     w_.metrics = &metrics_;
   }
@@ -136,6 +139,9 @@ class Simulation {
       case kSchedule:
         ecs_.Schedule();
         break;
+      case kTargetUnhealthy:
+        lb_.MarkedUnhealthy(e.a);
+        break;
       default:
         policies_.Handle(e);
         break;
@@ -149,6 +155,7 @@ class Simulation {
   SpotFleet fleet_;
   AutoScalingGroup asg_;
   EcsCluster ecs_;
+  LoadBalancer lb_;
   Policies policies_;
   Metrics metrics_;
 };

@@ -39,6 +39,7 @@ enum EventKind : uint32_t {
   kAlarmEval,
   kReferenceNotice,
   kAgentDrain,
+  kTargetUnhealthy,
 };
 
 // The pool index of the on-demand group's instances.
@@ -72,6 +73,7 @@ struct Instance {
 class AutoScalingGroup;
 class Ec2;
 class EcsCluster;
+class LoadBalancer;
 class Market;
 class Metrics;
 class Policies;
@@ -90,6 +92,7 @@ struct World {
   SpotFleet* fleet = nullptr;
   AutoScalingGroup* asg = nullptr;
   EcsCluster* ecs = nullptr;
+  LoadBalancer* lb = nullptr;
   Policies* policies = nullptr;
   Metrics* metrics = nullptr;
 

@@ -10,6 +10,10 @@ only), 50 samples 5 minutes apart. One interruption in pool m5.large us-east-1a 
 until 2:45. `reference` drains late and scales on-demand 15 minutes late; `spotkeeper`
 drains on the notice and covers the gap with on-demand at once.
 
+"api" and "web" are behind load balancers, 50 requests/s per task. Each api task
+`reference` loses undrained fails its share (50/s) for the 51 s its health checks take
+(30 s interval, 2 checks, 6 s timeout) and its 5 requests in flight (0.1 s).
+
 Run: python3 tests/data/make_sim_result_sample.py > tests/data/sim_result_sample.json
 """
 import json
@@ -24,6 +28,8 @@ POOLS = {
     "on-demand": (2, 0.096, 0.096),
 }
 TARGET = 2 * 4 + 4 * 3 + 2 * 4  # the fleet's target capacity in units
+RATE = {"api": 50 * 10, "web": 50 * 6, "worker": 0}  # requests/s
+FAILED_PER_KILLED_TARGET = 50 * 51 + 50 * 0.1
 
 
 def steps(default, changes):
@@ -52,6 +58,8 @@ def run(policy):
             "web": (steps(6, []), steps(6, [])),
         }
         lost = {"api": 4, "worker": 6, "web": 0}
+        # api tasks lost undrained: one at 3900 s, three at 6000 s.
+        killed = {3900: 1, 6000: 3}
     else:
         svc = {
             "api": (steps(10, []), steps(10, [(6000, 9), (6600, 10)])),
@@ -59,6 +67,7 @@ def run(policy):
             "web": (steps(6, []), steps(6, [])),
         }
         lost = {"api": 0, "worker": 0, "web": 0}
+        killed = {}
 
     cost, total = [], 0.0
     spot_h = od_h = all_od = 0.0
@@ -80,14 +89,26 @@ def run(policy):
             below += 1
         cost.append(round(total, 4))
 
+    failed_series, failed_total = [], 0.0
+    for t in T:
+        failed_total += killed.get(t, 0) * FAILED_PER_KILLED_TARGET
+        failed_series.append(round(failed_total))
+    duration = N * STEP
+
     services, worst = [], None
     desired_sum = running_sum = 0
     for name, (d, r) in svc.items():
         a = sum(r) / sum(d)
         desired_sum += sum(d)
         running_sum += sum(r)
+        offered = RATE[name] * duration
+        failed = failed_total if name == "api" else 0
         services.append({"name": name, "availability": round(a, 5),
-                         "tasks_lost_without_drain": lost[name]})
+                         "tasks_lost_without_drain": lost[name],
+                         "requests_served": round(offered - failed),
+                         "failed_requests": round(failed),
+                         "failed_requests_per_million":
+                             round(1e6 * failed / offered, 3) if offered else 0})
         if worst is None or a < worst[1]:
             worst = (name, a)
 
@@ -118,6 +139,10 @@ def run(policy):
             "cost": round(total, 4),
             "all_on_demand_cost": round(all_od, 4),
             "savings": round(1 - total / all_od, 5),
+            "requests_served": round(sum(RATE.values()) * duration - failed_total),
+            "failed_requests": round(failed_total),
+            "failed_requests_per_million":
+                round(1e6 * failed_total / (sum(RATE.values()) * duration), 3),
         },
         "services": services,
         "series": {
@@ -126,6 +151,7 @@ def run(policy):
             "target_units": [TARGET] * N,
             "services": {k: {"desired": d, "running": r} for k, (d, r) in svc.items()},
             "cost": cost,
+            "failed_requests": failed_series,
         },
         "events": events,
     }
