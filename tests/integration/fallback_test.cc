@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <future>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -239,7 +238,6 @@ TEST_F(FallbackTest, StuckTasksOnShortSpotRunOnTheShadowThenStepDownAcrossRestar
   SpotFailure(1);
   // doctor checks the pair and shows what a decision would do, changing nothing.
   ProcessResult doctor = Doctor({"--fallback-discover"});
-  std::cout << doctor.out;
   EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
   EXPECT_NE(doctor.out.find("web asks for spot on " + spot_provider_), std::string::npos)
       << doctor.out;
