@@ -29,6 +29,7 @@
 #include "support/controller_world.h"
 #include "support/moto_server.h"
 #include "support/process.h"
+#include "support/python_peer.h"
 
 namespace spk {
 namespace {
@@ -41,11 +42,6 @@ using testsupport::ProcessResult;
 using testsupport::RunProcess;
 using testsupport::SpotkeeperBinary;
 
-std::string TestEnv(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 const std::string kScheduledEvent =
     R"({"version": "0", "id": "sched-1", "detail-type": "Scheduled Event",
         "source": "aws.events", "time": "2026-12-02T00:00:00Z", "detail": {}})";
@@ -55,18 +51,9 @@ class FallbackTest : public testsupport::ControllerWorldTest {
   void SetUp() override {
     ControllerWorldTest::SetUp();
     if (HasFatalFailure()) return;
-    std::map<std::string, std::string> env = {
-        {"PATH", TestEnv("PATH")}, {"HOME", TestEnv("HOME")}, {"PYTHONUNBUFFERED", "1"}};
-    if (!TestEnv("PYENV_ROOT").empty()) env["PYENV_ROOT"] = TestEnv("PYENV_ROOT");
-    peer_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/env", "python3",
-                                 std::string(SPK_SOURCE_DIR) + "/tests/tools/fallback_peer.py",
-                                 "--upstream", server_->endpoint()},
-        env);
-    ASSERT_TRUE(peer_->WaitForLog("http://127.0.0.1:", seconds(20))) << peer_->Log();
-    const std::string log = peer_->Log();
-    const size_t at = log.find("http://127.0.0.1:");
-    peer_url_ = log.substr(at, log.find('\n', at) - at);
+    peer_ = testsupport::StartPythonPeer("fallback_peer.py", server_->endpoint());
+    ASSERT_FALSE(peer_.url.empty()) << peer_.process->Log();
+    peer_url_ = peer_.url;
   }
 
   void Control(const std::string& what, const json& spec) {
@@ -111,20 +98,6 @@ class FallbackTest : public testsupport::ControllerWorldTest {
     return group;
   }
 
-  std::string GroupArn(const std::string& group) {
-    auto described = client().CallQuery(aws::services::AutoScaling(), "DescribeAutoScalingGroups",
-                                        {{"AutoScalingGroupNames.member.1", group}});
-    if (!described.ok()) return "";
-    return described.value()
-        ->document_element()
-        .child("DescribeAutoScalingGroupsResult")
-        .child("AutoScalingGroups")
-        .child("member")
-        .child("AutoScalingGroupARN")
-        .text()
-        .get();
-  }
-
   // Cluster with spot provider (group spot_group) and on-demand provider,
   // primary "web" (desired 3, spot strategy as the peer shows it) and its
   // shadow "web-od" (desired 0, tagged spotkeeper:fallback-for=web).
@@ -140,7 +113,7 @@ class FallbackTest : public testsupport::ControllerWorldTest {
       Ecs("CreateCapacityProvider",
           {{"name", provider},
            {"autoScalingGroupProvider",
-            {{"autoScalingGroupArn", GroupArn(group)},
+            {{"autoScalingGroupArn", world_->GroupArn(group)},
              {"managedScaling", {{"status", "ENABLED"}, {"targetCapacity", 100}}},
              {"managedTerminationProtection", "DISABLED"}}}});
     }
@@ -227,7 +200,7 @@ class FallbackTest : public testsupport::ControllerWorldTest {
     return false;
   }
 
-  std::unique_ptr<ChildProcess> peer_;
+  testsupport::PythonPeer peer_;
   std::string peer_url_;
   std::string cluster_, spot_group_, od_group_, spot_provider_;
 };

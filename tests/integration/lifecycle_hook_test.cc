@@ -31,6 +31,7 @@
 #include "support/controller_world.h"
 #include "support/moto_server.h"
 #include "support/process.h"
+#include "support/python_peer.h"
 
 namespace spk {
 namespace {
@@ -58,31 +59,14 @@ bool Eventually(F done, milliseconds timeout) {
   return done();
 }
 
-// The test's environment variable `name`, "" when unset (test code: the
-// product reads its environment through base/env).
-std::string TestEnv(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 class LifecycleHookTest : public testsupport::ControllerWorldTest {
  protected:
   void SetUp() override {
     ControllerWorldTest::SetUp();
     if (HasFatalFailure()) return;
-    std::map<std::string, std::string> env = {{"PATH", TestEnv("PATH")},
-                                              {"HOME", TestEnv("HOME")},
-                                              {"PYTHONUNBUFFERED", "1"}};
-    if (!TestEnv("PYENV_ROOT").empty()) env["PYENV_ROOT"] = TestEnv("PYENV_ROOT");
-    peer_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/env", "python3",
-                                 std::string(SPK_SOURCE_DIR) + "/tests/tools/lifecycle_peer.py",
-                                 "--upstream", server_->endpoint()},
-        env);
-    ASSERT_TRUE(peer_->WaitForLog("http://127.0.0.1:", seconds(20))) << peer_->Log();
-    const std::string log = peer_->Log();
-    const size_t at = log.find("http://127.0.0.1:");
-    peer_url_ = log.substr(at, log.find('\n', at) - at);
+    peer_ = testsupport::StartPythonPeer("lifecycle_peer.py", server_->endpoint());
+    ASSERT_FALSE(peer_.url.empty()) << peer_.process->Log();
+    peer_url_ = peer_.url;
   }
 
   // A world: a fleet with nothing pending, an on-demand group of `count`
@@ -160,12 +144,34 @@ class LifecycleHookTest : public testsupport::ControllerWorldTest {
                                                 const std::string& reconcile_interval) {
     std::map<std::string, std::string> env = ControllerWorld::ProcessEnv(*server_);
     env["AWS_ENDPOINT_URL_AUTO_SCALING"] = peer_url_;
-    std::vector<std::string> argv = {
-        SpotkeeperBinary(), "--log-format", "json", "--log-level", "debug", "controller", "--queue-url", w.queue,
-        "--cluster", w.cluster, "--spot-fleet-id", w.fleet, "--on-demand-asg", w.group,
-        "--on-demand-units", "4", "--pending-source", "cloudwatch", "--wait-time", "1s",
-        "--reconcile-interval", reconcile_interval, "--settle-window", "10m", "--max-drain-time", "10m",
-        "--metrics-listen", "off"};
+    std::vector<std::string> argv = {SpotkeeperBinary(),
+                                     "--log-format",
+                                     "json",
+                                     "--log-level",
+                                     "debug",
+                                     "controller",
+                                     "--queue-url",
+                                     w.queue,
+                                     "--cluster",
+                                     w.cluster,
+                                     "--spot-fleet-id",
+                                     w.fleet,
+                                     "--on-demand-asg",
+                                     w.group,
+                                     "--on-demand-units",
+                                     "4",
+                                     "--pending-source",
+                                     "cloudwatch",
+                                     "--wait-time",
+                                     "1s",
+                                     "--reconcile-interval",
+                                     reconcile_interval,
+                                     "--settle-window",
+                                     "10m",
+                                     "--max-drain-time",
+                                     "10m",
+                                     "--metrics-listen",
+                                     "off"};
     auto controller = std::make_unique<ChildProcess>(argv, env);
     EXPECT_TRUE(controller->WaitForLog("reconciled", seconds(30))) << controller->Log();
     return controller;
@@ -201,7 +207,7 @@ class LifecycleHookTest : public testsupport::ControllerWorldTest {
         .dump();
   }
 
-  std::unique_ptr<ChildProcess> peer_;
+  testsupport::PythonPeer peer_;
   std::string peer_url_;
 };
 
@@ -216,8 +222,10 @@ TEST_F(LifecycleHookTest, AnIdleInstanceIsDrainedAndCompletedAndTheTestNotificat
   // action as the hook's own notification would not name it: EventBridge's.
   Send(w.queue, json{{"AccountId", "123456789012"},
                      {"RequestId", "req-test"},
-                     {"AutoScalingGroupARN", "arn:aws:autoscaling:us-east-1:123456789012:"
-                                             "autoScalingGroup:x:autoScalingGroupName/" + w.group},
+                     {"AutoScalingGroupARN",
+                      "arn:aws:autoscaling:us-east-1:123456789012:"
+                      "autoScalingGroup:x:autoScalingGroupName/" +
+                          w.group},
                      {"AutoScalingGroupName", w.group},
                      {"Service", "AWS Auto Scaling"},
                      {"Event", "autoscaling:TEST_NOTIFICATION"},
@@ -258,11 +266,11 @@ TEST_F(LifecycleHookTest, ARunningTaskGetsHeartbeatsUntilItEndsAndARestartStillC
   ASSERT_EQ(w.ids.size(), 1u);
   const std::string& leaving = w.ids[0];
   const std::string family = ControllerWorld::Unique("hook-task");
-  auto registered = client().CallJson(
-      aws::services::Ecs(), "RegisterTaskDefinition",
-      {{"family", family},
-       {"containerDefinitions",
-        {{{"name", "app"}, {"image", "busybox"}, {"cpu", 64}, {"memory", 64}}}}});
+  auto registered =
+      client().CallJson(aws::services::Ecs(), "RegisterTaskDefinition",
+                        {{"family", family},
+                         {"containerDefinitions",
+                          {{{"name", "app"}, {"image", "busybox"}, {"cpu", 64}, {"memory", 64}}}}});
   ASSERT_TRUE(registered.ok()) << registered.status().ToString();
   auto started = client().CallJson(aws::services::Ecs(), "StartTask",
                                    {{"cluster", w.cluster},
@@ -298,8 +306,8 @@ TEST_F(LifecycleHookTest, ARunningTaskGetsHeartbeatsUntilItEndsAndARestartStillC
   EXPECT_FALSE(last["params"].contains("LifecycleActionToken")) << last.dump();
 
   // The task ends: the action is completed.
-  auto stopped = client().CallJson(aws::services::Ecs(), "StopTask",
-                                   {{"cluster", w.cluster}, {"task", task}});
+  auto stopped =
+      client().CallJson(aws::services::Ecs(), "StopTask", {{"cluster", w.cluster}, {"task", task}});
   ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
   ASSERT_TRUE(Eventually([&] { return !CallsFor("CompleteLifecycleAction", leaving).empty(); },
                          seconds(30)))

@@ -149,21 +149,24 @@ std::string ControllerWorld::MakeOnDemandGroup(int desired) {
   return group;
 }
 
-std::string ControllerWorld::MakeCapacityProvider(const std::string& cluster,
-                                                  const std::string& group,
-                                                  bool managed_scaling) {
+std::string ControllerWorld::GroupArn(const std::string& group) {
   auto described = client_.CallQuery(aws::services::AutoScaling(), "DescribeAutoScalingGroups",
                                      {{"AutoScalingGroupNames.member.1", group}});
   EXPECT_TRUE(described.ok()) << described.status().ToString();
   if (!described.ok()) return "";
-  std::string arn = described.value()
-                        ->document_element()
-                        .child("DescribeAutoScalingGroupsResult")
-                        .child("AutoScalingGroups")
-                        .child("member")
-                        .child("AutoScalingGroupARN")
-                        .text()
-                        .get();
+  return described.value()
+      ->document_element()
+      .child("DescribeAutoScalingGroupsResult")
+      .child("AutoScalingGroups")
+      .child("member")
+      .child("AutoScalingGroupARN")
+      .text()
+      .get();
+}
+
+std::string ControllerWorld::MakeCapacityProvider(const std::string& cluster,
+                                                  const std::string& group, bool managed_scaling) {
+  std::string arn = GroupArn(group);
   EXPECT_FALSE(arn.empty());
   std::string provider = Unique("cp");
   json spec = {{"autoScalingGroupArn", arn},

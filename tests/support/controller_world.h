@@ -44,6 +44,8 @@ class ControllerWorld {
   // An on-demand group of m5.xlarge (4 vCPUs; launch template, $Latest), min 0,
   // max 10, desired `desired`.
   std::string MakeOnDemandGroup(int desired = 1);
+  // The Auto Scaling group's ARN ("" when it cannot be read).
+  std::string GroupArn(const std::string& group);
   // A capacity provider over `group` (managed scaling ENABLED or DISABLED),
   // put on `cluster` beside FARGATE; returns its name.
   std::string MakeCapacityProvider(const std::string& cluster, const std::string& group,

@@ -14,8 +14,10 @@ namespace {
 void ReadAvailable(int fd, std::string* out, bool* open) {
   char buf[4096];
   ssize_t n = read(fd, buf, sizeof buf);
-  if (n > 0) out->append(buf, static_cast<size_t>(n));
-  else if (n == 0 || (errno != EINTR && errno != EAGAIN)) *open = false;
+  if (n > 0)
+    out->append(buf, static_cast<size_t>(n));
+  else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+    *open = false;
 }
 
 }  // namespace
@@ -65,8 +67,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     }
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    if (out_open && (fds[0].revents & (POLLIN | POLLHUP))) ReadAvailable(out_pipe[0], &result.out, &out_open);
-    if (err_open && (fds[1].revents & (POLLIN | POLLHUP))) ReadAvailable(err_pipe[0], &result.err, &err_open);
+    if (out_open && (fds[0].revents & (POLLIN | POLLHUP)))
+      ReadAvailable(out_pipe[0], &result.out, &out_open);
+    if (err_open && (fds[1].revents & (POLLIN | POLLHUP)))
+      ReadAvailable(err_pipe[0], &result.err, &err_open);
   }
   close(out_pipe[0]);
   close(err_pipe[0]);

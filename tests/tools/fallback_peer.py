@@ -29,18 +29,15 @@ Standalone: tests/tools/fallback_peer.py --upstream http://127.0.0.1:PORT
 [--port 0] prints its URL, then serves until SIGTERM/SIGINT. Everything on
 127.0.0.1.
 """
-import argparse
 import json
 import os
-import signal
 import sys
-import threading
 import urllib.parse
 import uuid
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fault_proxy import FaultProxy, operation_of  # noqa: E402  (its server and forwarding)
+from fault_proxy import FaultProxy, operation_of, serve_peer  # noqa: E402  (its server and forwarding)
 
 PREFIX = "/__fallback_peer/"
 NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
@@ -171,20 +168,7 @@ class FallbackPeer(FaultProxy):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT (moto_server)")
-    ap.add_argument("--port", type=int, default=0)
-    a = ap.parse_args()
-    up = urllib.parse.urlparse(a.upstream)
-    if up.hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("fallback_peer: the upstream must be on loopback")
-    peer = FallbackPeer(up.port, port=a.port)
-    print(peer.url, flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
-    peer.close()
+    serve_peer(FallbackPeer, "fallback_peer", __doc__.split("\n")[0])
 
 
 if __name__ == "__main__":

@@ -380,6 +380,25 @@ class FaultProxy:
         self.server.server_close()
 
 
+def serve_peer(peer_class, name, description):
+    """A peer's command line: --upstream http://127.0.0.1:PORT [--port 0]; prints
+    its URL, then serves until SIGTERM/SIGINT (the lifecycle and fallback peers)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT (moto_server)")
+    ap.add_argument("--port", type=int, default=0)
+    a = ap.parse_args()
+    up = urllib.parse.urlparse(a.upstream)
+    if up.hostname not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("%s: the upstream must be on loopback" % name)
+    peer = peer_class(up.port, port=a.port)
+    print(peer.url, flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    peer.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT (moto_server)")

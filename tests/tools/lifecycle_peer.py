@@ -31,19 +31,16 @@ Standalone: tests/tools/lifecycle_peer.py --upstream http://127.0.0.1:PORT
 [--port 0] prints its URL, then serves until SIGTERM/SIGINT. Everything on
 127.0.0.1.
 """
-import argparse
 import gzip
 import json
 import os
 import re
-import signal
 import sys
-import threading
 import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fault_proxy import FaultProxy  # noqa: E402  (its server and forwarding; no faults)
+from fault_proxy import FaultProxy, serve_peer  # noqa: E402  (its server and forwarding; no faults)
 
 PREFIX = "/__lifecycle_peer/"
 ANSWERED = ("CompleteLifecycleAction", "RecordLifecycleActionHeartbeat")
@@ -188,20 +185,7 @@ class LifecyclePeer(FaultProxy):
         self.reply(h, 200, [("Content-Type", "text/xml")], data)
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT (moto_server)")
-    ap.add_argument("--port", type=int, default=0)
-    a = ap.parse_args()
-    up = urllib.parse.urlparse(a.upstream)
-    if up.hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("lifecycle_peer: the upstream must be on loopback")
-    peer = LifecyclePeer(up.port, port=a.port)
-    print(peer.url, flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
-    peer.close()
+    serve_peer(LifecyclePeer, "lifecycle_peer", __doc__.split("\n")[0])
 
 
 if __name__ == "__main__":
