@@ -154,10 +154,13 @@ class CapacityProvidersStackTest(unittest.TestCase):
             self.assertEqual("ENABLED", p["managedScaling"]["status"])
             self.assertEqual(100, p["managedScaling"]["targetCapacity"])
             self.assertEqual("ENABLED", p["managedDraining"])
-            # The group the provider names exists and is empty until ECS scales it.
             g = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[group])["AutoScalingGroups"]
             self.assertEqual(1, len(g))
-            self.assertEqual(0, g[0]["MinSize"])
+        # Spot empty until ECS scales it; one on-demand instance kept for the controller.
+        spot, od = (self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[groups[k]])
+                    ["AutoScalingGroups"][0] for k in ("SpotCapacityProvider", "OnDemandCapacityProvider"))
+        self.assertEqual((0, 10), (spot["MinSize"], spot["MaxSize"]))
+        self.assertEqual((1, 6), (od["MinSize"], od["MaxSize"]))
 
     def test_cluster_defaults_to_the_spot_provider(self):
         c = self.ecs.describe_clusters(clusters=[self.outputs["ClusterName"]])["clusters"][0]
