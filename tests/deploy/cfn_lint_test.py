@@ -46,6 +46,7 @@ class CfnLintTest(unittest.TestCase):
         print("templates: " + ", ".join(rel))
         self.assertIn("deploy/cloudformation/spotkeeper.yaml", rel)
         self.assertIn("deploy/examples/reference-architecture.yaml", rel)
+        self.assertIn("deploy/examples/capacity-providers.yaml", rel)
         r = cfn_lint(paths)
         self.assertEqual("", r.stdout + r.stderr)
         self.assertEqual(0, r.returncode)
