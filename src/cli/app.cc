@@ -130,6 +130,12 @@ int RunMain(int argc, char** argv) {
       ->delimiter(',')
       ->envname("SPOTKEEPER_FALLBACK_SERVICE");
   doctor_cmd
+      ->add_option("--spot-asg", doctor.spot_asgs,
+                   "The controller's spot Auto Scaling groups (repeatable): with the fallback\n"
+                   "options, they count as spot capacity")
+      ->delimiter(',')
+      ->envname("SPOTKEEPER_SPOT_ASG");
+  doctor_cmd
       ->add_flag("--fallback-discover", doctor.fallback_discover,
                  "Also check every shadow of the --cluster's tagged spotkeeper:fallback-for")
       ->envname("SPOTKEEPER_FALLBACK_DISCOVER");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -78,7 +79,8 @@ void CheckOnDemandUnits(const DoctorOptions& options, aws::AwsClient& client, or
 
 // One pair: its setup, then a dry-run pass of the fallback over it.
 ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackPair& pair,
-                       WallTime now, std::vector<std::string>& problems) {
+                       const std::vector<std::string>& spot_asgs, WallTime now,
+                       std::vector<std::string>& problems) {
   ordered_json j;
   j["pair"] = pair.cluster + "/" + pair.primary + " -> " + pair.shadow;
   std::vector<std::string> findings;
@@ -113,6 +115,7 @@ ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackP
       if (provider == "FARGATE") return false;
       auto it = group_of.find(provider);
       if (it == group_of.end()) return std::nullopt;
+      if (std::find(spot_asgs.begin(), spot_asgs.end(), it->second) != spot_asgs.end()) return true;
       auto read = cloud.ReadProviderGroup(it->second);
       if (!read.ok()) return std::nullopt;
       return read->spot;
@@ -124,8 +127,8 @@ ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackP
     if (spot.empty()) {
       problem(pair.primary +
               "'s capacity provider strategy has no spot provider (a group "
-              "with a mixed-instances policy and 0% on-demand above its base, or FARGATE_SPOT; "
-              "a --spot-asg group counts too): nothing to fall back from");
+              "with a mixed-instances policy and 0% on-demand above its base, a --spot-asg "
+              "group, or FARGATE_SPOT): nothing to fall back from");
     } else {
       std::string names;
       for (const std::string& p : spot) names += (names.empty() ? "" : ", ") + p;
@@ -159,7 +162,8 @@ ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackP
     }
   }
   j["checks"] = findings;
-  controller::FallbackKeeper keeper(cloud, policy::FallbackConfig{}, {pair}, false, {}, true);
+  controller::FallbackKeeper keeper(cloud, policy::FallbackConfig{}, {pair}, false, spot_asgs,
+                                    true);
   std::vector<controller::FallbackOutcome> now_outcome = keeper.Run(now, {pair.cluster});
   if (!now_outcome.empty()) {
     const policy::FallbackDecision& d = now_outcome.front().decision;
@@ -196,7 +200,7 @@ void CheckFallback(const DoctorOptions& options, aws::AwsClient& client, WallTim
   }
   ordered_json list = ordered_json::array();
   for (const controller::FallbackPair& pair : pairs) {
-    list.push_back(CheckPair(cloud, pair, now, problems));
+    list.push_back(CheckPair(cloud, pair, options.spot_asgs, now, problems));
   }
   report["fallback"] = list;
 }

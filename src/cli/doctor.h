@@ -31,6 +31,8 @@ struct DoctorOptions {
   // the tag) and what a decision would do now is shown (dry run).
   std::vector<std::string> fallback_services;
   bool fallback_discover = false;
+  // The controller's --spot-asg groups: they count as spot providers' groups.
+  std::vector<std::string> spot_asgs;
 };
 
 // Returns 0 when a region is set, credentials resolve, STS accepts them and

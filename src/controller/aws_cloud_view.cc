@@ -426,12 +426,13 @@ ServiceRead ToRead(const aws::EcsService& s) {
   return r;
 }
 
-// Launches Auto Scaling has not finished ("Launching a new EC2 instance").
-bool LaunchUnderWay(const aws::ScalingActivity& a) {
-  if (a.status_code == "Successful" || a.status_code == "Failed" || a.status_code == "Cancelled") {
-    return false;
-  }
-  return a.description.rfind("Launching", 0) == 0;
+// A launch that waits for spot capacity: a spot request Auto Scaling placed
+// and EC2 has not fulfilled. (A launch slow for another reason, e.g. in a
+// launch lifecycle hook or a warm pool, is no evidence of a spot shortage.)
+bool WaitingForSpot(const aws::ScalingActivity& a) {
+  return a.status_code == "PendingSpotBidPlacement" ||
+         a.status_code == "WaitingForSpotInstanceRequestId" ||
+         a.status_code == "WaitingForSpotInstanceId";
 }
 
 }  // namespace
@@ -512,7 +513,7 @@ Result<ProviderGroupRead> AwsCloudView::ReadProviderGroup(const std::string& gro
       r.spot_failure_at = at;
       r.spot_failure_message = a.status_message;
     }
-    if (LaunchUnderWay(a) && a.start_time &&
+    if (WaitingForSpot(a) && a.start_time &&
         (!r.launching_since || *a.start_time < *r.launching_since)) {
       r.launching_since = a.start_time;
     }

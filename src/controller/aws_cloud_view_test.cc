@@ -172,7 +172,8 @@ TEST_F(AwsCloudViewTest, LaunchTemplateGroupAsBefore) {
 }
 
 // A capacity provider's group: all-spot mixed instances at 3 of max 10, one
-// instance InService; its activities: a launch under way since 00:10, an
+// instance InService; its activities: a spot request waiting since 00:10
+// (a launch held by a lifecycle hook since 00:01 is no evidence), an
 // older failed spot launch, a newer failure that is not about spot.
 TEST_F(AwsCloudViewTest, AProviderGroupShowsItsSpotFailureAndItsLaunchUnderWay) {
   std::string group = GroupReply(
@@ -197,8 +198,10 @@ TEST_F(AwsCloudViewTest, AProviderGroupShowsItsSpotFailureAndItsLaunchUnderWay) 
       "<DescribeScalingActivitiesResponse><DescribeScalingActivitiesResult><Activities>" +
       activity("Failed", "Launching a new EC2 instance", "The security group sg-1 does not exist",
                "2026-12-02T00:20:00Z", "2026-12-02T00:20:01Z") +
-      activity("PreInService", "Launching a new EC2 instance: i-2", "", "2026-12-02T00:10:00Z",
-               "") +
+      activity("MidLifecycleAction", "Launching a new EC2 instance: i-3", "",
+               "2026-12-02T00:01:00Z", "") +
+      activity("WaitingForSpotInstanceId", "Launching a new EC2 instance", "",
+               "2026-12-02T00:10:00Z", "") +
       activity("Failed", "Launching a new EC2 instance",
                "Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot "
                "capacity available that matches your request.",

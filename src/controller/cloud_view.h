@@ -119,8 +119,8 @@ struct ServiceRead {
 struct ProviderGroupRead {
   // Spot capacity: a mixed-instances policy with no on-demand above its base.
   bool spot = false;
-  // The group's sizes, its newest failed spot launch and how long launches
-  // have been under way (provider left "").
+  // The group's sizes, its newest failed spot launch and since when a launch
+  // has waited for a spot request to be fulfilled (provider left "").
   policy::SpotProviderRead read;
 };
 

@@ -155,6 +155,17 @@ FallbackOutcome FallbackKeeper::Apply(const policy::FallbackObservation& observa
     } else {
       out.update = cloud_.UpdateService(cluster, observation.shadow, decision.desired,
                                         decision.task_definition);
+      if (!out.update.ok() && !decision.task_definition.empty() &&
+          decision.desired != observation.shadow_desired) {
+        // The primary's task definition may not suit the shadow (its target
+        // group, a missing permission): the count must not wait for it.
+        log::Error(
+            "could not give the shadow the primary's task definition; setting its count alone",
+            {{"service", observation.shadow},
+             {"task_definition", decision.task_definition},
+             {"error", out.update.ToString()}});
+        out.update = cloud_.UpdateService(cluster, observation.shadow, decision.desired, "");
+      }
       out.updated = out.update.ok();
       if (out.updated) {
         log::Info("shadow service updated",
@@ -191,11 +202,43 @@ FallbackOutcome FallbackKeeper::Apply(const policy::FallbackObservation& observa
   return out;
 }
 
+namespace {
+
+// "arn:aws:ecs:r:a:cluster/prod" -> "prod"; a name stays as it is.
+std::string ClusterName(const std::string& cluster) {
+  const size_t at = cluster.find(":cluster/");
+  return at == std::string::npos ? cluster : cluster.substr(at + 9);
+}
+
+}  // namespace
+
 std::vector<FallbackOutcome> FallbackKeeper::Run(WallTime now,
                                                  const std::vector<std::string>& clusters) {
-  std::vector<FallbackPair> pairs = pairs_;
+  std::vector<FallbackPair> pairs;
+  // One shadow per primary: a second one (configured or tagged) is refused,
+  // or both would run the primary's stuck tasks.
+  auto add = [&](FallbackPair pair) {
+    pair.cluster = ClusterName(pair.cluster);
+    for (const FallbackPair& p : pairs) {
+      if (p.cluster != pair.cluster) continue;
+      if (p.shadow == pair.shadow) return;
+      if (p.primary == pair.primary) {
+        log::Warn("a second shadow for one primary is ignored", {{"cluster", pair.cluster},
+                                                                 {"primary", pair.primary},
+                                                                 {"shadow", p.shadow},
+                                                                 {"ignored", pair.shadow}});
+        return;
+      }
+    }
+    pairs.push_back(std::move(pair));
+  };
+  for (const FallbackPair& pair : pairs_) add(pair);
   if (discover_) {
-    for (const std::string& cluster : clusters) {
+    std::vector<std::string> searched;
+    for (const std::string& c : clusters) {
+      const std::string cluster = ClusterName(c);
+      if (std::find(searched.begin(), searched.end(), cluster) != searched.end()) continue;
+      searched.push_back(cluster);
       auto tagged = cloud_.ServicesTagged(cluster, policy::kFallbackForTag);
       if (!tagged.ok()) {
         log::Error("could not look for tagged shadow services",
@@ -203,23 +246,29 @@ std::vector<FallbackOutcome> FallbackKeeper::Run(WallTime now,
         continue;
       }
       for (const auto& [shadow, primary] : *tagged) {
-        bool known = std::any_of(pairs.begin(), pairs.end(), [&](const FallbackPair& p) {
-          return p.cluster == cluster && p.shadow == shadow;
-        });
-        if (!known && !primary.empty() && primary != shadow) {
-          pairs.push_back({cluster, primary, shadow});
-        }
+        if (!primary.empty() && primary != shadow) add({cluster, primary, shadow});
       }
     }
   }
+  // Read every pair first: the cluster-wide cap gives what shadows already
+  // run first claim, so a new shortfall never takes tasks from a shadow that
+  // carries them.
+  std::vector<policy::FallbackObservation> observations;
+  std::vector<ServiceRead> shadows(pairs.size());
+  int held = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    observations.push_back(Read(pairs[i], &shadows[i]));
+    held += observations.back().shadow_desired;
+  }
   std::vector<FallbackOutcome> out;
-  std::optional<int> budget = config_.cluster_max;
-  for (const FallbackPair& pair : pairs) {
-    ServiceRead shadow;
-    policy::FallbackObservation observation = Read(pair, &shadow);
-    policy::FallbackDecision decision = policy::DecideFallback(observation, config_, now, budget);
-    if (budget) *budget -= decision.desired;
-    out.push_back(Apply(observation, decision, shadow));
+  int granted = 0;  // increases given so far
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const policy::FallbackObservation& o = observations[i];
+    std::optional<int> budget;
+    if (config_.cluster_max) budget = *config_.cluster_max - (held - o.shadow_desired) - granted;
+    policy::FallbackDecision decision = policy::DecideFallback(o, config_, now, budget);
+    granted += std::max(0, decision.desired - o.shadow_desired);
+    out.push_back(Apply(o, decision, shadows[i]));
   }
   return out;
 }

@@ -68,7 +68,6 @@ TEST_F(FallbackKeeperTest, StuckTasksOnShortSpotStartTheShadowAndNoProviderGroup
   EXPECT_EQ(out[0].shadow_was, 0);
   EXPECT_EQ(Shadow().desired, 3);
   EXPECT_EQ(cloud_.calls["UpdateService"], 1);
-  EXPECT_TRUE(cloud_.applied.empty());  // no group resized, nothing terminated
   // The next pass changes nothing: at most one update, and only when needed.
   keeper.Run(kT0 + minutes(1), {"c"});
   EXPECT_EQ(cloud_.calls["UpdateService"], 1);
@@ -184,6 +183,53 @@ TEST_F(FallbackKeeperTest, TheClusterCapIsSharedByThePairs) {
   keeper.Run(kT0, {"c"});
   EXPECT_EQ(Shadow().desired, 3);
   EXPECT_EQ(cloud_.services["c"]["api-od"].desired, 1);
+}
+
+TEST_F(FallbackKeeperTest, AShadowCarryingTasksKeepsThemUnderTheClusterCap) {
+  // api-od already runs 2 for api (still short); then web's tasks get stuck.
+  cloud_.services["c"]["api"] = {"arn:svc/c/api", "api",          2,           0,
+                                 "arn:td/api:1",  "arn:td/api:1", {"cp-spot"}, {}};
+  cloud_.services["c"]["api-od"] = {"arn:svc/c/api-od", "api-od",       2,         0,
+                                    "arn:td/api:1",     "arn:td/api:1", {"cp-od"}, {}};
+  config_.cluster_max = 4;
+  FallbackKeeper keeper(cloud_, config_, {{"c", "web", "web-od"}, {"c", "api", "api-od"}}, false,
+                        {}, false);
+  keeper.Run(kT0, {"c"});
+  EXPECT_EQ(cloud_.services["c"]["api-od"].desired, 2);  // first claim: what it runs
+  EXPECT_EQ(Shadow().desired, 2);                        // the rest of the cap
+}
+
+TEST_F(FallbackKeeperTest, OneShadowPerPrimaryAndClusterArnsAreNames) {
+  // The configured pair names the cluster by ARN; a second shadow tagged for
+  // the same primary is ignored: the primary's tasks run once.
+  cloud_.services["c"]["web-od2"] = {
+      "arn:svc/c/web-od2", "web-od2",      0,         0,
+      "arn:td/web:7",      "arn:td/web:7", {"cp-od"}, {{policy::kFallbackForTag, "web"}}};
+  cloud_.services["c"]["web-od"].tags[policy::kFallbackForTag] = "web";
+  FallbackKeeper keeper(cloud_, config_, {{"arn:aws:ecs:us-east-1:1:cluster/c", "web", "web-od"}},
+                        /*discover=*/true, {}, false);
+  std::vector<FallbackOutcome> out = keeper.Run(kT0, {"c", "arn:aws:ecs:us-east-1:1:cluster/c"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].decision.cluster, "c");
+  EXPECT_EQ(Shadow().desired, 3);
+  EXPECT_EQ(cloud_.services["c"]["web-od2"].desired, 0);
+  EXPECT_EQ(cloud_.calls["ServicesTagged"], 1);  // the cluster searched once
+}
+
+TEST_F(FallbackKeeperTest, ARejectedTaskDefinitionDoesNotHoldBackTheCount) {
+  cloud_.services["c"]["web"].primary_task_definition = "arn:td/web:8";
+  int calls = 0;
+  cloud_.before = [&](const std::string& method) {
+    if (method == "UpdateService" && ++calls == 1) {
+      cloud_.failures["UpdateService"] = InvalidArgumentError("container name mismatch");
+    } else {
+      cloud_.failures.erase("UpdateService");
+    }
+  };
+  std::vector<FallbackOutcome> out = Keeper().Run(kT0, {"c"});
+  EXPECT_TRUE(out[0].updated) << ToJson(out[0]).dump();
+  EXPECT_EQ(Shadow().desired, 3);
+  EXPECT_EQ(Shadow().task_definition, "arn:td/web:7");  // unchanged: it was refused
 }
 
 TEST(ParseFallbackPairTest, Forms) {

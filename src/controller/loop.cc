@@ -130,7 +130,8 @@ void DefineControllerMetrics(MetricsRegistry& m) {
   m.DefineGauge(kFallbackShortage,
                 "Of those, the tasks on a provider shown short of spot capacity (the evidence).");
   m.DefineCounter(kFallbackFailures,
-                  "Fallback passes of a pair that could not read or update, by cluster, primary.");
+                  "Fallback passes of a pair that could not read, update or write its "
+                  "settle-window tag, by cluster, primary.");
 }
 
 void RecordAwsErrors(MetricsRegistry& m, const aws::ClientStats& stats) {
@@ -735,7 +736,7 @@ void ControllerLoop::RecordReport(
     const policy::FallbackDecision& d = o.decision;
     const MetricLabels pair = {
         {"cluster", d.cluster}, {"primary", d.primary}, {"shadow", d.shadow}};
-    if (d.skipped || !o.update.ok()) {
+    if (d.skipped || !o.update.ok() || !o.tag.ok()) {
       metrics_.Add(kFallbackFailures, {{"cluster", d.cluster}, {"primary", d.primary}});
       if (d.skipped) continue;  // nothing new is known
     }

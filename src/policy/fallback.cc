@@ -140,13 +140,16 @@ FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConf
     } else if (p.desired > p.in_service && p.launching_since &&
                now - *p.launching_since >= config.grace) {
       d.confirmed += stuck;
-      d.notes.push_back(what + ": group " + p.group + " has been below its desired " +
-                        std::to_string(p.desired) + " (InService " + std::to_string(p.in_service) +
-                        ") since " + FormatIso8601(*p.launching_since));
+      d.notes.push_back(what + ": group " + p.group + " has waited for spot since " +
+                        FormatIso8601(*p.launching_since) + " (desired " +
+                        std::to_string(p.desired) + ", InService " + std::to_string(p.in_service) +
+                        ")");
     } else {
-      d.notes.push_back(what +
-                        ": no sign that spot capacity is short (no failed spot launch, group " +
-                        p.group + " not short of its desired): no fallback");
+      d.notes.push_back(
+          what +
+          ": no sign that spot capacity is short (no failed spot launch, no spot request "
+          "of group " +
+          p.group + " waiting past the grace): no fallback");
     }
   }
 

@@ -73,8 +73,8 @@ struct SpotProviderRead {
   // short, and when it happened (nullopt: none among the recent activities).
   std::optional<WallTime> spot_failure_at;
   std::string spot_failure_message;
-  // When the oldest launch still under way began (nullopt: none): how long
-  // the group has been short of its desired count.
+  // When the oldest launch still waiting for a spot request to be fulfilled
+  // began (nullopt: none): how long the group has been short of spot.
   std::optional<WallTime> launching_since;
 };
 

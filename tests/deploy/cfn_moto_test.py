@@ -145,10 +145,15 @@ class CfnMotoTest(unittest.TestCase):
             want = "aws.health" if detail_type == "AWS Health Event" else "aws.ec2"
             self.assertEqual([want], pattern["source"], detail_type)
         if "ECS Task State Change" in patterns:
-            self.assertEqual({"lastStatus": ["PROVISIONING"]},
-                             patterns["ECS Task State Change"]["detail"])
-            self.assertEqual(["ECS Service Action", "EC2 Instance Launch Unsuccessful"],
-                             patterns["ECS Service Action"]["detail-type"])
+            # Only this cluster's events: not every task start of the account.
+            cluster_arn = "arn:aws:ecs:%s:123456789012:cluster/%s" % (REGION, CLUSTER)
+            task = patterns["ECS Task State Change"]["detail"]
+            self.assertEqual([cluster_arn], task["clusterArn"])
+            self.assertEqual(["PROVISIONING"], task["lastStatus"])
+            service = patterns["ECS Service Action"]["detail"]
+            self.assertEqual([cluster_arn], service["clusterArn"])
+            self.assertEqual(["SERVICE_TASK_PLACEMENT_FAILURE", "SERVICE_STEADY_STATE"],
+                             service["eventName"])
         self.assertEqual(["stopping", "shutting-down", "terminated"],
                          patterns["EC2 Instance State-change Notification"]["detail"]["state"])
         self.assertEqual({"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]},
