@@ -40,10 +40,13 @@ asan: asan-configure
 asan-configure: setup
 	@grep -qs '^SPK_FUZZ:BOOL=ON' build-asan/CMakeCache.txt || cmake --preset asan --fresh >/dev/null
 
-# Every libFuzzer harness for FUZZ_SECONDS (default 300) each (docs/fuzzing.md).
+# Every libFuzzer harness for FUZZ_SECONDS (default 300) each, or until
+# FUZZ_RUNS executions if given first; FUZZ_JOBS processes each (docs/fuzzing.md).
 FUZZ_SECONDS ?= 300
+FUZZ_RUNS ?=
+FUZZ_JOBS ?= 1
 fuzz: setup
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_JOBS=$(FUZZ_JOBS) bash scripts/fuzz.sh
 
 # The short run `make test` includes: each harness 3 s, as the ctest tests
 # labelled fuzz of build-asan/ (the harnesses at -O0 beside the ASan unit

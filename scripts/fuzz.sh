@@ -2,6 +2,9 @@
 # Builds the libFuzzer harnesses (preset `fuzz`, build-fuzz/) and runs each one
 # for FUZZ_SECONDS (default 300) from its seed corpus fuzz/corpus/NAME, keeping
 # what it finds in build-fuzz/fuzz/corpus/NAME; prints executions per harness.
+# FUZZ_RUNS=N (optional) also ends a harness after N executions, whichever
+# comes first: `FUZZ_RUNS=10000000 FUZZ_SECONDS=86400` runs each to 10^7.
+# FUZZ_JOBS=N runs N processes of each harness on the shared corpus.
 # Usage: scripts/fuzz.sh [--smoke] [HARNESS...]
 #   --smoke  only if clang++ is installed; otherwise say so and exit 0
 #            (what `make test` runs, FUZZ_SECONDS=3).
@@ -21,6 +24,15 @@ if ! command -v clang++ >/dev/null; then
 fi
 seconds="${FUZZ_SECONDS:-300}"
 jobs="${FUZZ_JOBS:-1}"
+runs="${FUZZ_RUNS:-}"
+if [[ -n "$runs" && ! "$runs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz: FUZZ_RUNS must be a positive number of executions, not \"$runs\"" >&2
+  exit 2
+fi
+if [[ ! "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz: FUZZ_SECONDS must be a positive number of seconds, not \"$seconds\"" >&2
+  exit 2
+fi
 test -f build-fuzz/build.ninja || cmake --preset fuzz >/dev/null || exit 2
 harnesses=("$@")
 if (( ${#harnesses[@]} == 0 )); then
@@ -38,9 +50,12 @@ for h in "${harnesses[@]}"; do
   # whose output goes to ./fuzz-0.log instead of $log.
   parallel=()
   if (( jobs > 1 )); then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+  # -runs counts one process's executions: with N jobs each runs its share.
+  limit=()
+  if [[ -n "$runs" ]]; then limit=(-runs=$(( (runs + jobs - 1) / jobs ))); fi
   start=$SECONDS
   build-fuzz/fuzz/${h}_fuzz -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-    -rss_limit_mb=2048 "${parallel[@]}" \
+    -rss_limit_mb=2048 "${parallel[@]}" "${limit[@]}" \
     -artifact_prefix=build-fuzz/fuzz/artifacts/"$h"- "$work" fuzz/corpus/"$h" >"$log" 2>&1
   rc=$?
   execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')

@@ -41,11 +41,14 @@ std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
   if (!in) return where + "cannot read the file";
   // A settings file is a few lines: cap what is read, and the nesting, before
   // the (recursive) YAML parser sees it.
+  // Read in chunks: a file of a few lines costs a few lines, not the cap.
   constexpr size_t kMaxBytes = 1024 * 1024;
-  std::string text(kMaxBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxBytes) return where + "larger than 1 MiB: not a settings file";
+  std::string text;
+  char chunk[16 * 1024];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxBytes) return where + "larger than 1 MiB: not a settings file";
+  }
   if (JsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
     return where + "nested deeper than " + std::to_string(kMaxJsonDepth);
   }

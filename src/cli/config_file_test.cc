@@ -261,6 +261,22 @@ TEST_F(ConfigFileTest, UnsetOnDemandUnitsIsTheDefault) {
   EXPECT_FALSE(config.policy.on_demand_units.has_value());
 }
 
+TEST_F(ConfigFileTest, AFileOfOneMebibyteIsReadAndOneByteMoreIsRefused) {
+  // A comment line padded to exactly 1 MiB with the setting after it.
+  const std::string setting = "settle-window: 7m\n";
+  std::string text = "#" + std::string(1024 * 1024 - 2 - setting.size(), 'x') + "\n" + setting;
+  ASSERT_EQ(text.size(), 1024u * 1024u);
+  ASSERT_EQ(Run({"--config", Write(text)}), "");
+  EXPECT_EQ(options_.controller.settle_window, "7m");
+
+  CLI::App app{"test", "spotkeeper"};
+  HandleEventOptions options;
+  CLI::App* cmd = AddHandleEventCommand(app, options);
+  const std::string path = Write(text + "\n");
+  EXPECT_EQ(ApplyConfigFile(cmd, path),
+            "--config " + path + ": larger than 1 MiB: not a settings file");
+}
+
 TEST_F(ConfigFileTest, MissingFileIsAnError) {
   std::string missing = (dir_ / "nope.yaml").string();
   EXPECT_EQ(Run({"--config", missing}), "--config " + missing + ": cannot read the file");
