@@ -14,7 +14,10 @@ from the notices) reaches every service through tests/tools/fault_proxy.py
 (AWS_ENDPOINT_URL), which injects faults at --fault-rate (seeded: --seed) of
 the kinds and weights of --mix, before or after forwarding to moto. The
 publisher goes to moto directly. One agent-format notice per container
-instance is published (SNS PublishBatch, 10 at a time).
+instance is published (SNS PublishBatch, 10 at a time), at most --backlog
+(default 500) ahead of what the controller has handled: moto's SQS scans the
+whole queue on every send and receive, so publishing 10^4 at once leaves moto,
+not the controller, as what is measured (about 2 requests/s).
 
 Checked at the end (exit 1 if any fails):
   - every noticed container instance is DRAINING (DescribeContainerInstances);
@@ -34,7 +37,7 @@ the controller's RSS before the first notice and at the end (VmRSS) and its
 peak (VmHWM), the AWS calls and retries from /metrics.
 
 Usage: bench/controller_soak.py [--build build | --spotkeeper BIN] [--notices 10000] [--fault-rate 0.3]
-         [--seed 1] [--cluster-size 100] [--timeout 3600] [--json FILE]
+         [--backlog 500] [--seed 1] [--cluster-size 100] [--timeout 3600] [--json FILE]
 """
 import argparse
 import json
@@ -116,8 +119,20 @@ def agent_message(instance, cluster, arn):
                        "instanceType": "m5.large", "ecsCluster": cluster, "ecsContainer": arn})
 
 
-def publish_all(sns, topic, instances, errors):
+def publish_all(sns, topic, instances, errors, backlog=0, maddr=None):
+    """Publishes one notice per instance, 10 per PublishBatch. With a backlog,
+    waits while more than that many published notices are not yet handled by
+    the controller (its /metrics), at most 120 s per batch."""
     for k in range(0, len(instances), 10):
+        if backlog:
+            waited = time.monotonic()
+            while time.monotonic() - waited < 120:
+                m = metrics(maddr)
+                done = sum(metric_sum(m, 'spotkeeper_messages_total{outcome="%s"}' % o)
+                           for o in ("handled", "duplicate"))
+                if k - done <= backlog:
+                    break
+                time.sleep(0.5)
         entries = [{"Id": str(j), "Message": agent_message(i, c, arn)}
                    for j, (i, c, arn) in enumerate(instances[k:k + 10])]
         for attempt in range(5):
@@ -209,12 +224,17 @@ def main():
     ap.add_argument("--wait-time", default="2s", help="the controller's --wait-time")
     ap.add_argument("--timeout", type=float, default=3600,
                     help="give up waiting for the notices after this many seconds")
+    ap.add_argument("--backlog", type=int, default=500,
+                    help="publish no further while more notices than this wait unhandled "
+                         "(0: publish all at once). moto's SQS scans every message of the "
+                         "queue on each send and receive, so 10^4 at once measures moto")
     ap.add_argument("--json", help="write the result here too")
     a = ap.parse_args()
     binary = a.spotkeeper or os.path.join(a.build, "spotkeeper")
     logdir = tempfile.mkdtemp(prefix="spk-controller-soak-")
     moto = controller = proxy = None
-    result = {"notices": a.notices, "fault_rate": a.fault_rate, "seed": a.seed}
+    result = {"notices": a.notices, "fault_rate": a.fault_rate, "seed": a.seed,
+              "backlog": a.backlog}
     try:
         moto, moto_url = start_moto(logdir)
         kw = dict(endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
@@ -248,7 +268,8 @@ def main():
 
         errors = []
         start = time.monotonic()
-        publisher = threading.Thread(target=publish_all, args=(sns, topic, instances, errors))
+        publisher = threading.Thread(target=publish_all, args=(sns, topic, instances, errors,
+                                                               a.backlog, maddr))
         publisher.start()
         noticed = [arn for _, _, arn in instances]
         last_print, draining, done = 0, 0, False

@@ -43,6 +43,28 @@ TEST(Simulate, DefaultScenarioPrintsOneRowPerPolicy) {
   EXPECT_TRUE(r.err.empty()) << "no progress bar when stderr is not a terminal";
 }
 
+// Every scenario in examples/ runs: exit 0 and one CSV row per policy (the
+// 1,000-instance 30-day one under `none` only: the other policies take seconds).
+TEST(Simulate, EveryExampleScenarioRuns) {
+  const std::filesystem::path dir = SPK_EXAMPLES_DIR;
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    ++seen;
+    SimulateOptions o;
+    o.scenario_path = entry.path().string();
+    o.csv = true;
+    const bool large = entry.path().filename() == "large-30d.yaml";
+    if (large) o.policies = {"none"};
+    SimRun r = Simulate(o);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto rows = std::count(r.out.begin(), r.out.end(), '\n');
+    EXPECT_EQ(rows, large ? 2 : 5) << r.out;  // the header and a row per policy
+  }
+  EXPECT_GE(seen, 5) << "examples/*.yaml not found in " << dir;
+}
+
 TEST(Simulate, JsonFollowsTheContractAndPoliciesCanBeChosen) {
   SimulateOptions o;
   o.json = true;

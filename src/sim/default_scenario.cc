@@ -5,13 +5,20 @@ namespace spk::sim {
 // Prices: us-east-1 on-demand list prices; spot prices in the range the Spot
 // Instance Advisor shows for these types (about 60-65% off). Bands: plausible
 // Advisor bands for these pools, not a snapshot of today's data.
+// Sized as ECS capacity providers size a cluster (managed scaling, target
+// capacity 100%: no instance more than the tasks need): api, web and worker
+// are the most tasks the fleet and the on-demand pair hold with every pool
+// up (one step more, x1.65, leaves tasks unplaced), 96.5 of 104 vCPUs
+// reserved (93%). docs/simulator.md "The default scenario"; the roomier day
+// it replaced is examples/roomy-day.yaml.
 const std::string& DefaultScenarioYaml() {
   static const std::string kYaml = R"(name: default-day
 description: >-
-  A realistic day: a 96-vCPU Spot Fleet (capacityOptimized) over six pools in three zones,
-  five services (one on on-demand only), a mass reclaim of m5.xlarge us-east-1c at 10:30
-  after which that pool stays dry for 2 hours, and c5.xlarge us-east-1a running dry from
-  14:00 to 17:00.
+  A realistic day: a 96-vCPU Spot Fleet (capacityOptimized) over six pools in three zones
+  and two on-demand instances, filled the way ECS capacity providers fill a cluster (93%
+  of the vCPUs reserved), five services (one on on-demand only), a mass reclaim of
+  m5.xlarge us-east-1c at 10:30 after which that pool stays dry for 2 hours, and
+  c5.xlarge us-east-1a running dry from 14:00 to 17:00.
 seed: 42
 duration: 24h
 sample_interval: 5m
@@ -47,7 +54,7 @@ ecs:
   registration_delay: 20s
   services:
     - name: api
-      desired: 30
+      desired: 48
       cpu: 512
       memory: 1024
       start_time: 40s
@@ -60,7 +67,7 @@ ecs:
         - {type: memberOf, expression: "attribute:spotkeeper.lifecycle == spot"}
       load_balancer: {deregistration_delay: 30s}
     - name: web
-      desired: 24
+      desired: 38
       cpu: 256
       memory: 512
       start_time: 30s
@@ -71,7 +78,7 @@ ecs:
         - {type: binpack, field: memory}
       load_balancer: {deregistration_delay: 30s}
     - name: worker
-      desired: 36
+      desired: 58
       cpu: 1024
       memory: 2048
       start_time: 20s

@@ -76,6 +76,28 @@ TEST(Scenario, DefaultScenarioParses) {
   EXPECT_EQ(s.events[0].at, 10 * kHour + 30 * kMinute);
 }
 
+// The default day is filled the way ECS capacity providers fill a cluster
+// (managed scaling at target capacity 100%): with every pool up every task is
+// placed, over 90% of the vCPUs are reserved, and two more tasks of each
+// scaled service no longer fit.
+TEST(Scenario, DefaultDayIsFullTheWayCapacityProvidersFillACluster) {
+  Scenario day = Parse(DefaultScenarioYaml());
+  day.events.clear();
+  day.duration = 2 * kHour;
+  double reserved = 0;
+  for (const ServiceSpec& svc : day.ecs.services) reserved += svc.desired * svc.cpu / 1024.0;
+  const double vcpus = day.fleet.target_capacity + day.on_demand.min_size * day.on_demand.vcpus;
+  EXPECT_GT(reserved / vcpus, 0.9);
+  EXPECT_LT(reserved / vcpus, 1.0);
+  EXPECT_EQ(RunSimulation(day, PolicyKind::kEcsAgent).summary.availability, 1.0);
+
+  Scenario fuller = day;
+  for (ServiceSpec& svc : fuller.ecs.services) {
+    if (svc.name == "api" || svc.name == "web" || svc.name == "worker") svc.desired += 2;
+  }
+  EXPECT_LT(RunSimulation(fuller, PolicyKind::kEcsAgent).summary.availability, 1.0);
+}
+
 TEST(Scenario, LoadBalancedServicesGetRequestsAndAlbHealthChecksByDefault) {
   Scenario s = Parse(R"(
 pools: [{type: m5.large, zone: us-east-1a}]
