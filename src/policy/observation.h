@@ -175,7 +175,12 @@ class ContainerIndex {
   const ContainerInstance* Find(const std::string& instance_id) const;
 
  private:
-  std::unordered_map<std::string_view, const ContainerInstance*> by_instance_id_;
+  // A hasher of its own: for std::hash of strings libstdc++ scans a map of up to
+  // 20 keys linearly (a memcmp per key), and every container is looked up here.
+  struct Hash {
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string_view, const ContainerInstance*, Hash> by_instance_id_;
 };
 
 }  // namespace spk::policy

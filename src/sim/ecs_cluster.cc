@@ -66,6 +66,7 @@ void EcsCluster::InstanceLost(uint32_t index) {
     task.state = Task::State::kGone;
   }
   in.tasks.clear();
+  in.starting_tasks = 0;
 }
 
 void EcsCluster::Deregister(uint32_t index) {
@@ -110,6 +111,7 @@ void EcsCluster::StartTask(uint32_t service, uint32_t instance) {
   uint32_t t = static_cast<uint32_t>(tasks_.size());
   tasks_.push_back(Task{service, instance, Task::State::kStarting});
   in.tasks.push_back(t);
+  in.starting_tasks++;
   live_[service]++;
   if (w_.warm) {
     TaskRunning(t);
@@ -122,6 +124,7 @@ void EcsCluster::TaskRunning(uint32_t t) {
   Task& task = tasks_[t];
   if (task.state != Task::State::kStarting) return;
   task.state = Task::State::kRunning;
+  w_.instances[task.instance].starting_tasks--;
   w_.metrics->ChangeRunning(task.service, +1);
   w_.lb->Register(t, task.service);
   RequestSchedule();  // a draining task may now be stopped
@@ -134,6 +137,8 @@ void EcsCluster::StopTask(uint32_t t) {
     w_.metrics->ChangeRunning(task.service, -1);
   } else if (task.state != Task::State::kStarting) {
     return;
+  } else {
+    w_.instances[task.instance].starting_tasks--;
   }
   live_[task.service]--;
   task.state = Task::State::kStopping;

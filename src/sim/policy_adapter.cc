@@ -175,15 +175,9 @@ void Policies::BuildContainerInstances(std::vector<policy::ContainerInstance>& c
     c.ec2_instance_id = in.id;
     c.status = in.ecs == Instance::Ecs::kActive ? policy::ContainerStatus::kActive
                                                 : policy::ContainerStatus::kDraining;
-    c.pending_tasks = 0;
-    c.running_tasks = 0;
-    for (uint32_t t : in.tasks) {
-      if (w_.ecs->task(t).state == Task::State::kStarting) {
-        c.pending_tasks++;
-      } else {
-        c.running_tasks++;
-      }
-    }
+    // Starting tasks are PENDING to ECS; the rest (running, stopping) RUNNING.
+    c.pending_tasks = in.starting_tasks;
+    c.running_tasks = static_cast<int>(in.tasks.size()) - in.starting_tasks;
   }
 }
 

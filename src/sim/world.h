@@ -66,6 +66,7 @@ struct Instance {
   SimTime notice_time = 0;
   SimTime termination_time = 0;
   std::vector<uint32_t> tasks;
+  int starting_tasks = 0;        // of `tasks`, those still starting (kept by EcsCluster)
   std::vector<int> group_tasks;  // per service: tasks not gone
   std::vector<uint8_t> member;   // per service: passes memberOf (set at registration)
 };
