@@ -65,6 +65,19 @@ TEST(Simulate, EveryExampleScenarioRuns) {
   EXPECT_GE(seen, 5) << "examples/*.yaml not found in " << dir;
 }
 
+// The README shows what `make demo` prints for the built-in day, as it comes out.
+TEST(Simulate, TheReadmeShowsTheDefaultTableAsItComesOut) {
+  SimRun r = Simulate({});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(SPK_README);
+  ASSERT_TRUE(in) << SPK_README;
+  std::stringstream readme;
+  readme << in.rdbuf();
+  EXPECT_NE(readme.str().find("```\n" + r.out + "```\n"), std::string::npos)
+      << "README.md's demo table differs from this output:\n"
+      << r.out;
+}
+
 TEST(Simulate, JsonFollowsTheContractAndPoliciesCanBeChosen) {
   SimulateOptions o;
   o.json = true;
