@@ -149,6 +149,22 @@ TEST_F(ConfigFileTest, MaintenanceDrainBeforeDefaultsToTenMinutesAndRejectsNonse
             "--maintenance-drain-before: not a duration: \"soon\" (e.g. 90s, 10m)");
 }
 
+TEST_F(ConfigFileTest, LaunchTimeoutDefaultsToTenMinutesAndMustBePositive) {
+  ASSERT_EQ(Run({"--config", Write("launch-timeout: 4m\n")}), "");
+  controller::ControllerConfig config;
+  ASSERT_EQ(BuildControllerConfig(options_.controller, &config), "");
+  EXPECT_EQ(config.launch_timeout, std::chrono::minutes(4));
+  ControllerOptions defaults;
+  ASSERT_EQ(BuildControllerConfig(defaults, &config), "");
+  EXPECT_EQ(config.launch_timeout, std::chrono::minutes(10));
+  defaults.launch_timeout = "0s";
+  EXPECT_EQ(BuildControllerConfig(defaults, &config),
+            "--launch-timeout: must be more than 0 (e.g. 10m)");
+  defaults.launch_timeout = "ten";
+  EXPECT_NE(BuildControllerConfig(defaults, &config).find("--launch-timeout: not a duration"),
+            std::string::npos);
+}
+
 TEST_F(ConfigFileTest, FlagsAndVariablesWinOverTheFile) {
   std::string path = Write("on-demand-asg: from-file\nsettle-window: 5m\ncluster: [a]\n");
   ::setenv("SPOTKEEPER_ON_DEMAND_ASG", "from-env", 1);

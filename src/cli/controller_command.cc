@@ -67,6 +67,11 @@ void AddControllerOptions(CLI::App* cmd, ControllerOptions& o) {
                   "Remove a draining on-demand instance after this long")
       ->envname("SPOTKEEPER_MAX_DRAIN_TIME")
       ->capture_default_str();
+  cmd->add_option("--launch-timeout", o.launch_timeout,
+                  "Abandon a launch waiting on a launching lifecycle hook that is not an ACTIVE "
+                  "container instance this long after EC2 launched it")
+      ->envname("SPOTKEEPER_LAUNCH_TIMEOUT")
+      ->capture_default_str();
   cmd->add_option("--maintenance-drain-before", o.maintenance_drain_before,
                   "Cover and drain scheduled maintenance this long before it starts")
       ->envname("SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE")
@@ -127,12 +132,16 @@ std::string BuildConfigNamingFlags(const ControllerOptions& o,
        {DurationSetting{"--settle-window", o.settle_window, &config->policy.settle_window},
         DurationSetting{"--guard-window", o.guard_window, &config->policy.guard_window},
         DurationSetting{"--max-drain-time", o.max_drain_time, &config->policy.max_drain_time},
+        DurationSetting{"--launch-timeout", o.launch_timeout, &config->launch_timeout},
         DurationSetting{"--maintenance-drain-before", o.maintenance_drain_before,
                         &config->policy.maintenance_drain_before},
         DurationSetting{"--fallback-grace", o.fallback_grace, &config->fallback.grace}}) {
     if (!ParseDurationSetting(d.text, d.out)) {
       return std::string(d.flag) + ": not a duration: \"" + d.text + "\" (e.g. 90s, 10m)";
     }
+  }
+  if (config->launch_timeout <= Duration::zero()) {
+    return "--launch-timeout: must be more than 0 (e.g. 10m)";
   }
   config->fallback.settle_window = config->policy.settle_window;
   auto max = policy::ParseFallbackMax(o.fallback_max);

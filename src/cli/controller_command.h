@@ -32,6 +32,7 @@ struct ControllerOptions {
   std::string settle_window = "10m";
   std::string guard_window = "10m";
   std::string max_drain_time = "15m";
+  std::string launch_timeout = "10m";  // SPOTKEEPER_LAUNCH_TIMEOUT
   std::string maintenance_drain_before = "10m";
   std::string on_rebalance = "ignore";
   // The on-demand fallback of capacity-provider clusters (docs/capacity-providers.md).

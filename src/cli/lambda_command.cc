@@ -80,6 +80,7 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   o->settle_window = Trim(env.GetOr("SPOTKEEPER_SETTLE_WINDOW", o->settle_window));
   o->guard_window = Trim(env.GetOr("SPOTKEEPER_GUARD_WINDOW", o->guard_window));
   o->max_drain_time = Trim(env.GetOr("SPOTKEEPER_MAX_DRAIN_TIME", o->max_drain_time));
+  o->launch_timeout = Trim(env.GetOr("SPOTKEEPER_LAUNCH_TIMEOUT", o->launch_timeout));
   o->maintenance_drain_before =
       Trim(env.GetOr("SPOTKEEPER_MAINTENANCE_DRAIN_BEFORE", o->maintenance_drain_before));
   o->on_rebalance = Trim(env.GetOr("SPOTKEEPER_ON_REBALANCE", o->on_rebalance));
@@ -113,10 +114,11 @@ std::string ControllerOptionsFromEnv(const Env& env, ControllerOptions* o) {
   o->region = Trim(env.GetOr("SPOTKEEPER_REGION", ""));
   // Under Lambda every setting is a variable: errors name it, not the flag.
   for (const char* flag :
-       {"cluster", "spot-fleet-id", "ec2-fleet-id", "spot-asg", "on-demand-asg", "on-demand-units",
-        "pending-source", "settle-window", "guard-window", "max-drain-time",
-        "maintenance-drain-before", "on-rebalance", "fallback-service", "fallback-discover",
-        "fallback-grace", "fallback-max", "fallback-cluster-max", "dry-run", "region"}) {
+       {"cluster",       "spot-fleet-id",        "ec2-fleet-id",      "spot-asg",
+        "on-demand-asg", "on-demand-units",      "pending-source",    "settle-window",
+        "guard-window",  "max-drain-time",       "launch-timeout",    "maintenance-drain-before",
+        "on-rebalance",  "fallback-service",     "fallback-discover", "fallback-grace",
+        "fallback-max",  "fallback-cluster-max", "dry-run",           "region"}) {
     std::string variable = "SPOTKEEPER_";
     for (const char* c = flag; *c; ++c) {
       variable += *c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));

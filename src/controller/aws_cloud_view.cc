@@ -372,24 +372,43 @@ Status AwsCloudView::Apply(const policy::Action& action) {
       action.what);
 }
 
-Result<TerminatingWaits> AwsCloudView::ReadTerminatingWaits(const std::string& group) {
+Result<LifecycleWaits> AwsCloudView::ReadLifecycleWaits(const std::string& group) {
   SPK_ASSIGN_OR_RETURN(std::vector<aws::AutoScalingGroup> groups,
                        autoscaling_.DescribeAutoScalingGroups({group}));
-  TerminatingWaits out;
+  LifecycleWaits out;
   for (const aws::AutoScalingGroup& g : groups) {
     if (g.name != group) continue;
     for (const aws::AsgInstance& instance : g.instances) {
       if (instance.lifecycle_state == "Terminating:Wait") {
         out.instance_ids.push_back(instance.instance_id);
+      } else if (instance.lifecycle_state == "Pending:Wait") {
+        out.launching.push_back({instance.instance_id, std::nullopt});
       }
     }
   }
-  if (out.instance_ids.empty()) return out;
+  if (out.instance_ids.empty() && out.launching.empty()) return out;
   SPK_ASSIGN_OR_RETURN(std::vector<aws::LifecycleHook> hooks,
                        autoscaling_.DescribeLifecycleHooks(group));
   for (const aws::LifecycleHook& hook : hooks) {
-    if (hook.transition != "autoscaling:EC2_INSTANCE_TERMINATING") continue;
-    out.hooks.push_back({hook.name, std::chrono::seconds(hook.heartbeat_timeout_seconds)});
+    const TerminateHook h{hook.name, std::chrono::seconds(hook.heartbeat_timeout_seconds)};
+    if (hook.transition == "autoscaling:EC2_INSTANCE_TERMINATING") out.hooks.push_back(h);
+    if (hook.transition == "autoscaling:EC2_INSTANCE_LAUNCHING") out.launch_hooks.push_back(h);
+  }
+  if (out.launching.empty() || out.launch_hooks.empty()) return out;
+  aws::InstanceQuery query;
+  for (const LaunchingInstance& l : out.launching) query.instance_ids.push_back(l.instance_id);
+  auto described = ec2_.DescribeInstances(query);
+  if (!described.ok()) {
+    // Without launch times no launch is abandoned; the ACTIVE ones still
+    // complete.
+    log::Warn("could not read the launch times of instances waiting on a launching hook",
+              {{"group", group}, {"error", described.status().ToString()}});
+    return out;
+  }
+  for (LaunchingInstance& l : out.launching) {
+    for (const aws::Ec2Instance& instance : *described) {
+      if (instance.instance_id == l.instance_id) l.launched = instance.launch_time;
+    }
   }
   return out;
 }

@@ -41,7 +41,7 @@ class AwsCloudView final : public CloudView {
   Status SetGroupTags(const std::string& group,
                       const std::map<std::string, std::string>& tags) override;
   Status DeleteGroupTags(const std::string& group, const std::vector<std::string>& keys) override;
-  Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) override;
+  Result<LifecycleWaits> ReadLifecycleWaits(const std::string& group) override;
   Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) override;
   Status CompleteLifecycleAction(const LifecycleActionRef& action,
                                  const std::string& result) override;

@@ -233,5 +233,66 @@ TEST_F(AwsCloudViewTest, AProviderGroupShowsItsSpotFailureAndItsLaunchUnderWay) 
   EXPECT_FALSE(cloud_.ReadProviderGroup("od").ok());
 }
 
+TEST_F(AwsCloudViewTest, LifecycleWaitsOfBothTransitionsWithTheLaunchTimes) {
+  auto member = [](const std::string& id, const std::string& state) {
+    return "<member><InstanceId>" + id + "</InstanceId><LifecycleState>" + state +
+           "</LifecycleState><HealthStatus>Healthy</HealthStatus><AvailabilityZone>us-east-1a"
+           "</AvailabilityZone><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>";
+  };
+  replies_["DescribeAutoScalingGroups"] =
+      GroupReply("<LaunchTemplate><LaunchTemplateName>lt</LaunchTemplateName></LaunchTemplate>",
+                 member("i-1", "InService") + member("i-2", "Pending:Wait") +
+                     member("i-3", "Terminating:Wait") + member("i-4", "Pending:Wait"));
+  auto hook = [](const std::string& name, const std::string& transition) {
+    return "<member><LifecycleHookName>" + name +
+           "</LifecycleHookName><AutoScalingGroupName>od</AutoScalingGroupName>"
+           "<LifecycleTransition>autoscaling:" +
+           transition + "</LifecycleTransition><HeartbeatTimeout>300</HeartbeatTimeout></member>";
+  };
+  replies_["DescribeLifecycleHooks"] =
+      "<DescribeLifecycleHooksResponse><DescribeLifecycleHooksResult><LifecycleHooks>" +
+      hook("drain", "EC2_INSTANCE_TERMINATING") + hook("ready", "EC2_INSTANCE_LAUNCHING") +
+      "</LifecycleHooks></DescribeLifecycleHooksResult></DescribeLifecycleHooksResponse>";
+  // EC2 knows i-2's launch time, not i-4 (not yet visible).
+  replies_["DescribeInstances"] =
+      "<DescribeInstancesResponse><reservationSet><item><reservationId>r-1</reservationId>"
+      "<instancesSet><item><instanceId>i-2</instanceId><instanceType>m5.large</instanceType>"
+      "<instanceState><code>0</code><name>pending</name></instanceState>"
+      "<launchTime>2026-12-02T00:03:00.000Z</launchTime></item></instancesSet></item>"
+      "</reservationSet></DescribeInstancesResponse>";
+  Serve();
+  auto waits = cloud_.ReadLifecycleWaits("od");
+  ASSERT_TRUE(waits.ok()) << waits.status().ToString();
+  EXPECT_EQ(waits->instance_ids, std::vector<std::string>{"i-3"});
+  ASSERT_EQ(waits->hooks.size(), 1u);
+  EXPECT_EQ(waits->hooks[0].name, "drain");
+  ASSERT_EQ(waits->launch_hooks.size(), 1u);
+  EXPECT_EQ(waits->launch_hooks[0].name, "ready");
+  EXPECT_EQ(waits->launch_hooks[0].heartbeat_timeout, std::chrono::seconds(300));
+  ASSERT_EQ(waits->launching.size(), 2u);
+  EXPECT_EQ(waits->launching[0].instance_id, "i-2");
+  ASSERT_TRUE(waits->launching[0].launched);
+  EXPECT_EQ(FormatIso8601(*waits->launching[0].launched), "2026-12-02T00:03:00Z");
+  EXPECT_EQ(waits->launching[1].instance_id, "i-4");
+  EXPECT_FALSE(waits->launching[1].launched);
+
+  // A failed DescribeInstances leaves the launch times unknown, the rest read.
+  replies_.erase("DescribeInstances");
+  waits = cloud_.ReadLifecycleWaits("od");
+  ASSERT_TRUE(waits.ok()) << waits.status().ToString();
+  ASSERT_EQ(waits->launching.size(), 2u);
+  EXPECT_FALSE(waits->launching[0].launched);
+  // No launching hook: no DescribeInstances at all.
+  replies_["DescribeLifecycleHooks"] =
+      "<DescribeLifecycleHooksResponse><DescribeLifecycleHooksResult><LifecycleHooks>" +
+      hook("drain", "EC2_INSTANCE_TERMINATING") +
+      "</LifecycleHooks></DescribeLifecycleHooksResult></DescribeLifecycleHooksResponse>";
+  const int described = calls_["DescribeInstances"];
+  waits = cloud_.ReadLifecycleWaits("od");
+  ASSERT_TRUE(waits.ok());
+  EXPECT_TRUE(waits->launch_hooks.empty());
+  EXPECT_EQ(calls_["DescribeInstances"], described);
+}
+
 }  // namespace
 }  // namespace spk::controller

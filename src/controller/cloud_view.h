@@ -82,16 +82,25 @@ struct ContainerAttribute {
   std::string value;
 };
 
-// A group's EC2_INSTANCE_TERMINATING lifecycle hook.
+// A group's EC2_INSTANCE_TERMINATING (or _LAUNCHING) lifecycle hook.
 struct TerminateHook {
   std::string name;
   Duration heartbeat_timeout{};  // zero when AWS did not say
 };
 
-// A group's pending terminate lifecycle actions, as AWS shows them.
-struct TerminatingWaits {
-  std::vector<TerminateHook> hooks;       // the group's terminating hooks
-  std::vector<std::string> instance_ids;  // its instances in Terminating:Wait
+// An instance in Pending:Wait, and when EC2 launched it (nullopt when
+// DescribeInstances did not say).
+struct LaunchingInstance {
+  std::string instance_id;
+  std::optional<WallTime> launched;
+};
+
+// A group's pending lifecycle actions, as AWS shows them.
+struct LifecycleWaits {
+  std::vector<TerminateHook> hooks;          // the group's terminating hooks
+  std::vector<std::string> instance_ids;     // its instances in Terminating:Wait
+  std::vector<TerminateHook> launch_hooks;   // its launching hooks
+  std::vector<LaunchingInstance> launching;  // its instances in Pending:Wait
 };
 
 // One pending lifecycle action: hook, group, and the instance and/or the
@@ -175,10 +184,12 @@ class CloudView {
                               const std::map<std::string, std::string>& tags) = 0;
   virtual Status DeleteGroupTags(const std::string& group,
                                  const std::vector<std::string>& keys) = 0;
-  // The instances of `group` in Terminating:Wait (DescribeAutoScalingGroups)
-  // and, when there are any, the group's terminating hooks
-  // (DescribeLifecycleHooks).
-  virtual Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) = 0;
+  // The instances of `group` in Terminating:Wait and Pending:Wait
+  // (DescribeAutoScalingGroups) and, when there are any, the group's
+  // terminating and launching hooks (DescribeLifecycleHooks) and the launch
+  // times of the waiting launches (DescribeInstances; left unset when that
+  // read fails).
+  virtual Result<LifecycleWaits> ReadLifecycleWaits(const std::string& group) = 0;
   // RecordLifecycleActionHeartbeat and CompleteLifecycleAction ("CONTINUE" |
   // "ABANDON"). kInvalidArgument: AWS has no such action pending.
   virtual Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) = 0;

@@ -298,24 +298,26 @@ Result<Event> ParseHealth(const json& doc, const json& detail) {
 }
 
 constexpr const char* kTerminating = "autoscaling:EC2_INSTANCE_TERMINATING";
+constexpr const char* kLaunching = "autoscaling:EC2_INSTANCE_LAUNCHING";
 constexpr const char* kTerminateAction = "EC2 Instance-terminate Lifecycle Action";
 constexpr const char* kLaunchAction = "EC2 Instance-launch Lifecycle Action";
 
 // The fields of a lifecycle action, from EventBridge's detail or the hook's
-// own notification (the same names in both): a terminating one is
-// kLifecycleAction, any other transition kIgnored.
+// own notification (the same names in both): a terminating or launching one
+// is kLifecycleAction, any other transition kIgnored.
 Result<Event> ParseLifecycleAction(const json& fields, const std::string& time, const char* what,
                                    Event event) {
   SPK_ASSIGN_OR_RETURN(std::string transition, RequiredString(fields, "LifecycleTransition", what));
   SPK_ASSIGN_OR_RETURN(event.lifecycle_group, RequiredString(fields, "AutoScalingGroupName", what));
-  if (transition != kTerminating) {
+  if (transition != kTerminating && transition != kLaunching) {
     event.kind = EventKind::kIgnored;
     event.ignored_reason = "Auto Scaling lifecycle action " + Printable(transition, 60) + " of " +
                            Printable(event.lifecycle_group, 80) +
-                           ": only terminating hooks are answered";
+                           ": only terminating and launching hooks are answered";
     return event;
   }
   event.kind = EventKind::kLifecycleAction;
+  event.lifecycle_launching = transition == kLaunching;
   SPK_ASSIGN_OR_RETURN(event.lifecycle_hook, RequiredString(fields, "LifecycleHookName", what));
   SPK_ASSIGN_OR_RETURN(event.lifecycle_token, OptionalString(fields, "LifecycleActionToken", what));
   SPK_ASSIGN_OR_RETURN(event.instance_id, RequiredString(fields, "EC2InstanceId", what));
@@ -553,6 +555,7 @@ nlohmann::json ToJson(const Event& event) {
     out["instance_id"] = event.instance_id;
     out["group"] = event.lifecycle_group;
     out["hook"] = event.lifecycle_hook;
+    out["transition"] = event.lifecycle_launching ? "launching" : "terminating";
   }
   if (event.kind != EventKind::kNotice) {
     out["fleet_id"] = event.fleet_id;

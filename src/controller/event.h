@@ -105,6 +105,7 @@ struct Event {
   std::string lifecycle_group;
   std::string lifecycle_hook;
   std::string lifecycle_token;
+  bool lifecycle_launching = false;  // EC2_INSTANCE_LAUNCHING, not _TERMINATING
 
   // A key that is the same for every delivery of the same notice: the
   // message id when there is one, else kind + instance id (+ time).

@@ -592,22 +592,37 @@ TEST(ParseEventTest, TerminateLifecycleActionInEveryShapeAndWrapping) {
   }
 }
 
-TEST(ParseEventTest, TestNotificationAndLaunchingActionsAreIgnored) {
+TEST(ParseEventTest, LaunchingActionsAreLifecycleActionsInEveryWrapping) {
   json launching = TerminateLifecycleEventBridge();
   launching["detail-type"] = "EC2 Instance-launch Lifecycle Action";
   launching["detail"]["LifecycleTransition"] = "autoscaling:EC2_INSTANCE_LAUNCHING";
   json launching_notification = TerminateLifecycleNotification();
   launching_notification["LifecycleTransition"] = "autoscaling:EC2_INSTANCE_LAUNCHING";
+  for (const json& doc : {launching, launching_notification}) {
+    for (const auto& [envelope, text] : FourWrappings(doc.dump())) {
+      SCOPED_TRACE(envelope);
+      Result<Event> event = ParseEvent(text);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      EXPECT_EQ(event->kind, EventKind::kLifecycleAction);
+      EXPECT_TRUE(event->lifecycle_launching);
+      EXPECT_EQ(event->lifecycle_group, "my-asg");
+      EXPECT_FALSE(event->instance_id.empty());
+    }
+  }
+}
+
+TEST(ParseEventTest, TestNotificationAndOtherTransitionsAreIgnored) {
+  json other_transition = TerminateLifecycleNotification();
+  other_transition["LifecycleTransition"] = "autoscaling:EC2_INSTANCE_WARMED";
   json other = TestNotification();
   other["Event"] = "autoscaling:EC2_INSTANCE_TERMINATE";
   struct Case {
     json doc;
     std::string reason_part;
   };
-  for (const Case& c :
-       {Case{TestNotification(), "test message"}, Case{launching, "only terminating hooks"},
-        Case{launching_notification, "only terminating hooks"},
-        Case{other, "not a lifecycle action"}}) {
+  for (const Case& c : {Case{TestNotification(), "test message"},
+                        Case{other_transition, "only terminating and launching hooks"},
+                        Case{other, "not a lifecycle action"}}) {
     for (const auto& [envelope, text] : FourWrappings(c.doc.dump())) {
       SCOPED_TRACE(c.reason_part + " in '" + envelope + "'");
       Result<Event> event = ParseEvent(text);

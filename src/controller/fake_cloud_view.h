@@ -32,9 +32,9 @@ class FakeCloudView final : public CloudView {
   std::map<std::string, Status> failures;
   std::map<std::string, std::string> throws;
   std::vector<policy::Action> applied;
-  // Auto Scaling groups' pending terminate lifecycle actions (ReadTerminatingWaits);
+  // Auto Scaling groups' pending terminate lifecycle actions (ReadLifecycleWaits);
   // a completed action's instance leaves its group's instance_ids.
-  std::map<std::string, TerminatingWaits> lifecycle;
+  std::map<std::string, LifecycleWaits> lifecycle;
   struct LifecycleCall {
     std::string method;  // "RecordLifecycleHeartbeat" | "CompleteLifecycleAction"
     LifecycleActionRef action;
@@ -168,12 +168,12 @@ class FakeCloudView final : public CloudView {
     return Status::Ok();
   }
 
-  Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) override {
-    ++calls["ReadTerminatingWaits"];
-    if (before) before("ReadTerminatingWaits");
-    if (Status s = Failure("ReadTerminatingWaits"); !s.ok()) return s;
+  Result<LifecycleWaits> ReadLifecycleWaits(const std::string& group) override {
+    ++calls["ReadLifecycleWaits"];
+    if (before) before("ReadLifecycleWaits");
+    if (Status s = Failure("ReadLifecycleWaits"); !s.ok()) return s;
     auto it = lifecycle.find(group);
-    return it == lifecycle.end() ? TerminatingWaits{} : it->second;
+    return it == lifecycle.end() ? LifecycleWaits{} : it->second;
   }
   Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) override {
     return LifecycleCallOf("RecordLifecycleHeartbeat", action, "");
@@ -181,7 +181,13 @@ class FakeCloudView final : public CloudView {
   Status CompleteLifecycleAction(const LifecycleActionRef& action,
                                  const std::string& result) override {
     Status s = LifecycleCallOf("CompleteLifecycleAction", action, result);
-    if (s.ok()) std::erase(lifecycle[action.group].instance_ids, action.instance_id);
+    if (s.ok()) {
+      LifecycleWaits& waits = lifecycle[action.group];
+      std::erase(waits.instance_ids, action.instance_id);
+      std::erase_if(waits.launching, [&](const LaunchingInstance& l) {
+        return l.instance_id == action.instance_id;
+      });
+    }
     return s;
   }
 
@@ -279,8 +285,13 @@ class FakeCloudView final : public CloudView {
     if (before) before(method);
     if (Status s = Failure(method); !s.ok()) return s;
     lifecycle_calls.push_back({method, action, result});
-    const auto& waiting = lifecycle[action.group].instance_ids;
-    if (std::find(waiting.begin(), waiting.end(), action.instance_id) == waiting.end()) {
+    const LifecycleWaits& waits = lifecycle[action.group];
+    const bool terminating = std::find(waits.instance_ids.begin(), waits.instance_ids.end(),
+                                       action.instance_id) != waits.instance_ids.end();
+    const bool launching = std::any_of(
+        waits.launching.begin(), waits.launching.end(),
+        [&](const LaunchingInstance& l) { return l.instance_id == action.instance_id; });
+    if (!terminating && !launching) {
       return InvalidArgumentError("No active Lifecycle Action found with instance ID " +
                                   action.instance_id);
     }

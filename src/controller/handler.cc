@@ -250,8 +250,8 @@ Handler::Handler(CloudView& cloud, ControllerConfig config, const Clock& clock)
       config_(std::move(config)),
       clock_(clock),
       handled_(config_.handled_capacity, config_.handled_retention),
-      lifecycle_(cloud_, config_.policy.max_drain_time, config_.dry_run, kRemovingAttribute,
-                 !config_.clusters.empty()),
+      lifecycle_(cloud_, config_.policy.max_drain_time, config_.launch_timeout, config_.dry_run,
+                 kRemovingAttribute, !config_.clusters.empty()),
       fallback_(cloud_, config_.fallback, config_.fallback_pairs, config_.fallback_discover,
                 config_.spot_asgs, config_.dry_run) {}
 

@@ -114,6 +114,9 @@ struct ControllerConfig {
   bool dry_run = false;
   // How long a notice keeps counting as lost capacity after it arrived.
   Duration notice_retention = std::chrono::minutes(15);
+  // A launch waiting on a launching lifecycle hook that is no ACTIVE
+  // container instance this long after EC2 launched it is abandoned.
+  Duration launch_timeout = std::chrono::minutes(10);
   // Handled notices are remembered (to recognise a repeat) for this long, and
   // at most this many: the oldest are forgotten first (recent_keys.h).
   Duration handled_retention = std::chrono::hours(1);

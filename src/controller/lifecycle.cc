@@ -31,7 +31,8 @@ constexpr Duration kDefaultHeartbeatTimeout = std::chrono::hours(1);
 }  // namespace
 
 void LifecycleKeeper::Remember(const Event& event) {
-  if (event.kind != EventKind::kLifecycleAction) return;
+  // A launch needs nothing remembered: the instance id names its action.
+  if (event.kind != EventKind::kLifecycleAction || event.lifecycle_launching) return;
   known_[event.instance_id] = {event.lifecycle_group, event.lifecycle_hook, event.lifecycle_token};
 }
 
@@ -41,7 +42,7 @@ std::vector<LifecycleStep> LifecycleKeeper::Run(const std::vector<std::string>& 
   std::set<std::string> waiting;
   std::set<std::string> unread;  // groups whose waits are unknown this pass
   for (const std::string& group : groups) {
-    Result<TerminatingWaits> waits = cloud_.ReadTerminatingWaits(group);
+    Result<LifecycleWaits> waits = cloud_.ReadLifecycleWaits(group);
     if (!waits.ok()) {
       unread.insert(group);
       log::Error("could not read the group's terminate lifecycle actions",
@@ -50,7 +51,9 @@ std::vector<LifecycleStep> LifecycleKeeper::Run(const std::vector<std::string>& 
       continue;
     }
     waiting.insert(waits->instance_ids.begin(), waits->instance_ids.end());
+    for (const LaunchingInstance& l : waits->launching) waiting.insert(l.instance_id);
     RunGroup(group, *waits, observation, &steps);
+    RunLaunches(group, *waits, observation, &steps);
   }
   // A cache of what still waits: an action completed (by anyone) is dropped;
   // what a failed read could not show is kept.
@@ -63,7 +66,7 @@ std::vector<LifecycleStep> LifecycleKeeper::Run(const std::vector<std::string>& 
   return steps;
 }
 
-void LifecycleKeeper::RunGroup(const std::string& group, const TerminatingWaits& waits,
+void LifecycleKeeper::RunGroup(const std::string& group, const LifecycleWaits& waits,
                                const policy::Observation& observation,
                                std::vector<LifecycleStep>* steps) {
   const WallTime now = observation.now;
@@ -99,8 +102,49 @@ void LifecycleKeeper::RunGroup(const std::string& group, const TerminatingWaits&
     for (const TerminateHook& hook : hooks) {
       LifecycleActionRef action{hook.name, group, id,
                                 known != known_.end() ? known->second.token : ""};
-      LifecycleStep step = Answer(action, done, hook.heartbeat_timeout, now);
+      LifecycleStep step = Answer(action, done ? "CONTINUE" : "", hook.heartbeat_timeout, now);
       if (!step.what.empty()) steps->push_back(std::move(step));  // empty: no heartbeat due
+    }
+  }
+}
+
+void LifecycleKeeper::RunLaunches(const std::string& group, const LifecycleWaits& waits,
+                                  const policy::Observation& observation,
+                                  std::vector<LifecycleStep>* steps) {
+  if (waits.launch_hooks.empty()) return;
+  const WallTime now = observation.now;
+  for (const LaunchingInstance& launch : waits.launching) {
+    // Neither "not registered yet" nor "registered elsewhere" can be told
+    // without the container instances: wait (AWS's own timeout still runs).
+    Status unknown = !knows_clusters_
+                         ? FailedPreconditionError(
+                               "no --cluster: cannot find the container instance of a launch")
+                         : observation.containers_status.WithContext("container instances");
+    if (!knows_clusters_ || !observation.containers_status.ok()) {
+      steps->push_back({group, launch.instance_id, "", "launch-wait", false, unknown});
+      continue;
+    }
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(observation.container_instances, launch.instance_id);
+    std::string result;
+    if (ci && ci->status == policy::ContainerStatus::kActive) {
+      result = "CONTINUE";
+    } else if (launch.launched && now - *launch.launched >= launch_timeout_) {
+      result = "ABANDON";
+      log::Warn("a launch did not become an ACTIVE container instance in time: abandoned",
+                {{"group", group},
+                 {"instance", launch.instance_id},
+                 {"launched", FormatIso8601(*launch.launched)},
+                 {"container_instance", ci ? ci->arn : ""}});
+    }
+    for (const TerminateHook& hook : waits.launch_hooks) {
+      LifecycleStep step =
+          Answer({hook.name, group, launch.instance_id, ""}, result, hook.heartbeat_timeout, now);
+      if (step.what.empty()) continue;  // no heartbeat due
+      if (step.what.starts_with("complete")) {
+        step.what.replace(0, 8, result == "CONTINUE" ? "launch-continue" : "launch-abandon");
+      }
+      steps->push_back(std::move(step));
     }
   }
 }
@@ -112,12 +156,13 @@ std::optional<WallTime> LifecycleKeeper::Drain(const std::string& group,
   if (ci.status == policy::ContainerStatus::kActive) {
     LifecycleStep step{group, instance_id, "", "drain", dry_run_, Status::Ok()};
     if (!dry_run_) {
-      step.status = cloud_.Apply(
-          {policy::DrainContainerInstances{ci.cluster, {ci.arn}},
-           "terminate lifecycle action of " + instance_id + " in " + group});
+      step.status = cloud_.Apply({policy::DrainContainerInstances{ci.cluster, {ci.arn}},
+                                  "terminate lifecycle action of " + instance_id + " in " + group});
     }
     log::Info("draining an instance for its terminate lifecycle action",
-              {{"group", group}, {"instance", instance_id}, {"container_instance", ci.arn},
+              {{"group", group},
+               {"instance", instance_id},
+               {"container_instance", ci.arn},
                {"error", step.status.ok() ? "" : step.status.ToString()}});
     const bool ok = step.status.ok();
     steps->push_back(std::move(step));
@@ -137,9 +182,8 @@ std::optional<WallTime> LifecycleKeeper::Drain(const std::string& group,
   }
   LifecycleStep step{group, instance_id, "", "drain-record", dry_run_, Status::Ok()};
   if (!dry_run_) {
-    step.status =
-        cloud_.PutContainerAttributes(ci.cluster, {{ci.arn, kTerminatingAttribute,
-                                                    FormatIso8601(now)}});
+    step.status = cloud_.PutContainerAttributes(
+        ci.cluster, {{ci.arn, kTerminatingAttribute, FormatIso8601(now)}});
   }
   const bool ok = step.status.ok();
   if (!ok) {
@@ -151,10 +195,12 @@ std::optional<WallTime> LifecycleKeeper::Drain(const std::string& group,
   return now;
 }
 
-LifecycleStep LifecycleKeeper::Answer(const LifecycleActionRef& action, bool complete,
+LifecycleStep LifecycleKeeper::Answer(const LifecycleActionRef& action, const std::string& result,
                                       Duration timeout, WallTime now) {
-  LifecycleStep step{action.group, action.instance_id, action.hook,
-                     complete ? "complete" : "heartbeat", dry_run_, Status::Ok()};
+  const bool complete = !result.empty();
+  LifecycleStep step{action.group, action.instance_id,
+                     action.hook,  complete ? "complete" : "heartbeat",
+                     dry_run_,     Status::Ok()};
   const std::string key = action.instance_id + "/" + action.hook;
   if (!complete) {
     auto last = heartbeats_.find(key);
@@ -162,25 +208,29 @@ LifecycleStep LifecycleKeeper::Answer(const LifecycleActionRef& action, bool com
     if (last != heartbeats_.end() && now - last->second < timeout / 2) return {};
   }
   if (!dry_run_) {
-    step.status = complete ? cloud_.CompleteLifecycleAction(action, "CONTINUE")
+    step.status = complete ? cloud_.CompleteLifecycleAction(action, result)
                            : cloud_.RecordLifecycleHeartbeat(action);
   }
   if (NoActionPending(step.status)) {
     // AWS has no such action pending (any more): another decider completed
     // it, or its timeout ran out. Nothing is left to do for it.
-    log::Info("no lifecycle action pending any more",
-              {{"group", action.group}, {"instance", action.instance_id},
-               {"hook", action.hook}, {"error", step.status.ToString()}});
+    log::Info("no lifecycle action pending any more", {{"group", action.group},
+                                                       {"instance", action.instance_id},
+                                                       {"hook", action.hook},
+                                                       {"error", step.status.ToString()}});
     step.status = Status::Ok();
     step.what += "-gone";
   } else if (step.status.ok() && !complete) {
     heartbeats_[key] = now;
   }
-  log::Write(step.status.ok() ? log::Level::kInfo : log::Level::kError,
-             complete ? "lifecycle action completed (CONTINUE)" : "lifecycle action heartbeat",
-            {{"group", action.group}, {"instance", action.instance_id}, {"hook", action.hook},
-             {"dry_run", dry_run_ ? "true" : "false"},
-             {"error", step.status.ok() ? "" : step.status.ToString()}});
+  log::Write(
+      step.status.ok() ? log::Level::kInfo : log::Level::kError,
+      complete ? "lifecycle action completed (" + result + ")" : "lifecycle action heartbeat",
+      {{"group", action.group},
+       {"instance", action.instance_id},
+       {"hook", action.hook},
+       {"dry_run", dry_run_ ? "true" : "false"},
+       {"error", step.status.ok() ? "" : step.status.ToString()}});
   return step;
 }
 

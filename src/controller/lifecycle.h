@@ -12,6 +12,11 @@
 //   - else sends RecordLifecycleActionHeartbeat when this process has not
 //     sent one for it yet or its last is older than half the hook's heartbeat
 //     timeout.
+// For each instance waiting on a launching hook (Pending:Wait) it completes
+// the action with CONTINUE once the instance's container instance is ACTIVE
+// in a listed cluster, with ABANDON once launch_timeout has passed since EC2
+// launched it (never when the launch time is unknown), and sends heartbeats
+// in between, so new capacity counts only when it can run tasks.
 // The event's token is used when this process received it; otherwise the
 // instance id names the action (AWS accepts either), so a restarted
 // controller or another decider finishes what one began. Memory (tokens,
@@ -43,7 +48,10 @@ struct LifecycleStep {
   std::string group;
   std::string instance_id;
   std::string hook;  // "" for a drain or its record
-  // "drain", "drain-record", "heartbeat", "complete", "read" (the group's read failed)
+  // "drain", "drain-record", "heartbeat", "complete", "launch-continue",
+  // "launch-abandon", "launch-wait" (a launch that cannot be judged),
+  // "read" (the group's read failed); "-gone" appended when AWS had no such
+  // action pending any more
   std::string what;
   bool dry_run = false;
   Status status;
@@ -62,10 +70,11 @@ class LifecycleKeeper {
   // removal, since the mark's ISO 8601 time) has its drain start there.
   // Without `knows_clusters` (no --cluster) no action is completed: a
   // terminating instance's container instance cannot be found.
-  LifecycleKeeper(CloudView& cloud, Duration max_drain_time, bool dry_run,
+  LifecycleKeeper(CloudView& cloud, Duration max_drain_time, Duration launch_timeout, bool dry_run,
                   std::string removal_attribute, bool knows_clusters)
       : cloud_(cloud),
         max_drain_time_(max_drain_time),
+        launch_timeout_(launch_timeout),
         dry_run_(dry_run),
         removal_attribute_(std::move(removal_attribute)),
         knows_clusters_(knows_clusters) {}
@@ -83,23 +92,28 @@ class LifecycleKeeper {
     std::string hook;
     std::string token;
   };
-  void RunGroup(const std::string& group, const TerminatingWaits& waits,
+  void RunGroup(const std::string& group, const LifecycleWaits& waits,
                 const policy::Observation& observation, std::vector<LifecycleStep>* steps);
   // Drains `ci` if ACTIVE and records the drain start when missing; the
   // drain start, or nullopt when a write failed (its step says why).
   std::optional<WallTime> Drain(const std::string& group, const std::string& instance_id,
                                 const policy::ContainerInstance& ci, WallTime now,
                                 std::vector<LifecycleStep>* steps);
-  LifecycleStep Answer(const LifecycleActionRef& action, bool complete, Duration timeout,
-                       WallTime now);
+  void RunLaunches(const std::string& group, const LifecycleWaits& waits,
+                   const policy::Observation& observation, std::vector<LifecycleStep>* steps);
+  // Completes with `result` ("CONTINUE" | "ABANDON"), or "" for a heartbeat
+  // when one is due (an empty step when not).
+  LifecycleStep Answer(const LifecycleActionRef& action, const std::string& result,
+                       Duration timeout, WallTime now);
 
   CloudView& cloud_;
   Duration max_drain_time_;
+  Duration launch_timeout_;
   bool dry_run_;
   std::string removal_attribute_;
   bool knows_clusters_;
-  std::map<std::string, Known> known_;             // by instance id
-  std::map<std::string, WallTime> heartbeats_;     // by instance id + "/" + hook
+  std::map<std::string, Known> known_;          // by instance id
+  std::map<std::string, WallTime> heartbeats_;  // by instance id + "/" + hook
 };
 
 }  // namespace spk::controller

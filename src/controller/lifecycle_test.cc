@@ -67,8 +67,8 @@ TEST_F(LifecycleTest, AnInstanceWithNoTaskIsDrainedAndCompletedWithTheEventsToke
   ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
   EXPECT_EQ(Container().status, policy::ContainerStatus::kDraining);
   EXPECT_EQ(Container().attributes[kTerminatingAttribute], FormatIso8601(clock.WallNow()));
-  EXPECT_EQ(Calls(), std::vector<std::string>{
-                         "CompleteLifecycleAction drain od i-od1 tok-i-od1 CONTINUE"});
+  EXPECT_EQ(Calls(),
+            std::vector<std::string>{"CompleteLifecycleAction drain od i-od1 tok-i-od1 CONTINUE"});
   EXPECT_FALSE(Waiting());
   nlohmann::json out = ToJson(report);
   ASSERT_EQ(out["lifecycle"].size(), 3u) << out.dump();
@@ -83,7 +83,8 @@ TEST_F(LifecycleTest, HeartbeatsWhileATaskRunsThenCompletesAndARestartFinishesIt
   Handler first(cloud, config, clock);
   ASSERT_TRUE(first.Handle(LifecycleEvent("od", "i-od1")).status().ok());
   EXPECT_EQ(Container().status, policy::ContainerStatus::kDraining);
-  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
+  EXPECT_EQ(Calls(),
+            std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
   // Within half the heartbeat timeout: nothing to send.
   clock.Advance(std::chrono::seconds(20));
   ASSERT_TRUE(first.Reconcile().status().ok());
@@ -170,12 +171,12 @@ TEST_F(LifecycleTest, OnlyTheEventsHookIsAnsweredAndOtherGroupsAreRefused) {
   Handler handler(cloud, config, clock);
   HandleReport report = handler.Handle(LifecycleEvent("od", "i-od1"));
   ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
-  EXPECT_EQ(Calls(), std::vector<std::string>{
-                         "CompleteLifecycleAction drain od i-od1 tok-i-od1 CONTINUE"});
+  EXPECT_EQ(Calls(),
+            std::vector<std::string>{"CompleteLifecycleAction drain od i-od1 tok-i-od1 CONTINUE"});
 
   HandleReport refused = handler.Handle(LifecycleEvent("other-asg", "i-x"));
   EXPECT_NE(refused.refused.find("other-asg"), std::string::npos) << refused.refused;
-  EXPECT_EQ(cloud.calls["ReadTerminatingWaits"], 1) << "nothing read for a refused event";
+  EXPECT_EQ(cloud.calls["ReadLifecycleWaits"], 1) << "nothing read for a refused event";
 }
 
 TEST_F(LifecycleTest, AFailedCallFailsTheDecisionAndIsRetried) {
@@ -191,18 +192,19 @@ TEST_F(LifecycleTest, AFailedCallFailsTheDecisionAndIsRetried) {
   EXPECT_EQ(cloud.calls["Apply"], 1) << "drained once";
 
   cloud.lifecycle["od"].instance_ids = {"i-od1"};
-  cloud.failures["ReadTerminatingWaits"] = UnavailableError("down");
+  cloud.failures["ReadLifecycleWaits"] = UnavailableError("down");
   EXPECT_FALSE(handler.Reconcile().status().ok());
 }
 
 TEST_F(LifecycleTest, TheTokenOutlivesAFailedReadOfItsGroup) {
   AddContainer(1);
-  cloud.failures["ReadTerminatingWaits"] = UnavailableError("down");
+  cloud.failures["ReadLifecycleWaits"] = UnavailableError("down");
   Handler handler(cloud, config, clock);
   EXPECT_FALSE(handler.Handle(LifecycleEvent("od", "i-od1")).status().ok());
   cloud.failures.clear();
   ASSERT_TRUE(handler.Reconcile().status().ok());
-  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
+  EXPECT_EQ(Calls(),
+            std::vector<std::string>{"RecordLifecycleHeartbeat drain od i-od1 tok-i-od1 "});
 }
 
 TEST_F(LifecycleTest, DryRunWritesNothing) {
@@ -229,14 +231,14 @@ TEST_F(LifecycleTest, GroupsWithoutWaitingInstancesCostOneReadEach) {
   HandleReport report = handler.Reconcile();
   ASSERT_TRUE(report.status().ok()) << ToJson(report).dump();
   EXPECT_TRUE(report.lifecycle.empty());
-  EXPECT_EQ(cloud.calls["ReadTerminatingWaits"], 2);
+  EXPECT_EQ(cloud.calls["ReadLifecycleWaits"], 2);
 }
 
 TEST_F(LifecycleTest, TheTestNotificationIsAcknowledged) {
-  Result<Event> test = ParseEvent(
-      R"({"AccountId":"1","RequestId":"r","AutoScalingGroupName":"od",)"
-      R"("Service":"AWS Auto Scaling","Event":"autoscaling:TEST_NOTIFICATION",)"
-      R"("Time":"2026-01-01T00:00:00.000Z"})");
+  Result<Event> test =
+      ParseEvent(R"({"AccountId":"1","RequestId":"r","AutoScalingGroupName":"od",)"
+                 R"("Service":"AWS Auto Scaling","Event":"autoscaling:TEST_NOTIFICATION",)"
+                 R"("Time":"2026-01-01T00:00:00.000Z"})");
   ASSERT_TRUE(test.ok()) << test.status().ToString();
   Handler handler(cloud, config, clock);
   HandleReport report = handler.Handle(*test);
@@ -256,8 +258,7 @@ TEST_F(LifecycleTest, WithoutAClusterNothingIsCompleted) {
   EXPECT_TRUE(Waiting());
   nlohmann::json out = ToJson(report);
   ASSERT_FALSE(out["lifecycle"].empty()) << out.dump();
-  EXPECT_NE(out["lifecycle"][0]["error"].get<std::string>().find("no --cluster"),
-            std::string::npos)
+  EXPECT_NE(out["lifecycle"][0]["error"].get<std::string>().find("no --cluster"), std::string::npos)
       << out.dump();
 }
 
@@ -280,6 +281,122 @@ TEST_F(LifecycleTest, EcsManagedDrainingHookIsLeftToEcs) {
   ASSERT_TRUE(handler.Reconcile().status().ok());
   EXPECT_TRUE(Calls().empty());
   EXPECT_EQ(Container().status, policy::ContainerStatus::kActive);
+}
+
+// ---- launching hooks ------------------------------------------------------------
+
+constexpr const char* kNewArn = "arn:aws:ecs:us-east-1:1:container-instance/web/new1";
+
+Event LaunchEvent(const std::string& group, const std::string& instance) {
+  nlohmann::json doc = {{"version", "0"},
+                        {"id", "launch-" + instance},
+                        {"detail-type", "EC2 Instance-launch Lifecycle Action"},
+                        {"source", "aws.autoscaling"},
+                        {"time", "2026-01-01T00:00:00Z"},
+                        {"detail",
+                         {{"LifecycleActionToken", "tok-" + instance},
+                          {"AutoScalingGroupName", group},
+                          {"LifecycleHookName", "ready"},
+                          {"EC2InstanceId", instance},
+                          {"LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING"}}}};
+  Result<Event> event = ParseEvent(doc.dump());
+  EXPECT_TRUE(event.ok()) << event.status().ToString();
+  return *event;
+}
+
+// The example world plus i-new1 launching in the on-demand group, waiting on
+// the launching hook "ready" (heartbeat timeout 60 s), launched 1 minute ago.
+class LaunchHookTest : public ControllerWorldTest {
+ protected:
+  void SetUp() override {
+    ControllerWorldTest::SetUp();
+    OnDemandGroupRead& od = cloud.on_demand_groups["od"];
+    od.group.instances = {{"i-new1", "Pending:Wait", false}};
+    LifecycleWaits& waits = cloud.lifecycle["od"];
+    waits.launch_hooks = {{"ready", std::chrono::seconds(60)}};
+    waits.launching = {{"i-new1", clock.WallNow() - std::chrono::minutes(1)}};
+    config.launch_timeout = std::chrono::minutes(10);
+  }
+  void Register(policy::ContainerStatus status) {
+    cloud.clusters["web"].push_back({"web", kNewArn, "i-new1", status, 0, 0});
+  }
+  std::vector<std::string> Calls() const {
+    std::vector<std::string> out;
+    for (const auto& c : cloud.lifecycle_calls) {
+      out.push_back(c.method + " " + c.action.hook + " " + c.action.instance_id + " " + c.result);
+    }
+    return out;
+  }
+};
+
+TEST_F(LaunchHookTest, TheLaunchEventParsesAsALaunchingLifecycleAction) {
+  Event event = LaunchEvent("od", "i-new1");
+  EXPECT_EQ(event.kind, EventKind::kLifecycleAction);
+  EXPECT_TRUE(event.lifecycle_launching);
+  EXPECT_EQ(event.lifecycle_group, "od");
+  EXPECT_EQ(ToJson(event)["transition"], "launching");
+  EXPECT_FALSE(LifecycleEvent("od", "i-od1").lifecycle_launching);
+}
+
+TEST_F(LaunchHookTest, WaitsWithHeartbeatsUntilTheContainerInstanceIsActiveThenContinues) {
+  Handler handler(cloud, config, clock);
+  HandleReport first = handler.Handle(LaunchEvent("od", "i-new1"));
+  ASSERT_TRUE(first.status().ok()) << ToJson(first).dump();
+  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat ready i-new1 "})
+      << "not registered yet: kept waiting past the hook's own timeout";
+  // Registered but not ACTIVE (a DRAINING one cannot run tasks): still waits.
+  Register(policy::ContainerStatus::kDraining);
+  clock.Advance(std::chrono::seconds(31));
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  ASSERT_EQ(Calls().size(), 2u);
+  EXPECT_EQ(Calls()[1], "RecordLifecycleHeartbeat ready i-new1 ");
+  cloud.Find("web", kNewArn)->status = policy::ContainerStatus::kActive;
+  clock.Advance(std::chrono::seconds(1));
+  HandleReport ready = handler.Reconcile();
+  ASSERT_TRUE(ready.status().ok()) << ToJson(ready).dump();
+  ASSERT_EQ(Calls().size(), 3u);
+  EXPECT_EQ(Calls()[2], "CompleteLifecycleAction ready i-new1 CONTINUE");
+  EXPECT_EQ(ToJson(ready)["lifecycle"].back()["what"], "launch-continue");
+  EXPECT_TRUE(cloud.lifecycle["od"].launching.empty());
+  EXPECT_EQ(cloud.calls["Apply"], 0) << "nothing drained or resized for a launch";
+}
+
+TEST_F(LaunchHookTest, AbandonedOnceTheTimeoutHasPassedSinceLaunchWhateverTheDecider) {
+  // A fresh decider (a restart, another Lambda) reaches the same answer: the
+  // launch time is EC2's.
+  clock.Advance(std::chrono::minutes(8));  // 9 minutes since the launch
+  Handler one(cloud, config, clock);
+  ASSERT_TRUE(one.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat ready i-new1 "});
+  clock.Advance(std::chrono::minutes(1));
+  Handler two(cloud, config, clock);
+  HandleReport gone = two.Reconcile();
+  ASSERT_TRUE(gone.status().ok()) << ToJson(gone).dump();
+  ASSERT_EQ(Calls().size(), 2u);
+  EXPECT_EQ(Calls()[1], "CompleteLifecycleAction ready i-new1 ABANDON");
+  EXPECT_EQ(ToJson(gone)["lifecycle"].back()["what"], "launch-abandon");
+}
+
+TEST_F(LaunchHookTest, AnUnknownLaunchTimeNeverAbandonsAndAnActiveOneStillContinues) {
+  cloud.lifecycle["od"].launching = {{"i-new1", std::nullopt}};
+  clock.Advance(std::chrono::hours(2));
+  Handler handler(cloud, config, clock);
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat ready i-new1 "});
+  Register(policy::ContainerStatus::kActive);
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(handler.Reconcile().status().ok());
+  EXPECT_EQ(Calls().back(), "CompleteLifecycleAction ready i-new1 CONTINUE");
+}
+
+TEST_F(LaunchHookTest, UnreadContainerInstancesAnswerNothing) {
+  Register(policy::ContainerStatus::kActive);
+  cloud.failures["ListContainerInstances"] = UnavailableError("ecs down");
+  clock.Advance(std::chrono::hours(1));
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  EXPECT_TRUE(Calls().empty()) << ToJson(report).dump();
+  EXPECT_FALSE(cloud.lifecycle["od"].launching.empty());
 }
 
 }  // namespace

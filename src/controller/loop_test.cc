@@ -67,9 +67,9 @@ class SharedCloud final : public CloudView {
     auto lock = Enter("Apply");
     return inner_.Apply(action);
   }
-  Result<TerminatingWaits> ReadTerminatingWaits(const std::string& group) override {
-    auto lock = Enter("ReadTerminatingWaits");
-    return inner_.ReadTerminatingWaits(group);
+  Result<LifecycleWaits> ReadLifecycleWaits(const std::string& group) override {
+    auto lock = Enter("ReadLifecycleWaits");
+    return inner_.ReadLifecycleWaits(group);
   }
   Status RecordLifecycleHeartbeat(const LifecycleActionRef& action) override {
     auto lock = Enter("RecordLifecycleHeartbeat");
