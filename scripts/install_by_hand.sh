@@ -109,6 +109,11 @@ s/\${NoticeTopic}/$TOPIC_ARN/g
 s/\${NoticeQueue.Arn}/$QUEUE_ARN/g
 s#\${ControllerFunctionLogGroup.Arn}#arn:aws:logs:$REGION:$ACCOUNT:log-group:/aws/lambda/$STACK-controller:*#g
 EOF
+if [ -n "$SPOT_ASGS" ]; then
+  echo "s#autoScalingGroupName/\${SpotAutoScalingGroups}#autoScalingGroupName/${SPOT_ASGS//,/\",\"arn:*:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/}#" >> spotkeeper-iam.sed
+else
+  echo "/\${SpotAutoScalingGroups}/d" >> spotkeeper-iam.sed
+fi
 sed -f spotkeeper-iam.sed deploy/iam/agent.json > agent-policy.json
 sed -f spotkeeper-iam.sed deploy/iam/controller.json > controller-policy.json
 sed -f spotkeeper-iam.sed deploy/iam/controller-lambda-runtime.json > controller-lambda-runtime-policy.json

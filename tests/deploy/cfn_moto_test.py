@@ -109,7 +109,7 @@ class CfnMotoTest(unittest.TestCase):
         self.assertEqual(sorted(expected), sorted(r for r in resources if r))
         return outputs, resources
 
-    def check_supporting(self, name, outputs, resources):
+    def check_supporting(self, name, outputs, resources, spot_groups=()):
         sqs, sns, events, iam = (self.moto.client(s) for s in ("sqs", "sns", "events", "iam"))
         # Topic.
         topic = outputs["NoticeTopicArn"]
@@ -176,6 +176,13 @@ class CfnMotoTest(unittest.TestCase):
             doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
             if isinstance(doc, str):  # moto returns the document as Python literal text
                 doc = ast.literal_eval(doc)
+            # moto resolves !Ref AWS::NoValue to null and keeps it in a list (the
+            # controller's !If [HasSpotGroups, ..., !Ref AWS::NoValue] statement);
+            # CloudFormation removes it.
+            novalue = [st for st in doc["Statement"] if st is None]
+            doc["Statement"] = [st for st in doc["Statement"] if st is not None]
+            self.assertEqual(1 if doc_file == "controller" and not spot_groups else 0,
+                             len(novalue))
             text = json.dumps(doc)
             self.assertNotIn("${", text, "placeholders left unresolved")
             self.assertIn("arn:aws:ecs:us-east-1:123456789012:container-instance/%s/*" % CLUSTER,
@@ -186,11 +193,28 @@ class CfnMotoTest(unittest.TestCase):
             got = {a for st in doc["Statement"] for a in
                    (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
             self.assertEqual(want, got)
+            if doc_file == "controller":
+                self.check_spot_group_statement(doc, spot_groups)
         # The subscription: moto skips it.
         subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
         print("%s: SNS subscriptions moto created for the topic: %d (moto skips "
               "AWS::SNS::Subscription)" % (name, len(subs)))
         return rule_arns
+
+    def check_spot_group_statement(self, doc, spot_groups):
+        # The lifecycle actions of the spot groups: one ARN per SpotAutoScalingGroups
+        # name as CloudFormation (here moto) resolves the template; none without.
+        found = [st for st in doc["Statement"] if st.get("Sid") == "LifecycleActionsOfSpotGroups"]
+        if not spot_groups:
+            self.assertEqual([], found)
+            return
+        self.assertEqual(1, len(found), doc)
+        st = found[0]
+        self.assertEqual(["autoscaling:CompleteLifecycleAction",
+                          "autoscaling:RecordLifecycleActionHeartbeat"], st["Action"])
+        self.assertEqual(["arn:*:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/" + g
+                          for g in spot_groups], st["Resource"])
+        self.assertEqual({"StringEquals": {"aws:RequestedRegion": REGION}}, st["Condition"])
 
     def test_lambda_controller_and_agent_daemon(self):
         outputs, resources = self.deploy(
@@ -282,7 +306,8 @@ class CfnMotoTest(unittest.TestCase):
                                          AgentMode="ecs-daemon", OnDemandUnits="4",
                                          SpotAutoScalingGroups="web-spot-a,web-spot-b",
                                          Ec2FleetIds="fleet-11111111-2222-3333-4444-555555555555")
-        rules = self.check_supporting("spk-ecs", outputs, resources)
+        rules = self.check_supporting("spk-ecs", outputs, resources,
+                                      spot_groups=["web-spot-a", "web-spot-b"])
         self.assertEqual(6, len(rules), "4 and the fallback's capacity events (FallbackDiscover)")
         self.assertNotIn("ControllerFunction", resources)
         ecs = self.moto.client("ecs")

@@ -9,7 +9,11 @@
   Service Authorization Reference: "*" only for actions without resource-level
   permissions); ecs container-instance writes/reads carry the ecs:cluster
   condition. A new action with no entry in RESOURCE fails: decide its scope.
-- The same statements must be in deploy/cloudformation/spotkeeper.yaml.
+- The same statements must be in deploy/cloudformation/spotkeeper.yaml, for
+  sample values of its SpotAutoScalingGroups parameter (two names, none): the
+  template is evaluated (cfn_yaml.evaluate: its conditions, Fn::If, Fn::Join,
+  Fn::Sub, Fn::Split) and the file's ${SpotAutoScalingGroups} resource expanded
+  to one ARN per name (its statement dropped when there are none).
 - Self-checks: a call added to a copy of the sources, an extra action, a
   widened resource and a template that drifts from the file are each caught.
 Run: python3 tests/deploy/iam_policy_test.py
@@ -39,8 +43,18 @@ QUEUE = "${NoticeQueue.Arn}"
 ON_DEMAND_GROUP = ("arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:"
                    "autoScalingGroup:*:autoScalingGroupName/${OnDemandAutoScalingGroup}")
 
+# The spot Auto Scaling groups (SpotAutoScalingGroups, --spot-asg): one ARN per
+# name. The template builds the list with Fn::Join, whose delimiter cannot hold
+# a function, so partition, region and account are wildcards there; the region
+# is kept by REGION_CONDITION (a role acts in its own partition and account).
+SPOT_GROUPS = "arn:*:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/${SpotAutoScalingGroups}"
+REGION_CONDITION = {"StringEquals": {"aws:RequestedRegion": "${AWS::Region}"}}
+# Sample values of SpotAutoScalingGroups the template is evaluated with.
+SPOT_GROUP_SAMPLES = (["web-spot-a", "web-spot-b"], [])
+
 # The resource each action must be limited to ("*": the action has no
-# resource-level permissions in the Service Authorization Reference).
+# resource-level permissions in the Service Authorization Reference). A tuple:
+# the action must be allowed on each of them, in separate statements.
 RESOURCE = {
     "sns:Publish": "${NoticeTopic}",
     "sqs:SendMessage": QUEUE,
@@ -63,8 +77,10 @@ RESOURCE = {
     "autoscaling:SetDesiredCapacity": ON_DEMAND_GROUP,
     "autoscaling:TerminateInstanceInAutoScalingGroup": ON_DEMAND_GROUP,
     # Terminate lifecycle hooks (controller/lifecycle.h).
-    "autoscaling:CompleteLifecycleAction": ON_DEMAND_GROUP,
-    "autoscaling:RecordLifecycleActionHeartbeat": ON_DEMAND_GROUP,
+    # ... of the on-demand group and of the spot groups (a mixed-instances group
+    # with Capacity Rebalancing and a terminate hook).
+    "autoscaling:CompleteLifecycleAction": (ON_DEMAND_GROUP, SPOT_GROUPS),
+    "autoscaling:RecordLifecycleActionHeartbeat": (ON_DEMAND_GROUP, SPOT_GROUPS),
     "autoscaling:DescribeLifecycleHooks": "*",
     # The on-demand fallback (controller/fallback.h): services, their tasks,
     # and the shadows it sizes (only services tagged spotkeeper:fallback-for).
@@ -154,13 +170,52 @@ def check_policy(name, doc, expected, evidence=None):
             if a not in RESOURCE:
                 problems.append("%s: no scoping decided for %s (add it to RESOURCE)" % (name, a))
                 continue
-            if resources != [RESOURCE[a]]:
-                problems.append("%s: %s must be on %s, not %s" % (name, a, RESOURCE[a], resources))
+            scopes = _scopes(a)
+            if resources not in [[r] for r in scopes]:
+                problems.append("%s: %s must be on %s, not %s" %
+                                (name, a, " or ".join(scopes), resources))
+            if resources == [SPOT_GROUPS] and st.get("Condition") != REGION_CONDITION:
+                problems.append("%s: %s on the spot groups needs the condition %s" %
+                                (name, a, REGION_CONDITION))
             if a in NEEDS_CLUSTER_CONDITION and st.get("Condition") != CLUSTER_CONDITION:
                 problems.append("%s: %s needs the condition %s" % (name, a, CLUSTER_CONDITION))
             if a in NEEDS_SHADOW_CONDITION and st.get("Condition") != SHADOW_CONDITION:
                 problems.append("%s: %s needs the condition %s" % (name, a, SHADOW_CONDITION))
+    for a in sorted(expected & allowed):
+        for scope in _scopes(a):
+            if not any(a in _as_list(st["Action"]) and _as_list(st.get("Resource")) == [scope]
+                       for st in doc["Statement"]):
+                problems.append("%s: %s is not allowed on %s" % (name, a, scope))
     return problems
+
+
+def _scopes(action):
+    r = RESOURCE[action]
+    return r if isinstance(r, tuple) else (r,)
+
+
+def expand_spot_groups(doc, names):
+    """A deploy/iam document as it reads for SpotAutoScalingGroups = names: the
+    ${SpotAutoScalingGroups} resource one ARN per name; without names, its
+    statement is dropped (the template's !If [HasSpotGroups, ...])."""
+    out = []
+    for st in doc["Statement"]:
+        resources = _as_list(st.get("Resource"))
+        if not any("${SpotAutoScalingGroups}" in r for r in resources):
+            out.append(st)
+            continue
+        if not names:
+            continue
+        st = dict(st)
+        expanded = []
+        for r in resources:
+            if "${SpotAutoScalingGroups}" in r:
+                expanded += [r.replace("${SpotAutoScalingGroups}", n) for n in names]
+            else:
+                expanded.append(r)
+        st["Resource"] = expanded
+        out.append(st)
+    return dict(doc, Statement=out)
 
 
 def normalize(v):
@@ -199,6 +254,12 @@ def canonical(doc):
     return sorted(st(s) for s in doc["Statement"]), doc.get("Version")
 
 
+def template_for(template, spot_groups):
+    """The template as CloudFormation reads it with SpotAutoScalingGroups = spot_groups."""
+    evaluated, _ = cfn_yaml.evaluate(template, {"SpotAutoScalingGroups": spot_groups})
+    return evaluated
+
+
 def check_all(src=SRC, docs=None, template=None):
     derived = iam_derive.derive(src)
     docs = docs or {f: _load_json(os.path.join(IAM, f)) for f in POLICIES}
@@ -208,12 +269,14 @@ def check_all(src=SRC, docs=None, template=None):
         evidence = derived[role] if role else {}
         expected = set(evidence) if role else LAMBDA_RUNTIME
         problems += check_policy(f, docs[f], expected, evidence)
-        in_template = cfn_policy(template, cfn_role, policy_name)
-        if in_template is None:
-            problems.append("%s: %s has no policy %s" % (TEMPLATE, cfn_role, policy_name))
-        elif canonical(in_template) != canonical(docs[f]):
-            problems.append("%s: %s/%s differs from deploy/iam/%s" %
-                            (os.path.basename(TEMPLATE), cfn_role, policy_name, f))
+        for names in SPOT_GROUP_SAMPLES:
+            in_template = cfn_policy(template_for(template, names), cfn_role, policy_name)
+            if in_template is None:
+                problems.append("%s: %s has no policy %s" % (TEMPLATE, cfn_role, policy_name))
+            elif canonical(in_template) != canonical(expand_spot_groups(docs[f], names)):
+                problems.append("%s: %s/%s differs from deploy/iam/%s (SpotAutoScalingGroups=%s)"
+                                % (os.path.basename(TEMPLATE), cfn_role, policy_name, f,
+                                   ",".join(names)))
     return derived, problems
 
 
@@ -288,7 +351,72 @@ class IamPolicyTest(unittest.TestCase):
         stmts["Statement"].pop(0)
         _, problems = check_all(template=t)
         self.assertIn("spotkeeper.yaml: ControllerRole/spotkeeper-controller differs from "
-                      "deploy/iam/controller.json", problems)
+                      "deploy/iam/controller.json (SpotAutoScalingGroups=)", problems)
+        self.assertIn("spotkeeper.yaml: ControllerRole/spotkeeper-controller differs from "
+                      "deploy/iam/controller.json (SpotAutoScalingGroups=web-spot-a,web-spot-b)",
+                      problems)
+
+    def _spot_statement(self, template, names):
+        doc = cfn_policy(template_for(template, names), "ControllerRole", "spotkeeper-controller")
+        found = [st for st in doc["Statement"] if st.get("Sid") == "LifecycleActionsOfSpotGroups"]
+        self.assertLessEqual(len(found), 1)
+        return found[0] if found else None
+
+    def test_spot_groups_get_their_lifecycle_actions(self):
+        template = cfn_yaml.load(TEMPLATE)
+        arn = "arn:*:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/"
+        st = self._spot_statement(template, ["web-spot-a", "web-spot-b"])
+        self.assertEqual({"Sid": "LifecycleActionsOfSpotGroups", "Effect": "Allow",
+                          "Action": ["autoscaling:CompleteLifecycleAction",
+                                     "autoscaling:RecordLifecycleActionHeartbeat"],
+                          "Resource": [arn + "web-spot-a", arn + "web-spot-b"],
+                          "Condition": REGION_CONDITION}, st)
+        self.assertEqual([arn + "web-spot"], self._spot_statement(template, ["web-spot"])["Resource"])
+        # No spot groups (the default ""): no statement, and no group but the
+        # on-demand one anywhere in the policy.
+        self.assertIsNone(self._spot_statement(template, []))
+        doc = cfn_policy(template_for(template, []), "ControllerRole", "spotkeeper-controller")
+        groups = [r for st in doc["Statement"] for r in _as_list(st["Resource"])
+                  if "autoScalingGroupName/" in r]
+        self.assertEqual([ON_DEMAND_GROUP], groups)
+        # A CommaDelimitedList parameter's "" is the list [""] to CloudFormation.
+        self.assertIsNone(self._spot_statement(template, [""]))
+
+    def test_fails_without_the_spot_groups_statement(self):
+        docs = self._docs()
+        docs["controller.json"]["Statement"] = [
+            st for st in docs["controller.json"]["Statement"]
+            if st.get("Sid") != "LifecycleActionsOfSpotGroups"]
+        _, problems = check_all(docs=docs)
+        self.assertIn("controller.json: autoscaling:CompleteLifecycleAction is not allowed on "
+                      + SPOT_GROUPS, problems)
+        # ... nor may the template lose it (the file is as it was).
+        t = cfn_yaml.load(TEMPLATE)
+        stmts = t["Resources"]["ControllerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        stmts["Statement"] = [st for st in stmts["Statement"] if "Fn::If" not in st]
+        _, problems = check_all(template=t)
+        self.assertEqual(["spotkeeper.yaml: ControllerRole/spotkeeper-controller differs from "
+                          "deploy/iam/controller.json (SpotAutoScalingGroups=web-spot-a,"
+                          "web-spot-b)"], problems)
+
+    def test_fails_on_a_widened_spot_group_resource(self):
+        docs = self._docs()
+        for st in docs["controller.json"]["Statement"]:
+            if st.get("Sid") == "LifecycleActionsOfSpotGroups":
+                st["Resource"] = ["arn:*:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"]
+        _, problems = check_all(docs=docs)
+        self.assertTrue(any(p.startswith("controller.json: autoscaling:CompleteLifecycleAction "
+                                         "must be on ") for p in problems), problems)
+        # The template's ARNs built from another prefix are caught too.
+        t = cfn_yaml.load(TEMPLATE)
+        stmts = t["Resources"]["ControllerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        spot = [st for st in stmts["Statement"] if "Fn::If" in st][0]["Fn::If"][1]
+        spot["Resource"]["Fn::Split"][1]["Fn::Sub"][0] = (
+            "arn:*:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*${Names}")
+        _, problems = check_all(template=t)
+        self.assertIn("spotkeeper.yaml: ControllerRole/spotkeeper-controller differs from "
+                      "deploy/iam/controller.json (SpotAutoScalingGroups=web-spot-a,web-spot-b)",
+                      problems)
 
 
 if __name__ == "__main__":

@@ -301,7 +301,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
             self.assertEqual(("sqs:SendMessage", q["QueueArn"]), (st["Action"], st["Resource"]))
         return topic, queue_url, q["QueueArn"]
 
-    def check_roles(self, lambda_mode):
+    def check_roles(self, lambda_mode, spot_groups=()):
         iam = self.moto.client("iam")
 
         def trust(role):
@@ -328,8 +328,18 @@ class InstallByHandOnMotoTest(unittest.TestCase):
             with open(os.path.join(ROOT, "deploy", "iam", source + ".json"),
                       encoding="utf-8") as f:
                 want = json.load(f)
+            # Without spot groups step 4 deletes their lifecycle statement.
+            want["Statement"] = [s for s in want["Statement"] if spot_groups or
+                                 s["Sid"] != "LifecycleActionsOfSpotGroups"]
             self.assertEqual([(s["Sid"], s["Action"]) for s in want["Statement"]],
                              [(s["Sid"], s["Action"]) for s in doc["Statement"]], name)
+            spot = [s for s in doc["Statement"] if s["Sid"] == "LifecycleActionsOfSpotGroups"]
+            if spot:  # one ARN per group, in this region
+                self.assertEqual(["arn:*:autoscaling:*:*:autoScalingGroup:*:"
+                                  "autoScalingGroupName/" + g for g in spot_groups],
+                                 spot[0]["Resource"])
+                self.assertEqual({"StringEquals": {"aws:RequestedRegion": REGION}},
+                                 spot[0]["Condition"])
         self.assertEqual(sorted(n for r, n, _ in inline if r == "spotkeeper-controller"),
                          sorted(iam.list_role_policies(RoleName="spotkeeper-controller")[
                              "PolicyNames"]))
@@ -457,7 +467,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
         settings, instance, container = self.prerequisites("asg")
         self.run_script(dict(settings, CONTROLLER="ecs-service", ON_DEMAND_UNITS="4"))
         topic, queue_url, _ = self.check_notice_plumbing(lambda_mode=False)
-        self.check_roles(lambda_mode=False)
+        self.check_roles(lambda_mode=False, spot_groups=["web-spot"])
         self.check_log_groups(lambda_mode=False)
         self.check_agent_daemon(topic)
         self.assertEqual([], self.moto.client("lambda").list_functions()["Functions"])

@@ -17,12 +17,14 @@ import boto3
 
 
 class MotoServer:
-    def __init__(self, region, extra_env=None):
+    def __init__(self, region, extra_env=None, launcher=None):
+        """launcher: a script to run instead of `-m moto.server` (same arguments)."""
         self.region = region
         self.log = tempfile.NamedTemporaryFile(prefix="spk-moto-", suffix=".log", delete=False)
         env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true", **(extra_env or {}))
         python = os.environ.get("SPK_PYTHON", sys.executable)
-        self.proc = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+        start = [python, launcher] if launcher else [python, "-m", "moto.server"]
+        self.proc = subprocess.Popen(start + ["-H", "127.0.0.1", "-p", "0"],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline, self.port = time.time() + 60, None
         while time.time() < deadline and self.port is None:
