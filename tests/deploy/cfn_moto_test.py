@@ -138,11 +138,14 @@ class CfnMotoTest(unittest.TestCase):
         self.assertEqual({"EC2 Spot Instance Interruption Warning",
                           "EC2 Instance Rebalance Recommendation",
                           "EC2 Instance State-change Notification",
-                          "AWS Health Event"}, set(patterns) - capacity)
+                          "AWS Health Event", "EC2 Instance-terminate Lifecycle Action"},
+                         set(patterns) - capacity)
         for detail_type, pattern in patterns.items():
             if detail_type in capacity:
                 continue
-            want = "aws.health" if detail_type == "AWS Health Event" else "aws.ec2"
+            want = {"AWS Health Event": "aws.health",
+                    "EC2 Instance-terminate Lifecycle Action": "aws.autoscaling"}.get(
+                        detail_type, "aws.ec2")
             self.assertEqual([want], pattern["source"], detail_type)
         if "ECS Task State Change" in patterns:
             # Only this cluster's events: not every task start of the account.
@@ -154,6 +157,12 @@ class CfnMotoTest(unittest.TestCase):
             self.assertEqual([cluster_arn], service["clusterArn"])
             self.assertEqual(["SERVICE_TASK_PLACEMENT_FAILURE", "SERVICE_STEADY_STATE"],
                              service["eventName"])
+        # Lifecycle actions: both transitions, of the on-demand and spot groups only.
+        lifecycle = patterns["EC2 Instance-terminate Lifecycle Action"]
+        self.assertEqual(["EC2 Instance-terminate Lifecycle Action",
+                          "EC2 Instance-launch Lifecycle Action"], lifecycle["detail-type"])
+        self.assertEqual([ON_DEMAND] + list(spot_groups or []),
+                         lifecycle["detail"]["AutoScalingGroupName"])
         self.assertEqual(["stopping", "shutting-down", "terminated"],
                          patterns["EC2 Instance State-change Notification"]["detail"]["state"])
         self.assertEqual({"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]},
@@ -223,7 +232,8 @@ class CfnMotoTest(unittest.TestCase):
             ControllerMode="lambda", AgentMode="ecs-daemon",
             LambdaCodeS3Bucket="spotkeeper-artifacts", AgentDrain="true")
         rules = self.check_supporting("spk-lambda", outputs, resources)
-        self.assertEqual(5, len(rules), "interruption, rebalance, state change, health, schedule")
+        self.assertEqual(6, len(rules), "interruption, rebalance, state change, health, "
+                                         "lifecycle actions, schedule")
         lam = self.moto.client("lambda")
         fn = lam.get_function(FunctionName=outputs["ControllerFunctionName"])["Configuration"]
         self.assertEqual("provided.al2023", fn["Runtime"])
@@ -308,7 +318,7 @@ class CfnMotoTest(unittest.TestCase):
                                          Ec2FleetIds="fleet-11111111-2222-3333-4444-555555555555")
         rules = self.check_supporting("spk-ecs", outputs, resources,
                                       spot_groups=["web-spot-a", "web-spot-b"])
-        self.assertEqual(6, len(rules), "4 and the fallback's capacity events (FallbackDiscover)")
+        self.assertEqual(7, len(rules), "5 and the fallback's capacity events (FallbackDiscover)")
         self.assertNotIn("ControllerFunction", resources)
         ecs = self.moto.client("ecs")
         svc = ecs.describe_services(cluster=CLUSTER,
