@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "aws/autoscaling.h"
+#include "aws/ecs.h"
 #include "aws/sqs.h"
 #include "net/curl_transport.h"
 #include "support/child_process.h"
@@ -101,14 +102,22 @@ class LifecycleHookTest : public testsupport::ControllerWorldTest {
     return w;
   }
 
-  // Tells the peer that `instance` waits on the hook (Terminating:Wait).
-  void StartTerminating(const World& w, const std::string& instance, const std::string& token) {
+  // Tells the peer that `instance` waits on the hook (Terminating:Wait; with
+  // `transition` "launching", Pending:Wait on `hook`).
+  void StartTerminating(const World& w, const std::string& instance, const std::string& token,
+                        const std::string& transition = "terminating",
+                        const std::string& hook = kHook) {
     net::CurlTransport http;
     net::HttpRequest request;
     request.method = "POST";
     request.url = peer_url_ + "/__lifecycle_peer/pending";
-    request.body =
-        json{{"group", w.group}, {"hook", kHook}, {"instance", instance}, {"token", token}}.dump();
+    request.body = json{
+        {"group", w.group},
+        {"hook", hook},
+        {"instance", instance},
+        {"token", token},
+        {"transition",
+         transition}}.dump();
     auto r = http.Send(request);
     ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
   }
@@ -141,7 +150,8 @@ class LifecycleHookTest : public testsupport::ControllerWorldTest {
 
   // A controller on `w`, once its first reconcile is done.
   std::unique_ptr<ChildProcess> StartController(const World& w,
-                                                const std::string& reconcile_interval) {
+                                                const std::string& reconcile_interval,
+                                                const std::vector<std::string>& extra = {}) {
     std::map<std::string, std::string> env = ControllerWorld::ProcessEnv(*server_);
     env["AWS_ENDPOINT_URL_AUTO_SCALING"] = peer_url_;
     std::vector<std::string> argv = {SpotkeeperBinary(),
@@ -172,6 +182,7 @@ class LifecycleHookTest : public testsupport::ControllerWorldTest {
                                      "10m",
                                      "--metrics-listen",
                                      "off"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     auto controller = std::make_unique<ChildProcess>(argv, env);
     EXPECT_TRUE(controller->WaitForLog("reconciled", seconds(30))) << controller->Log();
     return controller;
@@ -322,6 +333,52 @@ TEST_F(LifecycleHookTest, ARunningTaskGetsHeartbeatsUntilItEndsAndARestartStillC
   std::this_thread::sleep_for(seconds(3));
   EXPECT_EQ(CallsFor("CompleteLifecycleAction", leaving).size(), 1u);
   EXPECT_EQ(second->Stop(), 0) << second->Log();
+}
+
+// Launching hooks: an instance whose container instance is ACTIVE is let in
+// (CONTINUE); one whose container instance is not ACTIVE is abandoned once
+// --launch-timeout has passed since EC2 launched it (moto's launch time).
+TEST_F(LifecycleHookTest, ALaunchContinuesOnceActiveAndOneThatIsNotIsAbandonedAfterTheTimeout) {
+  World w = MakeWorld(2, 30);
+  ASSERT_EQ(w.ids.size(), 2u);
+  constexpr const char* kLaunchHook = "spotkeeper-ready";
+  auto hook = client().CallQuery(aws::services::AutoScaling(), "PutLifecycleHook",
+                                 {{"LifecycleHookName", kLaunchHook},
+                                  {"AutoScalingGroupName", w.group},
+                                  {"LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING"},
+                                  {"HeartbeatTimeout", "300"},
+                                  {"DefaultResult", "ABANDON"}});
+  ASSERT_TRUE(hook.ok()) << hook.status().ToString();
+  const std::string& ready = w.ids[0];
+  const std::string& broken = w.ids[1];
+  // The second one's agent registered, but its container instance is not
+  // ACTIVE: it cannot run tasks.
+  aws::EcsClient ecs(client());
+  ASSERT_TRUE(ecs.UpdateContainerInstancesState(w.cluster, {w.arns[broken]}, "DRAINING").ok());
+  StartTerminating(w, ready, "", "launching", kLaunchHook);
+  StartTerminating(w, broken, "", "launching", kLaunchHook);
+  auto controller = StartController(w, "1s", {"--launch-timeout", "1s"});
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return !CallsFor("CompleteLifecycleAction", ready).empty() &&
+               !CallsFor("CompleteLifecycleAction", broken).empty();
+      },
+      seconds(30)))
+      << controller->Log();
+  std::vector<json> continued = CallsFor("CompleteLifecycleAction", ready);
+  ASSERT_EQ(continued.size(), 1u) << json(continued).dump();
+  EXPECT_EQ(continued[0]["error"], "");
+  EXPECT_EQ(continued[0]["params"]["LifecycleActionResult"], "CONTINUE");
+  EXPECT_EQ(continued[0]["params"]["LifecycleHookName"], kLaunchHook);
+  EXPECT_EQ(continued[0]["params"]["AutoScalingGroupName"], w.group);
+  std::vector<json> abandoned = CallsFor("CompleteLifecycleAction", broken);
+  ASSERT_EQ(abandoned.size(), 1u) << json(abandoned).dump();
+  EXPECT_EQ(abandoned[0]["error"], "");
+  EXPECT_EQ(abandoned[0]["params"]["LifecycleActionResult"], "ABANDON");
+  EXPECT_TRUE(controller->WaitForLog("abandoned", seconds(5))) << controller->Log();
+  // Nothing drained for a launch: the ready one is still ACTIVE.
+  EXPECT_EQ(world_->ContainerStatus(w.cluster, w.arns[ready]), "ACTIVE");
+  EXPECT_EQ(controller->Stop(), 0) << controller->Log();
 }
 
 }  // namespace

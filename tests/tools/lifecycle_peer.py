@@ -11,10 +11,13 @@ Host header is forwarded as signed).
 
 Pending actions: the test tells the peer that an instance of a group waits on
 a hook (POST /__lifecycle_peer/pending {"group", "hook", "instance",
-"token"}), as Auto Scaling would when it starts terminating the instance.
-From then on the peer rewrites moto's DescribeAutoScalingGroups replies: the
-instance's LifecycleState is "Terminating:Wait" while the action is pending,
-"Terminating:Proceed" once it was completed.
+"token", "transition"}), as Auto Scaling would when it starts terminating
+the instance ("transition" "terminating", the default) or has launched it
+("launching"). From then on the peer rewrites moto's DescribeAutoScalingGroups
+replies: the instance's LifecycleState is "Terminating:Wait" (launching:
+"Pending:Wait") while the action is pending, "Terminating:Proceed" once it was
+completed (launching: "InService" after CONTINUE, "Terminating" after
+ABANDON).
 
 Each CompleteLifecycleAction / RecordLifecycleActionHeartbeat is recorded
 (GET /__lifecycle_peer/calls: [{"action", "params", "error"}]) and checked
@@ -96,7 +99,7 @@ class LifecyclePeer(FaultProxy):
     def __init__(self, upstream_port, port=0):
         self.model = load_model()
         self.pending = {}    # instance -> {"group", "hook", "token"}
-        self.completed = {}  # instance -> the result (CONTINUE | ABANDON)
+        self.completed = {}  # instance -> (transition, result: CONTINUE | ABANDON)
         self.calls = []
         super().__init__(upstream_port, fault_rate=0.0, port=port)
 
@@ -114,7 +117,8 @@ class LifecyclePeer(FaultProxy):
             with self.lock:
                 self.pending[action["instance"]] = {
                     "group": action["group"], "hook": action["hook"],
-                    "token": action.get("token", "")}
+                    "token": action.get("token", ""),
+                    "transition": action.get("transition", "terminating")}
                 self.completed.pop(action["instance"], None)
             self.reply_json(h, 200, {"ok": True})
             return
@@ -134,8 +138,13 @@ class LifecyclePeer(FaultProxy):
     def rewrite_states(self, data):
         text = data.decode()
         with self.lock:
-            states = {i: "Terminating:Wait" for i in self.pending}
-            states.update({i: "Terminating:Proceed" for i in self.completed})
+            states = {i: "Pending:Wait" if p["transition"] == "launching" else "Terminating:Wait"
+                      for i, p in self.pending.items()}
+            for i, (transition, result) in self.completed.items():
+                if transition != "launching":
+                    states[i] = "Terminating:Proceed"
+                else:
+                    states[i] = "InService" if result == "CONTINUE" else "Terminating"
         for instance, state in states.items():
             text = re.sub(r"(<InstanceId>%s</InstanceId>(?:(?!</member>).)*?<LifecycleState>)"
                           r"[^<]*(</LifecycleState>)" % re.escape(instance),
@@ -171,8 +180,8 @@ class LifecyclePeer(FaultProxy):
                     record["error"] = "No active Lifecycle Action found with instance ID %s" % \
                         params.get("InstanceId", "")
                 elif action == "CompleteLifecycleAction":
-                    del self.pending[found]
-                    self.completed[found] = params["LifecycleActionResult"]
+                    transition = self.pending.pop(found)["transition"]
+                    self.completed[found] = (transition, params["LifecycleActionResult"])
             else:
                 record["error"] = "; ".join(errors)
             self.calls.append(record)
