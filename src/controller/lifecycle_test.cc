@@ -15,18 +15,24 @@ namespace {
 
 constexpr const char* kOdArn = "arn:aws:ecs:us-east-1:1:container-instance/web/od1";
 
-Event LifecycleEvent(const std::string& group, const std::string& instance) {
-  nlohmann::json doc = {{"version", "0"},
-                        {"id", "lc-" + instance},
-                        {"detail-type", "EC2 Instance-terminate Lifecycle Action"},
-                        {"source", "aws.autoscaling"},
-                        {"time", "2026-01-01T00:00:00Z"},
-                        {"detail",
-                         {{"LifecycleActionToken", "tok-" + instance},
-                          {"AutoScalingGroupName", group},
-                          {"LifecycleHookName", "drain"},
-                          {"EC2InstanceId", instance},
-                          {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"}}}};
+// An EventBridge lifecycle action of `group` for `instance`: terminating on
+// the hook "drain", or launching on the hook "ready".
+Event LifecycleEvent(const std::string& group, const std::string& instance,
+                     bool launching = false) {
+  nlohmann::json doc = {
+      {"version", "0"},
+      {"id", (launching ? "launch-" : "lc-") + instance},
+      {"detail-type", launching ? "EC2 Instance-launch Lifecycle Action"
+                                : "EC2 Instance-terminate Lifecycle Action"},
+      {"source", "aws.autoscaling"},
+      {"time", "2026-01-01T00:00:00Z"},
+      {"detail",
+       {{"LifecycleActionToken", "tok-" + instance},
+        {"AutoScalingGroupName", group},
+        {"LifecycleHookName", launching ? "ready" : "drain"},
+        {"EC2InstanceId", instance},
+        {"LifecycleTransition", launching ? "autoscaling:EC2_INSTANCE_LAUNCHING"
+                                          : "autoscaling:EC2_INSTANCE_TERMINATING"}}}};
   Result<Event> event = ParseEvent(doc.dump());
   EXPECT_TRUE(event.ok()) << event.status().ToString();
   return *event;
@@ -287,23 +293,6 @@ TEST_F(LifecycleTest, EcsManagedDrainingHookIsLeftToEcs) {
 
 constexpr const char* kNewArn = "arn:aws:ecs:us-east-1:1:container-instance/web/new1";
 
-Event LaunchEvent(const std::string& group, const std::string& instance) {
-  nlohmann::json doc = {{"version", "0"},
-                        {"id", "launch-" + instance},
-                        {"detail-type", "EC2 Instance-launch Lifecycle Action"},
-                        {"source", "aws.autoscaling"},
-                        {"time", "2026-01-01T00:00:00Z"},
-                        {"detail",
-                         {{"LifecycleActionToken", "tok-" + instance},
-                          {"AutoScalingGroupName", group},
-                          {"LifecycleHookName", "ready"},
-                          {"EC2InstanceId", instance},
-                          {"LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING"}}}};
-  Result<Event> event = ParseEvent(doc.dump());
-  EXPECT_TRUE(event.ok()) << event.status().ToString();
-  return *event;
-}
-
 // The example world plus i-new1 launching in the on-demand group, waiting on
 // the launching hook "ready" (heartbeat timeout 60 s), launched 1 minute ago.
 class LaunchHookTest : public ControllerWorldTest {
@@ -330,7 +319,7 @@ class LaunchHookTest : public ControllerWorldTest {
 };
 
 TEST_F(LaunchHookTest, TheLaunchEventParsesAsALaunchingLifecycleAction) {
-  Event event = LaunchEvent("od", "i-new1");
+  Event event = LifecycleEvent("od", "i-new1", /*launching=*/true);
   EXPECT_EQ(event.kind, EventKind::kLifecycleAction);
   EXPECT_TRUE(event.lifecycle_launching);
   EXPECT_EQ(event.lifecycle_group, "od");
@@ -340,7 +329,7 @@ TEST_F(LaunchHookTest, TheLaunchEventParsesAsALaunchingLifecycleAction) {
 
 TEST_F(LaunchHookTest, WaitsWithHeartbeatsUntilTheContainerInstanceIsActiveThenContinues) {
   Handler handler(cloud, config, clock);
-  HandleReport first = handler.Handle(LaunchEvent("od", "i-new1"));
+  HandleReport first = handler.Handle(LifecycleEvent("od", "i-new1", /*launching=*/true));
   ASSERT_TRUE(first.status().ok()) << ToJson(first).dump();
   EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat ready i-new1 "})
       << "not registered yet: kept waiting past the hook's own timeout";
