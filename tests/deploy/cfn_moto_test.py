@@ -49,7 +49,8 @@ CLUSTER = "web"
 ON_DEMAND = "web-on-demand"
 # Resource types moto 5's CloudFormation does not implement (it warns "No Moto
 # CloudFormation support for ..." and creates nothing).
-SKIPPED_TYPES = {"AWS::SNS::Subscription", "AWS::SQS::QueuePolicy"}
+SKIPPED_TYPES = {"AWS::SNS::Subscription", "AWS::SQS::QueuePolicy",
+                 "AWS::AutoScaling::LifecycleHook"}
 SKIPPED_BY_MOTO = set()
 
 
@@ -388,6 +389,33 @@ class CfnMotoTest(unittest.TestCase):
         watcher = open(os.path.join(ROOT, "src", "agent", "watcher.h")).read()
         self.assertIn('lifecycle_attribute_name = "spotkeeper.lifecycle"', watcher)
         self.assertIn('"on-demand"', open(os.path.join(ROOT, "src", "agent", "watcher.cc")).read())
+
+    def test_on_demand_lifecycle_hooks_are_optional(self):
+        hooks = {k: r for k, r in self.template["Resources"].items()
+                 if r["Type"] == "AWS::AutoScaling::LifecycleHook"}
+        self.assertEqual({"OnDemandTerminateHook", "OnDemandLaunchHook"}, set(hooks))
+        for name, transition in (("OnDemandTerminateHook", "TERMINATING"),
+                                 ("OnDemandLaunchHook", "LAUNCHING")):
+            props = hooks[name]["Properties"]
+            self.assertEqual({"Ref": "OnDemandAutoScalingGroup"}, props["AutoScalingGroupName"])
+            self.assertEqual("autoscaling:EC2_INSTANCE_" + transition, props["LifecycleTransition"])
+            # An unanswered hook lets the instance go on: a controller outage
+            # never stops the group from scaling.
+            self.assertEqual("CONTINUE", props["DefaultResult"])
+        for value, terminate, launch in (("none", False, False), ("terminate", True, False),
+                                         ("terminate-and-launch", True, True)):
+            _, conditions = cfn_yaml.evaluate(self.template, {"OnDemandLifecycleHooks": value})
+            self.assertEqual(terminate, conditions["HasOnDemandTerminateHook"], value)
+            self.assertEqual(launch, conditions["HasOnDemandLaunchHook"], value)
+        self.assertEqual("HasOnDemandTerminateHook", hooks["OnDemandTerminateHook"]["Condition"])
+        self.assertEqual("HasOnDemandLaunchHook", hooks["OnDemandLaunchHook"]["Condition"])
+        self.assertEqual("none", self.template["Parameters"]["OnDemandLifecycleHooks"]["Default"])
+        # The stack deploys with them (moto's CloudFormation skips the type).
+        self.deploy("spk-hooks", ["ControllerTaskDefinition", "ControllerService",
+                                  "CapacityServiceEventsRule", "CapacityTaskEventsRule"],
+                    ControllerMode="lambda", AgentMode="ecs-daemon",
+                    LambdaCodeS3Bucket="spotkeeper-artifacts",
+                    OnDemandLifecycleHooks="terminate-and-launch")
 
     def test_supporting_resources_only(self):
         absent = ["ControllerFunction", "ControllerFunctionLogGroup", "ControllerEventSource",
