@@ -80,8 +80,10 @@ policy::ContainerInstance ToPolicy(const std::string& cluster, const aws::Contai
   return out;
 }
 
+// A spot group's capacity: in service or on its way in (Pending, and
+// Pending:Wait/Proceed while a launching hook holds it), not leaving.
 bool CountsAsFulfilled(const aws::AsgInstance& instance) {
-  return instance.lifecycle_state == "InService" || instance.lifecycle_state == "Pending";
+  return instance.lifecycle_state == "InService" || instance.lifecycle_state.starts_with("Pending");
 }
 
 }  // namespace

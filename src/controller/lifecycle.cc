@@ -116,12 +116,15 @@ void LifecycleKeeper::RunLaunches(const std::string& group, const LifecycleWaits
   for (const LaunchingInstance& launch : waits.launching) {
     // Neither "not registered yet" nor "registered elsewhere" can be told
     // without the container instances: wait (AWS's own timeout still runs).
-    Status unknown = !knows_clusters_
-                         ? FailedPreconditionError(
-                               "no --cluster: cannot find the container instance of a launch")
-                         : observation.containers_status.WithContext("container instances");
+    // Not a failure of the decision: the launch waits, under the hook's own
+    // timeout and default result.
     if (!knows_clusters_ || !observation.containers_status.ok()) {
-      steps->push_back({group, launch.instance_id, "", "launch-wait", false, unknown});
+      const std::string why = !knows_clusters_
+                                  ? "no --cluster: cannot find the container instance of a launch"
+                                  : observation.containers_status.ToString();
+      log::Warn("a launch waits: its container instance cannot be looked up",
+                {{"group", group}, {"instance", launch.instance_id}, {"reason", why}});
+      steps->push_back({group, launch.instance_id, "", "launch-wait", false, Status::Ok()});
       continue;
     }
     const policy::ContainerInstance* ci =
@@ -136,6 +139,12 @@ void LifecycleKeeper::RunLaunches(const std::string& group, const LifecycleWaits
                  {"instance", launch.instance_id},
                  {"launched", FormatIso8601(*launch.launched)},
                  {"container_instance", ci ? ci->arn : ""}});
+    }
+    // Without EC2's launch time it can never be abandoned: no heartbeat, so
+    // the hook's own timeout and default result apply.
+    if (result.empty() && !launch.launched) {
+      steps->push_back({group, launch.instance_id, "", "launch-wait", false, Status::Ok()});
+      continue;
     }
     for (const TerminateHook& hook : waits.launch_hooks) {
       LifecycleStep step =

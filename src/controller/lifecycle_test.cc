@@ -370,8 +370,10 @@ TEST_F(LaunchHookTest, AnUnknownLaunchTimeNeverAbandonsAndAnActiveOneStillContin
   cloud.lifecycle["od"].launching = {{"i-new1", std::nullopt}};
   clock.Advance(std::chrono::hours(2));
   Handler handler(cloud, config, clock);
-  ASSERT_TRUE(handler.Reconcile().status().ok());
-  EXPECT_EQ(Calls(), std::vector<std::string>{"RecordLifecycleHeartbeat ready i-new1 "});
+  HandleReport waiting = handler.Reconcile();
+  ASSERT_TRUE(waiting.status().ok());
+  EXPECT_TRUE(Calls().empty()) << "no heartbeat: the hook's own timeout applies";
+  EXPECT_EQ(ToJson(waiting)["lifecycle"].back()["what"], "launch-wait");
   Register(policy::ContainerStatus::kActive);
   clock.Advance(std::chrono::seconds(1));
   ASSERT_TRUE(handler.Reconcile().status().ok());
@@ -386,6 +388,15 @@ TEST_F(LaunchHookTest, UnreadContainerInstancesAnswerNothing) {
   HandleReport report = handler.Reconcile();
   EXPECT_TRUE(Calls().empty()) << ToJson(report).dump();
   EXPECT_FALSE(cloud.lifecycle["od"].launching.empty());
+}
+
+TEST_F(LaunchHookTest, WithoutAClusterALaunchWaitsAndTheDecisionDoesNotFail) {
+  config.clusters.clear();
+  Handler handler(cloud, config, clock);
+  HandleReport report = handler.Reconcile();
+  EXPECT_TRUE(report.status().ok()) << ToJson(report).dump();
+  EXPECT_TRUE(Calls().empty());
+  EXPECT_EQ(ToJson(report)["lifecycle"].back()["what"], "launch-wait");
 }
 
 }  // namespace

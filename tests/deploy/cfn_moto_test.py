@@ -402,6 +402,8 @@ class CfnMotoTest(unittest.TestCase):
             # An unanswered hook lets the instance go on: a controller outage
             # never stops the group from scaling.
             self.assertEqual("CONTINUE", props["DefaultResult"])
+            # At least twice the Lambda's 5-minute schedule: heartbeats come at passes.
+            self.assertEqual(900, props["HeartbeatTimeout"])
         for value, terminate, launch in (("none", False, False), ("terminate", True, False),
                                          ("terminate-and-launch", True, True)):
             _, conditions = cfn_yaml.evaluate(self.template, {"OnDemandLifecycleHooks": value})

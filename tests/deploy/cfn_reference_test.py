@@ -128,7 +128,7 @@ class ReferenceTemplateTest(unittest.TestCase):
         self.assertEqual({"AutoScalingGroupName": {"Ref": "SpotGroup"},
                           "LifecycleHookName": "spotkeeper-drain",
                           "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
-                          "HeartbeatTimeout": 300, "DefaultResult": "CONTINUE",
+                          "HeartbeatTimeout": 900, "DefaultResult": "CONTINUE",
                           "NotificationTargetARN": {"Fn::GetAtt": ["Spotkeeper",
                                                                    "Outputs.NoticeQueueArn"]},
                           "RoleARN": {"Fn::GetAtt": ["HookNotificationRole", "Arn"]}}, hook)
@@ -279,7 +279,7 @@ class ReferenceGroupVariantOnMotoTest(unittest.TestCase):
         self.assertEqual(1, len(hooks))
         h = hooks[0]
         self.assertEqual("autoscaling:EC2_INSTANCE_TERMINATING", h["LifecycleTransition"])
-        self.assertEqual(300, h["HeartbeatTimeout"])
+        self.assertEqual(900, h["HeartbeatTimeout"])
         self.assertEqual("CONTINUE", h["DefaultResult"])
         sqs = self.moto.client("sqs")
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.outputs["NoticeQueueUrl"],
