@@ -294,5 +294,32 @@ TEST_F(AwsCloudViewTest, LifecycleWaitsOfBothTransitionsWithTheLaunchTimes) {
   EXPECT_EQ(calls_["DescribeInstances"], described);
 }
 
+// A spot group's fulfilled capacity: instances in service or on their way in
+// (Pending, and Pending:Wait while a launching hook holds one), not those
+// leaving (Terminating:Wait) or gone.
+TEST_F(AwsCloudViewTest, ASpotGroupCountsLaunchesHeldByAHookAndNotThoseLeaving) {
+  auto member = [](const std::string& id, const std::string& state) {
+    return "<member><InstanceId>" + id +
+           "</InstanceId><InstanceType>m5.large</InstanceType>"
+           "<LifecycleState>" +
+           state +
+           "</LifecycleState><HealthStatus>Healthy</HealthStatus><AvailabilityZone>us-east-1a"
+           "</AvailabilityZone><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>";
+  };
+  std::string group =
+      GroupReply("<LaunchTemplate><LaunchTemplateName>lt</LaunchTemplateName></LaunchTemplate>",
+                 member("i-1", "InService") + member("i-2", "Pending") +
+                     member("i-3", "Pending:Wait") + member("i-4", "Pending:Proceed") +
+                     member("i-5", "Terminating:Wait") + member("i-6", "Terminated"));
+  group.replace(group.find("<DesiredCapacity>0"), 18, "<DesiredCapacity>5");
+  replies_["DescribeAutoScalingGroups"] = group;
+  Serve();
+  SpotSourceRead read = cloud_.ReadSpotGroup("od");
+  ASSERT_TRUE(read.source.read_status.ok()) << read.source.read_status.ToString();
+  EXPECT_EQ(read.source.instance_ids, (std::vector<std::string>{"i-1", "i-2", "i-3", "i-4"}));
+  EXPECT_DOUBLE_EQ(read.source.fulfilled_capacity, 4);
+  EXPECT_DOUBLE_EQ(read.source.target_capacity, 5);
+}
+
 }  // namespace
 }  // namespace spk::controller
