@@ -113,20 +113,21 @@ void LifecycleKeeper::RunLaunches(const std::string& group, const LifecycleWaits
                                   std::vector<LifecycleStep>* steps) {
   if (waits.launch_hooks.empty()) return;
   const WallTime now = observation.now;
-  for (const LaunchingInstance& launch : waits.launching) {
-    // Neither "not registered yet" nor "registered elsewhere" can be told
-    // without the container instances: wait (AWS's own timeout still runs).
-    // Not a failure of the decision: the launch waits, under the hook's own
-    // timeout and default result.
-    if (!knows_clusters_ || !observation.containers_status.ok()) {
-      const std::string why = !knows_clusters_
-                                  ? "no --cluster: cannot find the container instance of a launch"
-                                  : observation.containers_status.ToString();
+  // Neither "not registered yet" nor "registered elsewhere" can be told
+  // without the container instances. Not a failure of the decision: the
+  // launches wait, under their hooks' own timeout and default result.
+  if (!knows_clusters_ || !observation.containers_status.ok()) {
+    const std::string why = !knows_clusters_
+                                ? "no --cluster: cannot find the container instance of a launch"
+                                : observation.containers_status.ToString();
+    for (const LaunchingInstance& launch : waits.launching) {
       log::Warn("a launch waits: its container instance cannot be looked up",
                 {{"group", group}, {"instance", launch.instance_id}, {"reason", why}});
       steps->push_back({group, launch.instance_id, "", "launch-wait", false, Status::Ok()});
-      continue;
     }
+    return;
+  }
+  for (const LaunchingInstance& launch : waits.launching) {
     const policy::ContainerInstance* ci =
         policy::FindContainerOfInstance(observation.container_instances, launch.instance_id);
     std::string result;
@@ -148,12 +149,9 @@ void LifecycleKeeper::RunLaunches(const std::string& group, const LifecycleWaits
     }
     for (const TerminateHook& hook : waits.launch_hooks) {
       LifecycleStep step =
-          Answer({hook.name, group, launch.instance_id, ""}, result, hook.heartbeat_timeout, now);
-      if (step.what.empty()) continue;  // no heartbeat due
-      if (step.what.starts_with("complete")) {
-        step.what.replace(0, 8, result == "CONTINUE" ? "launch-continue" : "launch-abandon");
-      }
-      steps->push_back(std::move(step));
+          Answer({hook.name, group, launch.instance_id, ""}, result, hook.heartbeat_timeout, now,
+                 result == "CONTINUE" ? "launch-continue" : "launch-abandon");
+      if (!step.what.empty()) steps->push_back(std::move(step));  // empty: no heartbeat due
     }
   }
 }
@@ -205,10 +203,11 @@ std::optional<WallTime> LifecycleKeeper::Drain(const std::string& group,
 }
 
 LifecycleStep LifecycleKeeper::Answer(const LifecycleActionRef& action, const std::string& result,
-                                      Duration timeout, WallTime now) {
+                                      Duration timeout, WallTime now,
+                                      const std::string& completed_as) {
   const bool complete = !result.empty();
   LifecycleStep step{action.group, action.instance_id,
-                     action.hook,  complete ? "complete" : "heartbeat",
+                     action.hook,  complete ? completed_as : "heartbeat",
                      dry_run_,     Status::Ok()};
   const std::string key = action.instance_id + "/" + action.hook;
   if (!complete) {

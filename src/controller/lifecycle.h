@@ -101,10 +101,12 @@ class LifecycleKeeper {
                                 std::vector<LifecycleStep>* steps);
   void RunLaunches(const std::string& group, const LifecycleWaits& waits,
                    const policy::Observation& observation, std::vector<LifecycleStep>* steps);
-  // Completes with `result` ("CONTINUE" | "ABANDON"), or "" for a heartbeat
-  // when one is due (an empty step when not).
+  // Completes with `result` ("CONTINUE" | "ABANDON"), a step named
+  // `completed_as`, or "" for a heartbeat when one is due (an empty step
+  // when not).
   LifecycleStep Answer(const LifecycleActionRef& action, const std::string& result,
-                       Duration timeout, WallTime now);
+                       Duration timeout, WallTime now,
+                       const std::string& completed_as = "complete");
 
   CloudView& cloud_;
   Duration max_drain_time_;
