@@ -193,6 +193,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 35:
       Check(ecs.DescribeServices("c", {"web", "web-od"}, /*with_tags=*/true), status);
       break;
+    case 36:
+      Check(sqs.ChangeMessageVisibilityBatch("http://127.0.0.1:9/1/q", {"rh1", "rh2"}, 60), status);
+      break;
     default: {
       // The error-reply parser on its own, for each protocol.
       net::HttpResponse response;

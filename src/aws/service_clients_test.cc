@@ -782,6 +782,27 @@ TEST_F(ServiceClientsTest, SqsDeleteMessageBatchReportsEachEntry) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(ServiceClientsTest, SqsChangeMessageVisibilityBatchSendsTheTimeoutPerEntry) {
+  http_.Push(200, R"({"Successful": [{"Id": "1"}],
+                     "Failed": [{"Id": "0", "Code": "MessageNotInflight",
+                                 "Message": "not in flight", "SenderFault": true}]})");
+  SqsClient sqs(client_);
+  auto r = sqs.ChangeMessageVisibilityBatch("http://q", {"rh0", "rh1"}, 60);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_THAT(*r, SizeIs(2));
+  EXPECT_EQ((*r)[0].code(), StatusCode::kInvalidArgument);
+  EXPECT_NE((*r)[0].message().find("ChangeMessageVisibilityBatch: MessageNotInflight"),
+            std::string::npos);
+  EXPECT_TRUE((*r)[1].ok());
+  EXPECT_EQ(Target(http_.requests().back()), "AmazonSQS.ChangeMessageVisibilityBatch");
+  auto body = nlohmann::json::parse(http_.requests().back().body);
+  EXPECT_EQ(body["Entries"],
+            (nlohmann::json{{{"Id", "0"}, {"ReceiptHandle", "rh0"}, {"VisibilityTimeout", 60}},
+                            {{"Id", "1"}, {"ReceiptHandle", "rh1"}, {"VisibilityTimeout", 60}}}));
+  EXPECT_EQ(sqs.ChangeMessageVisibilityBatch("http://q", {}, 60).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 // ---------------------------------------------------------------- helpers
 
 TEST(ServiceUtilTest, NumbersAndBatches) {

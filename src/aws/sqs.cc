@@ -101,20 +101,12 @@ Status SqsClient::DeleteMessage(const std::string& queue_url, const std::string&
   return Status::Ok();
 }
 
-Result<std::vector<Status>> SqsClient::DeleteMessageBatch(
-    const std::string& queue_url, const std::vector<std::string>& receipt_handles) {
-  if (receipt_handles.empty() || receipt_handles.size() > 10) {
-    return InvalidArgumentError("sqs DeleteMessageBatch: 1 to 10 receipt handles");
-  }
-  nlohmann::json entries = nlohmann::json::array();
-  for (size_t i = 0; i < receipt_handles.size(); ++i) {
-    entries.push_back({{"Id", std::to_string(i)}, {"ReceiptHandle", receipt_handles[i]}});
-  }
-  nlohmann::json body = {{"QueueUrl", queue_url}, {"Entries", entries}};
-  SPK_ASSIGN_OR_RETURN(nlohmann::json reply,
-                       client_.CallJson(services::Sqs(), "DeleteMessageBatch", body));
-  std::vector<Status> out(receipt_handles.size(),
-                          UnavailableError("sqs DeleteMessageBatch: entry not in the reply"));
+namespace {
+
+// Per entry of a batch call's reply (entry Ids "0".."n-1"), as DeleteMessageBatch documents.
+Result<std::vector<Status>> BatchResults(const nlohmann::json& reply, const std::string& action,
+                                         size_t n) {
+  std::vector<Status> out(n, UnavailableError("sqs " + action + ": entry not in the reply"));
   // The entry an Id names, or out.size() for none of ours.
   auto entry = [&](const std::string& id) {
     for (size_t i = 0; i < out.size(); ++i) {
@@ -122,7 +114,7 @@ Result<std::vector<Status>> SqsClient::DeleteMessageBatch(
     }
     return out.size();
   };
-  JsonFields top(reply, "DeleteMessageBatchResult");
+  JsonFields top(reply, action + "Result");
   for (const auto& ok : top.Array("Successful")) {
     JsonFields f(ok, "Successful");
     const size_t i = entry(f.Str("Id"));
@@ -137,11 +129,43 @@ Result<std::vector<Status>> SqsClient::DeleteMessageBatch(
     const bool sender = f.Bool("SenderFault", false);
     SPK_RETURN_IF_ERROR(f.status());
     if (i >= out.size()) continue;
-    const std::string what = "sqs DeleteMessageBatch: " + code + ": " + message;
+    const std::string what = "sqs " + action + ": " + code + ": " + message;
     out[i] = sender ? InvalidArgumentError(what) : UnavailableError(what);
   }
   SPK_RETURN_IF_ERROR(top.status());
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Status>> SqsClient::Batch(const std::string& action,
+                                             const std::string& queue_url,
+                                             const std::vector<std::string>& receipt_handles,
+                                             std::optional<int> visibility_timeout_seconds) {
+  if (receipt_handles.empty() || receipt_handles.size() > 10) {
+    return InvalidArgumentError("sqs " + action + ": 1 to 10 receipt handles");
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  for (size_t i = 0; i < receipt_handles.size(); ++i) {
+    nlohmann::json e = {{"Id", std::to_string(i)}, {"ReceiptHandle", receipt_handles[i]}};
+    if (visibility_timeout_seconds) e["VisibilityTimeout"] = *visibility_timeout_seconds;
+    entries.push_back(std::move(e));
+  }
+  nlohmann::json body = {{"QueueUrl", queue_url}, {"Entries", entries}};
+  SPK_ASSIGN_OR_RETURN(nlohmann::json reply, client_.CallJson(services::Sqs(), action, body));
+  return BatchResults(reply, action, receipt_handles.size());
+}
+
+Result<std::vector<Status>> SqsClient::DeleteMessageBatch(
+    const std::string& queue_url, const std::vector<std::string>& receipt_handles) {
+  return Batch("DeleteMessageBatch", queue_url, receipt_handles, std::nullopt);
+}
+
+Result<std::vector<Status>> SqsClient::ChangeMessageVisibilityBatch(
+    const std::string& queue_url, const std::vector<std::string>& receipt_handles,
+    int visibility_timeout_seconds) {
+  return Batch("ChangeMessageVisibilityBatch", queue_url, receipt_handles,
+               visibility_timeout_seconds);
 }
 
 Status SqsClient::ChangeMessageVisibility(const std::string& queue_url,

@@ -84,11 +84,23 @@ class SqsClient {
   // Makes the message visible again after `visibility_timeout_seconds` (0: now).
   Status ChangeMessageVisibility(const std::string& queue_url, const std::string& receipt_handle,
                                  int visibility_timeout_seconds);
+  // The same for up to 10 messages in one call (ChangeMessageVisibilityBatch;
+  // IAM: sqs:ChangeMessageVisibility); per handle as DeleteMessageBatch (a
+  // message no longer in flight fails with MessageNotInflight, a sender fault).
+  Result<std::vector<Status>> ChangeMessageVisibilityBatch(
+      const std::string& queue_url, const std::vector<std::string>& receipt_handles,
+      int visibility_timeout_seconds);
 
   Result<SendMessageResult> SendMessage(const std::string& queue_url, const std::string& body,
                                         const SendOptions& options = {});
 
  private:
+  // A batch call on `receipt_handles` (1-10; entry Ids "0".."n-1"), each
+  // entry with `visibility_timeout_seconds` when given.
+  Result<std::vector<Status>> Batch(const std::string& action, const std::string& queue_url,
+                                    const std::vector<std::string>& receipt_handles,
+                                    std::optional<int> visibility_timeout_seconds);
+
   AwsClient& client_;
 };
 

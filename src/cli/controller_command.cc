@@ -289,6 +289,11 @@ CLI::App* AddControllerCommand(CLI::App& app, ControllerRunOptions& options) {
   cmd->add_option("--wait-time", options.wait_time, "SQS long-poll wait, 1s-20s")
       ->envname("SPOTKEEPER_WAIT_TIME")
       ->capture_default_str();
+  cmd->add_option("--visibility-timeout", options.visibility_timeout,
+                  "Each received message stays invisible this long (2s-12h); one waiting for "
+                  "its decision is kept invisible, renewed at half of it")
+      ->envname("SPOTKEEPER_VISIBILITY_TIMEOUT")
+      ->capture_default_str();
   cmd->add_option("--self-instance-id", options.self_instance_id,
                   "EC2 instance this controller runs on (default: from the ECS task metadata "
                   "endpoint when it runs as an ECS task)")
@@ -316,6 +321,10 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
   }
   if (!ParseDurationSetting(options.wait_time, &loop_options.wait_time)) {
     return usage("--wait-time: not a duration: \"" + options.wait_time + "\" (e.g. 20s)");
+  }
+  if (!ParseDurationSetting(options.visibility_timeout, &loop_options.visibility_timeout)) {
+    return usage("--visibility-timeout: not a duration: \"" + options.visibility_timeout +
+                 "\" (e.g. 60s, 5m)");
   }
   if (Status valid = controller::ValidateLoopOptions(loop_options); !valid.ok()) {
     return usage(valid.message());

@@ -61,6 +61,7 @@ struct ControllerRunOptions {
   std::string reconcile_interval = "60s";         // SPOTKEEPER_RECONCILE_INTERVAL
   std::string metrics_listen = "127.0.0.1:9102";  // SPOTKEEPER_METRICS_LISTEN; "" or "off": none
   std::string wait_time = "20s";                  // SPOTKEEPER_WAIT_TIME, 1-20 s
+  std::string visibility_timeout = "60s";         // SPOTKEEPER_VISIBILITY_TIMEOUT, 2s-12h
   // SPOTKEEPER_SELF_INSTANCE_ID: the EC2 instance it runs on; "": found from
   // ECS_CONTAINER_METADATA_URI_V4 when set (controller/self_instance.h).
   std::string self_instance_id;

@@ -33,6 +33,28 @@ TEST(ControllerCommandTest, ATakenMetricsAddressExits1BeforeAnyAwsCall) {
   EXPECT_EQ(http.request_count(), 0u);
 }
 
+TEST(ControllerCommandTest, ABadVisibilityTimeoutIsAUsageErrorBeforeAnyAwsCall) {
+  for (const auto& [value, says] : std::map<std::string, std::string>{
+           {"soon", "--visibility-timeout: not a duration: \"soon\""},
+           {"1s", "--visibility-timeout must be between 2s and 12h"},
+           {"721m", "--visibility-timeout must be between 2s and 12h"}}) {
+    ControllerRunOptions options;
+    options.queue_url = "http://127.0.0.1:1/123456789012/notices";
+    options.visibility_timeout = value;
+    MapEnv env(std::map<std::string, std::string>{{"AWS_REGION", "us-east-1"}});
+    net::FakeTransport http;
+    ManualClock clock;
+    SeededRandom random(1);
+    std::atomic<bool> stop{true};
+    testing::internal::CaptureStderr();
+    int rc = RunController(options, env, http, clock, random, stop);
+    std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(rc, 2) << value;
+    EXPECT_NE(err.find(says), std::string::npos) << err;
+    EXPECT_EQ(http.request_count(), 0u);
+  }
+}
+
 TEST(ControllerCommandTest, ParseListenAddress) {
   std::string host;
   int port = -1;

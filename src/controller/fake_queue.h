@@ -1,7 +1,9 @@
 // FakeQueue: an in-memory MessageQueue with SQS's visibility semantics, on a
 // Clock (a ManualClock in tests): a received message is invisible for the
-// visibility timeout, then comes back with its receive count raised, until it
-// is deleted with its latest receipt handle. An empty Receive sleeps the wait
+// visibility timeout (the Receive's, else the queue's), then comes back with
+// its receive count raised, until it is deleted with its latest receipt
+// handle; its visibility can be changed only while it is invisible
+// (MessageNotInflight after that, as in SQS). An empty Receive sleeps the wait
 // time on the clock (a ManualClock just advances). A Status in `failures`
 // under "Receive", "Delete" or "ChangeVisibility" makes that call fail.
 #pragma once
@@ -35,14 +37,17 @@ class FakeQueue final : public MessageQueue {
     return s.message.id;
   }
 
-  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) override {
+  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait,
+                                            Duration visibility) override {
     ++calls["Receive"];
     waits.push_back(wait);
+    visibilities.push_back(visibility);
     if (Status s = Failure("Receive"); !s.ok()) return s;
-    std::vector<QueueMessage> out = TakeVisible(max_messages);
+    const Duration v = visibility > Duration::zero() ? visibility : visibility_timeout_;
+    std::vector<QueueMessage> out = TakeVisible(max_messages, v);
     if (out.empty() && wait > Duration::zero()) {
       clock_.SleepFor(wait);
-      out = TakeVisible(max_messages);
+      out = TakeVisible(max_messages, v);
     }
     return out;
   }
@@ -65,7 +70,9 @@ class FakeQueue final : public MessageQueue {
     if (Status s = Failure("ChangeVisibility"); !s.ok()) return s;
     for (Stored& s : stored) {
       if (s.message.receipt_handle == message.receipt_handle) {
-        s.visible_at = clock_.MonotonicNow() + delay;
+        const MonoTime now = clock_.MonotonicNow();
+        if (s.visible_at <= now) return InvalidArgumentError("MessageNotInflight");
+        s.visible_at = now + delay;
         return Status::Ok();
       }
     }
@@ -74,9 +81,10 @@ class FakeQueue final : public MessageQueue {
 
   std::string name() const override { return "fake-queue"; }
 
-  std::vector<Stored> stored;        // not yet deleted
-  std::vector<std::string> deleted;  // ids, in order
-  std::vector<Duration> waits;       // each Receive's wait
+  std::vector<Stored> stored;          // not yet deleted
+  std::vector<std::string> deleted;    // ids, in order
+  std::vector<Duration> waits;         // each Receive's wait
+  std::vector<Duration> visibilities;  // each Receive's visibility
   std::map<std::string, Status> failures;
   std::map<std::string, int> calls;
 
@@ -85,7 +93,7 @@ class FakeQueue final : public MessageQueue {
     auto it = failures.find(method);
     return it == failures.end() ? Status::Ok() : it->second;
   }
-  std::vector<QueueMessage> TakeVisible(int max_messages) {
+  std::vector<QueueMessage> TakeVisible(int max_messages, Duration visibility) {
     std::vector<QueueMessage> out;
     const MonoTime now = clock_.MonotonicNow();
     for (Stored& s : stored) {
@@ -93,7 +101,7 @@ class FakeQueue final : public MessageQueue {
       if (s.visible_at > now) continue;
       ++s.message.receive_count;
       s.message.receipt_handle = s.message.id + "/" + std::to_string(s.message.receive_count);
-      s.visible_at = now + visibility_timeout_;
+      s.visible_at = now + visibility;
       out.push_back(s.message);
     }
     return out;

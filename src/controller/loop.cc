@@ -32,6 +32,7 @@ constexpr char kFallbackTasks[] = "spotkeeper_fallback_tasks";
 constexpr char kFallbackStuck[] = "spotkeeper_fallback_stuck_tasks";
 constexpr char kFallbackShortage[] = "spotkeeper_fallback_spot_shortage";
 constexpr char kFallbackFailures[] = "spotkeeper_fallback_failures_total";
+constexpr char kExtensions[] = "spotkeeper_queue_visibility_extensions_total";
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -67,6 +68,10 @@ Status ValidateLoopOptions(const LoopOptions& o) {
   if (o.coalesce_messages < 1) return InvalidArgumentError("coalesce messages must be at least 1");
   if (o.coalesce_window < Duration::zero()) {
     return InvalidArgumentError("the coalesce window must not be negative");
+  }
+  if (o.visibility_timeout < std::chrono::seconds(2) ||
+      o.visibility_timeout > std::chrono::hours(12)) {
+    return InvalidArgumentError("--visibility-timeout must be between 2s and 12h (720m)");
   }
   if (o.decision_gap < Duration::zero()) {
     return InvalidArgumentError("the decision gap must not be negative");
@@ -120,6 +125,9 @@ void DefineControllerMetrics(MetricsRegistry& m) {
   m.DefineHistogram(kReconcileDuration, "How long one reconcile took.",
                     {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
   m.DefineCounter(kReceiveErrors, "Failed queue receives.");
+  m.DefineCounter(kExtensions,
+                  "Messages waiting for their decision made invisible again, by result (ok, "
+                  "failed).");
   m.DefineCounter(kAwsErrors, "AWS calls that finally failed, by service and error code.");
   m.DefineCounter(kAwsCalls, "AWS calls made (each with its retries counts once).");
   m.DefineCounter(kAwsRetries, "AWS call attempts that were retries of a failed attempt.");
@@ -270,15 +278,20 @@ void ControllerLoop::RunOnce() {
     next_reconcile_ = now + options_.reconcile_interval;
     now = clock_.MonotonicNow();
   }
+  ExtendVisibility();
   Duration until_reconcile = next_reconcile_ > now ? next_reconcile_ - now : Duration::zero();
   Duration wait = Min(options_.wait_time, CeilSeconds(until_reconcile));
+  if (const MonoTime extend = NextExtension(); extend != MonoTime::max()) {
+    wait = Min(wait, extend > now ? CeilSeconds(extend - now) : Duration::zero());
+  }
   if (wait < std::chrono::seconds(1)) wait = std::chrono::seconds(1);
   if (!decision_) {
     // A decision waiting for the burst to end: only look for more that are there now.
     std::lock_guard<std::mutex> lock(mu_);
     if (!pending_.empty() || !recorded_.empty()) wait = Duration::zero();
   }
-  auto received = queue_.Receive(options_.max_messages, wait);
+  received_at_ = clock_.MonotonicNow();
+  auto received = queue_.Receive(options_.max_messages, wait, options_.visibility_timeout);
   if (!received.ok()) {
     metrics_.Add(kReceiveErrors, {});
     ++receive_failures_;
@@ -304,7 +317,75 @@ MessageOutcome ControllerLoop::HandleMessage(const QueueMessage& message) {
 
 std::vector<MessageOutcome> ControllerLoop::HandleMessages(
     const std::vector<QueueMessage>& messages) {
+  received_at_ = clock_.MonotonicNow();
   return Admit(messages, false);
+}
+
+MonoTime ControllerLoop::NextExtension() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MonoTime next = MonoTime::max();
+  for (const std::vector<Pending>* list : {&pending_, &in_flight_}) {
+    for (const Pending& p : *list) next = std::min(next, p.extend_at);
+  }
+  return next;
+}
+
+void ControllerLoop::ExtendVisibility() {
+  const Duration visibility = options_.visibility_timeout;
+  const MonoTime now = clock_.MonotonicNow();
+  std::vector<QueueMessage> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::vector<Pending>* list : {&pending_, &in_flight_}) {
+      for (const Pending& p : *list) {
+        if (p.extend_at <= now) due.push_back(p.message);
+      }
+    }
+  }
+  if (due.empty()) return;
+  // Outside the lock: the decision thread goes on meanwhile. A message it
+  // deletes meanwhile fails here (its receipt handle is gone); one it left
+  // for redelivery with a backoff gets the full visibility instead, a later
+  // retry and no harm.
+  std::vector<Status> changed = queue_.ChangeVisibilityBatch(due, visibility);
+  const MonoTime after = clock_.MonotonicNow();
+  int ok = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t k = 0; k < due.size(); ++k) {
+      // Kept for as long as the call promised, counted from before it; a
+      // failure is tried again soon (a message received again meanwhile
+      // carries a new receipt handle and its own time).
+      const MonoTime next = changed[k].ok() ? now + visibility / 2
+                                            : after + Min(visibility / 2, std::chrono::seconds(5));
+      for (std::vector<Pending>* list : {&pending_, &in_flight_}) {
+        for (Pending& p : *list) {
+          if (p.message.id == due[k].id && p.message.receipt_handle == due[k].receipt_handle) {
+            p.extend_at = next;
+          }
+        }
+      }
+    }
+  }
+  for (size_t k = 0; k < due.size(); ++k) {
+    if (changed[k].ok()) {
+      ++ok;
+      continue;
+    }
+    log::Warn(
+        "could not keep a message waiting for its decision invisible: it may be "
+        "received again",
+        {{"queue_message_id", due[k].id},
+         {"receive_count", std::to_string(due[k].receive_count)},
+         {"error", changed[k].ToString()}});
+  }
+  if (ok > 0) {
+    metrics_.Add(kExtensions, {{"result", "ok"}}, ok);
+    log::Debug("messages waiting for their decision kept invisible",
+               {{"messages", std::to_string(ok)}, {"for_s", std::to_string(Seconds(visibility))}});
+  }
+  const int failed = static_cast<int>(due.size()) - ok;
+  if (failed > 0) metrics_.Add(kExtensions, {{"result", "failed"}}, failed);
 }
 
 std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage>& messages,
@@ -329,6 +410,7 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
           if (waiting.message.id != message.id) continue;
           waiting.message.receipt_handle = message.receipt_handle;
           waiting.message.receive_count = message.receive_count;
+          waiting.extend_at = received_at_ + options_.visibility_timeout / 2;
           if (list == &pending_) deferred.emplace_back(i, p);
           again = true;
           break;
@@ -403,7 +485,7 @@ std::vector<MessageOutcome> ControllerLoop::Admit(const std::vector<QueueMessage
         done.push_back(events[i]);
       } else {
         outcomes[index[i]] = MessageOutcome::kDeferred;
-        to_decide.push_back({message, events[i]});
+        to_decide.push_back({message, events[i], received_at_ + options_.visibility_timeout / 2});
         deferred.emplace_back(index[i], 0);  // position fixed below
       }
     }

@@ -5,7 +5,10 @@
 //
 //   drain path: reconcile when due (at start, then every reconcile_interval:
 //         asked of the decision side)
-//         -> receive from the queue (long poll, never past the next reconcile)
+//         -> keep the messages waiting for a decision invisible (see
+//            LoopOptions::visibility_timeout)
+//         -> receive from the queue (long poll, never past the next reconcile
+//            or the next such extension)
 //         -> parse each message; the parsed ones of one receive (up to 10)
 //            are admitted together (Handler::Admit: one drain call per 10
 //            noticed instances, at once, with the notices recorded on their
@@ -86,6 +89,11 @@ struct LoopOptions {
   // drains need; so decisions take at most a quarter of it, and the drains
   // never wait.
   Duration decision_gap = std::chrono::seconds(1);
+  // Each receive asks for this visibility timeout (2 s to 12 h); a message
+  // waiting for its decision (pending or in flight) is made invisible for it
+  // again whenever half of it has passed, so a slow decision is not
+  // redelivered to the next receive (and walked to the dead-letter queue).
+  Duration visibility_timeout = std::chrono::seconds(60);
 };
 
 // Ok, or kInvalidArgument naming the bad setting.
@@ -168,6 +176,7 @@ class ControllerLoop {
   struct Pending {
     QueueMessage message;
     Event event;
+    MonoTime extend_at{};  // when to make it invisible for visibility_timeout again
   };
   // Counts the report's actions, drains and decision; the notice-to-DRAINING
   // latency of each noticed event in `events` that the report drained.
@@ -194,6 +203,11 @@ class ControllerLoop {
                                      const std::vector<Pending>& pending,
                                      const std::vector<Event>& recorded, bool admitted);
   HandleReport Reconcile(Handler& handler);
+  // Makes each pending and in-flight message whose visibility is half gone
+  // invisible for visibility_timeout again. Drain path only.
+  void ExtendVisibility();
+  // When the next ExtendVisibility has work (MonoTime::max() for none).
+  MonoTime NextExtension() const;
   // The decision thread.
   void DecisionThread();
 
@@ -205,6 +219,7 @@ class ControllerLoop {
   std::optional<DecisionSide> decision_;
   MonoTime next_reconcile_;
   int receive_failures_ = 0;
+  MonoTime received_at_{};  // when the receive being admitted began
   std::atomic<int64_t> last_progress_ns_;
   std::atomic<int> decisions_{0};
 

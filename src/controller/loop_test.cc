@@ -145,9 +145,10 @@ class SharedCloud final : public CloudView {
 class SharedQueue final : public MessageQueue {
  public:
   SharedQueue(MessageQueue& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
-  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) override {
+  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait,
+                                            Duration visibility) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return inner_.Receive(max_messages, wait);
+    return inner_.Receive(max_messages, wait, visibility);
   }
   Status Delete(const QueueMessage& message) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -259,7 +260,8 @@ TEST_F(LoopTest, HandledMessageIsDeletedAfterItsActions) {
 }
 
 TEST_F(LoopTest, MalformedAndUnsupportedMessagesAreLeftInTheQueue) {
-  FakeQueue queue(clock, seconds(30));
+  FakeQueue queue(clock);
+  options.visibility_timeout = seconds(30);
   Handler handler(cloud, config, clock);
   ControllerLoop loop(queue, handler, clock, metrics, options);
   queue.Send("{\"Records\": [");
@@ -271,8 +273,10 @@ TEST_F(LoopTest, MalformedAndUnsupportedMessagesAreLeftInTheQueue) {
   ASSERT_EQ(queue.stored.size(), 2u);
   EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "unsupported"}}), 2);
   EXPECT_EQ(cloud.Find("web", kArn)->status, policy::ContainerStatus::kDraining);
-  // They come back after the visibility timeout, and are left again (their
-  // receive count grows until the redrive policy moves them).
+  // They come back after the visibility timeout the receive asked for, and
+  // are left again (their receive count grows until the redrive policy
+  // moves them).
+  EXPECT_EQ(queue.visibilities.back(), seconds(30));
   clock.Advance(seconds(31));
   loop.RunOnce();
   EXPECT_EQ(queue.stored.size(), 2u);
@@ -432,7 +436,8 @@ TEST_F(LoopTest, FailedBatchLeavesEveryMessageOfItAndDeletesItsDuplicates) {
 // must not be deleted before its decision succeeded (it was, as a duplicate,
 // and a failed decision then lost the notice).
 TEST_F(LoopTest, MessageReceivedAgainWhileWaitingIsNotDeletedBeforeItsDecision) {
-  FakeQueue queue(clock, seconds(1));
+  FakeQueue queue(clock);
+  options.visibility_timeout = seconds(2);
   options.max_messages = 1;  // every receive is full: a burst, the decision waits
   options.coalesce_window = seconds(5);
   Handler handler(cloud, config, clock);
@@ -441,17 +446,20 @@ TEST_F(LoopTest, MessageReceivedAgainWhileWaitingIsNotDeletedBeforeItsDecision) 
   queue.Send(SnsEnvelope(AgentMessage()));
   loop.RunOnce();  // the reconcile at start; the notice admitted, its drain failed
   ASSERT_EQ(loop.pending(), 1u);
-  clock.Advance(seconds(2));  // past the visibility timeout
-  loop.RunOnce();             // received again: still waiting, not deleted
+  clock.Advance(seconds(3));  // past the visibility timeout, without a pass to extend it
+  loop.RunOnce();             // too late to extend; received again: still waiting, not deleted
   EXPECT_EQ(loop.pending(), 1u);
   EXPECT_TRUE(queue.deleted.empty());
+  EXPECT_EQ(metrics.Value("spotkeeper_queue_visibility_extensions_total", {{"result", "failed"}}),
+            1);
   loop.RunOnce();  // nothing visible: the decision, which fails: the message stays
   EXPECT_EQ(loop.pending(), 0u);
   EXPECT_TRUE(queue.deleted.empty());
   ASSERT_EQ(queue.stored.size(), 1u);
   EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "duplicate"}}), 0);
   EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "failed"}}), 1);
-  EXPECT_EQ(queue.calls["ChangeVisibility"], 1);  // under the latest receipt handle
+  // The extension that came too late, then the backoff under the latest receipt handle.
+  EXPECT_EQ(queue.calls["ChangeVisibility"], 2);
   cloud.failures.clear();
   clock.Advance(seconds(10));
   loop.RunOnce();  // redelivered after its backoff: drained, decided, deleted
@@ -839,6 +847,52 @@ TEST_F(ThreadedLoopTest, UnrecordedNoticesAndDirectEventsWaitForASuccessfulDecis
   EXPECT_EQ(Desired(), 2);
 }
 
+// A decision slower than the visibility timeout (a slow or throttled AWS):
+// the messages it holds (in flight) and those waiting behind it (pending)
+// are kept invisible, so no receive gets them again and none walks towards
+// the dead-letter queue while it waits.
+TEST_F(ThreadedLoopTest, MessagesWaitingForASlowDecisionAreNotReceivedAgain) {
+  options.visibility_timeout = seconds(10);
+  Handler drains(drain_view, config, clock);
+  Handler decider(decision_view, config, clock);
+  ControllerLoop loop(drain_queue, drains, clock, metrics, options,
+                      DecisionSide{decision_queue, decider});
+  loop.RunOnce();
+  loop.WaitForDecisions();
+  gate.Arm();
+  const std::string first = queue.Send(R"({"fleetID": "sfr-1"})");
+  loop.RunOnce();  // its decision starts and is held: in flight
+  gate.WaitEntered();
+  const std::string second = queue.Send(R"({"fleetID": "sfr-1", "n": 2})");
+  loop.RunOnce();  // pending behind the held decision
+  EXPECT_EQ(loop.pending(), 1u);
+  const MonoTime start = clock.MonotonicNow();
+  for (int i = 0; i < 12; ++i) {
+    loop.RunOnce();  // an empty poll: the fake queue's clock moves on by its wait
+    EXPECT_LE(queue.waits.back(), seconds(5));  // a poll never outlasts the next extension
+  }
+  EXPECT_GE(clock.MonotonicNow() - start, seconds(50));  // five visibility timeouts
+  {
+    std::lock_guard<std::mutex> lock(world);
+    ASSERT_EQ(queue.stored.size(), 2u);
+    for (const FakeQueue::Stored& s : queue.stored) {
+      EXPECT_EQ(s.message.receive_count, 1) << s.message.id;
+    }
+  }
+  EXPECT_EQ(loop.pending(), 1u);
+  EXPECT_GE(metrics.Value("spotkeeper_queue_visibility_extensions_total", {{"result", "ok"}}), 20);
+  EXPECT_EQ(metrics.Value("spotkeeper_queue_visibility_extensions_total", {{"result", "failed"}}),
+            0);
+  gate.Release();
+  loop.WaitForDecisions();
+  std::lock_guard<std::mutex> lock(world);
+  EXPECT_TRUE(queue.stored.empty());
+  ASSERT_EQ(queue.deleted.size(), 2u);
+  EXPECT_EQ(queue.deleted[0], first);
+  EXPECT_EQ(queue.deleted[1], second);
+  EXPECT_EQ(metrics.Value("spotkeeper_messages_total", {{"outcome", "handled"}}), 2);
+}
+
 TEST_F(ThreadedLoopTest, StopFinishesTheDecisionInFlightAndThePendingMessages) {
   Handler drains(drain_view, config, clock);
   Handler decider(decision_view, config, clock);
@@ -878,6 +932,16 @@ TEST_F(LoopTest, ValidateLoopOptions) {
   bad = options;
   bad.decision_gap = -seconds(1);
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+  for (Duration visibility :
+       {Duration(seconds(1)), Duration(std::chrono::hours(12) + seconds(1))}) {
+    bad = options;
+    bad.visibility_timeout = visibility;
+    EXPECT_EQ(ValidateLoopOptions(bad).message(),
+              "--visibility-timeout must be between 2s and 12h (720m)");
+  }
+  bad = options;
+  bad.visibility_timeout = std::chrono::hours(12);
+  EXPECT_TRUE(ValidateLoopOptions(bad).ok());
 }
 
 TEST(RecordAwsErrorsTest, MirrorsCallsRetriesAndFailedCalls) {

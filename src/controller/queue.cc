@@ -20,10 +20,13 @@ Duration RedeliveryDelay(Duration backoff, Duration max_backoff, int64_t receive
   return std::min(backoff, max_backoff);
 }
 
-Result<std::vector<QueueMessage>> SqsQueue::Receive(int max_messages, Duration wait) {
+Result<std::vector<QueueMessage>> SqsQueue::Receive(int max_messages, Duration wait,
+                                                    Duration visibility) {
   aws::ReceiveOptions options;
   options.max_messages = std::clamp(max_messages, 1, 10);
   options.wait_time_seconds = WholeSeconds(wait, 0, 20);
+  if (visibility > Duration::zero())
+    options.visibility_timeout = WholeSeconds(visibility, 1, 43200);
   SPK_ASSIGN_OR_RETURN(std::vector<aws::SqsMessage> received,
                        sqs_.ReceiveMessage(queue_url_, options));
   std::vector<QueueMessage> out;
@@ -56,19 +59,46 @@ std::vector<Status> MessageQueue::DeleteBatch(const std::vector<QueueMessage>& m
   return out;
 }
 
-std::vector<Status> SqsQueue::DeleteBatch(const std::vector<QueueMessage>& messages) {
+std::vector<Status> MessageQueue::ChangeVisibilityBatch(const std::vector<QueueMessage>& messages,
+                                                        Duration delay) {
+  std::vector<Status> out;
+  for (const QueueMessage& m : messages) out.push_back(ChangeVisibility(m, delay));
+  return out;
+}
+
+namespace {
+
+// `call` on each 10 receipt handles of `messages` in turn; each message's Status.
+template <typename Call>
+std::vector<Status> InTens(const std::vector<QueueMessage>& messages, Call call) {
   std::vector<Status> out;
   for (size_t k = 0; k < messages.size(); k += 10) {
     std::vector<std::string> handles;
     for (size_t i = k; i < messages.size() && i < k + 10; ++i) {
       handles.push_back(messages[i].receipt_handle);
     }
-    auto deleted = sqs_.DeleteMessageBatch(queue_url_, handles);
+    Result<std::vector<Status>> done = call(handles);
     for (size_t i = 0; i < handles.size(); ++i) {
-      out.push_back(deleted.ok() ? (*deleted)[i] : deleted.status());
+      out.push_back(done.ok() ? (*done)[i] : done.status());
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Status> SqsQueue::DeleteBatch(const std::vector<QueueMessage>& messages) {
+  return InTens(messages, [&](const std::vector<std::string>& handles) {
+    return sqs_.DeleteMessageBatch(queue_url_, handles);
+  });
+}
+
+std::vector<Status> SqsQueue::ChangeVisibilityBatch(const std::vector<QueueMessage>& messages,
+                                                    Duration delay) {
+  const int seconds = WholeSeconds(delay, 0, 43200);
+  return InTens(messages, [&](const std::vector<std::string>& handles) {
+    return sqs_.ChangeMessageVisibilityBatch(queue_url_, handles, seconds);
+  });
 }
 
 Status SqsQueue::ChangeVisibility(const QueueMessage& message, Duration delay) {

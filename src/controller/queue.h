@@ -29,14 +29,22 @@ class MessageQueue {
  public:
   virtual ~MessageQueue() = default;
   // Up to `max_messages` (1-10), waiting up to `wait` (whole seconds, 0-20)
-  // for the first; an empty vector when none arrived.
-  virtual Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) = 0;
+  // for the first, each then invisible to other receivers for `visibility`
+  // (whole seconds; 0: the queue's own visibility timeout); an empty vector
+  // when none arrived.
+  virtual Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait,
+                                                    Duration visibility) = 0;
   virtual Status Delete(const QueueMessage& message) = 0;
   // Deletes `messages`; each one's Status, in order. This default deletes
   // them one at a time.
   virtual std::vector<Status> DeleteBatch(const std::vector<QueueMessage>& messages);
   // Makes the message visible again after `delay` (whole seconds; 0: now).
+  // Fails for a message no longer in flight (visible again, or deleted).
   virtual Status ChangeVisibility(const QueueMessage& message, Duration delay) = 0;
+  // ChangeVisibility for each of `messages`; each one's Status, in order.
+  // This default changes them one at a time.
+  virtual std::vector<Status> ChangeVisibilityBatch(const std::vector<QueueMessage>& messages,
+                                                    Duration delay);
   // For logs: the queue URL or a name.
   virtual std::string name() const = 0;
 };
@@ -53,11 +61,15 @@ class SqsQueue final : public MessageQueue {
   SqsQueue(aws::SqsClient& sqs, std::string queue_url)
       : sqs_(sqs), queue_url_(std::move(queue_url)) {}
 
-  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait) override;
+  Result<std::vector<QueueMessage>> Receive(int max_messages, Duration wait,
+                                            Duration visibility) override;
   Status Delete(const QueueMessage& message) override;
   // DeleteMessageBatch, one call per 10 messages.
   std::vector<Status> DeleteBatch(const std::vector<QueueMessage>& messages) override;
   Status ChangeVisibility(const QueueMessage& message, Duration delay) override;
+  // ChangeMessageVisibilityBatch, one call per 10 messages.
+  std::vector<Status> ChangeVisibilityBatch(const std::vector<QueueMessage>& messages,
+                                            Duration delay) override;
   std::string name() const override { return queue_url_; }
 
  private:

@@ -62,7 +62,8 @@ def _strip_comments(text):
 
 # Operations IAM authorises under another action's name (AWS's SQS batch
 # actions take the permission of the single one).
-SAME_PERMISSION = {"sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
+SAME_PERMISSION = {"sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+                   "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
 
 
 def client_operations(src):
