@@ -7,7 +7,8 @@ EC2 instances, each registered as an ECS container instance, in clusters of
 --cluster-size (soak-0, soak-1, ...); an SNS topic subscribed by an SQS queue
 (raw delivery off: the SNS envelope) whose redrive policy sends a message to a
 dead-letter queue after --max-receive receives (visibility timeout
---visibility s).
+--visibility s, which the controller also asks for on each receive:
+--visibility-timeout).
 
 The controller (drain only: no fleet, no on-demand group; its clusters come
 from the notices) reaches every service through tests/tools/fault_proxy.py
@@ -258,7 +259,8 @@ def main():
                "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
         controller = subprocess.Popen(
             [binary, "--log-format", "json", "controller", "--queue-url", queue,
-             "--wait-time", a.wait_time, "--metrics-listen", maddr],
+             "--wait-time", a.wait_time, "--visibility-timeout", "%ds" % a.visibility,
+             "--metrics-listen", maddr],
             env=env, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(logdir, "controller.log"), "w"))
         if not wait_port(int(maddr.rsplit(":", 1)[1]), 15):
@@ -336,7 +338,10 @@ def main():
                              for o in ("handled", "duplicate", "unsupported", "failed",
                                        "delete-failed")},
                 "drains": metric_sum(m, "spotkeeper_drains_total"),
-                "receive_errors": metric_sum(m, "spotkeeper_queue_receive_errors_total")},
+                "receive_errors": metric_sum(m, "spotkeeper_queue_receive_errors_total"),
+                "visibility_extensions": {
+                    r: metric_sum(m, 'spotkeeper_queue_visibility_extensions_total{result="%s"}' % r)
+                    for r in ("ok", "failed")}},
             "logs": logdir})
         if early:
             result["deleted_before_drain_examples"] = early[:5]

@@ -91,26 +91,13 @@ class ControllerLoopTest : public testsupport::ControllerWorldTest {
                                                 const std::string& cluster,
                                                 const std::string& fleet,
                                                 const std::string& group) {
-    std::vector<std::string> argv = {SpotkeeperBinary(),
-                                     "--log-format",
-                                     "json",
-                                     "controller",
-                                     "--queue-url",
-                                     queue_url,
-                                     "--cluster",
-                                     cluster,
-                                     "--spot-fleet-id",
-                                     fleet,
-                                     "--on-demand-asg",
-                                     group,
-                                     "--pending-source",
-                                     "cloudwatch",
-                                     "--wait-time",
-                                     "1s",
-                                     "--reconcile-interval",
-                                     "2s",
-                                     "--metrics-listen",
-                                     "127.0.0.1:0"};
+    std::vector<std::string> argv = {SpotkeeperBinary(), "--log-format", "json", "controller",
+                                     "--queue-url", queue_url, "--cluster", cluster,
+                                     "--spot-fleet-id", fleet, "--on-demand-asg", group,
+                                     "--pending-source", "cloudwatch", "--wait-time", "1s",
+                                     // Messages left in the queue come back soon.
+                                     "--visibility-timeout", "2s", "--reconcile-interval", "2s",
+                                     "--metrics-listen", "127.0.0.1:0"};
     return std::make_unique<ChildProcess>(argv, ControllerWorld::ProcessEnv(*server_));
   }
 

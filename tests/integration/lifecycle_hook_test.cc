@@ -174,6 +174,8 @@ class LifecycleHookTest : public testsupport::ControllerWorldTest {
                                      "cloudwatch",
                                      "--wait-time",
                                      "1s",
+                                     "--visibility-timeout",
+                                     std::to_string(kVisibilityS) + "s",
                                      "--reconcile-interval",
                                      reconcile_interval,
                                      "--settle-window",
