@@ -1,5 +1,7 @@
 #include "aws/ecs.h"
 
+#include <cmath>
+
 #include "aws/service_util.h"
 
 namespace spk::aws {
@@ -54,7 +56,9 @@ Result<int64_t> ResourceValue(const nlohmann::json& resources, const char* name)
     if (type == "LONG") {
       v = f.OptInt("longValue").value_or(0);
     } else if (type == "DOUBLE") {
-      v = static_cast<int64_t>(f.OptDouble("doubleValue").value_or(0));
+      const double d = f.OptDouble("doubleValue").value_or(0);
+      // Whole units: a fraction is cut off; a value no int64_t holds is none.
+      v = internal::IntegralDouble(std::trunc(d)).value_or(0);
     } else {
       v = f.OptInt("integerValue").value_or(0);
     }
@@ -153,6 +157,13 @@ Result<EcsService> ReadService(const nlohmann::json& j) {
     JsonFields tf(tag, "Tag");
     s.tags[tf.Str("key")] = tf.Str("value");
     SPK_RETURN_IF_ERROR(tf.status());
+  }
+  for (const auto& event : f.Array("events")) {
+    JsonFields ef(event, "ServiceEvent");
+    std::optional<WallTime> at = ef.OptEpochTime("createdAt");
+    std::string message = ef.Str("message");
+    SPK_RETURN_IF_ERROR(ef.status());
+    if (at) s.events.push_back({*at, std::move(message)});
   }
   SPK_RETURN_IF_ERROR(f.status());
   if (s.arn.empty() && s.name.empty()) return InternalError("reply's service has no serviceArn");

@@ -109,6 +109,12 @@ struct TasksResult {
   std::vector<EcsFailure> failures;
 };
 
+// One of a service's events (DescribeServices lists its 100 newest).
+struct EcsServiceEvent {
+  WallTime created_at{};
+  std::string message;
+};
+
 struct EcsService {
   std::string arn;
   std::string name;
@@ -127,6 +133,8 @@ struct EcsService {
   std::vector<std::string> capacity_providers;
   // Its tags (only when described with tags).
   std::map<std::string, std::string> tags;
+  // Its events as listed (newest first; those without a time are left out).
+  std::vector<EcsServiceEvent> events;
 };
 
 // A capacity provider (DescribeCapacityProviders). Auto Scaling group

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include "aws/autoscaling.h"
@@ -811,6 +813,18 @@ TEST(ServiceUtilTest, NumbersAndBatches) {
   EXPECT_EQ(internal::ParseInt(""), std::nullopt);
   EXPECT_THAT(internal::ParseDouble("2.0"), Optional(2.0));
   EXPECT_EQ(internal::ParseDouble("nan"), std::nullopt);
+  // Found by fuzzing: 1e300 passed the integral check and overflowed the conversion.
+  EXPECT_THAT(internal::IntegralDouble(6.0), Optional(int64_t{6}));
+  EXPECT_THAT(internal::IntegralDouble(-9223372036854775808.0),
+              Optional(std::numeric_limits<int64_t>::min()));
+  for (double bad : {0.5, 1e300, -1e300, 9223372036854775808.0, std::nan(""),
+                     std::numeric_limits<double>::infinity()}) {
+    EXPECT_EQ(internal::IntegralDouble(bad), std::nullopt) << bad;
+  }
+  EXPECT_TRUE(internal::EpochSeconds(1.7e9));
+  for (double bad : {-1.0, 1e300, 253402300800.0, std::nan("")}) {
+    EXPECT_EQ(internal::EpochSeconds(bad), std::nullopt) << bad;
+  }
   EXPECT_EQ(internal::FormatDouble(2.0), "2");
   EXPECT_EQ(internal::FormatDouble(0.1), "0.1");
   EXPECT_THAT(internal::Batches({"a", "b", "c"}, 2),

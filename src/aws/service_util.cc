@@ -27,6 +27,20 @@ std::optional<double> ParseDouble(const std::string& s) {
   return v;
 }
 
+std::optional<int64_t> IntegralDouble(double d) {
+  // 2^63 is exactly representable; every double below it converts.
+  constexpr double kLimit = 9223372036854775808.0;
+  if (!(d >= -kLimit && d < kLimit) || std::floor(d) != d) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+std::optional<WallTime> EpochSeconds(double seconds) {
+  constexpr double kYear10000 = 253402300800.0;
+  if (!(seconds >= 0 && seconds < kYear10000)) return std::nullopt;
+  auto since_epoch = std::chrono::duration<double>(seconds);
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
+}
+
 std::optional<bool> ParseBool(const std::string& s) {
   std::string lower;
   for (char c : s) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -89,7 +103,9 @@ std::optional<int64_t> XmlFields::OptInt(const char* name) {
   if (!v) {
     // Some services write integral values as "6.0".
     auto d = ParseDouble(text);
-    if (d && std::floor(*d) == *d) return static_cast<int64_t>(*d);
+    if (d) {
+      if (auto i = IntegralDouble(*d)) return i;
+    }
     Fail(name, "is not an integer: \"" + text + "\"");
   }
   return v;
@@ -169,8 +185,7 @@ std::optional<int64_t> JsonFields::OptInt(const char* name) {
   if (!m) return std::nullopt;
   if (m->is_number_integer()) return m->get<int64_t>();
   if (m->is_number_float()) {
-    double d = m->get<double>();
-    if (std::floor(d) == d) return static_cast<int64_t>(d);
+    if (auto i = IntegralDouble(m->get<double>())) return i;
   }
   Fail(name, "is not an integer");
   return std::nullopt;
@@ -201,8 +216,9 @@ std::optional<WallTime> JsonFields::OptEpochTime(const char* name) {
     Fail(name, "is not a timestamp (epoch seconds)");
     return std::nullopt;
   }
-  auto since_epoch = std::chrono::duration<double>(m->get<double>());
-  return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
+  std::optional<WallTime> t = EpochSeconds(m->get<double>());
+  if (!t) Fail(name, "is not a timestamp (epoch seconds from 1970 to 9999)");
+  return t;
 }
 
 const nlohmann::json& JsonFields::Array(const char* name) {

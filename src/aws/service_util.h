@@ -26,6 +26,12 @@ namespace spk::aws::internal {
 // Parses a whole string as a number; nullopt when malformed or empty.
 std::optional<int64_t> ParseInt(const std::string& s);
 std::optional<double> ParseDouble(const std::string& s);
+// `d` as an integer when it is one that int64_t holds; nullopt otherwise
+// (a fraction, NaN, infinity, or out of range: converting those is undefined).
+std::optional<int64_t> IntegralDouble(double d);
+// Epoch seconds as a WallTime when they are a time from 1970 to 9999 (a
+// number outside that would overflow the clock); nullopt otherwise.
+std::optional<WallTime> EpochSeconds(double seconds);
 // "true"/"false" (any case); nullopt otherwise.
 std::optional<bool> ParseBool(const std::string& s);
 

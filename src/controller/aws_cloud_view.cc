@@ -440,6 +440,18 @@ ServiceRead ToRead(const aws::EcsService& s) {
   r.name = s.name;
   r.desired = static_cast<int>(std::clamp<int64_t>(s.desired_count, 0, 1 << 20));
   r.running = static_cast<int>(std::clamp<int64_t>(s.running_count, 0, 1 << 20));
+  r.pending = static_cast<int>(std::clamp<int64_t>(s.pending_count, 0, 1 << 20));
+  // Newest first, whatever order the reply had; back to the last steady state.
+  std::vector<const aws::EcsServiceEvent*> events;
+  for (const aws::EcsServiceEvent& e : s.events) events.push_back(&e);
+  std::stable_sort(events.begin(), events.end(),
+                   [](const auto* a, const auto* b) { return a->created_at > b->created_at; });
+  for (const aws::EcsServiceEvent* e : events) {
+    if (e->message.find("has reached a steady state") != std::string::npos) break;
+    if (!policy::IsPlacementFailure(e->message)) continue;
+    if (r.placement_failure.empty()) r.placement_failure = e->message;
+    r.placement_failing_since = e->created_at;
+  }
   r.task_definition = s.task_definition;
   r.primary_task_definition = s.primary_task_definition;
   r.capacity_providers = s.capacity_providers;

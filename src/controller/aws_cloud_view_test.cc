@@ -233,6 +233,44 @@ TEST_F(AwsCloudViewTest, AProviderGroupShowsItsSpotFailureAndItsLaunchUnderWay) 
   EXPECT_FALSE(cloud_.ReadProviderGroup("od").ok());
 }
 
+// A service's placement failures count from the oldest since its last
+// steady state; the reply's order does not matter; older ones are history.
+TEST_F(AwsCloudViewTest, AServiceShowsSinceWhenECSCouldNotPlaceItsTasks) {
+  const std::string failure =
+      "(service web) was unable to place a task. Reason: Capacity is unavailable at this time.";
+  http_.Push(200, R"({"services": [{
+      "serviceArn": "arn:aws:ecs:us-east-1:1:service/c/web", "serviceName": "web",
+      "status": "ACTIVE", "desiredCount": 10, "runningCount": 4, "pendingCount": 1,
+      "events": [
+        {"id": "4", "createdAt": 1764634200, "message": "(service web) has started 1 tasks."},
+        {"id": "2", "createdAt": 1764633600, "message": ")" +
+                      failure + R"("},
+        {"id": "5", "createdAt": 1764634500, "message": ")" +
+                      failure + R"("},
+        {"id": "1", "createdAt": 1764630000, "message": "(service web) has reached a steady state."},
+        {"id": "0", "createdAt": 1764620000, "message": "(service web) was unable to place a task because no container instance met all of its requirements."},
+        {"id": "x", "message": "no time: left out"}]}],
+    "failures": []})");
+  auto read = cloud_.ReadServices("c", {"web"});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  const ServiceRead& web = (*read)[0];
+  EXPECT_EQ(web.pending, 1);
+  ASSERT_TRUE(web.placement_failing_since);
+  EXPECT_EQ(FormatIso8601(*web.placement_failing_since), "2025-12-02T00:00:00Z");
+  EXPECT_EQ(web.placement_failure, failure);
+
+  // Steady since the last failure: nothing is failing.
+  http_.Push(200, R"({"services": [{"serviceArn": "a", "serviceName": "web", "events": [
+        {"createdAt": 1764634600, "message": "(service web) has reached a steady state."},
+        {"createdAt": 1764634500, "message": ")" +
+                      failure + R"("}]}]})");
+  read = cloud_.ReadServices("c", {"web"});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_FALSE((*read)[0].placement_failing_since);
+  EXPECT_EQ((*read)[0].placement_failure, "");
+}
+
 TEST_F(AwsCloudViewTest, LifecycleWaitsOfBothTransitionsWithTheLaunchTimes) {
   auto member = [](const std::string& id, const std::string& state) {
     return "<member><InstanceId>" + id + "</InstanceId><LifecycleState>" + state +

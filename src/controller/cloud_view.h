@@ -122,6 +122,11 @@ struct ServiceRead {
   std::string primary_task_definition;          // its PRIMARY deployment's ("" when none)
   std::vector<std::string> capacity_providers;  // its strategy's, in order
   std::map<std::string, std::string> tags;
+  int pending = 0;
+  // The oldest "unable to place a task" event since the service last reached
+  // a steady state (nullopt: none), and the newest one's message.
+  std::optional<WallTime> placement_failing_since;
+  std::string placement_failure;
 };
 
 // An Auto Scaling group behind a capacity provider, as the fallback reads it.

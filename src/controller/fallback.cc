@@ -74,6 +74,9 @@ policy::FallbackObservation FallbackKeeper::Read(const FallbackPair& pair, Servi
   }
   o.primary_desired = primary->desired;
   o.primary_running = primary->running;
+  o.primary_pending = primary->pending;
+  o.placement_failing_since = primary->placement_failing_since;
+  o.placement_failure = primary->placement_failure;
   o.primary_task_definition = primary->primary_task_definition;
   o.shadow_desired = shadow->desired;
   o.shadow_task_definition = shadow->task_definition;

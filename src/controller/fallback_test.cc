@@ -73,6 +73,26 @@ TEST_F(FallbackKeeperTest, StuckTasksOnShortSpotStartTheShadowAndNoProviderGroup
   EXPECT_EQ(cloud_.calls["UpdateService"], 1);
 }
 
+// The cluster's PROVISIONING quota is full: ECS creates none of the
+// primary's missing tasks, and says so in its service events.
+TEST_F(FallbackKeeperTest, TasksECSCouldNotCreateRunOnTheShadow) {
+  ServiceRead& web = cloud_.services["c"]["web"];
+  web.desired = 8;
+  web.running = 2;
+  web.placement_failing_since = kT0 - minutes(5);
+  web.placement_failure = "(service web) was unable to place a task.";
+  std::vector<FallbackOutcome> out = Keeper().Run(kT0, {"c"});
+  ASSERT_EQ(out.size(), 1u);
+  // 3 stuck in PROVISIONING and 8 - 2 - 3 that ECS could not create.
+  EXPECT_EQ(out[0].decision.stuck, 6) << ToJson(out[0]).dump();
+  EXPECT_EQ(Shadow().desired, 6);
+  // Without the event (the same gap, no placement failure): only the 3.
+  web.placement_failing_since.reset();
+  cloud_.services["c"]["web-od"].desired = 0;
+  out = Keeper().Run(kT0, {"c"});
+  EXPECT_EQ(out[0].decision.stuck, 3) << ToJson(out[0]).dump();
+}
+
 TEST_F(FallbackKeeperTest, RevertSurvivesARestartAndStepsDownAfterTheSettleWindow) {
   Keeper().Run(kT0, {"c"});
   ASSERT_EQ(Shadow().desired, 3);

@@ -86,6 +86,56 @@ bool IsSpotCapacityFailure(const std::string& message) {
   return false;
 }
 
+bool IsPlacementFailure(const std::string& message) {
+  return message.find("unable to place a task") != std::string::npos;
+}
+
+bool IsFargateCapacityFailure(const std::string& message) {
+  return IsPlacementFailure(message) &&
+         message.find("Capacity is unavailable at this time") != std::string::npos;
+}
+
+namespace {
+
+// Whether spot provider `p` is shown short of spot capacity for tasks that
+// began waiting at `since`: "" with `*short_of_spot` set, or why not; the
+// evidence (or the reason against) in words.
+std::string SpotEvidence(const SpotProviderRead& p, const FallbackObservation& o,
+                         const FallbackConfig& config, WallTime since, WallTime now,
+                         bool not_placed, bool* short_of_spot) {
+  *short_of_spot = false;
+  if (p.group.empty()) {
+    // Fargate Spot has no group to show evidence. Tasks that wait in
+    // PROVISIONING past the grace are it; tasks it could not place at all are
+    // when ECS said Fargate had no capacity.
+    if (!not_placed || IsFargateCapacityFailure(o.placement_failure)) {
+      *short_of_spot = true;
+      return "Fargate Spot capacity is short";
+    }
+    return "ECS did not say Fargate had no capacity (" + o.placement_failure.substr(0, 200) +
+           "): no fallback";
+  }
+  if (p.spot_failure_at && *p.spot_failure_at >= since - config.grace) {
+    *short_of_spot = true;
+    return "spot capacity is short (group " + p.group + ": " +
+           p.spot_failure_message.substr(0, 200) + ")";
+  }
+  if (p.max_size > 0 && p.desired >= p.max_size) {
+    return "group " + p.group + " is at its MaxSize " + std::to_string(p.max_size) +
+           " (raise it): not a spot shortage, no fallback";
+  }
+  if (p.desired > p.in_service && p.launching_since && now - *p.launching_since >= config.grace) {
+    *short_of_spot = true;
+    return "group " + p.group + " has waited for spot since " + FormatIso8601(*p.launching_since) +
+           " (desired " + std::to_string(p.desired) + ", InService " +
+           std::to_string(p.in_service) + ")";
+  }
+  return "no sign that spot capacity is short (no failed spot launch, no spot request of group " +
+         p.group + " waiting past the grace): no fallback";
+}
+
+}  // namespace
+
 FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConfig& config,
                                 WallTime now, std::optional<int> budget) {
   FallbackDecision d;
@@ -122,35 +172,35 @@ FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConf
     }
     if (stuck == 0) continue;
     d.stuck += stuck;
-    const std::string what = o.primary + ": " + std::to_string(stuck) +
-                             " task(s) in PROVISIONING on " + p.provider + " for over " +
-                             SecondsText(config.grace);
-    if (p.group.empty()) {
-      // Fargate Spot has no group to show evidence: waiting past the grace is it.
-      d.confirmed += stuck;
-      d.notes.push_back(what + ": Fargate Spot capacity is short");
-    } else if (p.spot_failure_at && *p.spot_failure_at >= *oldest - config.grace) {
-      d.confirmed += stuck;
-      d.notes.push_back(what + ": spot capacity is short (group " + p.group + ": " +
-                        p.spot_failure_message.substr(0, 200) + ")");
-    } else if (p.max_size > 0 && p.desired >= p.max_size) {
-      d.notes.push_back(what + ": group " + p.group + " is at its MaxSize " +
-                        std::to_string(p.max_size) +
-                        " (raise it): not a spot shortage, no fallback");
-    } else if (p.desired > p.in_service && p.launching_since &&
-               now - *p.launching_since >= config.grace) {
-      d.confirmed += stuck;
-      d.notes.push_back(what + ": group " + p.group + " has waited for spot since " +
-                        FormatIso8601(*p.launching_since) + " (desired " +
-                        std::to_string(p.desired) + ", InService " + std::to_string(p.in_service) +
-                        ")");
-    } else {
-      d.notes.push_back(
-          what +
-          ": no sign that spot capacity is short (no failed spot launch, no spot request "
-          "of group " +
-          p.group + " waiting past the grace): no fallback");
+    bool short_of_spot = false;
+    const std::string why = SpotEvidence(p, o, config, *oldest, now, false, &short_of_spot);
+    if (short_of_spot) d.confirmed += stuck;
+    d.notes.push_back(o.primary + ": " + std::to_string(stuck) + " task(s) in PROVISIONING on " +
+                      p.provider + " for over " + SecondsText(config.grace) + ": " + why);
+  }
+
+  // Tasks ECS could not even create: counted on the first spot provider
+  // shown short (they are bound to none yet).
+  const int waiting = std::max(o.primary_pending, static_cast<int>(o.provisioning.size()));
+  const int not_placed = std::max(0, o.primary_desired - o.primary_running - waiting);
+  if (not_placed > 0 && o.placement_failing_since &&
+      now - *o.placement_failing_since >= config.grace && !o.spot_providers.empty()) {
+    d.stuck += not_placed;
+    std::string why;
+    for (const SpotProviderRead& p : o.spot_providers) {
+      bool short_of_spot = false;
+      const std::string evidence =
+          SpotEvidence(p, o, config, *o.placement_failing_since, now, true, &short_of_spot);
+      if (why.empty() || short_of_spot) why = p.provider + ": " + evidence;
+      if (short_of_spot) {
+        d.confirmed += not_placed;
+        break;
+      }
     }
+    d.notes.push_back(o.primary + ": " + std::to_string(not_placed) +
+                      " task(s) not placed at all since " +
+                      FormatIso8601(*o.placement_failing_since) +
+                      " (ECS: " + o.placement_failure.substr(0, 200) + "); " + why);
   }
 
   const int held = o.shadow_desired;

@@ -83,6 +83,13 @@ struct SpotProviderRead {
 // UnfulfillableCapacity, ...).
 bool IsSpotCapacityFailure(const std::string& message);
 
+// True when a service event's message says ECS could not place a task
+// ("(service web) was unable to place a task ...").
+bool IsPlacementFailure(const std::string& message);
+// True when such a message says Fargate had no capacity ("Capacity is
+// unavailable at this time"): on FARGATE_SPOT, the spot market is short.
+bool IsFargateCapacityFailure(const std::string& message);
+
 struct FallbackObservation {
   std::string cluster;
   std::string primary;
@@ -91,6 +98,15 @@ struct FallbackObservation {
   Status read_status;
   int primary_desired = 0;
   int primary_running = 0;
+  int primary_pending = 0;  // the service's pendingCount
+  // Since when ECS has failed to place the primary's tasks: the oldest
+  // placement failure among its service events since it last reached a
+  // steady state (nullopt: none), and the newest one's message. Tasks ECS
+  // could not even create (the cluster's PROVISIONING quota is full; Fargate
+  // Spot has no capacity) are not PROVISIONING: they are desired - running -
+  // pending, and count as stuck from then.
+  std::optional<WallTime> placement_failing_since;
+  std::string placement_failure;
   std::string primary_task_definition;  // of its PRIMARY deployment
   std::vector<ProvisioningTask> provisioning;
   // The primary's strategy's spot providers, as read.
@@ -105,7 +121,7 @@ struct FallbackDecision {
   std::string primary;
   std::string shadow;
   bool skipped = false;  // the read failed: nothing changes
-  int stuck = 0;         // tasks past the grace on a spot provider
+  int stuck = 0;         // tasks past the grace on a spot provider (or not placed at all)
   int confirmed = 0;     // of those, on a provider shown short of spot
   int shortfall = 0;     // primary desired - running (>= 0)
   int cap = 0;           // the most the shadow may run

@@ -115,6 +115,79 @@ TEST(FallbackTest, FargateSpotTasksPastTheGraceCount) {
   EXPECT_EQ(DecideFallback(o, {}, kNow, std::nullopt).desired, 3);
 }
 
+// The cluster's PROVISIONING quota is full: ECS cannot even create the
+// primary's tasks, so none is PROVISIONING; desired - running - pending count.
+FallbackObservation NotPlaced() {
+  FallbackObservation o = StuckWithSpotFailure();
+  o.primary_desired = 10;
+  o.primary_running = 4;
+  o.primary_pending = 1;
+  o.provisioning.clear();
+  o.placement_failing_since = kNow - minutes(6);
+  o.placement_failure =
+      "(service web) was unable to place a task. Reason: the cluster has reached its limit "
+      "of tasks in the PROVISIONING state.";
+  return o;
+}
+
+TEST(FallbackTest, TasksECSCouldNotCreateCountWhenSpotIsShownShort) {
+  FallbackDecision d = DecideFallback(NotPlaced(), {}, kNow, std::nullopt);
+  EXPECT_EQ(d.stuck, 5);  // 10 desired - 4 running - 1 pending
+  EXPECT_EQ(d.confirmed, 5);
+  EXPECT_EQ(d.desired, 5);
+  EXPECT_TRUE(NotesContain(d, "5 task(s) not placed at all since")) << ToJson(d).dump();
+  EXPECT_TRUE(NotesContain(d, "cp-spot: spot capacity is short")) << ToJson(d).dump();
+
+  // PROVISIONING tasks are not counted twice: they are the stuck ones.
+  FallbackObservation o = NotPlaced();
+  o.provisioning.push_back({"task-p", "cp-spot", kNow - minutes(10)});
+  o.provisioning.push_back({"task-q", "cp-spot", kNow - minutes(10)});
+  d = DecideFallback(o, {}, kNow, std::nullopt);
+  EXPECT_EQ(d.stuck, 2 + 4);  // 10 - 4 - max(1 pending, 2 provisioning)
+  EXPECT_EQ(d.desired, 6);
+}
+
+TEST(FallbackTest, TasksNotPlacedNeedTheGraceAndEvidence) {
+  FallbackObservation o = NotPlaced();
+  o.placement_failing_since = kNow - minutes(1);  // within the grace
+  EXPECT_EQ(DecideFallback(o, {}, kNow, std::nullopt).desired, 0);
+
+  o = NotPlaced();
+  o.placement_failing_since.reset();  // no placement failure since the steady state
+  EXPECT_EQ(DecideFallback(o, {}, kNow, std::nullopt).stuck, 0);
+
+  o = NotPlaced();
+  o.spot_providers[0].spot_failure_at.reset();
+  o.spot_providers[0].desired = o.spot_providers[0].max_size = 10;
+  FallbackDecision d = DecideFallback(o, {}, kNow, std::nullopt);
+  EXPECT_EQ(d.stuck, 5);
+  EXPECT_EQ(d.confirmed, 0);
+  EXPECT_EQ(d.desired, 0);
+  EXPECT_TRUE(NotesContain(d, "is at its MaxSize 10 (raise it)")) << ToJson(d).dump();
+}
+
+TEST(FallbackTest, FargateSpotWithoutCapacityCountsTasksItCouldNotPlace) {
+  FallbackObservation o = NotPlaced();
+  o.spot_providers[0] = SpotProviderRead{};
+  o.spot_providers[0].provider = "FARGATE_SPOT";
+  o.placement_failure =
+      "(service web) was unable to place a task. Reason: Capacity is unavailable at this time. "
+      "Please try again later or in a different availability zone.";
+  FallbackDecision d = DecideFallback(o, {}, kNow, std::nullopt);
+  EXPECT_EQ(d.confirmed, 5);
+  EXPECT_EQ(d.desired, 5);
+  EXPECT_TRUE(NotesContain(d, "FARGATE_SPOT: Fargate Spot capacity is short")) << ToJson(d).dump();
+
+  // Another reason (a missing subnet, a placement constraint) is no spot shortage.
+  o.placement_failure =
+      "(service web) was unable to place a task because no container instance met all of its "
+      "requirements.";
+  d = DecideFallback(o, {}, kNow, std::nullopt);
+  EXPECT_EQ(d.stuck, 5);
+  EXPECT_EQ(d.desired, 0);
+  EXPECT_TRUE(NotesContain(d, "ECS did not say Fargate had no capacity")) << ToJson(d).dump();
+}
+
 TEST(FallbackTest, CapsBoundTheShadow) {
   FallbackObservation o = StuckWithSpotFailure();
   o.primary_desired = 4;
@@ -236,6 +309,13 @@ TEST(FallbackTest, SpotFailureMessages) {
   EXPECT_TRUE(IsSpotCapacityFailure("UnfulfillableCapacity: Unable to fulfill capacity"));
   EXPECT_FALSE(IsSpotCapacityFailure(
       "The security group 'sg-1' does not exist. Launching EC2 instance failed."));
+  EXPECT_TRUE(
+      IsPlacementFailure("(service web) was unable to place a task because no "
+                         "container instance met all of its requirements."));
+  EXPECT_FALSE(IsPlacementFailure("(service web) has reached a steady state."));
+  EXPECT_TRUE(IsFargateCapacityFailure(
+      "(service web) was unable to place a task. Reason: Capacity is unavailable at this time."));
+  EXPECT_FALSE(IsFargateCapacityFailure("Capacity is unavailable at this time."));
 }
 
 }  // namespace
