@@ -206,14 +206,12 @@ TEST(SpotSources, AnUnansweredHookHoldsTheInstanceUntilItsTimeout) {
   EXPECT_EQ(spotkeeper.summary.tasks_lost_without_drain, 0);
 }
 
-// A drain that cannot finish is cut at max_drain_time: the controller keeps
-// the hook (2-minute heartbeat timeout) alive with heartbeats until then, and
-// completes the action. The cheap pool holds only the group's four instances,
-// so the replacements go to c5.large, where app may not run (memberOf); the
-// other m5.large are full, and with minimum healthy 100% no task can stop.
-TEST(SpotSources, SpotkeeperHeartbeatsUntilMaxDrainTime) {
-  std::string yaml =
-      GroupScenario(", capacity_rebalance: true, lifecycle_hook: true, hook_heartbeat_timeout: 2m");
+// GroupScenario where a drain cannot finish: the cheap pool holds only the
+// group's four instances, so replacements go to c5.large, where app may not run
+// (memberOf); the other m5.large are full, and with minimum healthy 100% no
+// task can stop.
+std::string StuckDrainScenario(const std::string& group_keys) {
+  std::string yaml = GroupScenario(group_keys);
   yaml.replace(yaml.find("monthly_interruption: 0}"), 24, "monthly_interruption: 0, capacity: 4}");
   yaml.replace(yaml.find("cpu: 512"), 8, "cpu: 1024");  // two tasks fill an m5.large
   yaml.replace(yaml.find("type: m5.large, zone: us-east-1b"), 32,
@@ -221,6 +219,15 @@ TEST(SpotSources, SpotkeeperHeartbeatsUntilMaxDrainTime) {
   yaml.replace(yaml.find("placement_strategy"), 0,
                "placement_constraints: [{type: memberOf, expression: "
                "\"attribute:ecs.instance-type == m5.large\"}]\n      ");
+  return yaml;
+}
+
+// A drain that cannot finish is cut at max_drain_time: the controller keeps
+// the hook (2-minute heartbeat timeout) alive with heartbeats until then, and
+// completes the action.
+TEST(SpotSources, SpotkeeperHeartbeatsUntilMaxDrainTime) {
+  std::string yaml = StuckDrainScenario(
+      ", capacity_rebalance: true, lifecycle_hook: true, hook_heartbeat_timeout: 2m");
   yaml += "controller: {max_drain_time: 10m}\n";
   Scenario s = Parse(yaml);
   ASSERT_EQ(s.pools[0].capacity, 4);
@@ -236,6 +243,27 @@ TEST(SpotSources, SpotkeeperHeartbeatsUntilMaxDrainTime) {
   EXPECT_EQ(SpotInstancesAt(none, SampleAt(none, in_service + 4 * 60)), 4)
       << "unanswered: gone at the 2-minute timeout";
   EXPECT_EQ(none.summary.tasks_lost_without_drain, 4);
+}
+
+// The group counts Pending and InService instances only: a notice for an
+// instance already in Terminating:Wait is no capacity lost (its replacement
+// runs), so spotkeeper adds no on-demand capacity for it; the same notice for
+// an InService instance is covered with on-demand.
+TEST(SpotSources, ANoticeForAWaitingInstanceIsNoCapacityLost) {
+  // The two instances at risk wait (draining in vain) when their notices come.
+  std::string yaml = StuckDrainScenario(", capacity_rebalance: true, lifecycle_hook: true");
+  yaml += "  - {at: 1h3m, kind: interruption, pool: \"m5.large us-east-1a\", count: 2}\n";
+  Scenario waiting = Parse(yaml);
+  RunResult r = RunSimulation(waiting, PolicyKind::kSpotkeeper);
+  EXPECT_EQ(r.summary.interruptions, 2);
+  EXPECT_EQ(r.summary.on_demand_instance_hours, 0);
+
+  yaml.replace(yaml.find(", capacity_rebalance: true"), 26, "");
+  Scenario in_service = Parse(yaml);
+  ASSERT_FALSE(in_service.fleet.capacity_rebalance);
+  RunResult covered = RunSimulation(in_service, PolicyKind::kSpotkeeper);
+  EXPECT_EQ(covered.summary.interruptions, 2);
+  EXPECT_GT(covered.summary.on_demand_instance_hours, 0);
 }
 
 TEST(SpotSources, WithoutCapacityRebalancingARecommendationChangesNothing) {
