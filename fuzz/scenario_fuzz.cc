@@ -6,7 +6,9 @@
 // message; a parsed scenario has pools and services, finite prices >= 0 and
 // spot price times in order; a service's load balancer has health checks in
 // ELBv2's ranges, requests only behind a load balancer, a finite rate >= 0 and
-// a per-task limit that is either unset (-1) or above 0.
+// a per-task limit that is either unset (-1) or above 0; the spot source has an
+// id, Capacity Rebalancing and a lifecycle hook only as an Auto Scaling group,
+// and a hook heartbeat timeout in Auto Scaling's range (30 s to 2 h).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +39,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       last = at;
     }
   }
+  const auto& fleet = scenario->fleet;
+  FUZZ_CHECK(!fleet.id.empty());
+  if (fleet.type != spk::sim::SpotSourceType::kAutoScalingGroup) {
+    FUZZ_CHECK(!fleet.capacity_rebalance && !fleet.lifecycle_hook);
+  } else {
+    FUZZ_CHECK(fleet.allocation_strategy != spk::sim::AllocationStrategy::kDiversified);
+  }
+  FUZZ_CHECK(fleet.hook_heartbeat_timeout >= 30 * spk::sim::kSecond &&
+             fleet.hook_heartbeat_timeout <= 7200 * spk::sim::kSecond);
   for (const auto& svc : scenario->ecs.services) {
     using spk::sim::kSecond;
     FUZZ_CHECK(std::isfinite(svc.requests_per_second) && svc.requests_per_second >= 0);

@@ -5,8 +5,14 @@
 #include "sim/instances.h"
 #include "sim/market.h"
 #include "sim/metrics.h"
+#include "sim/policy_adapter.h"
 
 namespace spk::sim {
+
+SpotFleet::SpotFleet(World& w)
+    : w_(w),
+      group_(w.s.fleet.type == SpotSourceType::kAutoScalingGroup),
+      hook_(group_ && w.s.fleet.lifecycle_hook) {}
 
 double SpotFleet::PendingCapacity() const {
   return std::max(0.0, w_.s.fleet.target_capacity - fulfilled_);
@@ -28,8 +34,88 @@ void SpotFleet::Added(uint32_t index) {
 
 void SpotFleet::Removed(uint32_t index) {
   instances_.erase(std::find(instances_.begin(), instances_.end(), index));
-  fulfilled_ -= w_.instances[index].units;
+  if (w_.instances[index].terminating) {
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), index));
+    hook_deadline_.erase(index);
+  } else {
+    fulfilled_ -= w_.instances[index].units;
+  }
+  if (group_) {
+    // A replacement gone before it was InService, or an instance at risk
+    // gone before its replacement was: nothing is left to terminate.
+    if (auto it = replaces_.find(index); it != replaces_.end()) {
+      replaced_by_.erase(it->second);
+      replaces_.erase(it);
+    }
+    if (auto it = replaced_by_.find(index); it != replaced_by_.end()) {
+      replaces_.erase(it->second);
+      replaced_by_.erase(it);
+    }
+  }
   Check();
+}
+
+// Capacity Rebalancing: once the replacement is InService, the instance at
+// risk is terminated (through the hook, when the group has one).
+void SpotFleet::InService(uint32_t index) {
+  if (!group_) return;
+  auto it = replaces_.find(index);
+  if (it == replaces_.end()) return;
+  const uint32_t old = it->second;
+  replaced_by_.erase(old);
+  replaces_.erase(it);
+  const Instance& in = w_.instances[old];
+  if (in.state != Instance::State::kTerminated && !in.terminating) Terminate(old);
+}
+
+// The replacement goes in the pool the allocation strategy picks; when no
+// pool is open the instance at risk stays (nothing is retried for it).
+void SpotFleet::Rebalance(uint32_t index) {
+  if (!group_ || !w_.s.fleet.capacity_rebalance) return;
+  const Instance& in = w_.instances[index];
+  if (in.state == Instance::State::kTerminated || in.terminating || replaced_by_.count(index))
+    return;
+  const int pool = ChoosePool();
+  if (pool < 0) return;
+  const uint32_t replacement = w_.ec2->Launch(pool);
+  replaces_[replacement] = index;
+  replaced_by_[index] = replacement;
+}
+
+void SpotFleet::Terminate(uint32_t index) {
+  if (!hook_) {
+    w_.ec2->Terminate(index);  // with whatever tasks it runs
+    return;
+  }
+  Instance& in = w_.instances[index];
+  in.terminating = true;
+  fulfilled_ -= in.units;
+  waiting_.push_back(index);
+  const SimTime deadline = w_.now() + w_.s.fleet.hook_heartbeat_timeout;
+  hook_deadline_[index] = deadline;
+  w_.q.Push(deadline, kHookTimeout, index);
+  w_.policies->OnLifecycleAction(index);
+  Check();
+}
+
+void SpotFleet::RecordHeartbeat(uint32_t index) {
+  auto it = hook_deadline_.find(index);
+  if (it == hook_deadline_.end()) return;
+  it->second = w_.now() + w_.s.fleet.hook_heartbeat_timeout;
+  w_.q.Push(it->second, kHookTimeout, index);
+}
+
+void SpotFleet::CompleteLifecycleAction(uint32_t index) {
+  if (!hook_deadline_.count(index)) return;  // no action pending
+  w_.ec2->Terminate(index);
+}
+
+// The hook's default result: CONTINUE or ABANDON, a terminating instance
+// terminates either way, with whatever tasks it still runs.
+void SpotFleet::HookTimeout(uint32_t index) {
+  auto it = hook_deadline_.find(index);
+  if (it == hook_deadline_.end() || w_.now() < it->second) return;
+  w_.ec2->Terminate(index);
 }
 
 void SpotFleet::Check() {

@@ -49,6 +49,7 @@ void Ec2::Booted(uint32_t index) {
   in.state = Instance::State::kRunning;
   w_.metrics->ChangeUnitsInService(in.units);
   if (!w_.warm) w_.q.Push(w_.now() + w_.s.ecs.registration_delay, kInstanceRegistered, index);
+  if (in.pool != kOnDemandPool) w_.fleet->InService(index);
 }
 
 void Ec2::Terminate(uint32_t index) {

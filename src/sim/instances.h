@@ -17,7 +17,8 @@ class Ec2 {
   // During the warm start it is at once running and registered; otherwise it
   // boots after the source's launch delay. Returns its index.
   uint32_t Launch(int pool);
-  // kInstanceBooted: running; registers with ECS after the registration delay.
+  // kInstanceBooted: running (InService to a group); registers with ECS
+  // after the registration delay.
   void Booted(uint32_t index);
   // kTerminate, or a capacity source's scale-in: its tasks are lost.
   void Terminate(uint32_t index);

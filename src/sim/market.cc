@@ -64,10 +64,12 @@ void Market::ScheduleInterruption(uint32_t index) {
 }
 
 void Market::Rebalance(uint32_t index) {
-  const Instance& in = w_.instances[index];
+  Instance& in = w_.instances[index];
   if (in.state == Instance::State::kTerminated || in.noticed) return;
+  in.recommended = true;
   w_.metrics->AddEvent("rebalance-recommendation", in.pool, in.id);
   w_.policies->OnRebalance(index);
+  w_.fleet->Rebalance(index);
 }
 
 // The two-minute notice, or with Scenario::market.short_notice_probability a
@@ -124,6 +126,17 @@ void Market::ApplyEvent(uint32_t which) {
           Notice(live[k]);
         }
         break;
+      case MarketEvent::Kind::kRebalance: {
+        // The oldest instances of the pool not recommended yet, none leaving.
+        size_t sent = 0;
+        for (size_t k = 0; k < live.size() && sent < static_cast<size_t>(e.count); ++k) {
+          const Instance& in = w_.instances[live[k]];
+          if (in.recommended || in.terminating) continue;
+          Rebalance(live[k]);
+          ++sent;
+        }
+        break;
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "sim/policy_adapter.h"
 
+#include <algorithm>
 #include <variant>
 
 #include "policy/units.h"
@@ -17,7 +18,10 @@ Policies::Policies(World& w, PolicyKind kind) : w_(w), kind_(kind), config_(w.s.
 
 void Policies::Start() {
   if (kind_ == PolicyKind::kSpotkeeper) w_.q.Push(w_.s.controller.reconcile_interval, kReconcile);
-  if (kind_ == PolicyKind::kReference) w_.q.Push(w_.s.reference.alarm_period, kAlarmEval);
+  // The alarm watches the fleet's AWS/EC2Spot PendingCapacity, which only a
+  // Spot Fleet publishes: on another source it never leaves INSUFFICIENT_DATA.
+  if (kind_ == PolicyKind::kReference && w_.s.fleet.type == SpotSourceType::kSpotFleet)
+    w_.q.Push(w_.s.reference.alarm_period, kAlarmEval);
 }
 
 void Policies::OnInterruptionNotice(uint32_t index) {
@@ -43,8 +47,19 @@ void Policies::OnRebalance(uint32_t index) {
   }
 }
 
+// The ECS agent and the reference's notifier and Lambda know nothing of Auto
+// Scaling lifecycle actions: only spotkeeper answers the hook.
+void Policies::OnLifecycleAction(uint32_t index) {
+  if (kind_ == PolicyKind::kSpotkeeper) {
+    w_.q.Push(w_.now() + w_.s.controller.notice_latency, kControllerLifecycle, index);
+  }
+}
+
 void Policies::Handle(const Event& e) {
   switch (e.kind) {
+    case kControllerLifecycle:
+      SpotkeeperDecide();
+      break;
     case kControllerNotice:
       ControllerNotice(e.a, policy::NoticeKind::kSpotInterruption);
       break;
@@ -123,15 +138,30 @@ const policy::Observation& Policies::BuildObservation() {
   o.sources.resize(1);
   policy::SpotCapacitySource& fleet = o.sources.front();
   fleet.id = spec.id;
-  fleet.kind = policy::SourceKind::kSpotFleet;
+  switch (spec.type) {
+    case SpotSourceType::kSpotFleet:
+      fleet.kind = policy::SourceKind::kSpotFleet;
+      break;
+    case SpotSourceType::kEc2Fleet:
+      fleet.kind = policy::SourceKind::kEc2Fleet;
+      break;
+    case SpotSourceType::kAutoScalingGroup:
+      fleet.kind = policy::SourceKind::kAutoScalingGroup;
+      break;
+  }
   fleet.target_capacity = spec.target_capacity;
   fleet.fulfilled_capacity = w_.fleet->fulfilled();
   fleet.weights = spec.weights;
+  // A group lists its Pending and InService instances, not Terminating ones
+  // (as the controller reads a spot group: aws_cloud_view.cc).
   const std::vector<uint32_t>& fleet_instances = w_.fleet->instances();
   fleet.instance_ids.resize(fleet_instances.size());
-  for (size_t k = 0; k < fleet_instances.size(); ++k) {
-    fleet.instance_ids[k] = w_.instances[fleet_instances[k]].id;
+  size_t listed = 0;
+  for (uint32_t index : fleet_instances) {
+    const Instance& in = w_.instances[index];
+    if (!in.terminating) fleet.instance_ids[listed++] = in.id;
   }
+  fleet.instance_ids.resize(listed);
   o.notices.clear();
   for (auto it = notices_.begin(); it != notices_.end();) {
     if (w_.instances[it->first].state == Instance::State::kTerminated) {
@@ -182,16 +212,63 @@ void Policies::BuildContainerInstances(std::vector<policy::ContainerInstance>& c
 }
 
 void Policies::SpotkeeperDecide() {
-  policy::Decision d = policy::Decide(BuildObservation(), config_, tracker_);
+  const policy::Observation& o = BuildObservation();
+  policy::Decision d = policy::Decide(o, config_, tracker_);
   tracker_ = d.tracker;
   ApplyActions(d.actions);
+  if (w_.fleet->has_hook()) LifecyclePass(o);
+}
+
+// The controller's LifecycleKeeper (src/controller/lifecycle.cc) on the spot
+// group, with the container instances as the decision observed them: for
+// each instance in Terminating:Wait, drain its container instance if ACTIVE
+// (the drain start recorded once); once it runs no task, has no container
+// instance, or max_drain_time has passed since the drain began, complete the
+// action; else a heartbeat when none was sent or the last is older than half
+// the hook's heartbeat timeout.
+void Policies::LifecyclePass(const policy::Observation& o) {
+  const SimTime now = w_.now();
+  const std::vector<uint32_t> waiting = w_.fleet->waiting();  // completing changes it
+  for (uint32_t index : waiting) {
+    const policy::ContainerInstance* ci =
+        policy::FindContainerOfInstance(o.container_instances, w_.instances[index].id);
+    SimTime since = now;
+    if (ci) {
+      if (ci->status == policy::ContainerStatus::kActive) w_.ecs->SetDraining(index);
+      since = drain_since_.emplace(index, now).first->second;
+    }
+    if (!ci || ci->running_tasks == 0 || Wall(now) - Wall(since) >= config_.max_drain_time) {
+      w_.fleet->CompleteLifecycleAction(index);
+      continue;
+    }
+    auto last = last_heartbeat_.find(index);
+    if (last != last_heartbeat_.end() &&
+        now - last->second < w_.s.fleet.hook_heartbeat_timeout / 2) {
+      continue;  // no heartbeat due
+    }
+    w_.fleet->RecordHeartbeat(index);
+    last_heartbeat_[index] = now;
+  }
+  // Memory of actions no longer pending is dropped.
+  const std::vector<uint32_t>& still = w_.fleet->waiting();
+  auto gone = [&still](const auto& entry) {
+    return std::find(still.begin(), still.end(), entry.first) == still.end();
+  };
+  std::erase_if(drain_since_, gone);
+  std::erase_if(last_heartbeat_, gone);
 }
 
 void Policies::InvokeReference(const policy::ReferenceTrigger& trigger) {
   policy::ReferenceObservation o;
-  o.target_capacity_maxima = std::vector<double>(10, w_.s.fleet.target_capacity);
-  o.pending_capacity = w_.fleet->PendingCapacity();
-  o.target_capacity = w_.s.fleet.target_capacity;
+  if (w_.s.fleet.type == SpotSourceType::kSpotFleet) {
+    o.target_capacity_maxima = std::vector<double>(10, w_.s.fleet.target_capacity);
+    o.pending_capacity = w_.fleet->PendingCapacity();
+    o.target_capacity = w_.s.fleet.target_capacity;
+  } else {
+    // The Lambda reads the AWS/EC2Spot metrics of the fleet id it holds; an
+    // EC2 Fleet or a group publishes none: no datapoints, read as 0.
+    o.target_capacity_maxima = std::vector<double>();
+  }
   o.group_desired = w_.asg->desired();
   ApplyActions(policy::DecideReference(trigger, o, reference_config_).actions);
 }

@@ -7,7 +7,11 @@
 //  - reference: policy::DecideReference on the reference Lambda's triggers
 //    (the notice, and a PendingCapacity alarm going to ALARM);
 //  - spotkeeper: policy::Decide on a policy::Observation of the world, on
-//    every notice and rebalance recommendation and every reconcile interval.
+//    every notice and rebalance recommendation and every reconcile interval;
+//    with a spot group's terminating hook, after each decision the
+//    controller's lifecycle pass (src/controller/lifecycle.h): drain the
+//    waiting instance, complete the action once it runs no task (or after
+//    max_drain_time), heartbeat in between.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +35,11 @@ class Policies {
   // The market's notice and rebalance recommendation for instance `index`.
   void OnInterruptionNotice(uint32_t index);
   void OnRebalance(uint32_t index);
+  // The spot group's instance `index` entered Terminating:Wait (its hook's
+  // notification; only spotkeeper listens).
+  void OnLifecycleAction(uint32_t index);
   // The policies' own events: kControllerNotice, kControllerRebalance,
-  // kReconcile, kAlarmEval, kReferenceNotice, kAgentDrain.
+  // kControllerLifecycle, kReconcile, kAlarmEval, kReferenceNotice, kAgentDrain.
   void Handle(const Event& e);
 
  private:
@@ -43,6 +50,7 @@ class Policies {
   void BuildOnDemandGroup(policy::OnDemandGroup& group) const;
   void BuildContainerInstances(std::vector<policy::ContainerInstance>& containers) const;
   void SpotkeeperDecide();
+  void LifecyclePass(const policy::Observation& o);
   void InvokeReference(const policy::ReferenceTrigger& trigger);
   void ReferenceTermination(uint32_t index);
   void AlarmEval();
@@ -53,6 +61,10 @@ class Policies {
   policy::ScaleDownTracker tracker_;
   policy::Observation observation_;  // reused by BuildObservation
   std::map<uint32_t, policy::Notice> notices_;
+  // The lifecycle pass's memory: when each waiting instance's drain began
+  // (the controller's spotkeeper.terminating attribute) and its last heartbeat.
+  std::map<uint32_t, SimTime> drain_since_;
+  std::map<uint32_t, SimTime> last_heartbeat_;
   policy::ReferenceConfig reference_config_;
   bool alarm_ = false;
 };

@@ -30,6 +30,18 @@ const char* AllocationStrategyName(AllocationStrategy s) {
   return "?";
 }
 
+const char* SpotSourceTypeName(SpotSourceType t) {
+  switch (t) {
+    case SpotSourceType::kSpotFleet:
+      return "spot-fleet";
+    case SpotSourceType::kEc2Fleet:
+      return "ec2-fleet";
+    case SpotSourceType::kAutoScalingGroup:
+      return "auto-scaling-group";
+  }
+  return "?";
+}
+
 bool ParseDuration(const std::string& text, SimTime* out) {
   // One or more NUMBER[UNIT] parts: "90", "90s", "15m", "10h30m", "1.5h", "500ms".
   if (text.empty()) return false;
@@ -217,15 +229,41 @@ int FindPool(const Scenario& s, const std::string& name, const std::string& path
        "no pool \"" + name + "\" (pools are named \"TYPE ZONE\", e.g. \"m5.large us-east-1a\")");
 }
 
-AllocationStrategy ParseAllocation(const std::string& text, const std::string& path) {
-  for (auto s :
-       {AllocationStrategy::kLowestPrice, AllocationStrategy::kDiversified,
-        AllocationStrategy::kCapacityOptimized, AllocationStrategy::kPriceCapacityOptimized}) {
-    if (text == AllocationStrategyName(s)) return s;
+// The Spot Fleet API's names (lowestPrice, ...) or the EC2 Fleet and Auto
+// Scaling APIs' (lowest-price, ...); an Auto Scaling group has no diversified.
+AllocationStrategy ParseAllocation(const std::string& text, const std::string& path,
+                                   SpotSourceType type) {
+  static const std::pair<const char*, AllocationStrategy> kHyphenated[] = {
+      {"lowest-price", AllocationStrategy::kLowestPrice},
+      {"diversified", AllocationStrategy::kDiversified},
+      {"capacity-optimized", AllocationStrategy::kCapacityOptimized},
+      {"price-capacity-optimized", AllocationStrategy::kPriceCapacityOptimized}};
+  if (type == SpotSourceType::kAutoScalingGroup) {
+    for (const auto& [name, strategy] : kHyphenated) {
+      if (strategy != AllocationStrategy::kDiversified &&
+          (text == name || text == AllocationStrategyName(strategy)))
+        return strategy;
+    }
+    Fail(path,
+         "an auto-scaling-group takes lowest-price, capacity-optimized or "
+         "price-capacity-optimized, not \"" +
+             text + "\"");
+  }
+  for (const auto& [name, strategy] : kHyphenated) {
+    if (text == name || text == AllocationStrategyName(strategy)) return strategy;
   }
   Fail(path,
-       "must be lowestPrice, diversified, capacityOptimized or priceCapacityOptimized, not \"" +
+       "must be lowestPrice, diversified, capacityOptimized or priceCapacityOptimized (or "
+       "lowest-price, capacity-optimized, price-capacity-optimized), not \"" +
            text + "\"");
+}
+
+SpotSourceType ParseSourceType(const std::string& text, const std::string& path) {
+  for (auto t :
+       {SpotSourceType::kSpotFleet, SpotSourceType::kEc2Fleet, SpotSourceType::kAutoScalingGroup}) {
+    if (text == SpotSourceTypeName(t)) return t;
+  }
+  Fail(path, "must be spot-fleet, ec2-fleet or auto-scaling-group, not \"" + text + "\"");
 }
 
 // The target group's health check, within the ranges ELBv2 accepts (interval
@@ -326,8 +364,12 @@ MarketEvent ParseEvent(const Map& m, const Scenario& s) {
     e.kind = MarketEvent::Kind::kPoolDry;
   else if (kind == "interruption")
     e.kind = MarketEvent::Kind::kInterruption;
+  else if (kind == "rebalance-recommendation")
+    e.kind = MarketEvent::Kind::kRebalance;
   else
-    Fail(m.Key("kind"), "must be mass-reclaim, pool-dry or interruption, not \"" + kind + "\"");
+    Fail(m.Key("kind"),
+         "must be mass-reclaim, pool-dry, interruption or rebalance-recommendation, not \"" + kind +
+             "\"");
   if (m.Has("pool") == m.Has("zone")) Fail(m.Key("pool"), "give exactly one of pool and zone");
   if (m.Has("pool")) {
     e.pools = {FindPool(s, m.String("pool", ""), m.Key("pool"))};
@@ -528,12 +570,34 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
 
   if (!m.Has("fleet")) Fail("fleet", "is required");
   Map fm(m.Get("fleet"), "fleet");
-  fm.Only({"id", "target_capacity", "allocation_strategy", "pools", "weights", "launch_delay",
-           "retry_interval"});
-  s.fleet.id = fm.String("id", s.fleet.id);
+  fm.Only({"type", "id", "target_capacity", "allocation_strategy", "pools", "weights",
+           "launch_delay", "retry_interval", "capacity_rebalance", "lifecycle_hook",
+           "hook_heartbeat_timeout"});
+  s.fleet.type = ParseSourceType(fm.String("type", "spot-fleet"), "fleet.type");
+  const bool group = s.fleet.type == SpotSourceType::kAutoScalingGroup;
+  s.fleet.id = fm.String("id", s.fleet.type == SpotSourceType::kSpotFleet  ? s.fleet.id
+                               : s.fleet.type == SpotSourceType::kEc2Fleet ? "fleet-simulated"
+                                                                           : "spot-group");
+  if (s.fleet.id.empty()) Fail("fleet.id", "must not be empty");
   s.fleet.target_capacity = fm.Number("target_capacity", 0, 0, 1e7);
-  s.fleet.allocation_strategy = ParseAllocation(
-      fm.String("allocation_strategy", "capacityOptimized"), "fleet.allocation_strategy");
+  s.fleet.allocation_strategy =
+      ParseAllocation(fm.String("allocation_strategy", "capacityOptimized"),
+                      "fleet.allocation_strategy", s.fleet.type);
+  for (const char* key : {"capacity_rebalance", "lifecycle_hook", "hook_heartbeat_timeout"}) {
+    if (!group && fm.Has(key)) {
+      Fail(fm.Key(key), std::string("only a fleet of type auto-scaling-group has it, not ") +
+                            SpotSourceTypeName(s.fleet.type));
+    }
+  }
+  s.fleet.capacity_rebalance = fm.Bool("capacity_rebalance", false);
+  s.fleet.lifecycle_hook = fm.Bool("lifecycle_hook", false);
+  if (fm.Has("hook_heartbeat_timeout") && !s.fleet.lifecycle_hook)
+    Fail("fleet.hook_heartbeat_timeout", "needs lifecycle_hook: true");
+  s.fleet.hook_heartbeat_timeout =
+      fm.Duration("hook_heartbeat_timeout", s.fleet.hook_heartbeat_timeout);
+  // Auto Scaling's range for a hook's HeartbeatTimeout.
+  if (s.fleet.hook_heartbeat_timeout < 30 * kSecond || s.fleet.hook_heartbeat_timeout > 2 * kHour)
+    Fail("fleet.hook_heartbeat_timeout", "must be between 30s and 7200s");
   if (fm.Has("pools")) {
     YAML::Node list = fm.Get("pools");
     if (!list.IsSequence() || list.size() == 0)

@@ -46,15 +46,35 @@ enum class AllocationStrategy {
 };
 const char* AllocationStrategyName(AllocationStrategy s);
 
-// A Spot Fleet request of type maintain.
+// What kind of source the spot capacity comes from (`fleet.type`).
+enum class SpotSourceType {
+  kSpotFleet,         // a Spot Fleet request of type maintain ("spot-fleet")
+  kEc2Fleet,          // an EC2 Fleet of type maintain ("ec2-fleet")
+  kAutoScalingGroup,  // an Auto Scaling group with a mixed-instances policy ("auto-scaling-group")
+};
+// "spot-fleet" | "ec2-fleet" | "auto-scaling-group".
+const char* SpotSourceTypeName(SpotSourceType t);
+
+// The spot capacity source: a Spot Fleet or EC2 Fleet of type maintain, or a
+// mixed-instances Auto Scaling group (all spot).
 struct FleetSpec {
-  std::string id = "sfr-simulated";
-  double target_capacity = 0;  // units
+  SpotSourceType type = SpotSourceType::kSpotFleet;
+  std::string id = "sfr-simulated";  // fleet id or group name
+  double target_capacity = 0;        // units (a group's desired capacity)
   AllocationStrategy allocation_strategy = AllocationStrategy::kCapacityOptimized;
   std::vector<int> pools;                 // indices into Scenario::pools
   std::map<std::string, double> weights;  // instance type -> units (default: its vCPUs)
   SimTime launch_delay = 90 * kSecond;    // request to running
   SimTime retry_interval = 60 * kSecond;  // a fleet short of capacity tries again
+  // kAutoScalingGroup only. Capacity Rebalancing: on a rebalance
+  // recommendation the group launches a replacement and, once it is
+  // InService, terminates the instance at risk.
+  bool capacity_rebalance = false;
+  // A terminating lifecycle hook (autoscaling:EC2_INSTANCE_TERMINATING): an
+  // instance the group terminates waits in Terminating:Wait until the hook is
+  // completed or its heartbeat timeout runs out.
+  bool lifecycle_hook = false;
+  SimTime hook_heartbeat_timeout = kHour;  // AWS's default HeartbeatTimeout
 };
 
 // The on-demand Auto Scaling group.
@@ -124,12 +144,12 @@ struct MarketSpec {
 
 // A scripted market event.
 struct MarketEvent {
-  enum class Kind { kMassReclaim, kPoolDry, kInterruption };
+  enum class Kind { kMassReclaim, kPoolDry, kInterruption, kRebalance };
   Kind kind = Kind::kMassReclaim;
   SimTime at = 0;
   std::vector<int> pools;  // the pool, or every pool of the zone
   double fraction = 1.0;   // kMassReclaim: share of the pool's running instances
-  int count = 1;           // kInterruption: instances
+  int count = 1;           // kInterruption, kRebalance: instances
   SimTime dry_for = 0;     // kPoolDry, and a mass reclaim's dry period after it
 };
 

@@ -142,6 +142,9 @@ class Simulation {
       case kTargetUnhealthy:
         lb_.MarkedUnhealthy(e.a);
         break;
+      case kHookTimeout:
+        fleet_.HookTimeout(e.a);
+        break;
       default:
         policies_.Handle(e);
         break;

@@ -40,6 +40,8 @@ enum EventKind : uint32_t {
   kReferenceNotice,
   kAgentDrain,
   kTargetUnhealthy,
+  kHookTimeout,          // a spot group's terminating hook runs out (its heartbeat timeout)
+  kControllerLifecycle,  // spotkeeper hears of a terminate lifecycle action
 };
 
 // The pool index of the on-demand group's instances.
@@ -63,6 +65,9 @@ struct Instance {
   enum class Ecs { kNone, kActive, kDraining } ecs = Ecs::kNone;
   SimTime launched = 0;
   bool noticed = false;
+  bool recommended = false;  // a rebalance recommendation came for it
+  // A spot group's instance in Terminating:Wait: its terminating hook holds it.
+  bool terminating = false;
   SimTime notice_time = 0;
   SimTime termination_time = 0;
   std::vector<uint32_t> tasks;
