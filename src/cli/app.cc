@@ -139,6 +139,25 @@ int RunMain(int argc, char** argv) {
       ->add_flag("--fallback-discover", doctor.fallback_discover,
                  "Also check every shadow of the --cluster's tagged spotkeeper:fallback-for")
       ->envname("SPOTKEEPER_FALLBACK_DISCOVER");
+  doctor_cmd
+      ->add_option("--fallback-grace", doctor.fallback_grace,
+                   "The controller's --fallback-grace, for the decision shown")
+      ->envname("SPOTKEEPER_FALLBACK_GRACE")
+      ->capture_default_str();
+  doctor_cmd
+      ->add_option("--fallback-max", doctor.fallback_max,
+                   "The controller's --fallback-max, for the decision shown")
+      ->envname("SPOTKEEPER_FALLBACK_MAX")
+      ->capture_default_str();
+  doctor_cmd
+      ->add_option("--fallback-cluster-max", doctor.fallback_cluster_max,
+                   "The controller's --fallback-cluster-max, for the decision shown")
+      ->envname("SPOTKEEPER_FALLBACK_CLUSTER_MAX");
+  doctor_cmd
+      ->add_option("--settle-window", doctor.settle_window,
+                   "The controller's --settle-window, for the decision shown")
+      ->envname("SPOTKEEPER_SETTLE_WINDOW")
+      ->capture_default_str();
 
   AgentOptions agent;
   CLI::App* agent_cmd = AddAgentCommand(app, agent);

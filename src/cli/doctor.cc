@@ -9,6 +9,7 @@
 
 #include "aws/session.h"
 #include "aws/sts.h"
+#include "cli/duration_setting.h"
 #include "controller/aws_cloud_view.h"
 #include "controller/fallback.h"
 #include "policy/on_demand_planner.h"
@@ -79,7 +80,8 @@ void CheckOnDemandUnits(const DoctorOptions& options, aws::AwsClient& client, or
 
 // One pair: its setup, then a dry-run pass of the fallback over it.
 ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackPair& pair,
-                       const std::vector<std::string>& spot_asgs, WallTime now,
+                       const std::vector<std::string>& spot_asgs,
+                       const policy::FallbackConfig& config, WallTime now,
                        std::vector<std::string>& problems) {
   ordered_json j;
   j["pair"] = pair.cluster + "/" + pair.primary + " -> " + pair.shadow;
@@ -162,8 +164,7 @@ ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackP
     }
   }
   j["checks"] = findings;
-  controller::FallbackKeeper keeper(cloud, policy::FallbackConfig{}, {pair}, false, spot_asgs,
-                                    true);
+  controller::FallbackKeeper keeper(cloud, config, {pair}, false, spot_asgs, true);
   std::vector<controller::FallbackOutcome> now_outcome = keeper.Run(now, {pair.cluster});
   if (!now_outcome.empty()) {
     const policy::FallbackDecision& d = now_outcome.front().decision;
@@ -176,8 +177,32 @@ ordered_json CheckPair(controller::CloudView& cloud, const controller::FallbackP
 
 // The pairs of options.fallback_services and, with fallback_discover, the
 // tagged shadows of the clusters; fills report["fallback"].
+// The controller's fallback settings from `options`; "" or what is wrong.
+std::string FallbackSettings(const DoctorOptions& options, policy::FallbackConfig* config) {
+  if (!ParseDurationSetting(options.fallback_grace, &config->grace)) {
+    return "--fallback-grace: not a duration: \"" + options.fallback_grace + "\"";
+  }
+  if (!ParseDurationSetting(options.settle_window, &config->settle_window)) {
+    return "--settle-window: not a duration: \"" + options.settle_window + "\"";
+  }
+  auto max = policy::ParseFallbackMax(options.fallback_max);
+  if (!max.ok()) return "--fallback-max: " + max.status().message();
+  config->max = *max;
+  if (options.fallback_cluster_max >= 0) config->cluster_max = options.fallback_cluster_max;
+  return "";
+}
+
 void CheckFallback(const DoctorOptions& options, aws::AwsClient& client, WallTime now,
                    ordered_json& report, std::vector<std::string>& problems) {
+  policy::FallbackConfig config;
+  if (std::string bad = FallbackSettings(options, &config); !bad.empty()) {
+    problems.push_back(bad);
+    return;
+  }
+  report["fallback_settings"] =
+      fmt::format("grace {}, max {}, settle window {}{}", options.fallback_grace,
+                  policy::FallbackMaxText(config.max), options.settle_window,
+                  config.cluster_max ? fmt::format(", cluster max {}", *config.cluster_max) : "");
   controller::AwsCloudView cloud(client);
   std::vector<controller::FallbackPair> pairs;
   for (const std::string& text : options.fallback_services) {
@@ -200,7 +225,7 @@ void CheckFallback(const DoctorOptions& options, aws::AwsClient& client, WallTim
   }
   ordered_json list = ordered_json::array();
   for (const controller::FallbackPair& pair : pairs) {
-    list.push_back(CheckPair(cloud, pair, options.spot_asgs, now, problems));
+    list.push_back(CheckPair(cloud, pair, options.spot_asgs, config, now, problems));
   }
   report["fallback"] = list;
 }
@@ -223,6 +248,9 @@ void PrintText(const ordered_json& r, std::ostream& out) {
   if (r.contains("on_demand_units")) out << "on-demand:   " << str(r["on_demand_units"]) << "\n";
   if (r.contains("fallback")) {
     out << "fallback:" << (r["fallback"].empty() ? "    no pair found" : "") << "\n";
+    if (r.contains("fallback_settings")) {
+      out << "  settings: " << str(r["fallback_settings"]) << "\n";
+    }
     for (const auto& pair : r["fallback"]) {
       out << "  " << str(pair["pair"]) << "\n";
       for (const auto& check : pair["checks"]) out << "    " << str(check) << "\n";

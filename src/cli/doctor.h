@@ -33,6 +33,13 @@ struct DoctorOptions {
   bool fallback_discover = false;
   // The controller's --spot-asg groups: they count as spot providers' groups.
   std::vector<std::string> spot_asgs;
+  // The controller's fallback settings, for the decision shown: its
+  // --fallback-grace, --fallback-max, --fallback-cluster-max (< 0: none)
+  // and --settle-window, as given to it.
+  std::string fallback_grace = "3m";
+  std::string fallback_max = "100%";
+  int fallback_cluster_max = -1;
+  std::string settle_window = "10m";
 };
 
 // Returns 0 when a region is set, credentials resolve, STS accepts them and

@@ -218,6 +218,21 @@ TEST_F(FallbackTest, StuckTasksOnShortSpotRunOnTheShadowThenStepDownAcrossRestar
             std::string::npos)
       << doctor.out;
   EXPECT_EQ(ShadowDesired(), 0);
+  // The decision shown is the one the controller's own settings make.
+  doctor = Doctor({"--fallback-discover", "--fallback-grace", "60m"});
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("settings: grace 60m, max 100%, settle window 10m"), std::string::npos)
+      << doctor.out;
+  EXPECT_NE(doctor.out.find("now: 0 stuck, 0 confirmed short of spot: shadow 0 -> 0"),
+            std::string::npos)
+      << doctor.out;
+  doctor = Doctor({"--fallback-discover", "--fallback-max", "1"});
+  EXPECT_NE(doctor.out.find("now: 3 stuck, 3 confirmed short of spot: shadow 0 -> 1"),
+            std::string::npos)
+      << doctor.out;
+  doctor = Doctor({"--fallback-discover", "--fallback-grace", "soon"});
+  EXPECT_EQ(doctor.exit_code, 1) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("--fallback-grace: not a duration"), std::string::npos) << doctor.out;
   doctor = Doctor({"--fallback-service", "web=nope"});
   EXPECT_EQ(doctor.exit_code, 1) << doctor.out << doctor.err;
   EXPECT_NE(doctor.out.find("problem: shadow service nope not found"), std::string::npos)
