@@ -290,5 +290,41 @@ TEST_F(FallbackTest, AGroupAtItsMaxSizeIsReportedNotFallenBackFrom) {
   EXPECT_EQ(ShadowDesired(), 0);
 }
 
+// The cluster's PROVISIONING quota is full: ECS creates none of the
+// primary's tasks (none PROVISIONING) and says so in the service's events.
+// Read back from AWS by a fresh process, as every decision is.
+TEST_F(FallbackTest, TasksECSCouldNotCreateRunOnTheShadowFromTheServiceEvents) {
+  MakeCluster(/*spot_desired=*/0, /*spot_max=*/10);
+  SpotFailure(1);
+  const double now = static_cast<double>(std::time(nullptr));
+  auto events = [&](double failing_for_s) {
+    return json::array(
+        {{{"id", "2"},
+          {"createdAt", now - 30},
+          {"message",
+           "(service web) was unable to place a task. Reason: the cluster has reached the limit "
+           "of tasks in the PROVISIONING state."}},
+         {{"id", "1"},
+          {"createdAt", now - failing_for_s},
+          {"message", "(service web) was unable to place a task."}},
+         {{"id", "0"},
+          {"createdAt", now - failing_for_s - 60},
+          {"message", "(service web) has reached a steady state."}}});
+  };
+  Control("service", {{"service", "web"}, {"pendingCount", 0}, {"events", events(60)}});
+  ProcessResult r = Decide();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ShadowDesired(), 0) << r.out;  // failing for 1 minute: within the grace
+  Control("service", {{"service", "web"}, {"events", events(400)}});
+  r = Decide();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json report = json::parse(r.out);
+  ASSERT_EQ(report["fallback"].size(), 1u) << r.out;
+  EXPECT_EQ(report["fallback"][0]["stuck"], 3) << r.out;
+  EXPECT_EQ(report["fallback"][0]["confirmed"], 3) << r.out;
+  EXPECT_EQ(ShadowDesired(), 3) << r.out;
+  EXPECT_NE(r.out.find("3 task(s) not placed at all since"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace spk

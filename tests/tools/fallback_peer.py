@@ -15,9 +15,9 @@ signatures: the Host header is forwarded as signed):
   that serviceName answers their ARNs; DescribeTasks of those ARNs answers
   them (lastStatus PROVISIONING, desiredStatus RUNNING, capacityProviderName,
   createdAt, group "service:NAME").
-- POST /__fallback_peer/service {"service", "runningCount"?,
-  "capacityProviderStrategy"?}: rewrites those fields of the service in
-  moto's DescribeServices replies.
+- POST /__fallback_peer/service {"service", FIELD: VALUE...} (e.g.
+  "runningCount", "pendingCount", "capacityProviderStrategy", "events"):
+  rewrites those fields of the service in moto's DescribeServices replies.
 - POST /__fallback_peer/activities {"group", "activities": [{"StatusCode",
   "StatusMessage", "Description", "Cause", "StartTime", "EndTime"}]}: the
   group's scaling activities, newest first, answered to
