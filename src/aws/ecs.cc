@@ -158,12 +158,13 @@ Result<EcsService> ReadService(const nlohmann::json& j) {
     s.tags[tf.Str("key")] = tf.Str("value");
     SPK_RETURN_IF_ERROR(tf.status());
   }
+  // A malformed event (no time, a time out of range, a message not a
+  // string) is left out: the service's other facts still stand.
   for (const auto& event : f.Array("events")) {
     JsonFields ef(event, "ServiceEvent");
     std::optional<WallTime> at = ef.OptEpochTime("createdAt");
     std::string message = ef.Str("message");
-    SPK_RETURN_IF_ERROR(ef.status());
-    if (at) s.events.push_back({*at, std::move(message)});
+    if (ef.status().ok() && at) s.events.push_back({*at, std::move(message)});
   }
   SPK_RETURN_IF_ERROR(f.status());
   if (s.arn.empty() && s.name.empty()) return InternalError("reply's service has no serviceArn");

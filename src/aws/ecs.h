@@ -133,7 +133,7 @@ struct EcsService {
   std::vector<std::string> capacity_providers;
   // Its tags (only when described with tags).
   std::map<std::string, std::string> tags;
-  // Its events as listed (newest first; those without a time are left out).
+  // Its events as listed (newest first; one without a valid time or message is left out).
   std::vector<EcsServiceEvent> events;
 };
 

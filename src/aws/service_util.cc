@@ -35,8 +35,10 @@ std::optional<int64_t> IntegralDouble(double d) {
 }
 
 std::optional<WallTime> EpochSeconds(double seconds) {
-  constexpr double kYear10000 = 253402300800.0;
-  if (!(seconds >= 0 && seconds < kYear10000)) return std::nullopt;
+  // 2201-01-01T00:00:00Z: the clock counts nanoseconds in 64 bits (to 2262);
+  // the same last year as ISO 8601 times (kMaxIso8601Year).
+  constexpr double kYear2201 = 7289654400.0;
+  if (!(seconds >= 0 && seconds < kYear2201)) return std::nullopt;
   auto since_epoch = std::chrono::duration<double>(seconds);
   return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
 }
@@ -217,7 +219,7 @@ std::optional<WallTime> JsonFields::OptEpochTime(const char* name) {
     return std::nullopt;
   }
   std::optional<WallTime> t = EpochSeconds(m->get<double>());
-  if (!t) Fail(name, "is not a timestamp (epoch seconds from 1970 to 9999)");
+  if (!t) Fail(name, "is not a timestamp (epoch seconds from 1970 to 2200)");
   return t;
 }
 

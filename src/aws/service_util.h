@@ -29,8 +29,8 @@ std::optional<double> ParseDouble(const std::string& s);
 // `d` as an integer when it is one that int64_t holds; nullopt otherwise
 // (a fraction, NaN, infinity, or out of range: converting those is undefined).
 std::optional<int64_t> IntegralDouble(double d);
-// Epoch seconds as a WallTime when they are a time from 1970 to 9999 (a
-// number outside that would overflow the clock); nullopt otherwise.
+// Epoch seconds as a WallTime when they are a time from 1970 to 2200 (as
+// ISO 8601 times; the clock overflows in 2262); nullopt otherwise.
 std::optional<WallTime> EpochSeconds(double seconds);
 // "true"/"false" (any case); nullopt otherwise.
 std::optional<bool> ParseBool(const std::string& s);

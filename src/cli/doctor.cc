@@ -188,6 +188,7 @@ std::string FallbackSettings(const DoctorOptions& options, policy::FallbackConfi
   auto max = policy::ParseFallbackMax(options.fallback_max);
   if (!max.ok()) return "--fallback-max: " + max.status().message();
   config->max = *max;
+  if (options.fallback_cluster_max < -1) return "--fallback-cluster-max must not be negative";
   if (options.fallback_cluster_max >= 0) config->cluster_max = options.fallback_cluster_max;
   return "";
 }

@@ -449,7 +449,10 @@ ServiceRead ToRead(const aws::EcsService& s) {
   for (const aws::EcsServiceEvent* e : events) {
     if (e->message.find("has reached a steady state") != std::string::npos) break;
     if (!policy::IsPlacementFailure(e->message)) continue;
-    if (r.placement_failure.empty()) r.placement_failure = e->message;
+    if (r.placement_failure.empty()) {
+      r.placement_failure = e->message;
+      r.placement_failed_at = e->created_at;
+    }
     r.placement_failing_since = e->created_at;
   }
   r.task_definition = s.task_definition;

@@ -123,9 +123,11 @@ struct ServiceRead {
   std::vector<std::string> capacity_providers;  // its strategy's, in order
   std::map<std::string, std::string> tags;
   int pending = 0;
-  // The oldest "unable to place a task" event since the service last reached
-  // a steady state (nullopt: none), and the newest one's message.
+  // The oldest and the newest "unable to place a task" event since the
+  // service last reached a steady state (nullopt: none), and the newest one's
+  // message.
   std::optional<WallTime> placement_failing_since;
+  std::optional<WallTime> placement_failed_at;
   std::string placement_failure;
 };
 

@@ -76,6 +76,7 @@ policy::FallbackObservation FallbackKeeper::Read(const FallbackPair& pair, Servi
   o.primary_running = primary->running;
   o.primary_pending = primary->pending;
   o.placement_failing_since = primary->placement_failing_since;
+  o.placement_failed_at = primary->placement_failed_at;
   o.placement_failure = primary->placement_failure;
   o.primary_task_definition = primary->primary_task_definition;
   o.shadow_desired = shadow->desired;

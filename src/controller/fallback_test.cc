@@ -80,7 +80,9 @@ TEST_F(FallbackKeeperTest, TasksECSCouldNotCreateRunOnTheShadow) {
   web.desired = 8;
   web.running = 2;
   web.placement_failing_since = kT0 - minutes(5);
-  web.placement_failure = "(service web) was unable to place a task.";
+  web.placement_failed_at = kT0 - minutes(1);
+  web.placement_failure =
+      "(service web) was unable to place a task: the PROVISIONING limit is reached.";
   std::vector<FallbackOutcome> out = Keeper().Run(kT0, {"c"});
   ASSERT_EQ(out.size(), 1u);
   // 3 stuck in PROVISIONING and 8 - 2 - 3 that ECS could not create.

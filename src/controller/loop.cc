@@ -344,12 +344,12 @@ void ControllerLoop::ExtendVisibility() {
   }
   if (due.empty()) return;
   // Outside the lock: the decision thread goes on meanwhile. A message it
-  // deletes meanwhile fails here (its receipt handle is gone); one it left
-  // for redelivery with a backoff gets the full visibility instead, a later
-  // retry and no harm.
+  // deletes meanwhile fails here (its receipt handle is gone) and is no
+  // failure; one it left for redelivery with a backoff gets the full
+  // visibility instead, a later retry and no harm.
   std::vector<Status> changed = queue_.ChangeVisibilityBatch(due, visibility);
   const MonoTime after = clock_.MonotonicNow();
-  int ok = 0;
+  std::vector<bool> waiting(due.size(), false);  // still waiting, under that handle
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t k = 0; k < due.size(); ++k) {
@@ -362,29 +362,32 @@ void ControllerLoop::ExtendVisibility() {
         for (Pending& p : *list) {
           if (p.message.id == due[k].id && p.message.receipt_handle == due[k].receipt_handle) {
             p.extend_at = next;
+            waiting[k] = true;
           }
         }
       }
     }
   }
+  int ok = 0;
+  int failed = 0;
   for (size_t k = 0; k < due.size(); ++k) {
     if (changed[k].ok()) {
       ++ok;
-      continue;
+    } else if (waiting[k]) {
+      ++failed;
+      log::Warn(
+          "could not keep a message waiting for its decision invisible: it may be "
+          "received again",
+          {{"queue_message_id", due[k].id},
+           {"receive_count", std::to_string(due[k].receive_count)},
+           {"error", changed[k].ToString()}});
     }
-    log::Warn(
-        "could not keep a message waiting for its decision invisible: it may be "
-        "received again",
-        {{"queue_message_id", due[k].id},
-         {"receive_count", std::to_string(due[k].receive_count)},
-         {"error", changed[k].ToString()}});
   }
   if (ok > 0) {
     metrics_.Add(kExtensions, {{"result", "ok"}}, ok);
     log::Debug("messages waiting for their decision kept invisible",
                {{"messages", std::to_string(ok)}, {"for_s", std::to_string(Seconds(visibility))}});
   }
-  const int failed = static_cast<int>(due.size()) - ok;
   if (failed > 0) metrics_.Add(kExtensions, {{"result", "failed"}}, failed);
 }
 

@@ -70,8 +70,8 @@ struct LoopOptions {
   int max_messages = 10;                          // per receive, 1-10
   Duration reconcile_interval = std::chrono::seconds(60);
   // A failed handling becomes visible again after retry_backoff *
-  // 2^(receive count - 1), at most max_retry_backoff (0: leave the queue's
-  // visibility timeout alone).
+  // 2^(receive count - 1), at most max_retry_backoff (0: leave the
+  // visibility timeout its receive asked for alone).
   Duration retry_backoff = std::chrono::seconds(5);
   Duration max_retry_backoff = std::chrono::minutes(5);
   // After a failed receive: wait this long, doubling up to 20 s.
@@ -93,6 +93,8 @@ struct LoopOptions {
   // waiting for its decision (pending or in flight) is made invisible for it
   // again whenever half of it has passed, so a slow decision is not
   // redelivered to the next receive (and walked to the dead-letter queue).
+  // The receive's own admission (drains and records, on the drain path) is
+  // not extended: it must take less than this.
   Duration visibility_timeout = std::chrono::seconds(60);
 };
 

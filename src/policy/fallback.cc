@@ -1,6 +1,7 @@
 #include "policy/fallback.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -95,6 +96,16 @@ bool IsFargateCapacityFailure(const std::string& message) {
          message.find("Capacity is unavailable at this time") != std::string::npos;
 }
 
+bool IsCapacityPlacementFailure(const std::string& message) {
+  if (!IsPlacementFailure(message)) return false;
+  std::string lower = message;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"capacity", "limit", "provisioning"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // Whether spot provider `p` is shown short of spot capacity for tasks that
@@ -114,6 +125,10 @@ std::string SpotEvidence(const SpotProviderRead& p, const FallbackObservation& o
     }
     return "ECS did not say Fargate had no capacity (" + o.placement_failure.substr(0, 200) +
            "): no fallback";
+  }
+  if (not_placed && !IsCapacityPlacementFailure(o.placement_failure)) {
+    return "ECS's reason names no capacity, limit or PROVISIONING (" +
+           o.placement_failure.substr(0, 200) + "): no fallback";
   }
   if (p.spot_failure_at && *p.spot_failure_at >= since - config.grace) {
     *short_of_spot = true;
@@ -183,14 +198,18 @@ FallbackDecision DecideFallback(const FallbackObservation& o, const FallbackConf
   // shown short (they are bound to none yet).
   const int waiting = std::max(o.primary_pending, static_cast<int>(o.provisioning.size()));
   const int not_placed = std::max(0, o.primary_desired - o.primary_running - waiting);
-  if (not_placed > 0 && o.placement_failing_since &&
-      now - *o.placement_failing_since >= config.grace && !o.spot_providers.empty()) {
+  // ECS has failed to place them for the grace, and failed again lately.
+  const bool failing = o.placement_failing_since && o.placement_failed_at &&
+                       now - *o.placement_failing_since >= config.grace &&
+                       now - *o.placement_failed_at <= kPlacementFailureRecent;
+  if (not_placed > 0 && failing && !o.spot_providers.empty()) {
     d.stuck += not_placed;
     std::string why;
     for (const SpotProviderRead& p : o.spot_providers) {
       bool short_of_spot = false;
+      // Evidence as recent as ECS's latest failure (within the grace of it).
       const std::string evidence =
-          SpotEvidence(p, o, config, *o.placement_failing_since, now, true, &short_of_spot);
+          SpotEvidence(p, o, config, *o.placement_failed_at, now, true, &short_of_spot);
       if (why.empty() || short_of_spot) why = p.provider + ": " + evidence;
       if (short_of_spot) {
         d.confirmed += not_placed;

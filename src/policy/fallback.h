@@ -83,12 +83,21 @@ struct SpotProviderRead {
 // UnfulfillableCapacity, ...).
 bool IsSpotCapacityFailure(const std::string& message);
 
+// A placement failure older than this is history, not a failure going on
+// (ECS writes the event again while it keeps failing).
+inline constexpr Duration kPlacementFailureRecent = std::chrono::minutes(10);
+
 // True when a service event's message says ECS could not place a task
 // ("(service web) was unable to place a task ...").
 bool IsPlacementFailure(const std::string& message);
 // True when such a message says Fargate had no capacity ("Capacity is
 // unavailable at this time"): on FARGATE_SPOT, the spot market is short.
 bool IsFargateCapacityFailure(const std::string& message);
+// True when such a message names capacity, a limit or PROVISIONING (the
+// cluster's PROVISIONING quota; no container instance in the capacity
+// provider): on a group's provider, a reason that spot can explain. A
+// placement constraint, a port or another requirement is not.
+bool IsCapacityPlacementFailure(const std::string& message);
 
 struct FallbackObservation {
   std::string cluster;
@@ -101,11 +110,13 @@ struct FallbackObservation {
   int primary_pending = 0;  // the service's pendingCount
   // Since when ECS has failed to place the primary's tasks: the oldest
   // placement failure among its service events since it last reached a
-  // steady state (nullopt: none), and the newest one's message. Tasks ECS
-  // could not even create (the cluster's PROVISIONING quota is full; Fargate
-  // Spot has no capacity) are not PROVISIONING: they are desired - running -
-  // pending, and count as stuck from then.
+  // steady state (nullopt: none), and the newest one's time and message.
+  // Tasks ECS could not even create (the cluster's PROVISIONING quota is
+  // full; Fargate Spot has no capacity) are not PROVISIONING: they are
+  // desired - running - pending, and count as stuck once ECS has failed for
+  // the grace and failed again lately (kPlacementFailureRecent).
   std::optional<WallTime> placement_failing_since;
+  std::optional<WallTime> placement_failed_at;  // the newest one
   std::string placement_failure;
   std::string primary_task_definition;  // of its PRIMARY deployment
   std::vector<ProvisioningTask> provisioning;

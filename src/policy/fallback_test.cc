@@ -124,6 +124,7 @@ FallbackObservation NotPlaced() {
   o.primary_pending = 1;
   o.provisioning.clear();
   o.placement_failing_since = kNow - minutes(6);
+  o.placement_failed_at = kNow - minutes(1);
   o.placement_failure =
       "(service web) was unable to place a task. Reason: the cluster has reached its limit "
       "of tasks in the PROVISIONING state.";
@@ -154,7 +155,33 @@ TEST(FallbackTest, TasksNotPlacedNeedTheGraceAndEvidence) {
 
   o = NotPlaced();
   o.placement_failing_since.reset();  // no placement failure since the steady state
+  o.placement_failed_at.reset();
   EXPECT_EQ(DecideFallback(o, {}, kNow, std::nullopt).stuck, 0);
+
+  // A failure that is history (none lately): a gap now is not ECS failing.
+  o = NotPlaced();
+  o.placement_failing_since = kNow - minutes(60);
+  o.placement_failed_at = kNow - minutes(11);
+  EXPECT_EQ(DecideFallback(o, {}, kNow, std::nullopt).stuck, 0);
+
+  // Spot evidence older than ECS's latest failure (by more than the grace) is none.
+  o = NotPlaced();
+  o.placement_failing_since = kNow - minutes(60);
+  o.spot_providers[0].spot_failure_at = kNow - minutes(30);
+  FallbackDecision old = DecideFallback(o, {}, kNow, std::nullopt);
+  EXPECT_EQ(old.stuck, 5);
+  EXPECT_EQ(old.confirmed, 0) << ToJson(old).dump();
+
+  // A reason spot cannot explain (a placement constraint) is no shortage.
+  o = NotPlaced();
+  o.placement_failure =
+      "(service web) was unable to place a task because no container instance met all of its "
+      "requirements. The closest matching container-instance is missing an attribute required "
+      "by your task.";
+  FallbackDecision constraint = DecideFallback(o, {}, kNow, std::nullopt);
+  EXPECT_EQ(constraint.confirmed, 0);
+  EXPECT_TRUE(NotesContain(constraint, "names no capacity, limit or PROVISIONING"))
+      << ToJson(constraint).dump();
 
   o = NotPlaced();
   o.spot_providers[0].spot_failure_at.reset();
@@ -316,6 +343,15 @@ TEST(FallbackTest, SpotFailureMessages) {
   EXPECT_TRUE(IsFargateCapacityFailure(
       "(service web) was unable to place a task. Reason: Capacity is unavailable at this time."));
   EXPECT_FALSE(IsFargateCapacityFailure("Capacity is unavailable at this time."));
+  EXPECT_TRUE(IsCapacityPlacementFailure(
+      "(service web) was unable to place a task because no container instance met all of its "
+      "requirements. Reason: No Container Instances were found in your capacity provider."));
+  EXPECT_TRUE(IsCapacityPlacementFailure(
+      "(service web) was unable to place a task: too many tasks in the PROVISIONING state."));
+  EXPECT_FALSE(IsCapacityPlacementFailure(
+      "(service web) was unable to place a task because no container instance met all of its "
+      "requirements. The closest matching container-instance is already using a port required "
+      "by your task."));
 }
 
 }  // namespace
