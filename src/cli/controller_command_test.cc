@@ -12,25 +12,39 @@
 namespace spk::cli {
 namespace {
 
-TEST(ControllerCommandTest, ATakenMetricsAddressExits1BeforeAnyAwsCall) {
-  // Another process (here: a server of this one) already listens there.
-  net::LoopbackServer other([](const net::ServerRequest&) { return net::HttpResponse{}; });
-  ASSERT_TRUE(other.Start().ok());
-  ControllerRunOptions options;
+// RunController with `options` on a queue at a dead loopback port, stopped
+// at once: its exit code, its stderr and how many AWS requests it made.
+struct Ran {
+  int rc = 0;
+  std::string err;
+  size_t requests = 0;
+};
+Ran RunStopped(ControllerRunOptions options) {
   options.queue_url = "http://127.0.0.1:1/123456789012/notices";
-  options.metrics_listen = "127.0.0.1:" + std::to_string(other.port());
   MapEnv env(std::map<std::string, std::string>{{"AWS_REGION", "us-east-1"}});
   net::FakeTransport http;
   ManualClock clock;
   SeededRandom random(1);
   std::atomic<bool> stop{true};
   testing::internal::CaptureStderr();
-  int rc = RunController(options, env, http, clock, random, stop);
-  std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(rc, 1);
-  EXPECT_NE(err.find("cannot listen on " + options.metrics_listen), std::string::npos) << err;
-  EXPECT_NE(err.find("already in use"), std::string::npos) << err;
-  EXPECT_EQ(http.request_count(), 0u);
+  Ran r;
+  r.rc = RunController(options, env, http, clock, random, stop);
+  r.err = testing::internal::GetCapturedStderr();
+  r.requests = http.request_count();
+  return r;
+}
+
+TEST(ControllerCommandTest, ATakenMetricsAddressExits1BeforeAnyAwsCall) {
+  // Another process (here: a server of this one) already listens there.
+  net::LoopbackServer other([](const net::ServerRequest&) { return net::HttpResponse{}; });
+  ASSERT_TRUE(other.Start().ok());
+  ControllerRunOptions options;
+  options.metrics_listen = "127.0.0.1:" + std::to_string(other.port());
+  Ran r = RunStopped(options);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("cannot listen on " + options.metrics_listen), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("already in use"), std::string::npos) << r.err;
+  EXPECT_EQ(r.requests, 0u);
 }
 
 TEST(ControllerCommandTest, ABadVisibilityTimeoutIsAUsageErrorBeforeAnyAwsCall) {
@@ -39,19 +53,11 @@ TEST(ControllerCommandTest, ABadVisibilityTimeoutIsAUsageErrorBeforeAnyAwsCall) 
            {"1s", "--visibility-timeout must be between 2s and 12h"},
            {"721m", "--visibility-timeout must be between 2s and 12h"}}) {
     ControllerRunOptions options;
-    options.queue_url = "http://127.0.0.1:1/123456789012/notices";
     options.visibility_timeout = value;
-    MapEnv env(std::map<std::string, std::string>{{"AWS_REGION", "us-east-1"}});
-    net::FakeTransport http;
-    ManualClock clock;
-    SeededRandom random(1);
-    std::atomic<bool> stop{true};
-    testing::internal::CaptureStderr();
-    int rc = RunController(options, env, http, clock, random, stop);
-    std::string err = testing::internal::GetCapturedStderr();
-    EXPECT_EQ(rc, 2) << value;
-    EXPECT_NE(err.find(says), std::string::npos) << err;
-    EXPECT_EQ(http.request_count(), 0u);
+    Ran r = RunStopped(options);
+    EXPECT_EQ(r.rc, 2) << value;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+    EXPECT_EQ(r.requests, 0u);
   }
 }
 
