@@ -197,6 +197,38 @@ TEST(CapacityProviders, StrategyBaseAndManagedScalingOfTheOnDemandGroup) {
   EXPECT_EQ(Running(r, "worker", later), 12);
 }
 
+// Managed scaling's step size and warm-up: one instance at a time, the next
+// only once the previous one's warm-up has passed.
+TEST(CapacityProviders, StepSizeAndWarmupPaceTheScaleOut) {
+  std::string y = CpScenario();
+  y.replace(y.find("{spot: {max_size: 20}}"), 22,
+            "{spot: {max_size: 20}, on_demand: {maximum_scaling_step_size: 1, "
+            "instance_warmup: 10m}}");
+  RunResult r = RunSimulation(Parse(y), PolicyKind::kSpotkeeper);
+  EXPECT_EQ(Series(r, "on-demand", SampleAt(r, 9 * 3600 + 10 * 60)), 1);
+  EXPECT_EQ(Series(r, "on-demand", SampleAt(r, 9 * 3600 + 20 * 60)), 2);
+  EXPECT_EQ(Series(r, "on-demand", SampleAt(r, 9 * 3600 + 40 * 60)), 3);
+}
+
+// A target capacity below 100% keeps spare instances: at 50% about twice
+// the instances the tasks need.
+TEST(CapacityProviders, TargetCapacityBelow100KeepsSpareInstances) {
+  auto spot_at = [](const RunResult& r, double t) {
+    double n = 0;
+    for (const auto& s : r.series.capacity) {
+      if (s.name.rfind("spot ", 0) == 0) n += s.values[SampleAt(r, t)];
+    }
+    return n;
+  };
+  RunResult full = RunSimulation(Parse(CpScenario()), PolicyKind::kNone);
+  std::string y = CpScenario();
+  y.replace(y.find("{spot: {max_size: 20}}"), 22, "{spot: {max_size: 30, target_capacity: 50}}");
+  RunResult spare = RunSimulation(Parse(y), PolicyKind::kNone);
+  EXPECT_EQ(spot_at(full, 3600), 10);  // 28 tasks need 10 instances (c5.large holds 3)
+  EXPECT_GE(spot_at(spare, 3600), 18);
+  EXPECT_LE(spot_at(spare, 3600), 20);
+}
+
 TEST(CapacityProviders, Deterministic) {
   Scenario s = Parse(CpScenario());
   RunResult a = RunSimulation(s, PolicyKind::kSpotkeeper);
