@@ -8,7 +8,9 @@
 // ELBv2's ranges, requests only behind a load balancer, a finite rate >= 0 and
 // a per-task limit that is either unset (-1) or above 0; the spot source has an
 // id, Capacity Rebalancing and a lifecycle hook only as an Auto Scaling group,
-// and a hook heartbeat timeout in Auto Scaling's range (30 s to 2 h).
+// and a hook heartbeat timeout in Auto Scaling's range (30 s to 2 h);
+// capacity providers only on a spot Auto Scaling group, with a strategy per
+// service and managed scaling in ECS's ranges.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +61,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(svc.unhealthy_threshold >= 2 && svc.unhealthy_threshold <= 10);
     FUZZ_CHECK(svc.health_check_timeout >= 2 * kSecond &&
                svc.health_check_timeout < svc.health_check_interval);
+  }
+  // Capacity providers: only on a spot Auto Scaling group; every service has
+  // a strategy (one or two providers, a weight above 0, at most one base);
+  // managed scaling within ECS's ranges.
+  const auto& cp = scenario->capacity_providers;
+  for (const auto& svc : scenario->ecs.services) {
+    FUZZ_CHECK(cp.enabled != svc.capacity_provider_strategy.empty());
+    int weights = 0, bases = 0;
+    for (const auto& item : svc.capacity_provider_strategy) {
+      FUZZ_CHECK(item.base >= 0 && item.weight >= 0);
+      weights += item.weight;
+      bases += item.base > 0;
+    }
+    FUZZ_CHECK(!cp.enabled || (weights > 0 && bases <= 1));
+  }
+  if (cp.enabled) {
+    FUZZ_CHECK(fleet.type == spk::sim::SpotSourceType::kAutoScalingGroup);
+    for (const auto* ms : {&cp.spot, &cp.on_demand}) {
+      FUZZ_CHECK(ms->target_capacity >= 1 && ms->target_capacity <= 100);
+      FUZZ_CHECK(ms->minimum_scaling_step_size >= 1 &&
+                 ms->minimum_scaling_step_size <= ms->maximum_scaling_step_size);
+      FUZZ_CHECK(ms->instance_warmup >= 0 && ms->max_size >= 1);
+    }
+    FUZZ_CHECK(cp.provisioning_timeout >= spk::sim::kMinute &&
+               cp.provisioning_timeout <= spk::sim::kHour);
+    FUZZ_CHECK(fleet.target_capacity <= cp.spot.max_size);
   }
   return 0;
 }

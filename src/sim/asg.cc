@@ -51,6 +51,15 @@ void AutoScalingGroup::Check() {
   check_pending_ = false;
   int live = static_cast<int>(instances_.size());
   for (; live < desired_; ++live) w_.ec2->Launch(kOnDemandPool);
+  if (w_.s.capacity_providers.enabled) {
+    // A capacity provider's group (managed termination protection): only
+    // registered instances that run no task, newest first.
+    for (size_t k = instances_.size(); k-- > 0 && static_cast<int>(instances_.size()) > desired_;) {
+      const Instance& in = w_.instances[instances_[k]];
+      if (in.ecs != Instance::Ecs::kNone && in.tasks.empty()) w_.ec2->Terminate(instances_[k]);
+    }
+    return;
+  }
   while (static_cast<int>(instances_.size()) > desired_) w_.ec2->Terminate(instances_.back());
 }
 

@@ -12,11 +12,24 @@ namespace spk::sim {
 SpotFleet::SpotFleet(World& w)
     : w_(w),
       group_(w.s.fleet.type == SpotSourceType::kAutoScalingGroup),
-      hook_(group_ && w.s.fleet.lifecycle_hook) {}
+      hook_(group_ && w.s.fleet.lifecycle_hook),
+      target_(w.s.fleet.target_capacity) {}
 
-double SpotFleet::PendingCapacity() const {
-  return std::max(0.0, w_.s.fleet.target_capacity - fulfilled_);
+void SpotFleet::SetTarget(double target) {
+  target_ = target;
+  // Newest first; only registered instances that run no task.
+  for (auto it = instances_.rbegin(); it != instances_.rend() && fulfilled_ > target_ + 1e-9;) {
+    const uint32_t index = *it++;
+    const Instance& in = w_.instances[index];
+    if (in.terminating || in.noticed || in.ecs == Instance::Ecs::kNone || !in.tasks.empty())
+      continue;
+    w_.ec2->Terminate(index);  // changes instances_: start again
+    it = instances_.rbegin();
+  }
+  Check();
 }
+
+double SpotFleet::PendingCapacity() const { return std::max(0.0, target_ - fulfilled_); }
 
 std::vector<uint32_t> SpotFleet::LiveInPool(int pool) const {
   std::vector<uint32_t> out;
@@ -119,9 +132,10 @@ void SpotFleet::HookTimeout(uint32_t index) {
 }
 
 void SpotFleet::Check() {
-  while (fulfilled_ + 1e-9 < w_.s.fleet.target_capacity) {
+  while (fulfilled_ + 1e-9 < target_) {
     int pool = ChoosePool();
     if (pool < 0) {
+      last_launch_failure_ = w_.now();
       if (!retry_pending_) {
         retry_pending_ = true;
         w_.q.Push(w_.now() + w_.s.fleet.retry_interval, kFleetCheck);
@@ -139,7 +153,7 @@ void SpotFleet::Retry() {
 
 void SpotFleet::EndWarmStart() {
   retry_pending_ = false;
-  if (fulfilled_ + 1e-9 < w_.s.fleet.target_capacity) {
+  if (fulfilled_ + 1e-9 < target_) {
     retry_pending_ = true;
     w_.q.Push(w_.s.fleet.retry_interval, kFleetCheck);
   }

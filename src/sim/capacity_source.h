@@ -30,6 +30,16 @@ class SpotFleet {
   const std::vector<uint32_t>& instances() const { return instances_; }
   // Units of the instances the source counts (a group: not Terminating).
   double fulfilled() const { return fulfilled_; }
+  // The target capacity (a group's desired capacity): the scenario's, or what
+  // managed scaling set (capacity-provider clusters).
+  double target() const { return target_; }
+  // Managed scaling's SetDesiredCapacity: a higher target launches; a lower
+  // one terminates instances that run no task, newest first (managed
+  // termination protection keeps the others).
+  void SetTarget(double target);
+  // When the source last wanted to launch and found no open pool (-1: never):
+  // a Failed spot scaling activity of a group.
+  SimTime last_launch_failure() const { return last_launch_failure_; }
   // Target minus fulfilled capacity, at least 0 (the PendingCapacity metric).
   double PendingCapacity() const;
   // The pool's instances not yet noticed, by index.
@@ -74,6 +84,8 @@ class SpotFleet {
   const bool hook_;
   std::vector<uint32_t> instances_;
   double fulfilled_ = 0;
+  double target_ = 0;
+  SimTime last_launch_failure_ = -1;
   bool retry_pending_ = false;
   // Capacity Rebalancing: replacement -> the instance it replaces, and back.
   std::map<uint32_t, uint32_t> replaces_;

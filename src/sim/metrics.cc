@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "sim/ecs_cluster.h"
 #include "sim/load_balancer.h"
 #include "sim/market.h"
 
@@ -57,7 +58,12 @@ void Metrics::FlushMeter(int pool) {
 
 void Metrics::FlushService(uint32_t sv) {
   ServiceMeter& st = services_[sv];
-  st.running_ms += static_cast<double>(st.running) * static_cast<double>(w_.now() - st.last);
+  // A capacity-provider cluster's shadow tasks serve their primary (its
+  // target group): what runs counts up to the primary's desired count.
+  const int running = w_.s.capacity_providers.enabled
+                          ? std::min(st.running, w_.s.ecs.services[sv].desired)
+                          : st.running;
+  st.running_ms += static_cast<double>(running) * static_cast<double>(w_.now() - st.last);
   st.last = w_.now();
 }
 
@@ -159,6 +165,7 @@ RunResult Metrics::Finish() {
   FlushCapacity();
   Summarize();
   result_.engine_events = w_.q.popped();
+  result_.provisioning_timeouts = w_.ecs->provisioning_timeouts();
   return std::move(result_);
 }
 

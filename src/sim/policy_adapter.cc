@@ -1,8 +1,10 @@
 #include "sim/policy_adapter.h"
 
 #include <algorithm>
+#include <cmath>
 #include <variant>
 
+#include "policy/fallback.h"
 #include "policy/units.h"
 #include "sim/asg.h"
 #include "sim/capacity_source.h"
@@ -149,7 +151,7 @@ const policy::Observation& Policies::BuildObservation() {
       fleet.kind = policy::SourceKind::kAutoScalingGroup;
       break;
   }
-  fleet.target_capacity = spec.target_capacity;
+  fleet.target_capacity = w_.fleet->target();
   fleet.fulfilled_capacity = w_.fleet->fulfilled();
   fleet.weights = spec.weights;
   // A group lists its Pending and InService instances, not Terminating ones
@@ -192,6 +194,9 @@ void Policies::BuildOnDemandGroup(policy::OnDemandGroup& group) const {
     out.protected_from_scale_in = false;
   }
   group.units_per_instance = spec.units;
+  // On a capacity-provider cluster ECS sizes the group: Decide leaves it alone.
+  if (w_.s.capacity_providers.enabled)
+    group.managed_by_capacity_provider = w_.s.capacity_providers.on_demand.name;
 }
 
 void Policies::BuildContainerInstances(std::vector<policy::ContainerInstance>& containers) const {
@@ -217,6 +222,70 @@ void Policies::SpotkeeperDecide() {
   tracker_ = d.tracker;
   ApplyActions(d.actions);
   if (w_.fleet->has_hook()) LifecyclePass(o);
+  if (w_.s.capacity_providers.enabled) FallbackPass();
+}
+
+// The controller's fallback pass (src/controller/fallback.cc) on the
+// simulated cluster: each service whose strategy uses the spot provider is a
+// primary with a shadow NAME-od on the on-demand provider. The evidence is
+// the spot group's: a failed spot launch is the group wanting to launch with
+// no pool open (SpotFleet::last_launch_failure). The cluster-wide cap is not
+// modelled.
+void Policies::FallbackPass() {
+  const Scenario& s = w_.s;
+  const WallTime now = Wall(w_.now());
+  policy::SpotProviderRead spot;
+  spot.provider = s.capacity_providers.spot.name;
+  spot.group = s.fleet.id;
+  spot.desired = static_cast<int>(std::lround(w_.fleet->target()));
+  for (uint32_t index : w_.fleet->instances()) {
+    const Instance& in = w_.instances[index];
+    if (!in.terminating && in.state == Instance::State::kRunning) ++spot.in_service;
+  }
+  spot.max_size = s.capacity_providers.spot.max_size;
+  if (w_.fleet->last_launch_failure() >= 0) {
+    spot.spot_failure_at = Wall(w_.fleet->last_launch_failure());
+    spot.spot_failure_message =
+        "Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot "
+        "capacity available that matches your request. Launching EC2 instance failed.";
+  }
+  for (uint32_t sv = 0; sv < s.ecs.services.size(); ++sv) {
+    const ServiceSpec& spec = s.ecs.services[sv];
+    bool uses_spot = false;
+    for (const StrategyItem& item : spec.capacity_provider_strategy) {
+      uses_spot = uses_spot || (item.provider == StrategyItem::Provider::kSpot &&
+                                (item.weight > 0 || item.base > 0));
+    }
+    if (!uses_spot) continue;
+    policy::FallbackObservation o;
+    o.cluster = s.ecs.cluster;
+    o.primary = spec.name;
+    o.shadow = spec.name + "-od";
+    o.primary_desired = spec.desired;
+    o.primary_running = w_.ecs->PrimaryRunning(sv);
+    const std::vector<uint32_t>& waiting = w_.ecs->provisioning(sv, false);
+    o.primary_pending = w_.ecs->PrimaryStarting(sv) + static_cast<int>(waiting.size());
+    for (uint32_t t : waiting) {
+      const Task& task = w_.ecs->task(t);
+      o.provisioning.push_back(
+          {"arn:aws:ecs:us-east-1:000000000000:task/" + s.ecs.cluster + "/" + std::to_string(t),
+           task.provider == kSpotProvider ? s.capacity_providers.spot.name
+                                          : s.capacity_providers.on_demand.name,
+           Wall(task.created)});
+    }
+    o.spot_providers = {spot};
+    o.shadow_desired = w_.ecs->ShadowDesired(sv);
+    if (auto it = shortfall_ended_at_.find(sv); it != shortfall_ended_at_.end())
+      o.shortfall_ended_at = it->second;
+    const policy::FallbackDecision d =
+        policy::DecideFallback(o, s.controller.fallback, now, std::nullopt);
+    if (d.shortfall_ended_at) {
+      shortfall_ended_at_[sv] = *d.shortfall_ended_at;
+    } else {
+      shortfall_ended_at_.erase(sv);
+    }
+    w_.ecs->SetShadowDesired(sv, d.desired);
+  }
 }
 
 // The controller's LifecycleKeeper (src/controller/lifecycle.cc) on the spot

@@ -11,7 +11,10 @@
 //    with a spot group's terminating hook, after each decision the
 //    controller's lifecycle pass (src/controller/lifecycle.h): drain the
 //    waiting instance, complete the action once it runs no task (or after
-//    max_drain_time), heartbeat in between.
+//    max_drain_time), heartbeat in between. On a capacity-provider cluster
+//    it never sizes the on-demand group (ECS does) and, after each decision,
+//    runs the fallback: policy::DecideFallback per primary service, its
+//    shadow's desired count applied to the simulated shadow.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +54,7 @@ class Policies {
   void BuildContainerInstances(std::vector<policy::ContainerInstance>& containers) const;
   void SpotkeeperDecide();
   void LifecyclePass(const policy::Observation& o);
+  void FallbackPass();
   void InvokeReference(const policy::ReferenceTrigger& trigger);
   void ReferenceTermination(uint32_t index);
   void AlarmEval();
@@ -65,6 +69,8 @@ class Policies {
   // (the controller's spotkeeper.terminating attribute) and its last heartbeat.
   std::map<uint32_t, SimTime> drain_since_;
   std::map<uint32_t, SimTime> last_heartbeat_;
+  // The fallback's state in AWS: each shadow's spotkeeper:shortfall-ended-at tag.
+  std::map<uint32_t, WallTime> shortfall_ended_at_;
   policy::ReferenceConfig reference_config_;
   bool alarm_ = false;
 };

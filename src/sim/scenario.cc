@@ -287,7 +287,8 @@ void ParseHealthCheck(const Map& m, ServiceSpec* s) {
 ServiceSpec ParseService(const Map& m) {
   m.Only({"name", "desired", "cpu", "memory", "start_time", "minimum_healthy_percent",
           "maximum_percent", "placement_strategy", "placement_constraints", "load_balancer",
-          "requests_per_second", "request_duration", "max_requests_per_task"});
+          "requests_per_second", "request_duration", "max_requests_per_task",
+          "capacity_provider_strategy"});
   ServiceSpec s;
   s.name = m.String("name", "");
   if (s.name.empty()) Fail(m.Key("name"), "is required");
@@ -349,7 +350,60 @@ ServiceSpec ParseService(const Map& m) {
     s.max_requests_per_task = m.Number("max_requests_per_task", 0, 0, 1e9);
     if (!(s.max_requests_per_task > 0)) Fail(m.Key("max_requests_per_task"), "must be more than 0");
   }
+  if (m.Has("capacity_provider_strategy")) {
+    const std::string key = m.Key("capacity_provider_strategy");
+    YAML::Node list = m.Get("capacity_provider_strategy");
+    if (!list.IsSequence() || list.size() == 0 || list.size() > 2)
+      Fail(key, "must be a list of one or two {provider, base, weight}");
+    int bases = 0, weights = 0;
+    for (size_t i = 0; i < list.size(); ++i) {
+      Map item(list[i], key + "[" + std::to_string(i) + "]");
+      item.Only({"provider", "base", "weight"});
+      StrategyItem it;
+      const std::string provider = item.String("provider", "");
+      if (provider == "spot") {
+        it.provider = StrategyItem::Provider::kSpot;
+      } else if (provider == "on-demand") {
+        it.provider = StrategyItem::Provider::kOnDemand;
+      } else {
+        Fail(item.Key("provider"), "must be spot or on-demand, not \"" + provider + "\"");
+      }
+      for (const StrategyItem& other : s.capacity_provider_strategy) {
+        if (other.provider == it.provider) Fail(item.Key("provider"), "is listed twice");
+      }
+      it.base = item.Int("base", 0, 0, 100000);
+      it.weight = item.Int("weight", 1, 0, 1000);
+      if (it.base > 0 && ++bases > 1) Fail(item.Key("base"), "only one provider may have a base");
+      weights += it.weight;
+      s.capacity_provider_strategy.push_back(it);
+    }
+    if (weights == 0) Fail(key, "at least one provider needs a weight above 0");
+  }
   return s;
+}
+
+// One provider's managed scaling (ECS's ranges: target capacity 1-100,
+// step sizes 1-10000, warm-up 0-10000 s).
+void ParseManagedScaling(const Map& m, ManagedScalingSpec* ms, bool spot) {
+  if (spot) {
+    m.Only({"name", "target_capacity", "minimum_scaling_step_size", "maximum_scaling_step_size",
+            "instance_warmup", "max_size"});
+  } else {
+    m.Only({"name", "target_capacity", "minimum_scaling_step_size", "maximum_scaling_step_size",
+            "instance_warmup"});
+  }
+  ms->name = m.String("name", ms->name);
+  if (ms->name.empty()) Fail(m.Key("name"), "must not be empty");
+  ms->target_capacity = m.Int("target_capacity", ms->target_capacity, 1, 100);
+  ms->minimum_scaling_step_size = m.Int("minimum_scaling_step_size", 1, 1, 10000);
+  ms->maximum_scaling_step_size = m.Int("maximum_scaling_step_size", 10000, 1, 10000);
+  if (ms->maximum_scaling_step_size < ms->minimum_scaling_step_size) {
+    Fail(m.Key("maximum_scaling_step_size"), "must be at least minimum_scaling_step_size");
+  }
+  ms->instance_warmup = m.Duration("instance_warmup", ms->instance_warmup);
+  if (ms->instance_warmup > 10000 * kSecond)
+    Fail(m.Key("instance_warmup"), "must be at most 10000s");
+  if (spot) ms->max_size = m.Int("max_size", ms->max_size, 1, 100000);
 }
 
 MarketEvent ParseEvent(const Map& m, const Scenario& s) {
@@ -532,7 +586,7 @@ void ApplyRealData(const Map& market, const YAML::Node& pools, const FileReader&
 Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
   Map m(root, "");
   m.Only({"name", "description", "seed", "duration", "sample_interval", "market", "pools", "fleet",
-          "on_demand", "ecs", "events", "controller", "reference"});
+          "on_demand", "ecs", "events", "controller", "reference", "capacity_providers"});
   Scenario s;
   s.name = m.String("name", s.name);
   s.description = m.String("description", "");
@@ -610,6 +664,15 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
     for (size_t i = 0; i < s.pools.size(); ++i) s.fleet.pools.push_back(static_cast<int>(i));
   }
   for (int p : s.fleet.pools) s.fleet.weights[s.pools[p].instance_type] = s.pools[p].vcpus;
+  const bool providers = m.Has("capacity_providers");
+  if (providers && fm.Has("weights")) {
+    Fail("fleet.weights",
+         "a capacity provider's group counts instances (managed scaling): no weights with "
+         "capacity_providers");
+  }
+  if (providers) {
+    for (auto& [type, weight] : s.fleet.weights) weight = 1;
+  }
   if (fm.Has("weights")) {
     Map wm(fm.Get("weights"), "fleet.weights");
     for (const auto& kv : fm.Get("weights")) {
@@ -650,6 +713,35 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
     s.on_demand.zone = s.pools.front().zone;
   }
 
+  if (providers) {
+    if (s.fleet.type != SpotSourceType::kAutoScalingGroup) {
+      Fail("capacity_providers",
+           "needs fleet.type: auto-scaling-group (a capacity provider is an Auto Scaling group)");
+    }
+    Map cp(m.Get("capacity_providers"), "capacity_providers");
+    cp.Only({"spot", "on_demand", "provisioning_timeout"});
+    CapacityProvidersSpec& c = s.capacity_providers;
+    c.enabled = true;
+    c.spot.name = "cp-spot";
+    c.on_demand.name = "cp-on-demand";
+    c.spot.max_size = std::max(10, static_cast<int>(std::ceil(2 * s.fleet.target_capacity)));
+    if (cp.Has("spot")) ParseManagedScaling(Map(cp.Get("spot"), cp.Key("spot")), &c.spot, true);
+    if (cp.Has("on_demand")) {
+      ParseManagedScaling(Map(cp.Get("on_demand"), cp.Key("on_demand")), &c.on_demand, false);
+    }
+    c.on_demand.max_size = s.on_demand.max_size;
+    if (c.spot.name == c.on_demand.name)
+      Fail("capacity_providers.on_demand.name", "is the spot provider's name");
+    if (s.fleet.target_capacity != std::floor(s.fleet.target_capacity) ||
+        s.fleet.target_capacity > c.spot.max_size) {
+      Fail("fleet.target_capacity",
+           "must be a whole number of instances, at most capacity_providers.spot.max_size");
+    }
+    c.provisioning_timeout = cp.Duration("provisioning_timeout", c.provisioning_timeout);
+    if (c.provisioning_timeout < kMinute || c.provisioning_timeout > kHour)
+      Fail("capacity_providers.provisioning_timeout", "must be between 1m and 1h");
+  }
+
   if (!m.Has("ecs")) Fail("ecs", "is required");
   Map em(m.Get("ecs"), "ecs");
   em.Only({"cluster", "registration_delay", "reserved_memory_fraction", "services"});
@@ -670,6 +762,15 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
     }
   }
 
+  for (size_t i = 0; i < s.ecs.services.size(); ++i) {
+    ServiceSpec& sv = s.ecs.services[i];
+    if (!providers && !sv.capacity_provider_strategy.empty()) {
+      Fail("ecs.services[" + std::to_string(i) + "].capacity_provider_strategy",
+           "needs capacity_providers (the cluster has none)");
+    }
+    if (providers && sv.capacity_provider_strategy.empty()) sv.capacity_provider_strategy = {{}};
+  }
+
   if (m.Has("events")) {
     YAML::Node list = m.Get("events");
     if (!list.IsSequence()) Fail("events", "must be a list");
@@ -681,7 +782,7 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
   if (m.Has("controller")) {
     Map cm(m.Get("controller"), "controller");
     cm.Only({"notice_latency", "reconcile_interval", "on_rebalance", "settle_window",
-             "guard_window", "max_drain_time"});
+             "guard_window", "max_drain_time", "fallback_grace", "fallback_max"});
     s.controller.notice_latency = cm.Duration("notice_latency", s.controller.notice_latency);
     s.controller.reconcile_interval =
         cm.Duration("reconcile_interval", s.controller.reconcile_interval);
@@ -694,7 +795,14 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
     s.controller.config.settle_window = ms(cm.Duration("settle_window", 10 * kMinute));
     s.controller.config.guard_window = ms(cm.Duration("guard_window", 10 * kMinute));
     s.controller.config.max_drain_time = ms(cm.Duration("max_drain_time", 15 * kMinute));
+    s.controller.fallback.grace = ms(cm.Duration("fallback_grace", 3 * kMinute));
+    if (cm.Has("fallback_max")) {
+      auto max = policy::ParseFallbackMax(cm.String("fallback_max", ""));
+      if (!max.ok()) Fail("controller.fallback_max", max.status().message());
+      s.controller.fallback.max = *max;
+    }
   }
+  s.controller.fallback.settle_window = s.controller.config.settle_window;
   if (m.Has("reference")) {
     Map rm(m.Get("reference"), "reference");
     rm.Only({"notice_latency", "alarm_period", "agent_drain_latency"});

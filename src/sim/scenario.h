@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "policy/config.h"
+#include "policy/fallback.h"
 #include "sim/engine.h"
 #include "sim/placement.h"
 
@@ -93,6 +94,14 @@ struct OnDemandSpec {
   SimTime cooldown = 300 * kSecond;
 };
 
+// One entry of a service's capacity provider strategy (capacity-provider
+// clusters only): which of the two providers, its base and weight.
+struct StrategyItem {
+  enum class Provider { kSpot, kOnDemand } provider = Provider::kSpot;
+  int base = 0;
+  int weight = 1;
+};
+
 struct ServiceSpec {
   std::string name;
   int desired = 1;
@@ -121,6 +130,9 @@ struct ServiceSpec {
   double requests_per_second = 0;  // parsed: kDefaultRequestsPerTask x desired when load-balanced
   SimTime request_duration = 100;
   double max_requests_per_task = -1;
+  // Capacity-provider clusters: the service's capacity provider strategy
+  // (default: all on the spot provider).
+  std::vector<StrategyItem> capacity_provider_strategy;
 };
 
 // The request rate of a load-balanced service without `requests_per_second`,
@@ -157,6 +169,31 @@ struct ControllerSpec {
   SimTime notice_latency = 1 * kSecond;  // IMDS notice to the controller's decision
   SimTime reconcile_interval = 60 * kSecond;
   policy::PolicyConfig config;
+  // The capacity-provider fallback (--fallback-grace, --fallback-max; the
+  // settle window is config.settle_window, as in the controller).
+  policy::FallbackConfig fallback;
+};
+
+// ECS managed scaling of one capacity provider's group (target tracking on
+// the CapacityProviderReservation metric).
+struct ManagedScalingSpec {
+  std::string name;
+  int target_capacity = 100;  // percent, 1-100
+  int minimum_scaling_step_size = 1;
+  int maximum_scaling_step_size = 10000;
+  SimTime instance_warmup = 300 * kSecond;
+  int max_size = 1000;  // the group's MaxSize (the on-demand group: on_demand.max)
+};
+
+// `capacity_providers:` makes the cluster a capacity-provider cluster: a spot
+// provider on the spot group (fleet.type: auto-scaling-group) and an
+// on-demand provider on the on-demand group, both with managed scaling.
+struct CapacityProvidersSpec {
+  bool enabled = false;
+  ManagedScalingSpec spot;
+  ManagedScalingSpec on_demand;
+  // How long a task waits in PROVISIONING before ECS stops it.
+  SimTime provisioning_timeout = 10 * kMinute;
 };
 
 struct ReferenceSpec {
@@ -179,6 +216,7 @@ struct Scenario {
   std::vector<MarketEvent> events;
   ControllerSpec controller;
   ReferenceSpec reference;
+  CapacityProvidersSpec capacity_providers;
 };
 
 // Reads a file a scenario refers to (market.spot_price_history,

@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include "sim/asg.h"
+#include "sim/capacity_providers.h"
 #include "sim/capacity_source.h"
 #include "sim/ecs_cluster.h"
 #include "sim/instances.h"
@@ -55,7 +56,8 @@ class Simulation {
         ecs_(w_),
         lb_(w_),
         policies_(w_, policy),
-        metrics_(w_, policy) {
+        metrics_(w_, policy),
+        providers_(w_) {
     w_.market = &market_;
     w_.ec2 = &ec2_;
     w_.fleet = &fleet_;
@@ -64,6 +66,7 @@ class Simulation {
     w_.lb = &lb_;
     w_.policies = &policies_;
     w_.metrics = &metrics_;
+    w_.providers = &providers_;
   }
 
   RunResult Run() {
@@ -72,6 +75,7 @@ class Simulation {
     w_.q.Push(0, kSample);
     market_.Start();
     policies_.Start();
+    providers_.Start();
     while (!w_.q.empty()) {
       Event e = w_.q.Pop();
       if (e.kind == kEnd) break;
@@ -145,6 +149,12 @@ class Simulation {
       case kHookTimeout:
         fleet_.HookTimeout(e.a);
         break;
+      case kManagedScaling:
+        providers_.Evaluate();
+        break;
+      case kProvisioningTimeout:
+        ecs_.ProvisioningTimeout(e.a);
+        break;
       default:
         policies_.Handle(e);
         break;
@@ -161,6 +171,7 @@ class Simulation {
   LoadBalancer lb_;
   Policies policies_;
   Metrics metrics_;
+  CapacityProviders providers_;
 };
 
 }  // namespace

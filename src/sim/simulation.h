@@ -52,6 +52,7 @@ struct RunResult {
   int64_t spot_launches = 0;
   int64_t on_demand_launches = 0;
   int64_t rejected_scaling_calls = 0;  // SetDesiredCapacity refused (min/max, cooldown)
+  int64_t provisioning_timeouts = 0;   // capacity providers: tasks stopped in PROVISIONING
 };
 
 // Called now and then with the share of virtual time done, in [0, 1].

@@ -42,6 +42,8 @@ enum EventKind : uint32_t {
   kTargetUnhealthy,
   kHookTimeout,          // a spot group's terminating hook runs out (its heartbeat timeout)
   kControllerLifecycle,  // spotkeeper hears of a terminate lifecycle action
+  kManagedScaling,       // capacity providers: managed scaling evaluates (every minute)
+  kProvisioningTimeout,  // capacity providers: a task's PROVISIONING timeout (a = task)
 };
 
 // The pool index of the on-demand group's instances.
@@ -77,6 +79,7 @@ struct Instance {
 };
 
 class AutoScalingGroup;
+class CapacityProviders;
 class Ec2;
 class EcsCluster;
 class LoadBalancer;
@@ -101,6 +104,7 @@ struct World {
   LoadBalancer* lb = nullptr;
   Policies* policies = nullptr;
   Metrics* metrics = nullptr;
+  CapacityProviders* providers = nullptr;  // capacity-provider clusters only
 
   SimTime now() const { return q.now(); }
 
