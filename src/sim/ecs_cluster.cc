@@ -7,6 +7,19 @@
 #include "sim/placement.h"
 
 namespace spk::sim {
+namespace {
+
+// Instance `in` as placement sees it for a task of service `sv`.
+Host HostOf(const World& w, const Instance& in, uint32_t sv) {
+  return Host{in.id,
+              {w.TypeOf(in), w.ZoneOf(in), in.pool == kOnDemandPool ? "on-demand" : "spot"},
+              in.free_cpu,
+              in.free_memory,
+              in.group_tasks[sv],
+              in.member[sv] != 0};
+}
+
+}  // namespace
 
 EcsCluster::EcsCluster(World& w)
     : w_(w),
@@ -296,6 +309,17 @@ Provider EcsCluster::Bind(uint32_t sv) const {
   return best ? provider(*best) : kSpotProvider;
 }
 
+void EcsCluster::AddProvisioning(uint32_t t, size_t at) {
+  const Task& task = tasks_[t];
+  std::vector<uint32_t>& waiting = provisioning_[task.service * 2 + (task.shadow ? 1 : 0)];
+  waiting.insert(waiting.begin() + static_cast<std::ptrdiff_t>(std::min(at, waiting.size())), t);
+  const ServiceSpec& spec = w_.s.ecs.services[task.service];
+  Demand& d = demand_[task.provider];
+  d.tasks++;
+  d.cpu += spec.cpu;
+  d.memory += spec.memory;
+}
+
 void EcsCluster::RemoveProvisioning(uint32_t t) {
   const Task& task = tasks_[t];
   std::vector<uint32_t>& waiting = provisioning_[task.service * 2 + (task.shadow ? 1 : 0)];
@@ -326,13 +350,7 @@ void EcsCluster::PlaceBound(uint32_t sv, bool shadow, int n) {
   for (uint32_t i : active) {
     const Instance& in = w_.instances[i];
     const int p = in.pool == kOnDemandPool ? kOnDemandProvider : kSpotProvider;
-    hosts[p].push_back(
-        Host{in.id,
-             {w_.TypeOf(in), w_.ZoneOf(in), in.pool == kOnDemandPool ? "on-demand" : "spot"},
-             in.free_cpu,
-             in.free_memory,
-             in.group_tasks[sv],
-             in.member[sv] != 0});
+    hosts[p].push_back(HostOf(w_, in, sv));
     where[p].push_back(i);
   }
   bool full[2] = {false, false};
@@ -364,11 +382,7 @@ void EcsCluster::PlaceBound(uint32_t sv, bool shadow, int n) {
     if (!tasks_[t].shadow) bound_[sv * 2 + tasks_[t].provider]++;
     if (place(t)) continue;  // waiting[k] is now the next one
     // No room after all: back where it was.
-    waiting.insert(waiting.begin() + static_cast<std::ptrdiff_t>(k), t);
-    Demand& d = demand_[tasks_[t].provider];
-    d.tasks++;
-    d.cpu += spec.cpu;
-    d.memory += spec.memory;
+    AddProvisioning(t, k);
     ++k;
   }
   for (int k = 0; k < n; ++k) {
@@ -377,11 +391,7 @@ void EcsCluster::PlaceBound(uint32_t sv, bool shadow, int n) {
     tasks_.push_back(Task{sv, kNoInstance, Task::State::kProvisioning, p, shadow, w_.now()});
     if (!shadow) bound_[sv * 2 + p]++;
     if (place(t)) continue;
-    provisioning_[sv * 2 + (shadow ? 1 : 0)].push_back(t);
-    Demand& d = demand_[p];
-    d.tasks++;
-    d.cpu += spec.cpu;
-    d.memory += spec.memory;
+    AddProvisioning(t, waiting.size());
     w_.q.Push(w_.now() + w_.s.capacity_providers.provisioning_timeout, kProvisioningTimeout, t);
   }
 }
@@ -395,13 +405,7 @@ void EcsCluster::PlaceTasks(uint32_t sv, int n) {
   hosts.reserve(active.size());
   for (uint32_t i : active) {
     const Instance& in = w_.instances[i];
-    hosts.push_back(
-        Host{in.id,
-             {w_.TypeOf(in), w_.ZoneOf(in), in.pool == kOnDemandPool ? "on-demand" : "spot"},
-             in.free_cpu,
-             in.free_memory,
-             in.group_tasks[sv],
-             in.member[sv] != 0});
+    hosts.push_back(HostOf(w_, in, sv));
   }
   for (int k = 0; k < n; ++k) {
     int h = ChooseHost(hosts, spec.cpu, spec.memory, spec.strategies, spec.distinct_instance,

@@ -107,6 +107,9 @@ class EcsCluster {
   void PlaceBound(uint32_t sv, bool shadow, int n);
   Provider Bind(uint32_t sv) const;
   void Begin(uint32_t t, uint32_t instance);
+  // Task `t` into its service's PROVISIONING list at position `at` (clamped
+  // to its end), counted in its provider's demand; RemoveProvisioning undoes it.
+  void AddProvisioning(uint32_t t, size_t at);
   void RemoveProvisioning(uint32_t t);
 
   World& w_;
