@@ -158,6 +158,11 @@ int RunMain(int argc, char** argv) {
                    "The controller's --settle-window, for the decision shown")
       ->envname("SPOTKEEPER_SETTLE_WINDOW")
       ->capture_default_str();
+  AddConfigOption(doctor_cmd, doctor.config_file)
+      ->description(
+          "The controller's settings file (its --config): the settings above are\n"
+          "read from it and its others skipped; flags and SPOTKEEPER_* variables\n"
+          "win over it");
 
   AgentOptions agent;
   CLI::App* agent_cmd = AddAgentCommand(app, agent);
@@ -201,6 +206,15 @@ int RunMain(int argc, char** argv) {
       }
     }
     options->sources = DescribeSettingSources(cmd, options->config_file, file_keys);
+  }
+  // doctor reads the controller's file for the settings they share.
+  if (doctor_cmd->parsed() && !doctor.config_file.empty()) {
+    if (std::string err =
+            ApplyConfigFile(doctor_cmd, doctor.config_file, &doctor.config_keys, controller_cmd);
+        !err.empty()) {
+      std::cerr << "spotkeeper doctor: " << err << "\n";
+      return kExitUsage;
+    }
   }
 
   net::CurlTransport http;

@@ -14,7 +14,7 @@ namespace spk::cli {
 namespace {
 
 // The long flag names `cmd` accepts in a file, for the unknown-key message.
-std::string KnownKeys(CLI::App* cmd) {
+std::string KnownKeys(const CLI::App* cmd) {
   std::string out;
   for (const CLI::Option* opt : cmd->get_options()) {
     const std::string& name = opt->get_single_name();
@@ -35,7 +35,7 @@ CLI::Option* AddConfigOption(CLI::App* cmd, std::string& path) {
 }
 
 std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
-                            std::vector<std::string>* applied) {
+                            std::vector<std::string>* applied, const CLI::App* also_known) {
   const std::string where = "--config " + path + ": ";
   std::ifstream in(path, std::ios::binary);
   if (!in) return where + "cannot read the file";
@@ -70,11 +70,14 @@ std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
       return where + "a key is not a string (line " + std::to_string(entry.first.Mark().line + 1) +
              ")";
     }
-    CLI::Option* opt = key == "config" || key == "help" || key.rfind("-", 0) == 0
-                           ? nullptr
-                           : cmd->get_option_no_throw("--" + key);
+    const bool reserved = key == "config" || key == "help" || key.rfind("-", 0) == 0;
+    CLI::Option* opt = reserved ? nullptr : cmd->get_option_no_throw("--" + key);
+    if (!opt && !reserved && also_known && also_known->get_option_no_throw("--" + key)) {
+      continue;  // the other command's setting, not this one's
+    }
     if (!opt) {
-      return where + "unknown setting \"" + key + "\" (known: " + KnownKeys(cmd) + ")";
+      return where + "unknown setting \"" + key +
+             "\" (known: " + KnownKeys(also_known ? also_known : cmd) + ")";
     }
     if (opt->count() > 0) continue;  // given as a flag or by its variable: those win
     std::vector<std::string> values;

@@ -293,6 +293,37 @@ TEST_F(ConfigFileTest, AFileOfOneMebibyteIsReadAndOneByteMoreIsRefused) {
             "--config " + path + ": larger than 1 MiB: not a settings file");
 }
 
+TEST_F(ConfigFileTest, AnotherCommandsFileGivesTheSharedSettingsAndSkipsItsOthers) {
+  // As doctor reads the controller's file: the keys both have are applied,
+  // the controller's others skipped, a key neither has is still an error.
+  CLI::App app{"test", "spotkeeper"};
+  HandleEventOptions controller_options;
+  CLI::App* controller = AddHandleEventCommand(app, controller_options);
+  CLI::App* doctor = app.add_subcommand("doctor");
+  std::string settle = "10m";
+  std::vector<std::string> clusters;
+  doctor->add_option("--settle-window", settle);
+  doctor->add_option("--cluster", clusters)->delimiter(',');
+  std::vector<std::string> all = {"spotkeeper", "doctor"};
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  std::vector<std::string> keys;
+  const std::string path =
+      Write("settle-window: 5m\nspot-fleet-id: sfr-1\ncluster: [a, b]\ndry-run: true\n");
+  EXPECT_EQ(ApplyConfigFile(doctor, path, &keys, controller), "");
+  EXPECT_EQ(settle, "5m");
+  EXPECT_EQ(clusters, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"settle-window", "cluster"}));
+  // Without the other command, its settings are unknown here.
+  EXPECT_NE(ApplyConfigFile(doctor, path).find("unknown setting \"spot-fleet-id\""),
+            std::string::npos);
+  const std::string bad = Write("settle-window: 5m\nsettle-windw: 6m\n");
+  const std::string err = ApplyConfigFile(doctor, bad, nullptr, controller);
+  EXPECT_NE(err.find("unknown setting \"settle-windw\" (known: "), std::string::npos) << err;
+  EXPECT_NE(err.find("spot-fleet-id"), std::string::npos) << err;  // the file's own keys
+}
+
 TEST_F(ConfigFileTest, MissingFileIsAnError) {
   std::string missing = (dir_ / "nope.yaml").string();
   EXPECT_EQ(Run({"--config", missing}), "--config " + missing + ": cannot read the file");

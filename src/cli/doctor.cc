@@ -233,6 +233,7 @@ void CheckFallback(const DoctorOptions& options, aws::AwsClient& client, WallTim
 
 void PrintText(const ordered_json& r, std::ostream& out) {
   auto str = [](const ordered_json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  if (r.contains("config")) out << "config:      " << str(r["config"]) << "\n";
   out << "region:      " << str(r["region"]) << "\n";
   if (r.contains("credentials")) {
     const auto& c = r["credentials"];
@@ -278,6 +279,12 @@ int RunDoctor(const DoctorOptions& options, const Env& env, net::HttpTransport& 
               Random& random, std::ostream& out) {
   ordered_json report;
   std::vector<std::string> problems;  // what makes the exit code 1, in report order
+  if (!options.config_file.empty()) {
+    std::string used;
+    for (const std::string& key : options.config_keys) used += (used.empty() ? "" : ", ") + key;
+    report["config"] =
+        fmt::format("{} (used here: {})", options.config_file, used.empty() ? "none" : used);
+  }
   aws::SessionOptions session_options;
   session_options.region = options.region;
   session_options.client.retry.max_attempts = 1;  // report what happens, do not wait it out

@@ -40,6 +40,10 @@ struct DoctorOptions {
   std::string fallback_max = "100%";
   int fallback_cluster_max = -1;
   std::string settle_window = "10m";
+  // The controller's settings file (--config) and the keys of it doctor
+  // used (those it shares with the controller and not given otherwise).
+  std::string config_file;
+  std::vector<std::string> config_keys;
 };
 
 // Returns 0 when a region is set, credentials resolve, STS accepts them and

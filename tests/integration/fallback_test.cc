@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -226,6 +227,28 @@ TEST_F(FallbackTest, StuckTasksOnShortSpotRunOnTheShadowThenStepDownAcrossRestar
   EXPECT_NE(doctor.out.find("now: 0 stuck, 0 confirmed short of spot: shadow 0 -> 0"),
             std::string::npos)
       << doctor.out;
+  // The same from the controller's settings file, its other settings skipped.
+  const std::string settings = ::testing::TempDir() + "/spotkeeper-doctor-config.yaml";
+  std::ofstream(settings) << "fallback-grace: 60m\nqueue-url: http://127.0.0.1:9/q\n"
+                             "fallback-discover: true\n";
+  doctor = Doctor({"--config", settings});
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("config:      " + settings +
+                            " (used here: fallback-grace, fallback-discover)"),
+            std::string::npos)
+      << doctor.out;
+  EXPECT_NE(doctor.out.find("settings: grace 60m, max 100%, settle window 10m"), std::string::npos)
+      << doctor.out;
+  EXPECT_NE(doctor.out.find("now: 0 stuck, 0 confirmed short of spot: shadow 0 -> 0"),
+            std::string::npos)
+      << doctor.out;
+  std::ofstream(settings) << "fallback-grace: 60m\nfallback-grase: 1m\n";
+  doctor = Doctor({"--config", settings});
+  EXPECT_EQ(doctor.exit_code, 2) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.err.find("spotkeeper doctor: --config " + settings +
+                            ": unknown setting \"fallback-grase\""),
+            std::string::npos)
+      << doctor.err;
   doctor = Doctor({"--fallback-discover", "--fallback-max", "1"});
   EXPECT_NE(doctor.out.find("now: 3 stuck, 3 confirmed short of spot: shadow 0 -> 1"),
             std::string::npos)
