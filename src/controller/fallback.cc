@@ -217,7 +217,8 @@ std::string ClusterName(const std::string& cluster) {
 }  // namespace
 
 std::vector<FallbackOutcome> FallbackKeeper::Run(WallTime now,
-                                                 const std::vector<std::string>& clusters) {
+                                                 const std::vector<std::string>& clusters,
+                                                 std::vector<std::string>* searched_ok) {
   std::vector<FallbackPair> pairs;
   // One shadow per primary: a second one (configured or tagged) is refused,
   // or both would run the primary's stuck tasks.
@@ -249,6 +250,7 @@ std::vector<FallbackOutcome> FallbackKeeper::Run(WallTime now,
                    {{"cluster", cluster}, {"error", tagged.status().ToString()}});
         continue;
       }
+      if (searched_ok) searched_ok->push_back(cluster);
       for (const auto& [shadow, primary] : *tagged) {
         if (!primary.empty() && primary != shadow) add({cluster, primary, shadow});
       }

@@ -66,8 +66,12 @@ class FallbackKeeper {
 
   bool enabled() const { return !pairs_.empty() || discover_; }
 
-  // One pass at `now`; `clusters` are searched for tagged pairs (with discover).
-  std::vector<FallbackOutcome> Run(WallTime now, const std::vector<std::string>& clusters);
+  // One pass at `now`; `clusters` are searched for tagged pairs (with
+  // discover). `searched`, when given, receives the clusters (names) whose
+  // tagged shadows were read: a tagged pair of one of them that is not in
+  // the outcomes is gone.
+  std::vector<FallbackOutcome> Run(WallTime now, const std::vector<std::string>& clusters,
+                                   std::vector<std::string>* searched = nullptr);
 
  private:
   policy::FallbackObservation Read(const FallbackPair& pair, ServiceRead* shadow);

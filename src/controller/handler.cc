@@ -889,7 +889,8 @@ HandleReport Handler::DecideAndApply(HandleReport report,
   report.recorded = RecordNotices(observation);
   report.lifecycle = lifecycle_.Run(LifecycleGroups(), observation);
   if (fallback_.enabled())
-    report.fallback = fallback_.Run(observation.now, ClustersWith(extra_clusters));
+    report.fallback =
+        fallback_.Run(observation.now, ClustersWith(extra_clusters), &report.fallback_searched);
   for (StateWrite& write : WriteBackState(observation, read, decision.tracker, report.actions)) {
     report.state.push_back(std::move(write));
   }

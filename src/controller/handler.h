@@ -187,6 +187,8 @@ struct HandleReport {
   // The fallback's pass over its pairs (fallback.h); a pair's failure is
   // reported here but does not fail the decision (the next pass retries).
   std::vector<FallbackOutcome> fallback;
+  // The clusters whose tagged shadows the fallback read (with discover).
+  std::vector<std::string> fallback_searched;
 
   // Ok when everything was decided and every action of the decision
   // succeeded and every notice of the decision's pass was recorded (a failed

@@ -817,17 +817,35 @@ void ControllerLoop::RecordReport(
     }
   }
   if (auto desired = handler.on_demand_desired()) metrics_.Set(kOnDemandDesired, {}, *desired);
-  for (const FallbackOutcome& o : report.fallback) {
+  if (!report.fallback.empty() || !report.fallback_searched.empty()) {
+    RecordFallback(metrics_, report.fallback, report.fallback_searched);
+  }
+}
+
+void RecordFallback(MetricsRegistry& m, const std::vector<FallbackOutcome>& outcomes,
+                    const std::vector<std::string>& searched) {
+  std::set<MetricLabels> present;
+  for (const FallbackOutcome& o : outcomes) {
     const policy::FallbackDecision& d = o.decision;
     const MetricLabels pair = {
         {"cluster", d.cluster}, {"primary", d.primary}, {"shadow", d.shadow}};
+    present.insert(pair);
     if (d.skipped || !o.update.ok() || !o.tag.ok()) {
-      metrics_.Add(kFallbackFailures, {{"cluster", d.cluster}, {"primary", d.primary}});
+      m.Add(kFallbackFailures, {{"cluster", d.cluster}, {"primary", d.primary}});
       if (d.skipped) continue;  // nothing new is known
     }
-    metrics_.Set(kFallbackTasks, pair, o.updated ? d.desired : o.shadow_was);
-    metrics_.Set(kFallbackStuck, pair, d.stuck);
-    metrics_.Set(kFallbackShortage, pair, d.confirmed);
+    m.Set(kFallbackTasks, pair, o.updated ? d.desired : o.shadow_was);
+    m.Set(kFallbackStuck, pair, d.stuck);
+    m.Set(kFallbackShortage, pair, d.confirmed);
+  }
+  for (const MetricLabels& pair : m.SeriesOf(kFallbackTasks)) {
+    if (present.count(pair) || pair.empty() || pair.front().first != "cluster") continue;
+    if (std::find(searched.begin(), searched.end(), pair.front().second) == searched.end()) {
+      continue;  // its cluster was not searched: nothing new is known
+    }
+    for (const char* gauge : {kFallbackTasks, kFallbackStuck, kFallbackShortage}) {
+      m.Remove(gauge, pair);
+    }
   }
 }
 

@@ -121,6 +121,14 @@ void DefineControllerMetrics(MetricsRegistry& metrics);
 void RecordAwsErrors(MetricsRegistry& metrics, const aws::ClientStats& stats);
 // The same for the sum of several clients' counters.
 void RecordAwsErrors(MetricsRegistry& metrics, const std::vector<const aws::ClientStats*>& stats);
+// The fallback gauges of one decision's pass: each pair's shadow tasks,
+// stuck tasks and spot shortage, and a failure count per pair that could not
+// be read, updated or tagged (a pair not read keeps its last gauges). A
+// tagged pair no longer found in a cluster the pass searched (`searched`:
+// the shadow's tag was removed or now names another primary) loses its
+// gauges; one of a cluster that was not searched keeps them.
+void RecordFallback(MetricsRegistry& metrics, const std::vector<FallbackOutcome>& outcomes,
+                    const std::vector<std::string>& searched);
 
 // The decision side of a loop: a Handler and a queue handle of its own (on
 // their own AWS client: none of them is shared with the drain path).

@@ -960,6 +960,50 @@ TEST(RecordAwsErrorsTest, MirrorsCallsRetriesAndFailedCalls) {
             1);
 }
 
+FallbackOutcome FallbackPass(const std::string& cluster, const std::string& primary, int desired) {
+  FallbackOutcome o;
+  o.decision.cluster = cluster;
+  o.decision.primary = primary;
+  o.decision.shadow = primary + "-od";
+  o.decision.stuck = desired;
+  o.decision.confirmed = desired;
+  o.decision.desired = desired;
+  o.updated = true;
+  return o;
+}
+
+TEST(RecordFallbackTest, APairNoLongerTaggedInASearchedClusterLosesItsGauges) {
+  MetricsRegistry m;
+  DefineControllerMetrics(m);
+  const MetricLabels api = {{"cluster", "web"}, {"primary", "api"}, {"shadow", "api-od"}};
+  const MetricLabels jobs = {{"cluster", "web"}, {"primary", "jobs"}, {"shadow", "jobs-od"}};
+  const MetricLabels batch = {{"cluster", "batch"}, {"primary", "etl"}, {"shadow", "etl-od"}};
+  RecordFallback(m,
+                 {FallbackPass("web", "api", 3), FallbackPass("web", "jobs", 2),
+                  FallbackPass("batch", "etl", 1)},
+                 {"web", "batch"});
+  EXPECT_EQ(m.Value("spotkeeper_fallback_tasks", jobs), 2);
+  EXPECT_EQ(m.Value("spotkeeper_fallback_tasks", batch), 1);
+  // jobs-od's tag is gone (web searched); batch's search failed this time.
+  RecordFallback(m, {FallbackPass("web", "api", 4)}, {"web"});
+  EXPECT_EQ(m.Value("spotkeeper_fallback_tasks", api), 4);
+  const std::string out = m.Render();
+  EXPECT_EQ(out.find("jobs-od"), std::string::npos) << out;
+  EXPECT_NE(out.find("spotkeeper_fallback_tasks{cluster=\"batch\",primary=\"etl\",shadow="
+                     "\"etl-od\"} 1"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("spotkeeper_fallback_spot_shortage{cluster=\"batch\""), std::string::npos);
+  // A pair whose read failed keeps its gauges and counts a failure.
+  FallbackOutcome failed = FallbackPass("web", "api", 0);
+  failed.decision.skipped = true;
+  RecordFallback(m, {failed}, {"web", "batch"});
+  EXPECT_EQ(m.Value("spotkeeper_fallback_tasks", api), 4);
+  EXPECT_EQ(m.Value("spotkeeper_fallback_failures_total", {{"cluster", "web"}, {"primary", "api"}}),
+            1);
+  EXPECT_EQ(m.Render().find("etl-od"), std::string::npos);  // batch searched: gone
+}
+
 // The backoff the loop and the Lambda runtime share (queue.h).
 TEST(RedeliveryDelayTest, DoublesWithTheReceiveCountUpToTheMaximum) {
   using std::chrono::seconds;

@@ -155,6 +155,22 @@ void MetricsRegistry::Observe(const std::string& name, const MetricLabels& label
   s.sum += value;
 }
 
+void MetricsRegistry::Remove(const std::string& name, const MetricLabels& labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Family& f : families_) {
+    if (f.name == name) f.series.erase(labels);
+  }
+}
+
+std::vector<MetricLabels> MetricsRegistry::SeriesOf(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<MetricLabels> out;
+  if (const Family* f = Find(name)) {
+    for (const auto& [labels, series] : f->series) out.push_back(labels);
+  }
+  return out;
+}
+
 double MetricsRegistry::Value(const std::string& name, const MetricLabels& labels) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Family* f = Find(name);

@@ -44,6 +44,11 @@ class MetricsRegistry {
   // Histogram observation.
   void Observe(const std::string& name, const MetricLabels& labels, double value);
 
+  // Drops one series (it is no longer rendered); nothing when absent.
+  void Remove(const std::string& name, const MetricLabels& labels);
+  // The label sets of a family's series, in label order.
+  std::vector<MetricLabels> SeriesOf(const std::string& name) const;
+
   // The value of a counter or gauge series (0 when absent), or a histogram's
   // count. For tests.
   double Value(const std::string& name, const MetricLabels& labels = {}) const;

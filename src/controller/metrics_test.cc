@@ -45,6 +45,22 @@ TEST(MetricsTest, GaugeIsSetNotAdded) {
             "spk_on_demand_desired 2.5\n");
 }
 
+TEST(MetricsTest, ARemovedSeriesIsNoLongerRendered) {
+  MetricsRegistry m;
+  m.DefineGauge("spk_tasks", "Tasks.");
+  m.Set("spk_tasks", {{"pair", "a"}}, 1);
+  m.Set("spk_tasks", {{"pair", "b"}}, 2);
+  EXPECT_EQ(m.SeriesOf("spk_tasks"), (std::vector<MetricLabels>{{{"pair", "a"}}, {{"pair", "b"}}}));
+  m.Remove("spk_tasks", {{"pair", "a"}});
+  m.Remove("spk_tasks", {{"pair", "absent"}});
+  m.Remove("spk_undefined", {{"pair", "b"}});
+  EXPECT_EQ(m.Render(),
+            "# HELP spk_tasks Tasks.\n"
+            "# TYPE spk_tasks gauge\n"
+            "spk_tasks{pair=\"b\"} 2\n");
+  EXPECT_TRUE(m.SeriesOf("spk_undefined").empty());
+}
+
 TEST(MetricsTest, HistogramHasCumulativeLeBucketsSumAndCount) {
   MetricsRegistry m;
   m.DefineHistogram("spk_latency_seconds", "Latency.", {1, 0.5, 2});  // sorted on definition
