@@ -186,10 +186,18 @@ TEST_F(FallbackKeeperTest, TaggedShadowsArePairedWhenDiscovering) {
   cloud_.services["c"]["web-od"].tags[policy::kFallbackForTag] = "web";
   FallbackKeeper keeper = Keeper(false, /*discover=*/true);
   ASSERT_TRUE(keeper.enabled());
-  std::vector<FallbackOutcome> out = keeper.Run(kT0, {"c"});
+  std::vector<std::string> searched;
+  std::vector<FallbackOutcome> out = keeper.Run(kT0, {"c", "arn:aws:ecs:r:a:cluster/c"}, &searched);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].decision.primary, "web");
   EXPECT_EQ(Shadow().desired, 3);
+  EXPECT_EQ(searched, std::vector<std::string>{"c"});  // read once, by name
+  // A cluster whose search failed is not among those searched.
+  cloud_.failures["ServicesTagged"] = UnavailableError("throttled");
+  searched.clear();
+  out = keeper.Run(kT0, {"c"}, &searched);
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(searched.empty());
 }
 
 TEST_F(FallbackKeeperTest, TheClusterCapIsSharedByThePairs) {
