@@ -194,7 +194,31 @@ std::string Render(Format format, Level level, const std::string& time, const st
       const bool reserved = k == "time" || k == "level" || k == "msg";
       j[reserved ? "fields." + k : k] = v;
     }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // nlohmann escapes C0 controls; DEL and the deceptive code points it
+    // leaves as they are, so they are escaped here (\u007f, \u202e): the
+    // same JSON value, nothing a terminal or a reader would act on. They can
+    // only be inside strings, and the dump is valid UTF-8 (invalid bytes
+    // were replaced).
+    const std::string dumped = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(dumped.size());
+    char buf[8];
+    for (size_t i = 0; i < dumped.size();) {
+      const unsigned char c = static_cast<unsigned char>(dumped[i]);
+      uint32_t cp = c;
+      const size_t n = c >= 0x80 ? Utf8Length(dumped, i, &cp) : 1;
+      if (n == 0) {  // not after the replace handler; kept as it is
+        out += dumped[i++];
+      } else if (c == 0x7F || (c >= 0x80 && Deceptive(cp))) {
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+        out += buf;
+        i += n;
+      } else {
+        out.append(dumped, i, n);
+        i += n;
+      }
+    }
+    return out;
   }
   // Text: one line, whatever the values hold (a newline in a value must not
   // forge a second log line, an escape sequence must not reach a terminal).

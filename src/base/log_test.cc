@@ -87,6 +87,24 @@ TEST(LogTest, JsonEscapesControlCharacters) {
   EXPECT_EQ(j["k"], "\x1b[31m\r\nx\xef\xbf\xbd");  // invalid UTF-8 replaced
 }
 
+TEST(LogTest, JsonEscapesDeceptiveCodePointsAndDel) {
+  // U+202E (right-to-left override), U+009B (a terminal's CSI), U+2028, DEL.
+  const std::string value =
+      "a\xe2\x80\xae"
+      "b\xc2\x9b"
+      "c\xe2\x80\xa8"
+      "d\x7f"
+      "e\xc3\xa9";
+  std::string line = Render(Format::kJson, Level::kInfo, "T", "m\xe2\x80\xae", {{"k", value}});
+  EXPECT_EQ(line.find("\xe2\x80\xae"), std::string::npos) << line;
+  EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x7f'), std::string::npos) << line;
+  EXPECT_NE(line.find("a\\u202eb\\u009bc\\u2028d\\u007fe\xc3\xa9"), std::string::npos) << line;
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["k"], value);  // the same value
+  EXPECT_EQ(j["msg"], "m\xe2\x80\xae");
+}
+
 TEST(LogTest, ParsesNames) {
   Format f;
   Level l;
