@@ -247,6 +247,7 @@ class CfnMotoTest(unittest.TestCase):
         self.assertNotIn("SPOTKEEPER_EC2_FLEET_ID", env)
         # Unset means "the type's vCPUs"; `spotkeeper lambda` rejects 0 or "".
         self.assertNotIn("SPOTKEEPER_ON_DEMAND_UNITS", env)
+        self.assertEqual("10m", env["SPOTKEEPER_LAUNCH_TIMEOUT"])
         mappings = lam.list_event_source_mappings(
             FunctionName=outputs["ControllerFunctionName"])["EventSourceMappings"]
         self.assertEqual([outputs["NoticeQueueArn"]], [m["EventSourceArn"] for m in mappings])
@@ -313,7 +314,7 @@ class CfnMotoTest(unittest.TestCase):
                                                      "ControllerLambdaRuntimePolicy",
                                                      "ReconcileScheduleRule"],
                                          ControllerMode="ecs-service", FallbackDiscover="true",
-                                         FallbackMax="10,50%",
+                                         FallbackMax="10,50%", LaunchTimeout="4m",
                                          AgentMode="ecs-daemon", OnDemandUnits="4",
                                          SpotAutoScalingGroups="web-spot-a,web-spot-b",
                                          Ec2FleetIds="fleet-11111111-2222-3333-4444-555555555555")
@@ -336,6 +337,7 @@ class CfnMotoTest(unittest.TestCase):
         self.assertEqual("4", env["SPOTKEEPER_ON_DEMAND_UNITS"])
         self.assertEqual("true", env["SPOTKEEPER_FALLBACK_DISCOVER"])
         self.assertEqual("10,50%", env["SPOTKEEPER_FALLBACK_MAX"])
+        self.assertEqual("4m", env["SPOTKEEPER_LAUNCH_TIMEOUT"])
         self.check_agent(outputs, drain="false")
         self.check_controller_runs(c["command"], env)
 
