@@ -85,6 +85,16 @@ aws events put-targets --rule "$STACK-spot-interruption" --targets "Id=notice-qu
 aws events put-rule --name "$STACK-rebalance-recommendation" \
   --event-pattern '{"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]}'
 aws events put-targets --rule "$STACK-rebalance-recommendation" --targets "Id=notice-queue,Arn=$QUEUE_ARN"
+aws events put-rule --name "$STACK-instance-state-change" \
+  --event-pattern '{"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"], "detail": {"state": ["stopping", "shutting-down", "terminated"]}}'
+aws events put-targets --rule "$STACK-instance-state-change" --targets "Id=notice-queue,Arn=$QUEUE_ARN"
+GROUP_NAMES="\"$ON_DEMAND_GROUP\"${SPOT_ASGS:+,\"${SPOT_ASGS//,/\",\"}\"}"
+aws events put-rule --name "$STACK-lifecycle-action" \
+  --event-pattern '{"source": ["aws.autoscaling"], "detail-type": ["EC2 Instance-terminate Lifecycle Action", "EC2 Instance-launch Lifecycle Action"], "detail": {"AutoScalingGroupName": ['"$GROUP_NAMES"']}}'
+aws events put-targets --rule "$STACK-lifecycle-action" --targets "Id=notice-queue,Arn=$QUEUE_ARN"
+aws events put-rule --name "$STACK-health-scheduled-change" \
+  --event-pattern '{"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": {"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]}}'
+aws events put-targets --rule "$STACK-health-scheduled-change" --targets "Id=notice-queue,Arn=$QUEUE_ARN"
 
 # --- 3. Queue policy ---------------------------------------------------------
 cat > queue-policy.json <<EOF

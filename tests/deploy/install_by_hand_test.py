@@ -253,7 +253,7 @@ class InstallByHandOnMotoTest(unittest.TestCase):
         return r.stdout
 
     # --- what each step made ----------------------------------------------------------
-    def check_notice_plumbing(self, lambda_mode):
+    def check_notice_plumbing(self, lambda_mode, spot_groups=()):
         sqs, sns, events = (self.moto.client(s) for s in ("sqs", "sns", "events"))
         topic = "arn:aws:sns:%s:%s:spotkeeper-notices" % (REGION, ACCOUNT)
         self.assertIn(topic, [t["TopicArn"] for t in sns.list_topics()["Topics"]])
@@ -273,7 +273,9 @@ class InstallByHandOnMotoTest(unittest.TestCase):
         self.assertEqual("true", sub["Attributes"]["RawMessageDelivery"])
         # Step 2 (and 6 for a Lambda): the rules, each with the queue as its one target.
         rules = {r["Name"]: r for r in events.list_rules(NamePrefix="spotkeeper-")["Rules"]}
-        want = {"spotkeeper-spot-interruption", "spotkeeper-rebalance-recommendation"}
+        want = {"spotkeeper-spot-interruption", "spotkeeper-rebalance-recommendation",
+                "spotkeeper-instance-state-change", "spotkeeper-lifecycle-action",
+                "spotkeeper-health-scheduled-change"}
         if lambda_mode:
             want.add("spotkeeper-reconcile")
         self.assertEqual(want, set(rules))
@@ -284,6 +286,21 @@ class InstallByHandOnMotoTest(unittest.TestCase):
             rules["spotkeeper-spot-interruption"]["EventPattern"])["detail-type"])
         self.assertEqual(["EC2 Instance Rebalance Recommendation"], json.loads(
             rules["spotkeeper-rebalance-recommendation"]["EventPattern"])["detail-type"])
+        # The template's other three rules, with its patterns.
+        pattern = {n: json.loads(rules["spotkeeper-" + n]["EventPattern"])
+                   for n in ("instance-state-change", "lifecycle-action", "health-scheduled-change")}
+        self.assertEqual({"source": ["aws.ec2"],
+                          "detail-type": ["EC2 Instance State-change Notification"],
+                          "detail": {"state": ["stopping", "shutting-down", "terminated"]}},
+                         pattern["instance-state-change"])
+        self.assertEqual({"source": ["aws.autoscaling"],
+                          "detail-type": ["EC2 Instance-terminate Lifecycle Action",
+                                          "EC2 Instance-launch Lifecycle Action"],
+                          "detail": {"AutoScalingGroupName": [ON_DEMAND, *spot_groups]}},
+                         pattern["lifecycle-action"])
+        self.assertEqual({"source": ["aws.health"], "detail-type": ["AWS Health Event"],
+                          "detail": {"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]}},
+                         pattern["health-scheduled-change"])
         if lambda_mode:
             self.assertEqual("rate(5 minutes)", rules["spotkeeper-reconcile"]["ScheduleExpression"])
         # Step 3: the queue policy (moto keeps it, does not enforce it): SNS from the
@@ -466,7 +483,8 @@ class InstallByHandOnMotoTest(unittest.TestCase):
     def test_ecs_controller_with_a_spot_group(self):
         settings, instance, container = self.prerequisites("asg")
         self.run_script(dict(settings, CONTROLLER="ecs-service", ON_DEMAND_UNITS="4"))
-        topic, queue_url, _ = self.check_notice_plumbing(lambda_mode=False)
+        topic, queue_url, _ = self.check_notice_plumbing(lambda_mode=False,
+                                                         spot_groups=["web-spot"])
         self.check_roles(lambda_mode=False, spot_groups=["web-spot"])
         self.check_log_groups(lambda_mode=False)
         self.check_agent_daemon(topic)
