@@ -5,13 +5,38 @@
 # FUZZ_RUNS=N (optional) also ends a harness after N executions, whichever
 # comes first: `FUZZ_RUNS=10000000 FUZZ_SECONDS=86400` runs each to 10^7.
 # FUZZ_JOBS=N runs N processes of each harness on the shared corpus.
+# Each run is added to the campaign log build-fuzz/fuzz/campaign.tsv (or
+# FUZZ_CAMPAIGN; date, harness, executions, seconds, result, commit): the runs of a campaign start
+# from the corpus the earlier ones left, so their executions add up.
 # Usage: scripts/fuzz.sh [--smoke] [HARNESS...]
+#        scripts/fuzz.sh --totals   the campaign's executions per harness
 #   --smoke  only if clang++ is installed; otherwise say so and exit 0
 #            (what `make test` runs, FUZZ_SECONDS=3).
 # A crash stops that harness and leaves crash-*/leak-*/timeout-* files in
 # build-fuzz/fuzz/artifacts/; the script then exits 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+campaign=${FUZZ_CAMPAIGN:-build-fuzz/fuzz/campaign.tsv}
+if [[ "${1:-}" == "--totals" ]]; then
+  # Per harness (every fuzz/*_fuzz.cc, run or not): runs, executions, failed
+  # runs, and what is left to the 10^7 executions of issue 12.
+  all=$(ls fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/_fuzz\.cc$//' | tr '\n' ' ')
+  [[ -f "$campaign" ]] || campaign=/dev/null
+  awk -F'\t' -v all="$all" '
+    { runs[$2]++; execs[$2] += $3; if ($5 != "ok") failed[$2]++ }
+    END {
+      printf "%-14s %5s %12s %7s %s\n", "harness", "runs", "executions", "failed", "to 10^7"
+      n = split(all, names, " ")
+      for (i = 1; i <= n; i++) seen[names[i]] = 1
+      for (h in runs) seen[h] = 1
+      for (h in seen) {
+        left = 10000000 - execs[h]
+        printf "%-14s %5d %12d %7d %s\n", h, runs[h], execs[h], failed[h] + 0,
+               (left > 0 ? left : "done")
+      }
+    }' "$campaign" | { read -r header; echo "$header"; sort; }
+  exit 0
+fi
 smoke=0
 if [[ "${1:-}" == "--smoke" ]]; then smoke=1; shift; fi
 if ! command -v clang++ >/dev/null; then
@@ -65,6 +90,11 @@ for h in "${harnesses[@]}"; do
   result=ok
   if (( rc != 0 )); then result="FAILED (exit $rc, see $log)"; failed=1; fi
   printf '%-14s %12s %10s %8s %s\n' "$h" "$execs" "$rate" "$elapsed" "$result"
+  if (( ! smoke )); then
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$h" "$execs" \
+      "$elapsed" "$([[ $result == ok ]] && echo ok || echo "failed-$rc")" \
+      "$(git rev-parse --short HEAD 2>/dev/null || echo -)" >>"$campaign"
+  fi
   rm -f fuzz-*.log
 done
 exit $failed
