@@ -387,10 +387,10 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
       response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       response.body = metrics.Render();
     } else if (request.path == "/healthz") {
-      const bool healthy = loop.healthy();
-      response.status = healthy ? 200 : 503;
+      const std::string unhealthy = loop.Unhealthy();
+      response.status = unhealthy.empty() ? 200 : 503;
       response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-      response.body = healthy ? "ok\n" : "stalled: the queue loop has not completed lately\n";
+      response.body = unhealthy.empty() ? "ok\n" : unhealthy + "\n";
     } else {
       response.status = 404;
       response.body = "not found: try /metrics or /healthz\n";

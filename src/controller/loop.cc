@@ -73,6 +73,9 @@ Status ValidateLoopOptions(const LoopOptions& o) {
       o.visibility_timeout > std::chrono::hours(12)) {
     return InvalidArgumentError("--visibility-timeout must be between 2s and 12h (720m)");
   }
+  if (o.decision_stuck_after <= Duration::zero()) {
+    return InvalidArgumentError("the decision stall limit must be positive");
+  }
   if (o.decision_gap < Duration::zero()) {
     return InvalidArgumentError("the decision gap must not be negative");
   }
@@ -212,9 +215,20 @@ Status Guard(const char* context, F&& body) {
 
 }  // namespace
 
-bool ControllerLoop::healthy() const {
-  MonoTime last{Duration(last_progress_ns_.load())};
-  return clock_.MonotonicNow() - last <= 2 * options_.wait_time + std::chrono::seconds(60);
+std::string ControllerLoop::Unhealthy() const {
+  const MonoTime now = clock_.MonotonicNow();
+  const MonoTime last{Duration(last_progress_ns_.load())};
+  if (now - last > 2 * options_.wait_time + std::chrono::seconds(60)) {
+    return "stalled: the queue loop has not completed an iteration for " +
+           std::to_string(static_cast<int64_t>(Seconds(now - last))) + " s";
+  }
+  const int64_t began = decision_began_ns_.load();
+  if (began != kNoDecision && now - MonoTime{Duration(began)} > options_.decision_stuck_after) {
+    return "stalled: a decision has been in flight for " +
+           std::to_string(static_cast<int64_t>(Seconds(now - MonoTime{Duration(began)}))) +
+           " s (the drains go on)";
+  }
+  return "";
 }
 
 void ControllerLoop::Run(const std::atomic<bool>& stop) {
@@ -648,11 +662,13 @@ void ControllerLoop::DecisionThread() {
     std::vector<Pending> batch = in_flight_;
     lock.unlock();
     const MonoTime began = clock_.MonotonicNow();
+    decision_began_ns_.store(began.time_since_epoch().count());
     // Everything below guards itself; this is the last line.
     (void)Guard("deciding", [&] {
       if (decide) Decide(decision_->handler, decision_->queue, batch, recorded, false);
       if (reconcile) Reconcile(decision_->handler);
     });
+    decision_began_ns_.store(kNoDecision);
     lock.lock();
     in_flight_.clear();
     busy_ = false;

@@ -51,6 +51,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -96,6 +97,11 @@ struct LoopOptions {
   // The receive's own admission (drains and records, on the drain path) is
   // not extended: it must take less than this.
   Duration visibility_timeout = std::chrono::seconds(60);
+  // With a DecisionSide: healthy() is false while one decision has been in
+  // flight longer than this, so a decision thread stuck on something the AWS
+  // client's timeouts do not bound is not hidden behind drains that go on.
+  // (The 10^4-notice soak's decisions, at 30% faults, took about 35 s.)
+  Duration decision_stuck_after = std::chrono::minutes(15);
 };
 
 // Ok, or kInvalidArgument naming the bad setting.
@@ -178,9 +184,11 @@ class ControllerLoop {
   // records its duration and result.
   HandleReport ReconcileNow();
 
-  // True while iterations keep completing (the last one ended less than
-  // 2 * wait_time + 60 s ago). Thread-safe.
-  bool healthy() const;
+  // "" while iterations keep completing (the last one ended less than
+  // 2 * wait_time + 60 s ago) and no decision has been in flight longer than
+  // decision_stuck_after; else why not, one line. Thread-safe.
+  std::string Unhealthy() const;
+  bool healthy() const { return Unhealthy().empty(); }
 
  private:
   struct Pending {
@@ -231,6 +239,9 @@ class ControllerLoop {
   int receive_failures_ = 0;
   MonoTime received_at_{};  // when the receive being admitted began
   std::atomic<int64_t> last_progress_ns_;
+  // When the decision in flight began (MonotonicNow, ns); kNoDecision when none.
+  static constexpr int64_t kNoDecision = INT64_MIN;
+  std::atomic<int64_t> decision_began_ns_{kNoDecision};
   std::atomic<int> decisions_{0};
 
   // Shared by the drain path and the decision thread.

@@ -691,6 +691,7 @@ TEST_F(LoopTest, HealthyUntilIterationsStop) {
   EXPECT_TRUE(loop.healthy());
   clock.Advance(seconds(101));  // 2 * 20 s + 60 s without an iteration
   EXPECT_FALSE(loop.healthy());
+  EXPECT_EQ(loop.Unhealthy(), "stalled: the queue loop has not completed an iteration for 101 s");
 }
 
 TEST_F(LoopTest, RunReturnsWhenStopIsSet) {
@@ -808,6 +809,34 @@ TEST_F(ThreadedLoopTest, ADecisionInFlightDoesNotHoldTheNextDrains) {
   }
   EXPECT_EQ(metrics.Value("spotkeeper_on_demand_desired"), 10);
   EXPECT_EQ(metrics.Value("spotkeeper_drains_total"), 20);
+}
+
+TEST_F(ThreadedLoopTest, ADecisionStuckInFlightMakesTheLoopUnhealthyThoughDrainsGoOn) {
+  options.decision_stuck_after = std::chrono::minutes(15);
+  Handler drains(drain_view, config, clock);
+  Handler decider(decision_view, config, clock);
+  ControllerLoop loop(drain_queue, drains, clock, metrics, options,
+                      DecisionSide{decision_queue, decider});
+  loop.RunOnce();
+  loop.WaitForDecisions();
+  gate.Arm();
+  SendNotices(0, 1);
+  loop.RunOnce();  // drained; its decision starts and is held
+  gate.WaitEntered();
+  clock.Advance(std::chrono::minutes(14));
+  // An empty long poll (20 s): the drain path keeps completing iterations.
+  loop.RunOnce();
+  EXPECT_TRUE(loop.healthy()) << loop.Unhealthy();  // 14 min 20 s in flight
+  clock.Advance(seconds(60));
+  SendNotices(1, 2);
+  loop.RunOnce();  // drained while the decision is still held
+  EXPECT_EQ(Draining(), 2);
+  EXPECT_FALSE(loop.healthy());
+  EXPECT_EQ(loop.Unhealthy(),
+            "stalled: a decision has been in flight for 920 s (the drains go on)");
+  gate.Release();
+  loop.WaitForDecisions();
+  EXPECT_TRUE(loop.healthy()) << loop.Unhealthy();
 }
 
 TEST_F(ThreadedLoopTest, UnrecordedNoticesAndDirectEventsWaitForASuccessfulDecision) {
