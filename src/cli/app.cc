@@ -177,6 +177,8 @@ int RunMain(int argc, char** argv) {
   CLI::App* controller_cmd = AddControllerCommand(app, controller_run);
   SimulateOptions simulate;
   CLI::App* simulate_cmd = AddSimulateCommand(app, simulate);
+  HealthcheckOptions healthcheck;
+  CLI::App* healthcheck_cmd = AddHealthcheckCommand(app, healthcheck);
 
   // Started as `bootstrap` (a Lambda custom runtime): the `lambda` command.
   static char kLambda[] = "lambda";
@@ -253,6 +255,7 @@ int RunMain(int argc, char** argv) {
     return RunController(controller_run, ProcessEnv::Instance(), http, SystemClock::Instance(),
                          random, stop);
   }
+  if (healthcheck_cmd->parsed()) return RunHealthcheck(healthcheck, http, std::cout);
   if (handle_event_cmd->parsed()) {
     return RunHandleEvent(handle_event, ProcessEnv::Instance(), http, SystemClock::Instance(),
                           random, std::cin, std::cout);

@@ -1,5 +1,6 @@
 #include "cli/controller_command.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -9,8 +10,10 @@
 #include "aws/session.h"
 #include "aws/sqs.h"
 #include "base/log.h"
+#include "base/redact.h"
 #include "cli/agent_command.h"
 #include "cli/config_file.h"
+#include "cli/duration_setting.h"
 #include "controller/aws_cloud_view.h"
 #include "controller/event.h"
 #include "controller/handler.h"
@@ -412,6 +415,67 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
   loop.Run(stop);
   server.Stop();
   return 0;
+}
+
+CLI::App* AddHealthcheckCommand(CLI::App& app, HealthcheckOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "healthcheck",
+      "Ask a running controller's /healthz, as an ECS container health check does (the image\n"
+      "has no curl): prints its answer on one line; exits 0 on 200 ok, 1 on any other answer\n"
+      "or none, 2 on a malformed --url or --timeout.");
+  cmd->add_option("--url", o.url, "The controller's /healthz (its --metrics-listen)")
+      ->envname("SPOTKEEPER_HEALTHCHECK_URL")
+      ->capture_default_str();
+  cmd->add_option("--timeout", o.timeout, "How long to wait for the answer, up to 60s")
+      ->envname("SPOTKEEPER_HEALTHCHECK_TIMEOUT")
+      ->capture_default_str();
+  return cmd;
+}
+
+namespace {
+
+// The first line of a body read from outside, cut and with control
+// characters shown as '?': it goes to a terminal or the container's health log.
+std::string FirstLine(const std::string& body) {
+  std::string line = Truncate(body.substr(0, body.find('\n')), 200);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  return line;
+}
+
+}  // namespace
+
+int RunHealthcheck(const HealthcheckOptions& o, net::HttpTransport& http, std::ostream& out) {
+  net::Url url;
+  if (!net::ParseUrl(o.url, &url)) {
+    out << "spotkeeper healthcheck: --url must be an http:// or https:// URL, not \""
+        << FirstLine(o.url) << "\"\n";
+    return kExitUsage;
+  }
+  Duration timeout;
+  if (!ParseDurationSetting(o.timeout, &timeout) || timeout <= Duration::zero() ||
+      timeout > std::chrono::seconds(60)) {
+    out << "spotkeeper healthcheck: --timeout must be a duration from 1ms to 60s, not \""
+        << FirstLine(o.timeout) << "\"\n";
+    return kExitUsage;
+  }
+  net::HttpRequest request;
+  request.url = o.url;
+  request.total_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  request.connect_timeout = std::min(request.connect_timeout, request.total_timeout);
+  auto reply = http.Send(request);
+  if (!reply.ok()) {
+    // (The transport's message names the URL.)
+    out << "unhealthy: no answer: " << FirstLine(reply.status().message()) << "\n";
+    return kExitFailed;
+  }
+  if (reply->status == 200) {
+    out << "healthy: " << FirstLine(reply->body) << "\n";
+    return 0;
+  }
+  out << "unhealthy: HTTP " << reply->status << ": " << FirstLine(reply->body) << "\n";
+  return kExitFailed;
 }
 
 }  // namespace spk::cli

@@ -84,6 +84,18 @@ int RunHandleEvent(const HandleEventOptions& options, const Env& env, net::HttpT
 int RunController(const ControllerRunOptions& options, const Env& env, net::HttpTransport& http,
                   Clock& clock, Random& random, const std::atomic<bool>& stop);
 
+// `spotkeeper healthcheck`: asks a running controller's /healthz, for an ECS
+// container health check (the image has no curl or wget).
+struct HealthcheckOptions {
+  std::string url = "http://127.0.0.1:9102/healthz";  // SPOTKEEPER_HEALTHCHECK_URL
+  std::string timeout = "5s";                         // SPOTKEEPER_HEALTHCHECK_TIMEOUT
+};
+CLI::App* AddHealthcheckCommand(CLI::App& app, HealthcheckOptions& options);
+// Prints one line: "healthy: ok", "unhealthy: HTTP 503: <the body's first
+// line>" or "unhealthy: no answer: <why>". Exit codes: 0 on 200, 1 on
+// any other answer or none, 2 on a malformed --url or --timeout.
+int RunHealthcheck(const HealthcheckOptions& options, net::HttpTransport& http, std::ostream& out);
+
 // "host:port" (port 0-65535; 0: any free port); false when malformed.
 bool ParseListenAddress(const std::string& text, std::string* host, int* port);
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "net/fake_transport.h"
@@ -73,6 +74,70 @@ TEST(ControllerCommandTest, ParseListenAddress) {
   for (const char* bad : {"9102", ":9102", "host:", "host:65536", "host:12a", "host:123456"}) {
     EXPECT_FALSE(ParseListenAddress(bad, &host, &port)) << bad;
   }
+}
+
+}  // namespace
+}  // namespace spk::cli
+
+namespace spk::cli {
+namespace {
+
+TEST(HealthcheckTest, TwoHundredIsHealthyAndAnythingElseIsNot) {
+  net::FakeTransport http;
+  HealthcheckOptions options;
+  std::ostringstream out;
+  http.Push(200, "ok\n");
+  EXPECT_EQ(RunHealthcheck(options, http, out), 0);
+  EXPECT_EQ(out.str(), "healthy: ok\n");
+  ASSERT_EQ(http.requests().size(), 1u);
+  EXPECT_EQ(http.requests()[0].url, "http://127.0.0.1:9102/healthz");
+  EXPECT_EQ(http.requests()[0].method, "GET");
+  EXPECT_EQ(http.requests()[0].total_timeout, std::chrono::milliseconds(5000));
+
+  out.str("");
+  http.Push(503, "stalled: a decision has been in flight for 920 s (the drains go on)\n");
+  EXPECT_EQ(RunHealthcheck(options, http, out), 1);
+  EXPECT_EQ(out.str(),
+            "unhealthy: HTTP 503: stalled: a decision has been in flight for 920 s (the drains "
+            "go on)\n");
+
+  out.str("");
+  http.Push(UnavailableError("connection refused"));
+  EXPECT_EQ(RunHealthcheck(options, http, out), 1);
+  EXPECT_EQ(out.str(), "unhealthy: no answer: connection refused\n");
+
+  // A body read from outside: one line, cut, no control characters.
+  out.str("");
+  http.Push(500, "\x1b[31mred" + std::string(300, 'x') + "\nsecond line");
+  EXPECT_EQ(RunHealthcheck(options, http, out), 1);
+  EXPECT_EQ(out.str().find('\x1b'), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("second line"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("?[31mred"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("[truncated, 308 bytes]"), std::string::npos) << out.str();
+}
+
+TEST(HealthcheckTest, AMalformedUrlOrTimeoutIsAUsageErrorAndAsksNothing) {
+  net::FakeTransport http;
+  std::ostringstream out;
+  HealthcheckOptions bad_url;
+  bad_url.url = "127.0.0.1:9102/healthz";
+  EXPECT_EQ(RunHealthcheck(bad_url, http, out), 2);
+  EXPECT_NE(out.str().find("--url must be an http:// or https:// URL"), std::string::npos);
+  for (const char* timeout : {"soon", "0s", "61s", "-1s"}) {
+    HealthcheckOptions options;
+    options.timeout = timeout;
+    out.str("");
+    EXPECT_EQ(RunHealthcheck(options, http, out), 2) << timeout;
+    EXPECT_NE(out.str().find("--timeout must be a duration from 1ms to 60s"), std::string::npos)
+        << out.str();
+  }
+  HealthcheckOptions quick;
+  quick.timeout = "250ms";
+  http.Push(200, "ok\n");
+  EXPECT_EQ(RunHealthcheck(quick, http, out), 0);
+  ASSERT_EQ(http.requests().size(), 1u);  // only the valid one asked
+  EXPECT_EQ(http.requests()[0].total_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(http.requests()[0].connect_timeout, std::chrono::milliseconds(250));
 }
 
 }  // namespace

@@ -329,6 +329,10 @@ class CfnMotoTest(unittest.TestCase):
         td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
         c = td["containerDefinitions"][0]
         self.assertEqual("controller", c["command"][0])
+        # The container health check runs the binary's own healthcheck on /healthz.
+        self.assertEqual(["CMD", "/usr/local/bin/spotkeeper", "healthcheck", "--url",
+                          "http://127.0.0.1:9102/healthz"], c["healthCheck"]["command"])
+        self.assertIn("0.0.0.0:9102", c["command"])
         env = {e["name"]: e["value"] for e in c["environment"]}
         self.assertEqual(outputs["NoticeQueueUrl"], env["SPOTKEEPER_QUEUE_URL"])
         self.assertEqual("web-spot-a,web-spot-b", env["SPOTKEEPER_SPOT_ASG"])

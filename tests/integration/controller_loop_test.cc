@@ -42,6 +42,8 @@ using testsupport::AgentMessage;
 using testsupport::ChildProcess;
 using testsupport::ControllerWorld;
 using testsupport::MotoServer;
+using testsupport::ProcessResult;
+using testsupport::RunProcess;
 using testsupport::SpotkeeperBinary;
 
 // Polls `done` every 50 ms until it holds or `timeout` passes.
@@ -265,6 +267,12 @@ TEST_F(ControllerLoopTest, MalformedMessageStaysInTheQueueAndTheControllerKeepsS
   net::HttpResponse health = Get(address, "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
+  // What the template's container health check runs.
+  ProcessResult check = RunProcess(
+      {SpotkeeperBinary(), "healthcheck", "--url", "http://" + address + "/healthz"},
+      {{"PATH", "/usr/bin:/bin"}}, seconds(30));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out, "healthy: ok\n");
   EXPECT_TRUE(controller->Running());
   EXPECT_EQ(Get(address, "/nothing").status, 404);
   std::string metrics;
