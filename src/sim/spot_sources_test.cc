@@ -417,6 +417,16 @@ TEST(FleetCapacityRebalance, LaunchBeforeTerminateKillsTheOldInstanceAfterTheDel
   EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 10 * 60)), 4);
   // The others do not hear of recommendations: on_rebalance changes nothing.
   EXPECT_EQ(RunSimulation(drain, PolicyKind::kEcsAgent).summary.tasks_lost_without_drain, 4);
+
+  // An EC2 Fleet does the same (the same code).
+  std::string yaml = FleetScenario(kLaunchBeforeTerminate);
+  yaml.replace(yaml.find("type: spot-fleet"), 16, "type: ec2-fleet");
+  Scenario ec2 = Parse(yaml);
+  ASSERT_EQ(ec2.fleet.type, SpotSourceType::kEc2Fleet);
+  RunResult e = RunSimulation(ec2, PolicyKind::kNone);
+  EXPECT_EQ(SpotInstancesAt(e, SampleAt(e, 3600 + 9 * 60)), 6);
+  EXPECT_EQ(SpotInstancesAt(e, SampleAt(e, 3600 + 10 * 60)), 4);
+  EXPECT_EQ(e.summary.tasks_lost_without_drain, 4);
 }
 
 // No pool open (the cheap pool is full at four, the other dry): no
