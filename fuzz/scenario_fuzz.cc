@@ -8,7 +8,9 @@
 // ELBv2's ranges, requests only behind a load balancer, a finite rate >= 0 and
 // a per-task limit that is either unset (-1) or above 0; the spot source has an
 // id, Capacity Rebalancing and a lifecycle hook only as an Auto Scaling group,
-// and a hook heartbeat timeout in Auto Scaling's range (30 s to 2 h);
+// and a hook heartbeat timeout in Auto Scaling's range (30 s to 2 h); a
+// replacement strategy only on a Spot Fleet or EC2 Fleet, and a termination
+// delay (120 s to 7200 s) exactly when it is launch-before-terminate;
 // capacity providers only on a spot Auto Scaling group, with a strategy per
 // service and managed scaling in ECS's ranges.
 #include <cmath>
@@ -43,10 +45,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const auto& fleet = scenario->fleet;
   FUZZ_CHECK(!fleet.id.empty());
+  using spk::sim::ReplacementStrategy;
   if (fleet.type != spk::sim::SpotSourceType::kAutoScalingGroup) {
     FUZZ_CHECK(!fleet.capacity_rebalance && !fleet.lifecycle_hook);
   } else {
     FUZZ_CHECK(fleet.allocation_strategy != spk::sim::AllocationStrategy::kDiversified);
+    FUZZ_CHECK(fleet.replacement_strategy == ReplacementStrategy::kNone);
+  }
+  if (fleet.replacement_strategy == ReplacementStrategy::kLaunchBeforeTerminate) {
+    FUZZ_CHECK(fleet.termination_delay >= 120 * spk::sim::kSecond &&
+               fleet.termination_delay <= 7200 * spk::sim::kSecond);
+  } else {
+    FUZZ_CHECK(fleet.termination_delay == 0);
   }
   FUZZ_CHECK(fleet.hook_heartbeat_timeout >= 30 * spk::sim::kSecond &&
              fleet.hook_heartbeat_timeout <= 7200 * spk::sim::kSecond);

@@ -50,7 +50,7 @@ void SpotFleet::Removed(uint32_t index) {
   if (w_.instances[index].terminating) {
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), index));
     hook_deadline_.erase(index);
-  } else {
+  } else if (!w_.instances[index].replaced) {
     fulfilled_ -= w_.instances[index].units;
   }
   if (group_) {
@@ -84,7 +84,11 @@ void SpotFleet::InService(uint32_t index) {
 // The replacement goes in the pool the allocation strategy picks; when no
 // pool is open the instance at risk stays (nothing is retried for it).
 void SpotFleet::Rebalance(uint32_t index) {
-  if (!group_ || !w_.s.fleet.capacity_rebalance) return;
+  if (!group_) {
+    FleetRebalance(index);
+    return;
+  }
+  if (!w_.s.fleet.capacity_rebalance) return;
   const Instance& in = w_.instances[index];
   if (in.state == Instance::State::kTerminated || in.terminating || replaced_by_.count(index))
     return;
@@ -93,6 +97,32 @@ void SpotFleet::Rebalance(uint32_t index) {
   const uint32_t replacement = w_.ec2->Launch(pool);
   replaces_[replacement] = index;
   replaced_by_[index] = replacement;
+}
+
+// A fleet's capacity rebalancing: the replacement goes in the pool the
+// allocation strategy picks and takes the instance at risk's place in the
+// fulfilled capacity, so that instance's later termination launches nothing.
+// When no pool is open nothing is launched (nor retried for it) and the
+// instance at risk still counts.
+void SpotFleet::FleetRebalance(uint32_t index) {
+  const FleetSpec& spec = w_.s.fleet;
+  if (spec.replacement_strategy == ReplacementStrategy::kNone) return;
+  Instance& in = w_.instances[index];
+  if (in.state == Instance::State::kTerminated || in.replaced) return;
+  const int pool = ChoosePool();
+  if (pool < 0) return;
+  in.replaced = true;
+  fulfilled_ -= in.units;
+  w_.ec2->Launch(pool);
+  if (spec.replacement_strategy == ReplacementStrategy::kLaunchBeforeTerminate)
+    w_.q.Push(w_.now() + spec.termination_delay, kRebalanceTerminate, index);
+}
+
+// EC2 terminates the instance at risk with whatever tasks it runs (a fleet
+// has no lifecycle hook). One its notice already ended is gone: nothing to do.
+void SpotFleet::RebalanceTerminate(uint32_t index) {
+  if (w_.instances[index].state == Instance::State::kTerminated) return;
+  w_.ec2->Terminate(index);
 }
 
 void SpotFleet::Terminate(uint32_t index) {

@@ -11,6 +11,12 @@
 // terminated; with a terminating lifecycle hook an instance the group
 // terminates waits in Terminating:Wait until the hook is completed or its
 // heartbeat timeout runs out.
+//
+// A fleet with capacity rebalancing (FleetSpec::replacement_strategy): a
+// rebalance recommendation launches a replacement, which counts toward the
+// fulfilled capacity in place of the instance at risk (that one runs on, not
+// counted); with launch-before-terminate EC2 terminates the instance at risk
+// FleetSpec::termination_delay after the replacement's launch.
 #pragma once
 
 #include <cstdint>
@@ -58,8 +64,12 @@ class SpotFleet {
   void EndWarmStart();
 
   // A rebalance recommendation for `index`: a group with Capacity Rebalancing
-  // launches its replacement (nothing otherwise).
+  // or a fleet with a replacement strategy launches its replacement (nothing
+  // otherwise).
   void Rebalance(uint32_t index);
+  // kRebalanceTerminate: a launch-before-terminate fleet's termination delay
+  // for `index` has ended; EC2 terminates it (undrained) unless it is gone.
+  void RebalanceTerminate(uint32_t index);
 
   // The group's terminating hook (FleetSpec::lifecycle_hook).
   bool has_hook() const { return hook_; }
@@ -76,6 +86,8 @@ class SpotFleet {
   bool PoolAvailable(int pool) const;
   double PricePerUnit(int pool) const;
   double Headroom(int pool) const;
+  // A fleet's capacity rebalancing (FleetSpec::replacement_strategy).
+  void FleetRebalance(uint32_t index);
   // The group terminates `index`: through its hook when it has one.
   void Terminate(uint32_t index);
 

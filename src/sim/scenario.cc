@@ -42,6 +42,18 @@ const char* SpotSourceTypeName(SpotSourceType t) {
   return "?";
 }
 
+const char* ReplacementStrategyName(ReplacementStrategy r) {
+  switch (r) {
+    case ReplacementStrategy::kNone:
+      return "none";
+    case ReplacementStrategy::kLaunch:
+      return "launch";
+    case ReplacementStrategy::kLaunchBeforeTerminate:
+      return "launch-before-terminate";
+  }
+  return "?";
+}
+
 bool ParseDuration(const std::string& text, SimTime* out) {
   // One or more NUMBER[UNIT] parts: "90", "90s", "15m", "10h30m", "1.5h", "500ms".
   if (text.empty()) return false;
@@ -626,7 +638,7 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
   Map fm(m.Get("fleet"), "fleet");
   fm.Only({"type", "id", "target_capacity", "allocation_strategy", "pools", "weights",
            "launch_delay", "retry_interval", "capacity_rebalance", "lifecycle_hook",
-           "hook_heartbeat_timeout"});
+           "hook_heartbeat_timeout", "replacement_strategy", "termination_delay"});
   s.fleet.type = ParseSourceType(fm.String("type", "spot-fleet"), "fleet.type");
   const bool group = s.fleet.type == SpotSourceType::kAutoScalingGroup;
   s.fleet.id = fm.String("id", s.fleet.type == SpotSourceType::kSpotFleet  ? s.fleet.id
@@ -652,6 +664,38 @@ Scenario ParseRoot(const YAML::Node& root, const FileReader& read_file) {
   // Auto Scaling's range for a hook's HeartbeatTimeout.
   if (s.fleet.hook_heartbeat_timeout < 30 * kSecond || s.fleet.hook_heartbeat_timeout > 2 * kHour)
     Fail("fleet.hook_heartbeat_timeout", "must be between 30s and 7200s");
+  // A fleet's capacity rebalancing (an Auto Scaling group has capacity_rebalance).
+  for (const char* key : {"replacement_strategy", "termination_delay"}) {
+    if (group && fm.Has(key)) {
+      Fail(fm.Key(key),
+           "only a spot-fleet or ec2-fleet has it, not auto-scaling-group (which has "
+           "capacity_rebalance)");
+    }
+  }
+  if (fm.Has("replacement_strategy")) {
+    const std::string text = fm.String("replacement_strategy", "");
+    if (text == "launch") {
+      s.fleet.replacement_strategy = ReplacementStrategy::kLaunch;
+    } else if (text == "launch-before-terminate") {
+      s.fleet.replacement_strategy = ReplacementStrategy::kLaunchBeforeTerminate;
+    } else {
+      Fail("fleet.replacement_strategy",
+           "must be launch or launch-before-terminate, not \"" + text + "\"");
+    }
+  }
+  const bool before_terminate =
+      s.fleet.replacement_strategy == ReplacementStrategy::kLaunchBeforeTerminate;
+  if (fm.Has("termination_delay") && !before_terminate)
+    Fail("fleet.termination_delay", "needs replacement_strategy: launch-before-terminate");
+  if (before_terminate && !fm.Has("termination_delay"))
+    Fail("fleet.termination_delay",
+         "is required with replacement_strategy: launch-before-terminate (120s to 7200s)");
+  if (before_terminate) {
+    s.fleet.termination_delay = fm.Duration("termination_delay", 0);
+    // The fleet APIs' range for TerminationDelay.
+    if (s.fleet.termination_delay < 120 * kSecond || s.fleet.termination_delay > 2 * kHour)
+      Fail("fleet.termination_delay", "must be between 120s and 7200s");
+  }
   if (fm.Has("pools")) {
     YAML::Node list = fm.Get("pools");
     if (!list.IsSequence() || list.size() == 0)

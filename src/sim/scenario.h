@@ -56,6 +56,17 @@ enum class SpotSourceType {
 // "spot-fleet" | "ec2-fleet" | "auto-scaling-group".
 const char* SpotSourceTypeName(SpotSourceType t);
 
+// A fleet's capacity rebalancing (`fleet.replacement_strategy`: the Spot
+// Fleet's SpotMaintenanceStrategies.CapacityRebalance, the EC2 Fleet's
+// MaintenanceStrategies.CapacityRebalance).
+enum class ReplacementStrategy {
+  kNone,                   // no capacity rebalancing (the key absent)
+  kLaunch,                 // "launch": a replacement; the instance at risk stays
+  kLaunchBeforeTerminate,  // "launch-before-terminate": then terminated after the delay
+};
+// "none" | "launch" | "launch-before-terminate".
+const char* ReplacementStrategyName(ReplacementStrategy r);
+
 // The spot capacity source: a Spot Fleet or EC2 Fleet of type maintain, or a
 // mixed-instances Auto Scaling group (all spot).
 struct FleetSpec {
@@ -76,6 +87,14 @@ struct FleetSpec {
   // completed or its heartbeat timeout runs out.
   bool lifecycle_hook = false;
   SimTime hook_heartbeat_timeout = kHour;  // AWS's default HeartbeatTimeout
+  // kSpotFleet and kEc2Fleet only. Capacity rebalancing: on a rebalance
+  // recommendation the fleet launches a replacement (which then counts toward
+  // the fulfilled capacity in place of the instance at risk); with
+  // launch-before-terminate EC2 terminates the instance at risk
+  // `termination_delay` after that launch (120 s to 7200 s, required, as
+  // TerminationDelay in the API).
+  ReplacementStrategy replacement_strategy = ReplacementStrategy::kNone;
+  SimTime termination_delay = 0;
 };
 
 // The on-demand Auto Scaling group.

@@ -149,6 +149,9 @@ class Simulation {
       case kHookTimeout:
         fleet_.HookTimeout(e.a);
         break;
+      case kRebalanceTerminate:
+        fleet_.RebalanceTerminate(e.a);
+        break;
       case kManagedScaling:
         providers_.Evaluate();
         break;

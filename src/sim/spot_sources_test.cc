@@ -108,6 +108,26 @@ TEST(SpotSources, ScenarioKeysAndDefaults) {
   EXPECT_TRUE(group.fleet.capacity_rebalance);
   EXPECT_TRUE(group.fleet.lifecycle_hook);
   EXPECT_EQ(group.fleet.hook_heartbeat_timeout, 15 * kMinute);
+  EXPECT_EQ(group.fleet.replacement_strategy, ReplacementStrategy::kNone);
+
+  EXPECT_EQ(spot.fleet.replacement_strategy, ReplacementStrategy::kNone);
+  EXPECT_EQ(spot.fleet.termination_delay, 0);
+  Scenario launch = Parse("fleet: {target_capacity: 4, replacement_strategy: launch}\n" + rest);
+  EXPECT_EQ(launch.fleet.replacement_strategy, ReplacementStrategy::kLaunch);
+  EXPECT_EQ(launch.fleet.termination_delay, 0);
+  for (const char* delay : {"120s", "7200", "15m"}) {
+    Scenario lbt = Parse(
+        "fleet: {type: ec2-fleet, target_capacity: 4, replacement_strategy: "
+        "launch-before-terminate, termination_delay: " +
+        std::string(delay) + "}\n" + rest);
+    EXPECT_EQ(lbt.fleet.replacement_strategy, ReplacementStrategy::kLaunchBeforeTerminate);
+    SimTime want = std::string(delay) == "120s"   ? 2 * kMinute
+                   : std::string(delay) == "7200" ? 2 * kHour
+                                                  : 15 * kMinute;
+    EXPECT_EQ(lbt.fleet.termination_delay, want) << delay;
+  }
+  EXPECT_STREQ(ReplacementStrategyName(ReplacementStrategy::kLaunchBeforeTerminate),
+               "launch-before-terminate");
 }
 
 TEST(SpotSources, BadValuesNameTheKey) {
@@ -141,6 +161,37 @@ TEST(SpotSources, BadValuesNameTheKey) {
        "hook_heartbeat_timeout: later}",
        "fleet.hook_heartbeat_timeout: must be a duration such as 90, 90s, 15m, 2h or 30d"},
       {"{type: ec2-fleet, id: \"\", target_capacity: 4}", "fleet.id: must not be empty"},
+      {"{type: auto-scaling-group, target_capacity: 4, replacement_strategy: launch}",
+       "fleet.replacement_strategy: only a spot-fleet or ec2-fleet has it, not "
+       "auto-scaling-group (which has capacity_rebalance)"},
+      {"{type: auto-scaling-group, target_capacity: 4, capacity_rebalance: true, "
+       "termination_delay: 5m}",
+       "fleet.termination_delay: only a spot-fleet or ec2-fleet has it, not "
+       "auto-scaling-group (which has capacity_rebalance)"},
+      {"{type: ec2-fleet, target_capacity: 4, capacity_rebalance: true}",
+       "fleet.capacity_rebalance: only a fleet of type auto-scaling-group has it, not ec2-fleet"},
+      {"{target_capacity: 4, replacement_strategy: terminate}",
+       "fleet.replacement_strategy: must be launch or launch-before-terminate, not "
+       "\"terminate\""},
+      {"{target_capacity: 4, replacement_strategy: [launch]}",
+       "fleet.replacement_strategy: must be a string"},
+      {"{target_capacity: 4, termination_delay: 5m}",
+       "fleet.termination_delay: needs replacement_strategy: launch-before-terminate"},
+      {"{type: ec2-fleet, target_capacity: 4, replacement_strategy: launch, "
+       "termination_delay: 5m}",
+       "fleet.termination_delay: needs replacement_strategy: launch-before-terminate"},
+      {"{target_capacity: 4, replacement_strategy: launch-before-terminate}",
+       "fleet.termination_delay: is required with replacement_strategy: "
+       "launch-before-terminate (120s to 7200s)"},
+      {"{target_capacity: 4, replacement_strategy: launch-before-terminate, "
+       "termination_delay: 119s}",
+       "fleet.termination_delay: must be between 120s and 7200s"},
+      {"{target_capacity: 4, replacement_strategy: launch-before-terminate, "
+       "termination_delay: 2h1s}",
+       "fleet.termination_delay: must be between 120s and 7200s"},
+      {"{target_capacity: 4, replacement_strategy: launch-before-terminate, "
+       "termination_delay: soon}",
+       "fleet.termination_delay: must be a duration such as 90, 90s, 15m, 2h or 30d"},
   };
   for (const Case& c : cases) {
     auto s = ParseScenario("pools: [{type: m5.large, zone: a}]\nfleet: " + c.fleet +
@@ -293,6 +344,124 @@ TEST(SpotSources, AnInterruptedGroupInstanceDiesAtTheNoticeAndIsReplaced) {
   }
   EXPECT_EQ(none.summary.tasks_lost_without_drain, 4);
   EXPECT_EQ(spotkeeper.summary.tasks_lost_without_drain, 0) << "drained on the notice";
+}
+
+// GroupScenario as a Spot Fleet (four m5.large in the cheap pool, two tasks
+// of app on each; at 1h two of them get a recommendation, no notice follows).
+// `fleet_keys`: more keys of the fleet, each after a comma.
+std::string FleetScenario(const std::string& fleet_keys) {
+  std::string yaml = GroupScenario(fleet_keys);
+  yaml.replace(yaml.find("type: auto-scaling-group, id: spot-asg"), 38,
+               "type: spot-fleet, id: sfr-test");
+  return yaml;
+}
+
+const char* kLaunchBeforeTerminate =
+    ", replacement_strategy: launch-before-terminate, termination_delay: 10m";
+
+// launch: a replacement per recommendation at once; the instances at risk
+// run on (billed: six instances to the end) and nothing terminates them.
+TEST(FleetCapacityRebalance, LaunchReplacesAndKeepsTheInstanceAtRisk) {
+  Scenario s = Parse(FleetScenario(", replacement_strategy: launch"));
+  ASSERT_EQ(s.fleet.type, SpotSourceType::kSpotFleet);
+  for (PolicyKind p : AllPolicies()) {
+    RunResult r = RunSimulation(s, p);
+    EXPECT_EQ(CountEvents(r, "rebalance-recommendation"), 2) << PolicyName(p);
+    EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 - 60)), 4) << PolicyName(p);
+    EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 60)), 6) << PolicyName(p);
+    EXPECT_EQ(SpotInstancesAt(r, r.series.t.size() - 1), 6) << PolicyName(p);
+    EXPECT_EQ(r.summary.tasks_lost_without_drain, 0) << PolicyName(p);
+    EXPECT_EQ(r.summary.interruptions, 0) << PolicyName(p);
+  }
+  // The same without a replacement strategy: nothing launched.
+  RunResult off = RunSimulation(Parse(FleetScenario("")), PolicyKind::kNone);
+  for (size_t i = 0; i < off.series.t.size(); ++i) ASSERT_EQ(SpotInstancesAt(off, i), 4) << i;
+}
+
+// The replacement takes the place of the instance at risk in the fulfilled
+// capacity: when that one is interrupted later, the fleet (at its target)
+// launches nothing more.
+TEST(FleetCapacityRebalance, AReplacedInstanceInterruptedLaterIsNotReplacedAgain) {
+  std::string yaml = FleetScenario(", replacement_strategy: launch");
+  yaml += "  - {at: 2h, kind: interruption, pool: \"m5.large us-east-1a\", count: 2}\n";
+  RunResult r = RunSimulation(Parse(yaml), PolicyKind::kNone);
+  EXPECT_EQ(r.summary.interruptions, 2);
+  EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 2 * 3600 - 60)), 6);
+  // Notices at 2h, terminated at 2h + 120 s.
+  EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 2 * 3600 + 180)), 4);
+  EXPECT_EQ(SpotInstancesAt(r, r.series.t.size() - 1), 4);
+  EXPECT_EQ(r.summary.tasks_lost_without_drain, 4) << "none drains nothing";
+}
+
+// launch-before-terminate: EC2 terminates each instance at risk exactly
+// termination_delay (10 min) after its replacement's launch, undrained: its
+// two tasks are lost under every policy that does not drain on a
+// recommendation; spotkeeper with on_rebalance: drain moves them first.
+TEST(FleetCapacityRebalance, LaunchBeforeTerminateKillsTheOldInstanceAfterTheDelay) {
+  Scenario s = Parse(FleetScenario(kLaunchBeforeTerminate));
+  ASSERT_EQ(s.fleet.termination_delay, 10 * kMinute);
+  for (PolicyKind p : AllPolicies()) {
+    RunResult r = RunSimulation(s, p);
+    EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 60)), 6) << PolicyName(p);
+    EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 9 * 60)), 6) << PolicyName(p);
+    EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 10 * 60)), 4) << PolicyName(p);
+    EXPECT_EQ(SpotInstancesAt(r, r.series.t.size() - 1), 4) << PolicyName(p);
+    EXPECT_EQ(r.summary.interruptions, 0) << PolicyName(p);
+    EXPECT_EQ(r.summary.tasks_lost_without_drain, 4) << PolicyName(p) << ": 2 instances x 2 tasks";
+  }
+  Scenario drain =
+      Parse(FleetScenario(kLaunchBeforeTerminate) + "controller: {on_rebalance: drain}\n");
+  RunResult r = RunSimulation(drain, PolicyKind::kSpotkeeper);
+  EXPECT_EQ(r.summary.tasks_lost_without_drain, 0);
+  EXPECT_EQ(r.summary.availability, 1.0);
+  EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 10 * 60)), 4);
+  // The others do not hear of recommendations: on_rebalance changes nothing.
+  EXPECT_EQ(RunSimulation(drain, PolicyKind::kEcsAgent).summary.tasks_lost_without_drain, 4);
+
+  // An EC2 Fleet does the same (the same code).
+  std::string yaml = FleetScenario(kLaunchBeforeTerminate);
+  yaml.replace(yaml.find("type: spot-fleet"), 16, "type: ec2-fleet");
+  Scenario ec2 = Parse(yaml);
+  ASSERT_EQ(ec2.fleet.type, SpotSourceType::kEc2Fleet);
+  RunResult e = RunSimulation(ec2, PolicyKind::kNone);
+  EXPECT_EQ(SpotInstancesAt(e, SampleAt(e, 3600 + 9 * 60)), 6);
+  EXPECT_EQ(SpotInstancesAt(e, SampleAt(e, 3600 + 10 * 60)), 4);
+  EXPECT_EQ(e.summary.tasks_lost_without_drain, 4);
+}
+
+// No pool open (the cheap pool is full at four, the other dry): no
+// replacement, so nothing is terminated either.
+TEST(FleetCapacityRebalance, NoOpenPoolNoReplacementNoTermination) {
+  std::string yaml = FleetScenario(kLaunchBeforeTerminate);
+  yaml.replace(yaml.find("monthly_interruption: 0}"), 24, "monthly_interruption: 0, capacity: 4}");
+  yaml += "  - {at: 50m, kind: pool-dry, pool: \"m5.large us-east-1b\", duration: 2h}\n";
+  Scenario s = Parse(yaml);
+  ASSERT_EQ(s.pools[0].capacity, 4);
+  RunResult r = RunSimulation(s, PolicyKind::kNone);
+  EXPECT_EQ(CountEvents(r, "rebalance-recommendation"), 2);
+  for (size_t i = 0; i < r.series.t.size(); ++i) ASSERT_EQ(SpotInstancesAt(r, i), 4) << i;
+  EXPECT_EQ(r.summary.tasks_lost_without_drain, 0);
+}
+
+// Interrupted before the delay ends: the instance at risk dies at its
+// notice's end (2 min); the delay's end finds it gone and the fleet, which
+// already counts the replacement, launches nothing: four instances after.
+TEST(FleetCapacityRebalance, InterruptedFirstDiesAtTheNoticeOnce) {
+  std::string yaml = FleetScenario(kLaunchBeforeTerminate);
+  yaml += "  - {at: 1h2m, kind: interruption, pool: \"m5.large us-east-1a\", count: 2}\n";
+  Scenario s = Parse(yaml);
+  RunResult none = RunSimulation(s, PolicyKind::kNone);
+  RunResult agent = RunSimulation(s, PolicyKind::kEcsAgent);
+  for (const RunResult* r : {&none, &agent}) {
+    EXPECT_EQ(r->summary.interruptions, 2) << PolicyName(r->policy);
+    EXPECT_EQ(SpotInstancesAt(*r, SampleAt(*r, 3600 + 3 * 60)), 6) << PolicyName(r->policy);
+    EXPECT_EQ(SpotInstancesAt(*r, SampleAt(*r, 3600 + 4 * 60)), 4) << PolicyName(r->policy);
+    for (size_t i = SampleAt(*r, 3600 + 4 * 60); i < r->series.t.size(); ++i) {
+      ASSERT_EQ(SpotInstancesAt(*r, i), 4) << PolicyName(r->policy) << " at " << r->series.t[i];
+    }
+  }
+  EXPECT_EQ(none.summary.tasks_lost_without_drain, 4);
+  EXPECT_EQ(agent.summary.tasks_lost_without_drain, 0) << "drained on the notice";
 }
 
 // Every source type runs the default day under every policy.

@@ -44,6 +44,7 @@ enum EventKind : uint32_t {
   kControllerLifecycle,  // spotkeeper hears of a terminate lifecycle action
   kManagedScaling,       // capacity providers: managed scaling evaluates (every minute)
   kProvisioningTimeout,  // capacity providers: a task's PROVISIONING timeout (a = task)
+  kRebalanceTerminate,   // a fleet's launch-before-terminate: its termination delay ends
 };
 
 // The pool index of the on-demand group's instances.
@@ -70,6 +71,9 @@ struct Instance {
   bool recommended = false;  // a rebalance recommendation came for it
   // A spot group's instance in Terminating:Wait: its terminating hook holds it.
   bool terminating = false;
+  // A fleet's instance at risk whose replacement capacity rebalancing
+  // launched: it runs on but no longer counts toward the fulfilled capacity.
+  bool replaced = false;
   SimTime notice_time = 0;
   SimTime termination_time = 0;
   std::vector<uint32_t> tasks;
