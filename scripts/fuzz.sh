@@ -23,7 +23,7 @@ if [[ "${1:-}" == "--totals" ]]; then
   all=$(ls fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/_fuzz\.cc$//' | tr '\n' ' ')
   [[ -f "$campaign" ]] || campaign=/dev/null
   awk -F'\t' -v all="$all" '
-    { runs[$2]++; execs[$2] += $3; if ($5 != "ok") failed[$2]++ }
+    NF >= 5 && $2 != "" { runs[$2]++; execs[$2] += $3; if ($5 != "ok") failed[$2]++ }
     END {
       printf "%-14s %5s %12s %7s %s\n", "harness", "runs", "executions", "failed", "to 10^7"
       n = split(all, names, " ")

@@ -39,6 +39,8 @@ case "$CONTROLLER" in
   lambda | ecs-service) ;;
   *) echo "CONTROLLER must be lambda or ecs-service, not '$CONTROLLER'" >&2; exit 2 ;;
 esac
+# "a, b," -> "a,b": the group names go into an event pattern and a policy as they are.
+SPOT_ASGS=$(printf %s "$SPOT_ASGS" | tr -d '[:space:]' | sed 's/,,*/,/g; s/^,//; s/,$//')
 export AWS_DEFAULT_REGION=$REGION
 ACCOUNT=$(aws sts get-caller-identity --query Account --output text)
 
@@ -214,6 +216,8 @@ else
  "containerDefinitions": [{
    "name": "controller", "image": "$IMAGE", "essential": true,
    "command": ["controller", "--metrics-listen", "0.0.0.0:9102"], "cpu": 64, "memory": 128,
+   "healthCheck": {"command": ["CMD", "/usr/local/bin/spotkeeper", "healthcheck", "--url",
+     "http://127.0.0.1:9102/healthz"], "interval": 30, "timeout": 10, "retries": 3, "startPeriod": 60},
    "portMappings": [{"containerPort": 9102, "hostPort": 0, "protocol": "tcp"}],
    "environment": [
      {"name": "SPOTKEEPER_QUEUE_URL", "value": "$QUEUE_URL"},

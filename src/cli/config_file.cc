@@ -72,8 +72,13 @@ std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
     }
     const bool reserved = key == "config" || key == "help" || key.rfind("-", 0) == 0;
     CLI::Option* opt = reserved ? nullptr : cmd->get_option_no_throw("--" + key);
-    if (!opt && !reserved && also_known && also_known->get_option_no_throw("--" + key)) {
-      continue;  // the other command's setting, not this one's
+    if (!reserved && also_known) {
+      // The file is the other command's: only its settings belong in it;
+      // those this command does not have are skipped.
+      if (!also_known->get_option_no_throw("--" + key))
+        opt = nullptr;
+      else if (!opt)
+        continue;
     }
     if (!opt) {
       return where + "unknown setting \"" + key +

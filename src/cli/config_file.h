@@ -29,9 +29,10 @@ CLI::Option* AddConfigOption(CLI::App* cmd, std::string& path);
 // for a single-valued setting, a nested mapping, or a value the setting rejects.
 // `applied`, when given, receives the keys the file set (those not already
 // given as a flag or variable).
-// `also_known`, when given, is the command whose file this is: a key `cmd`
-// does not have but `also_known` does is skipped, not an error (`doctor`
-// reads the controller's file and uses the settings it shares with it).
+// `also_known`, when given, is the command whose file this is: every key
+// must be one of its settings (else "unknown setting"), and one `cmd` does
+// not have is skipped (`doctor` reads the controller's file and uses the
+// settings it shares with it).
 std::string ApplyConfigFile(CLI::App* cmd, const std::string& path,
                             std::vector<std::string>* applied = nullptr,
                             const CLI::App* also_known = nullptr);

@@ -322,6 +322,13 @@ TEST_F(ConfigFileTest, AnotherCommandsFileGivesTheSharedSettingsAndSkipsItsOther
   const std::string err = ApplyConfigFile(doctor, bad, nullptr, controller);
   EXPECT_NE(err.find("unknown setting \"settle-windw\" (known: "), std::string::npos) << err;
   EXPECT_NE(err.find("spot-fleet-id"), std::string::npos) << err;  // the file's own keys
+  // A setting of this command the other does not have is not the file's either.
+  std::string json = "false";
+  doctor->add_option("--json", json);
+  const std::string own = Write("json: true\n");
+  EXPECT_NE(ApplyConfigFile(doctor, own, nullptr, controller).find("unknown setting \"json\""),
+            std::string::npos);
+  EXPECT_EQ(json, "false");
 }
 
 TEST_F(ConfigFileTest, MissingFileIsAnError) {

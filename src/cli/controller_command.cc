@@ -434,12 +434,14 @@ CLI::App* AddHealthcheckCommand(CLI::App& app, HealthcheckOptions& o) {
 
 namespace {
 
-// The first line of a body read from outside, cut and with control
-// characters shown as '?': it goes to a terminal or the container's health log.
+// The first line of a body read from outside, cut, with everything but
+// printable ASCII shown as '?' (control characters, C1, bidi overrides): it
+// goes to a terminal or the container's health log.
 std::string FirstLine(const std::string& body) {
   std::string line = Truncate(body.substr(0, body.find('\n')), 200);
   for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b >= 0x7F) c = '?';
   }
   return line;
 }
@@ -454,7 +456,8 @@ int RunHealthcheck(const HealthcheckOptions& o, net::HttpTransport& http, std::o
     return kExitUsage;
   }
   Duration timeout;
-  if (!ParseDurationSetting(o.timeout, &timeout) || timeout <= Duration::zero() ||
+  // At least 1 ms once in milliseconds: curl takes 0 for "no timeout".
+  if (!ParseDurationSetting(o.timeout, &timeout) || timeout < std::chrono::milliseconds(1) ||
       timeout > std::chrono::seconds(60)) {
     out << "spotkeeper healthcheck: --timeout must be a duration from 1ms to 60s, not \""
         << FirstLine(o.timeout) << "\"\n";

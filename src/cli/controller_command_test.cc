@@ -114,6 +114,13 @@ TEST(HealthcheckTest, TwoHundredIsHealthyAndAnythingElseIsNot) {
   EXPECT_EQ(out.str().find("second line"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("?[31mred"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("[truncated, 308 bytes]"), std::string::npos) << out.str();
+  out.str("");
+  http.Push(503,
+            "a\xe2\x80\xae"
+            "b\xc2\x9b"
+            "c");  // a bidi override, a C1 CSI
+  EXPECT_EQ(RunHealthcheck(options, http, out), 1);
+  EXPECT_EQ(out.str(), "unhealthy: HTTP 503: a???b??c\n");
 }
 
 TEST(HealthcheckTest, AMalformedUrlOrTimeoutIsAUsageErrorAndAsksNothing) {
@@ -123,7 +130,7 @@ TEST(HealthcheckTest, AMalformedUrlOrTimeoutIsAUsageErrorAndAsksNothing) {
   bad_url.url = "127.0.0.1:9102/healthz";
   EXPECT_EQ(RunHealthcheck(bad_url, http, out), 2);
   EXPECT_NE(out.str().find("--url must be an http:// or https:// URL"), std::string::npos);
-  for (const char* timeout : {"soon", "0s", "61s", "-1s"}) {
+  for (const char* timeout : {"soon", "0s", "61s", "-1s", "0.5ms"}) {
     HealthcheckOptions options;
     options.timeout = timeout;
     out.str("");

@@ -833,9 +833,8 @@ void ControllerLoop::RecordReport(
     }
   }
   if (auto desired = handler.on_demand_desired()) metrics_.Set(kOnDemandDesired, {}, *desired);
-  if (!report.fallback.empty() || !report.fallback_searched.empty()) {
-    RecordFallback(metrics_, report.fallback, report.fallback_searched);
-  }
+  // Also with no pair left: a searched cluster's last tagged pair is gone.
+  RecordFallback(metrics_, report.fallback, report.fallback_searched);
 }
 
 void RecordFallback(MetricsRegistry& m, const std::vector<FallbackOutcome>& outcomes,

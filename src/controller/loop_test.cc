@@ -1031,6 +1031,10 @@ TEST(RecordFallbackTest, APairNoLongerTaggedInASearchedClusterLosesItsGauges) {
   EXPECT_EQ(m.Value("spotkeeper_fallback_failures_total", {{"cluster", "web"}, {"primary", "api"}}),
             1);
   EXPECT_EQ(m.Render().find("etl-od"), std::string::npos);  // batch searched: gone
+  // The last pair's tag removed: no outcome at all, its cluster searched.
+  RecordFallback(m, {}, {"web"});
+  EXPECT_EQ(m.Render().find("api-od"), std::string::npos);
+  EXPECT_EQ(m.Value("spotkeeper_fallback_tasks", api), 0);
 }
 
 // The backoff the loop and the Lambda runtime share (queue.h).

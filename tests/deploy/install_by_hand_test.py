@@ -482,7 +482,10 @@ class InstallByHandOnMotoTest(unittest.TestCase):
 
     def test_ecs_controller_with_a_spot_group(self):
         settings, instance, container = self.prerequisites("asg")
-        self.run_script(dict(settings, CONTROLLER="ecs-service", ON_DEMAND_UNITS="4"))
+        # Blanks and an empty item, as a hand-typed list has them: the script's
+        # normalized "web-spot" is what the rule, the policy and the task get.
+        self.run_script(dict(settings, CONTROLLER="ecs-service", ON_DEMAND_UNITS="4",
+                             SPOT_ASGS=" web-spot ,"))
         topic, queue_url, _ = self.check_notice_plumbing(lambda_mode=False,
                                                          spot_groups=["web-spot"])
         self.check_roles(lambda_mode=False, spot_groups=["web-spot"])
@@ -500,6 +503,11 @@ class InstallByHandOnMotoTest(unittest.TestCase):
         c, env = self.check_container(td, "spotkeeper-controller", "spotkeeper-controller", 64,
                                       128, "controller")
         self.assertEqual(["controller", "--metrics-listen", "0.0.0.0:9102"], c["command"])
+        # The template's container health check: the binary asks /healthz.
+        self.assertEqual(["CMD", "/usr/local/bin/spotkeeper", "healthcheck", "--url",
+                          "http://127.0.0.1:9102/healthz"], c["healthCheck"]["command"])
+        self.assertEqual((30, 10, 3, 60), tuple(c["healthCheck"][k] for k in (
+            "interval", "timeout", "retries", "startPeriod")))
         self.assertEqual([(9102, 0, "tcp")], [(p["containerPort"], p["hostPort"], p["protocol"])
                                               for p in c["portMappings"]])
         self.assertEqual({"SPOTKEEPER_QUEUE_URL": queue_url, "SPOTKEEPER_CLUSTER": CLUSTER,

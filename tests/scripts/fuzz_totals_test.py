@@ -40,6 +40,7 @@ class FuzzTotalsTest(unittest.TestCase):
         header, rows = totals(
             "2026-12-02T00:00:00Z\tevent\t7037293\t918\tok\tabc1234\n"
             "2026-12-03T11:31:00Z\tevent\t2962707\t363\tok\tdef5678\n"
+            "\n"  # a blank line (an editor's) counts nothing
             "2026-12-03T12:00:00Z\timds\t1000\t10\tfailed-1\tdef5678\n"
             "2026-12-03T12:10:00Z\timds\t2500\t20\tok\tdef5678\n")
         self.assertEqual(["harness", "runs", "executions", "failed", "to", "10^7"], header.split())
