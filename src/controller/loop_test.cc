@@ -750,6 +750,16 @@ class ThreadedLoopTest : public LoopTest {
     };
   }
   static std::string Arn(int i) { return "arn:burst/" + std::to_string(i); }
+  // The start-up reconcile done, then notices [0, n) drained and deleted by
+  // one receive, and the decision they start held at the gate.
+  void HoldTheDecisionOf(ControllerLoop& loop, int n) {
+    loop.RunOnce();  // asks for the start-up reconcile; an empty poll
+    loop.WaitForDecisions();
+    gate.Arm();
+    SendNotices(0, n);
+    loop.RunOnce();
+    gate.WaitEntered();
+  }
   void SendNotices(int from, int to) {
     for (int i = from; i < to; ++i) {
       const std::string id = "i-b" + std::to_string(i);
@@ -817,12 +827,7 @@ TEST_F(ThreadedLoopTest, ADecisionStuckInFlightMakesTheLoopUnhealthyThoughDrains
   Handler decider(decision_view, config, clock);
   ControllerLoop loop(drain_queue, drains, clock, metrics, options,
                       DecisionSide{decision_queue, decider});
-  loop.RunOnce();
-  loop.WaitForDecisions();
-  gate.Arm();
-  SendNotices(0, 1);
-  loop.RunOnce();  // drained; its decision starts and is held
-  gate.WaitEntered();
+  HoldTheDecisionOf(loop, 1);
   clock.Advance(std::chrono::minutes(14));
   // An empty long poll (20 s): the drain path keeps completing iterations.
   loop.RunOnce();
@@ -927,12 +932,7 @@ TEST_F(ThreadedLoopTest, StopFinishesTheDecisionInFlightAndThePendingMessages) {
   Handler decider(decision_view, config, clock);
   ControllerLoop loop(drain_queue, drains, clock, metrics, options,
                       DecisionSide{decision_queue, decider});
-  loop.RunOnce();
-  loop.WaitForDecisions();
-  gate.Arm();
-  SendNotices(0, 5);
-  loop.RunOnce();  // recorded and deleted; their decision is held
-  gate.WaitEntered();
+  HoldTheDecisionOf(loop, 5);  // the 5 recorded and deleted
   std::string direct = queue.Send(R"({"fleetID": "sfr-1"})");
   loop.RunOnce();  // pending behind the held decision
   EXPECT_EQ(loop.pending(), 1u);
