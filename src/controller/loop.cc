@@ -223,10 +223,11 @@ std::string ControllerLoop::Unhealthy() const {
            std::to_string(static_cast<int64_t>(Seconds(now - last))) + " s";
   }
   const int64_t began = decision_began_ns_.load();
-  if (began != kNoDecision && now - MonoTime{Duration(began)} > options_.decision_stuck_after) {
+  if (began == kNoDecision) return "";
+  const Duration in_flight = now - MonoTime{Duration(began)};
+  if (in_flight > options_.decision_stuck_after) {
     return "stalled: a decision has been in flight for " +
-           std::to_string(static_cast<int64_t>(Seconds(now - MonoTime{Duration(began)}))) +
-           " s (the drains go on)";
+           std::to_string(static_cast<int64_t>(Seconds(in_flight))) + " s (the drains go on)";
   }
   return "";
 }
