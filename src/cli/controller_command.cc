@@ -386,6 +386,7 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
     net::HttpResponse response;
     if (request.path == "/metrics") {
       controller::RecordAwsErrors(metrics, {&client.stats(), &decision_client.stats()});
+      loop.RecordScrapeGauges();
       response.status = 200;
       response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       response.body = metrics.Render();

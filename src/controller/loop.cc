@@ -33,6 +33,8 @@ constexpr char kFallbackStuck[] = "spotkeeper_fallback_stuck_tasks";
 constexpr char kFallbackShortage[] = "spotkeeper_fallback_spot_shortage";
 constexpr char kFallbackFailures[] = "spotkeeper_fallback_failures_total";
 constexpr char kExtensions[] = "spotkeeper_queue_visibility_extensions_total";
+constexpr char kDecisionDuration[] = "spotkeeper_decision_duration_seconds";
+constexpr char kDecisionInFlight[] = "spotkeeper_decision_in_flight_seconds";
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -76,7 +78,7 @@ Status ValidateLoopOptions(const LoopOptions& o) {
   if (o.decision_stuck_after <= Duration::zero()) {
     return InvalidArgumentError("the decision stall limit must be positive");
   }
-  if (o.decision_gap < Duration::zero()) {
+  if (o.decision_gap < Duration::zero() || o.max_decision_gap < Duration::zero()) {
     return InvalidArgumentError("the decision gap must not be negative");
   }
   if (o.retry_backoff < Duration::zero() || o.max_retry_backoff < Duration::zero() ||
@@ -127,6 +129,12 @@ void DefineControllerMetrics(MetricsRegistry& m) {
   m.DefineCounter(kReconciles, "Reconciles from AWS state, by result (ok, failed).");
   m.DefineHistogram(kReconcileDuration, "How long one reconcile took.",
                     {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  m.DefineHistogram(kDecisionDuration,
+                    "How long one decision (and the reconcile it ran) took, on the decision "
+                    "thread.",
+                    {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900});
+  m.DefineGauge(kDecisionInFlight,
+                "How long the decision in flight has been running (0: none), at scrape time.");
   m.DefineCounter(kReceiveErrors, "Failed queue receives.");
   m.DefineCounter(kExtensions,
                   "Messages waiting for their decision made invisible again, by result (ok, "
@@ -222,14 +230,22 @@ std::string ControllerLoop::Unhealthy() const {
     return "stalled: the queue loop has not completed an iteration for " +
            std::to_string(static_cast<int64_t>(Seconds(now - last))) + " s";
   }
-  const int64_t began = decision_began_ns_.load();
-  if (began == kNoDecision) return "";
-  const Duration in_flight = now - MonoTime{Duration(began)};
+  const Duration in_flight = DecisionInFlight();
   if (in_flight > options_.decision_stuck_after) {
     return "stalled: a decision has been in flight for " +
            std::to_string(static_cast<int64_t>(Seconds(in_flight))) + " s (the drains go on)";
   }
   return "";
+}
+
+Duration ControllerLoop::DecisionInFlight() const {
+  const int64_t began = decision_began_ns_.load();
+  if (began == kNoDecision) return Duration::zero();
+  return std::max(Duration::zero(), clock_.MonotonicNow() - MonoTime{Duration(began)});
+}
+
+void ControllerLoop::RecordScrapeGauges() {
+  metrics_.Set(kDecisionInFlight, {}, Seconds(DecisionInFlight()));
 }
 
 void ControllerLoop::Run(const std::atomic<bool>& stop) {
@@ -669,7 +685,9 @@ void ControllerLoop::DecisionThread() {
       if (decide) Decide(decision_->handler, decision_->queue, batch, recorded, false);
       if (reconcile) Reconcile(decision_->handler);
     });
+    const Duration took = clock_.MonotonicNow() - began;
     decision_began_ns_.store(kNoDecision);
+    metrics_.Observe(kDecisionDuration, {}, Seconds(took));
     lock.lock();
     in_flight_.clear();
     busy_ = false;
@@ -677,10 +695,12 @@ void ControllerLoop::DecisionThread() {
     if (options_.decision_gap > Duration::zero()) {
       // At least three times as long as the decision took: decisions take at
       // most a quarter of the time (and of the API rate the drains share), however
-      // large the cluster. The wait is on the condition variable, so a stop
-      // ends it.
-      const Duration took = clock_.MonotonicNow() - began;
-      wake_.wait_for(lock, std::max(options_.decision_gap, 3 * took), [&] { return stopping_; });
+      // large the cluster; capped, so one very slow decision does not hold the
+      // next for three times as long. The wait is on the condition variable,
+      // so a stop ends it.
+      const Duration gap =
+          std::max(options_.decision_gap, std::min(3 * took, options_.max_decision_gap));
+      wake_.wait_for(lock, gap, [&] { return stopping_; });
     }
   }
   busy_ = false;

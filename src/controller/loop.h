@@ -83,13 +83,16 @@ struct LoopOptions {
   int coalesce_messages = 100;
   Duration coalesce_window = std::chrono::seconds(5);
   // With a DecisionSide: after a decision, the next one waits this long, or
-  // three times as long as that decision took if longer (its length by the Clock;
-  // the wait is real time, so a stop cuts it short; 0: no wait). A decision
-  // reads the whole cluster: during a burst, back-to-back decisions would
-  // spend the account's ECS API rate (and a shared endpoint's time) that the
-  // drains need; so decisions take at most a quarter of it, and the drains
-  // never wait.
+  // three times as long as that decision took if longer, but not longer than
+  // max_decision_gap (its length by the Clock; the wait is real time, so a
+  // stop cuts it short; 0: no wait). A decision reads the whole cluster:
+  // during a burst, back-to-back decisions would spend the account's ECS API
+  // rate (and a shared endpoint's time) that the drains need; so decisions
+  // take at most a quarter of it, and the drains never wait. The cap: after a
+  // decision slowed by a throttling spell (minutes), on-demand cover and
+  // lifecycle answers must not wait three times as long.
   Duration decision_gap = std::chrono::seconds(1);
+  Duration max_decision_gap = std::chrono::minutes(2);
   // Each receive asks for this visibility timeout (2 s to 12 h); a message
   // waiting for its decision (pending or in flight) is made invisible for it
   // again whenever half of it has passed, so a slow decision is not
@@ -189,6 +192,11 @@ class ControllerLoop {
   // decision_stuck_after; else why not, one line. Thread-safe.
   std::string Unhealthy() const;
   bool healthy() const { return Unhealthy().empty(); }
+  // How long the decision in flight has been (zero when none). Thread-safe.
+  Duration DecisionInFlight() const;
+  // Sets the gauges read at scrape time (spotkeeper_decision_in_flight_seconds).
+  // Thread-safe.
+  void RecordScrapeGauges();
 
  private:
   struct Pending {

@@ -844,6 +844,40 @@ TEST_F(ThreadedLoopTest, ADecisionStuckInFlightMakesTheLoopUnhealthyThoughDrains
   EXPECT_TRUE(loop.healthy()) << loop.Unhealthy();
 }
 
+TEST_F(ThreadedLoopTest, AVerySlowDecisionHoldsTheNextOnlyForTheCappedGap) {
+  // Three times an hour-long decision would be three hours; the cap (50 ms
+  // here, 2 minutes by default) bounds it.
+  options.decision_gap = std::chrono::milliseconds(1);
+  options.max_decision_gap = std::chrono::milliseconds(50);
+  Handler drains(drain_view, config, clock);
+  Handler decider(decision_view, config, clock);
+  ControllerLoop loop(drain_queue, drains, clock, metrics, options,
+                      DecisionSide{decision_queue, decider});
+  HoldTheDecisionOf(loop, 1);
+  clock.Advance(std::chrono::hours(1));
+  EXPECT_EQ(loop.DecisionInFlight(), std::chrono::hours(1));
+  loop.RecordScrapeGauges();
+  EXPECT_EQ(metrics.Value("spotkeeper_decision_in_flight_seconds"), 3600);
+  gate.Release();
+  loop.WaitForDecisions();
+  EXPECT_EQ(loop.decisions(), 2);  // the start-up reconcile and the held one
+  EXPECT_EQ(loop.DecisionInFlight(), Duration::zero());
+  loop.RecordScrapeGauges();
+  EXPECT_EQ(metrics.Value("spotkeeper_decision_in_flight_seconds"), 0);
+  // The histogram's count: both decisions.
+  EXPECT_EQ(metrics.Value("spotkeeper_decision_duration_seconds"), 2);
+  EXPECT_NE(metrics.Render().find("spotkeeper_decision_duration_seconds_bucket{le=\"+Inf\"} 2"),
+            std::string::npos);
+  // A notice now asks for a decision: it runs after the capped gap.
+  SendNotices(1, 2);
+  loop.RunOnce();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (loop.decisions() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(loop.decisions(), 3);
+}
+
 TEST_F(ThreadedLoopTest, UnrecordedNoticesAndDirectEventsWaitForASuccessfulDecision) {
   Handler drains(drain_view, config, clock);
   Handler decider(decision_view, config, clock);
@@ -960,6 +994,9 @@ TEST_F(LoopTest, ValidateLoopOptions) {
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
   bad = options;
   bad.decision_gap = -seconds(1);
+  EXPECT_FALSE(ValidateLoopOptions(bad).ok());
+  bad = options;
+  bad.max_decision_gap = -seconds(1);
   EXPECT_FALSE(ValidateLoopOptions(bad).ok());
   for (Duration visibility :
        {Duration(seconds(1)), Duration(std::chrono::hours(12) + seconds(1))}) {

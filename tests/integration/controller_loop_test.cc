@@ -191,6 +191,8 @@ TEST_F(ControllerLoopTest, SnsTerminationMessageThroughSqsDrainsAndScalesOnDeman
   EXPECT_NE(metrics.find("spotkeeper_notice_to_draining_seconds_count 1\n"), std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("spotkeeper_reconcile_duration_seconds_count"), std::string::npos);
+  EXPECT_NE(metrics.find("spotkeeper_decision_duration_seconds_count"), std::string::npos);
+  EXPECT_NE(metrics.find("\nspotkeeper_decision_in_flight_seconds "), std::string::npos);
   aws::SqsClient sqs(moto_->client);
   aws::ReceiveOptions ro;
   ro.wait_time_seconds = 0;
@@ -268,9 +270,9 @@ TEST_F(ControllerLoopTest, MalformedMessageStaysInTheQueueAndTheControllerKeepsS
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
   // What the template's container health check runs.
-  ProcessResult check = RunProcess(
-      {SpotkeeperBinary(), "healthcheck", "--url", "http://" + address + "/healthz"},
-      {{"PATH", "/usr/bin:/bin"}}, seconds(30));
+  ProcessResult check =
+      RunProcess({SpotkeeperBinary(), "healthcheck", "--url", "http://" + address + "/healthz"},
+                 {{"PATH", "/usr/bin:/bin"}}, seconds(30));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_EQ(check.out, "healthy: ok\n");
   EXPECT_TRUE(controller->Running());
