@@ -284,8 +284,13 @@ Result<Run> ParseRun(const json& j, const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& EventKinds() {
-  static const std::vector<std::string> kKinds = {"spot-interruption", "rebalance-recommendation",
-                                                  "pool-dry", "pool-restored", "mass-reclaim"};
+  static const std::vector<std::string> kKinds = {"spot-interruption",
+                                                  "rebalance-recommendation",
+                                                  "rebalance-replacement",
+                                                  "rebalance-termination",
+                                                  "pool-dry",
+                                                  "pool-restored",
+                                                  "mass-reclaim"};
   return kKinds;
 }
 

@@ -1,6 +1,7 @@
 #include "sim/capacity_source.h"
 
 #include <algorithm>
+#include <string>
 
 #include "sim/instances.h"
 #include "sim/market.h"
@@ -78,7 +79,10 @@ void SpotFleet::InService(uint32_t index) {
   replaced_by_.erase(old);
   replaces_.erase(it);
   const Instance& in = w_.instances[old];
-  if (in.state != Instance::State::kTerminated && !in.terminating) Terminate(old);
+  if (in.state != Instance::State::kTerminated && !in.terminating) {
+    w_.metrics->AddEvent("rebalance-termination", in.pool, in.id);
+    Terminate(old);
+  }
 }
 
 // The replacement goes in the pool the allocation strategy picks; when no
@@ -94,7 +98,9 @@ void SpotFleet::Rebalance(uint32_t index) {
     return;
   const int pool = ChoosePool();
   if (pool < 0) return;
+  const std::string at_risk = in.id;  // Launch may move the instances
   const uint32_t replacement = w_.ec2->Launch(pool);
+  w_.metrics->AddEvent("rebalance-replacement", pool, at_risk);
   replaces_[replacement] = index;
   replaced_by_[index] = replacement;
 }
@@ -113,7 +119,9 @@ void SpotFleet::FleetRebalance(uint32_t index) {
   if (pool < 0) return;
   in.replaced = true;
   fulfilled_ -= in.units;
+  const std::string at_risk = in.id;  // Launch may move the instances
   w_.ec2->Launch(pool);
+  w_.metrics->AddEvent("rebalance-replacement", pool, at_risk);
   if (spec.replacement_strategy == ReplacementStrategy::kLaunchBeforeTerminate)
     w_.q.Push(w_.now() + spec.termination_delay, kRebalanceTerminate, index);
 }
@@ -121,7 +129,9 @@ void SpotFleet::FleetRebalance(uint32_t index) {
 // EC2 terminates the instance at risk with whatever tasks it runs (a fleet
 // has no lifecycle hook). One its notice already ended is gone: nothing to do.
 void SpotFleet::RebalanceTerminate(uint32_t index) {
-  if (w_.instances[index].state == Instance::State::kTerminated) return;
+  const Instance& in = w_.instances[index];
+  if (in.state == Instance::State::kTerminated) return;
+  w_.metrics->AddEvent("rebalance-termination", in.pool, in.id);
   w_.ec2->Terminate(index);
 }
 

@@ -43,6 +43,25 @@ int CountEvents(const RunResult& r, const std::string& kind) {
                                         [&](const report::Event& e) { return e.kind == kind; }));
 }
 
+// The events of one kind, as "t instance" (seconds), in order.
+std::vector<std::string> EventsOf(const RunResult& r, const std::string& kind) {
+  std::vector<std::string> out;
+  for (const report::Event& e : r.events) {
+    if (e.kind == kind) out.push_back(std::to_string(static_cast<int>(e.t)) + " " + e.instance);
+  }
+  return out;
+}
+
+// The instances named by the events of one kind, sorted.
+std::vector<std::string> InstancesOf(const RunResult& r, const std::string& kind) {
+  std::vector<std::string> out;
+  for (const report::Event& e : r.events) {
+    if (e.kind == kind) out.push_back(e.instance);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // A spot group of four m5.large (2 units each) in its cheapest pool, two
 // tasks of app on each (spread by instance), room for two more per instance.
 // At 1h two of them get a rebalance recommendation and no notice follows.
@@ -226,6 +245,19 @@ TEST(SpotSources, RebalanceWithAHookDrainsUnderSpotkeeper) {
   EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 10 * 60)), 4);
   EXPECT_EQ(SpotInstancesAt(r, r.series.t.size() - 1), 4);
   EXPECT_EQ(r.summary.on_demand_instance_hours, 0) << "no capacity was ever missing";
+  // Both replacements launched at the recommendation; each instance at risk
+  // terminated (through the hook) once its replacement was InService.
+  const std::vector<std::string> at_risk = InstancesOf(r, "rebalance-recommendation");
+  ASSERT_EQ(at_risk.size(), 2u);
+  EXPECT_EQ(InstancesOf(r, "rebalance-replacement"), at_risk);
+  EXPECT_EQ(InstancesOf(r, "rebalance-termination"), at_risk);
+  for (const report::Event& e : r.events) {
+    if (e.kind == "rebalance-replacement") {
+      EXPECT_EQ(e.t, 3600) << e.instance;
+    } else if (e.kind == "rebalance-termination") {
+      EXPECT_EQ(e.t, 3600 + 90) << e.instance;
+    }
+  }
 }
 
 TEST(SpotSources, RebalanceWithoutAHookKillsTheOldInstancesUndrained) {
@@ -237,6 +269,9 @@ TEST(SpotSources, RebalanceWithoutAHookKillsTheOldInstancesUndrained) {
     EXPECT_EQ(r.summary.tasks_lost_without_drain, 4) << PolicyName(p);
     EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 60)), 6) << PolicyName(p);
     EXPECT_EQ(SpotInstancesAt(r, SampleAt(r, 3600 + 120)), 4) << PolicyName(p);
+    EXPECT_EQ(CountEvents(r, "rebalance-replacement"), 2) << PolicyName(p);
+    EXPECT_EQ(InstancesOf(r, "rebalance-termination"), InstancesOf(r, "rebalance-recommendation"))
+        << PolicyName(p);
   }
 }
 
@@ -372,10 +407,14 @@ TEST(FleetCapacityRebalance, LaunchReplacesAndKeepsTheInstanceAtRisk) {
     EXPECT_EQ(SpotInstancesAt(r, r.series.t.size() - 1), 6) << PolicyName(p);
     EXPECT_EQ(r.summary.tasks_lost_without_drain, 0) << PolicyName(p);
     EXPECT_EQ(r.summary.interruptions, 0) << PolicyName(p);
+    EXPECT_EQ(InstancesOf(r, "rebalance-replacement"), InstancesOf(r, "rebalance-recommendation"))
+        << PolicyName(p);
+    EXPECT_EQ(CountEvents(r, "rebalance-termination"), 0) << PolicyName(p) << ": launch keeps it";
   }
   // The same without a replacement strategy: nothing launched.
   RunResult off = RunSimulation(Parse(FleetScenario("")), PolicyKind::kNone);
   for (size_t i = 0; i < off.series.t.size(); ++i) ASSERT_EQ(SpotInstancesAt(off, i), 4) << i;
+  EXPECT_EQ(CountEvents(off, "rebalance-replacement"), 0);
 }
 
 // The replacement takes the place of the instance at risk in the fulfilled
@@ -408,6 +447,15 @@ TEST(FleetCapacityRebalance, LaunchBeforeTerminateKillsTheOldInstanceAfterTheDel
     EXPECT_EQ(SpotInstancesAt(r, r.series.t.size() - 1), 4) << PolicyName(p);
     EXPECT_EQ(r.summary.interruptions, 0) << PolicyName(p);
     EXPECT_EQ(r.summary.tasks_lost_without_drain, 4) << PolicyName(p) << ": 2 instances x 2 tasks";
+    // Replaced at the recommendation, terminated 10 minutes later.
+    std::vector<std::string> replaced = EventsOf(r, "rebalance-replacement");
+    std::vector<std::string> terminated = EventsOf(r, "rebalance-termination");
+    ASSERT_EQ(replaced.size(), 2u) << PolicyName(p);
+    ASSERT_EQ(terminated.size(), 2u) << PolicyName(p);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(replaced[i].substr(0, 5), "3600 ") << replaced[i];
+      EXPECT_EQ(terminated[i], "4200 " + replaced[i].substr(5)) << PolicyName(p);
+    }
   }
   Scenario drain =
       Parse(FleetScenario(kLaunchBeforeTerminate) + "controller: {on_rebalance: drain}\n");
@@ -441,6 +489,8 @@ TEST(FleetCapacityRebalance, NoOpenPoolNoReplacementNoTermination) {
   EXPECT_EQ(CountEvents(r, "rebalance-recommendation"), 2);
   for (size_t i = 0; i < r.series.t.size(); ++i) ASSERT_EQ(SpotInstancesAt(r, i), 4) << i;
   EXPECT_EQ(r.summary.tasks_lost_without_drain, 0);
+  EXPECT_EQ(CountEvents(r, "rebalance-replacement"), 0);
+  EXPECT_EQ(CountEvents(r, "rebalance-termination"), 0);
 }
 
 // Interrupted before the delay ends: the instance at risk dies at its
@@ -462,6 +512,9 @@ TEST(FleetCapacityRebalance, InterruptedFirstDiesAtTheNoticeOnce) {
   }
   EXPECT_EQ(none.summary.tasks_lost_without_drain, 4);
   EXPECT_EQ(agent.summary.tasks_lost_without_drain, 0) << "drained on the notice";
+  // Replaced, then gone at the notice's end: the delay's end terminates nothing.
+  EXPECT_EQ(CountEvents(none, "rebalance-replacement"), 2);
+  EXPECT_EQ(CountEvents(none, "rebalance-termination"), 0);
 }
 
 // Every source type runs the default day under every policy.
