@@ -4,7 +4,7 @@ Each run of scripts/fuzz.sh appends a line to the campaign log (date, harness,
 executions, seconds, result, commit); the runs of a campaign resume from the
 corpus the earlier ones left, so their executions add up toward issue 12's
 10^7 per harness. Here a made-up log (FUZZ_CAMPAIGN) is totalled: sums, failed
-runs, "done" at 10^7, and every harness of fuzz/*_fuzz.cc listed even with no run.
+runs (an interrupted run is not one), "done" at 10^7, and every harness of fuzz/*_fuzz.cc listed even with no run.
 Run: python3 tests/scripts/fuzz_totals_test.py
 """
 import glob
@@ -42,10 +42,12 @@ class FuzzTotalsTest(unittest.TestCase):
             "2026-12-03T11:31:00Z\tevent\t2962707\t363\tok\tdef5678\n"
             "\n"  # a blank line (an editor's) counts nothing
             "2026-12-03T12:00:00Z\timds\t1000\t10\tfailed-1\tdef5678\n"
-            "2026-12-03T12:10:00Z\timds\t2500\t20\tok\tdef5678\n")
+            "2026-12-03T12:10:00Z\timds\t2500\t20\tok\tdef5678\n"
+            # Stopped by Ctrl-C (libFuzzer's exit 72): it counts, it did not fail.
+            "2026-12-03T12:20:00Z\timds\t500\t5\tinterrupted\tdef5678\n")
         self.assertEqual(["harness", "runs", "executions", "failed", "to", "10^7"], header.split())
         self.assertEqual((2, 10000000, 0, "done"), rows["event"])
-        self.assertEqual((2, 3500, 1, "9996500"), rows["imds"])
+        self.assertEqual((3, 4000, 1, "9996000"), rows["imds"])
 
     def test_every_harness_is_listed_even_without_a_run(self):
         _, rows = totals(None)  # no campaign yet
