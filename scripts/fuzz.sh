@@ -5,7 +5,7 @@
 # FUZZ_RUNS=N (optional) also ends a harness after N executions, whichever
 # comes first: `FUZZ_RUNS=10000000 FUZZ_SECONDS=86400` runs each to 10^7.
 # FUZZ_JOBS=N runs N processes of each harness on the shared corpus.
-# FUZZ_CHUNK=N (default 2000000): a process runs at most N executions; a
+# FUZZ_CHUNK=N (default 1000000): a process runs at most N executions; a
 # longer run is several processes, one after another, each resuming from the
 # corpus (ASan's memory for allocation stacks grows with every execution).
 # Each run is added to the campaign log build-fuzz/fuzz/campaign.tsv (or
@@ -57,7 +57,7 @@ fi
 seconds="${FUZZ_SECONDS:-300}"
 jobs="${FUZZ_JOBS:-1}"
 runs="${FUZZ_RUNS:-}"
-chunk="${FUZZ_CHUNK:-2000000}"
+chunk="${FUZZ_CHUNK:-1000000}"
 if [[ -n "$runs" && ! "$runs" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz: FUZZ_RUNS must be a positive number of executions, not \"$runs\"" >&2
   exit 2
