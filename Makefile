@@ -41,7 +41,8 @@ asan-configure: setup
 	@grep -qs '^SPK_FUZZ:BOOL=ON' build-asan/CMakeCache.txt || cmake --preset asan --fresh >/dev/null
 
 # Every libFuzzer harness for FUZZ_SECONDS (default 300) each, or until
-# FUZZ_RUNS executions if given first; FUZZ_JOBS processes each (docs/fuzzing.md).
+# FUZZ_RUNS executions if given first; FUZZ_JOBS processes each; FUZZ_CHUNK
+# (scripts/fuzz.sh, default 10^6) executions at most per process (docs/fuzzing.md).
 FUZZ_SECONDS ?= 300
 FUZZ_RUNS ?=
 FUZZ_JOBS ?= 1

@@ -8,9 +8,11 @@
 # FUZZ_CHUNK=N (default 1000000): a process runs at most N executions; a
 # longer run is several processes, one after another, each resuming from the
 # corpus (ASan's memory for allocation stacks grows with every execution).
-# Each run is added to the campaign log build-fuzz/fuzz/campaign.tsv (or
-# FUZZ_CAMPAIGN; date, harness, executions, seconds, result, commit): the runs of a campaign start
-# from the corpus the earlier ones left, so their executions add up.
+# Each process is added to the campaign log build-fuzz/fuzz/campaign.tsv (or
+# FUZZ_CAMPAIGN; date, harness, executions, seconds, result (ok, interrupted,
+# failed-EXIT), commit): the runs of a campaign start from the corpus the
+# earlier ones left, so their executions add up. Ctrl-C stops the fuzzer,
+# logs it as interrupted and ends the script.
 # Usage: scripts/fuzz.sh [--smoke] [HARNESS...]
 #        scripts/fuzz.sh --totals   the campaign's executions per harness
 #   --smoke  only if clang++ is installed; otherwise say so and exit 0
@@ -19,7 +21,10 @@
 # build-fuzz/fuzz/artifacts/; the script then exits 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-campaign=${FUZZ_CAMPAIGN:-build-fuzz/fuzz/campaign.tsv}
+# FUZZ_DIR: harnesses built elsewhere (its NAME_fuzz binaries are run as they
+# are, nothing is built; corpora, logs and artifacts go there too). For tests.
+out=${FUZZ_DIR:-build-fuzz/fuzz}
+campaign=${FUZZ_CAMPAIGN:-$out/campaign.tsv}
 if [[ "${1:-}" == "--totals" ]]; then
   # Per harness (every fuzz/*_fuzz.cc, run or not): runs, executions, failed
   # runs (an interrupted one is not: its executions count), and what is left
@@ -46,7 +51,7 @@ if [[ "${1:-}" == "--totals" ]]; then
 fi
 smoke=0
 if [[ "${1:-}" == "--smoke" ]]; then smoke=1; shift; fi
-if ! command -v clang++ >/dev/null; then
+if [[ -z "${FUZZ_DIR:-}" ]] && ! command -v clang++ >/dev/null; then
   if (( smoke )); then
     echo "fuzz: SKIPPED: clang++ is not installed (scripts/setup.sh installs clang, libfuzzer-14-dev)"
     exit 0
@@ -70,19 +75,31 @@ if [[ ! "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz: FUZZ_SECONDS must be a positive number of seconds, not \"$seconds\"" >&2
   exit 2
 fi
-test -f build-fuzz/build.ninja || cmake --preset fuzz >/dev/null || exit 2
 harnesses=("$@")
 if (( ${#harnesses[@]} == 0 )); then
   harnesses=($(ls fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/_fuzz\.cc$//'))
 fi
-ninja -C build-fuzz -j2 $(printf '%s_fuzz ' "${harnesses[@]}") >/dev/null || exit 2
-mkdir -p build-fuzz/fuzz/artifacts
+if [[ -z "${FUZZ_DIR:-}" ]]; then
+  test -f build-fuzz/build.ninja || cmake --preset fuzz >/dev/null || exit 2
+  ninja -C build-fuzz -j2 $(printf '%s_fuzz ' "${harnesses[@]}") >/dev/null || exit 2
+fi
+mkdir -p "$out/artifacts"
 failed=0
+# Ctrl-C (SIGINT) or SIGTERM: the fuzzer and its -jobs workers get SIGTERM
+# (libFuzzer then prints its statistics and exits), the process is logged as
+# interrupted and the script ends (130).
+child=0
+stop_requested=0
+on_signal() {
+  stop_requested=1
+  if (( child > 0 )); then kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null; fi
+}
+trap on_signal INT TERM
 printf '%-14s %12s %10s %8s %s\n' harness executions exec/s seconds result
 for h in "${harnesses[@]}"; do
-  work=build-fuzz/fuzz/corpus/$h
+  work=$out/corpus/$h
   mkdir -p "$work"
-  log=build-fuzz/fuzz/$h.log
+  log=$out/$h.log
   # -jobs only for more than one: with -jobs=1 libFuzzer still forks a worker
   # whose output goes to ./fuzz-0.log instead of $log.
   parallel=()
@@ -91,9 +108,10 @@ for h in "${harnesses[@]}"; do
   # the corpus the last one left, until FUZZ_RUNS or FUZZ_SECONDS is used up:
   # ASan keeps every distinct allocation stack it sees for the life of the
   # process (its stack depot), and on the recursive YAML parsers that is
-  # about 0.4 KB per execution (config_fuzz: from 460 MB to 900 MB in 730,000
+  # 0.4 to 0.6 KB per execution (config_fuzz: from 460 MB to 900 MB in 730,000
   # executions; flat with malloc_context_size=0), so one process of 10^7
-  # would pass -rss_limit_mb. Each process is a line of the campaign log.
+  # would pass -rss_limit_mb. Each process is a line of the campaign log, and
+  # each starts by running the whole corpus again (those executions count).
   left=$runs
   deadline=$(( SECONDS + seconds ))
   while :; do
@@ -103,19 +121,29 @@ for h in "${harnesses[@]}"; do
     if [[ -n "$left" ]] && (( left < want )); then want=$left; fi
     # -runs counts one process's executions: with N jobs each runs its share.
     start=$SECONDS
-    build-fuzz/fuzz/${h}_fuzz -max_total_time="$time_left" -print_final_stats=1 -timeout=10 \
-      -rss_limit_mb=2048 "${parallel[@]}" -runs=$(( (want + jobs - 1) / jobs )) \
-      -artifact_prefix=build-fuzz/fuzz/artifacts/"$h"- "$work" fuzz/corpus/"$h" >"$log" 2>&1
+    # In a session of its own, so that on_signal reaches the -jobs workers too.
+    setsid -w "$out/${h}_fuzz" -max_total_time="$time_left" -print_final_stats=1 \
+      -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -runs=$(( (want + jobs - 1) / jobs )) \
+      -artifact_prefix="$out/artifacts/$h-" "$work" fuzz/corpus/"$h" >"$log" 2>&1 &
+    child=$!
+    wait "$child"
     rc=$?
-    execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
+    # A signal ends the first wait early: the second gives the fuzzer's exit.
+    if (( stop_requested )); then wait "$child"; rc=$?; fi
+    child=0
+    # With -jobs each worker's statistics are in its fuzz-N.log, which the
+    # parent also copies into $log: count them once.
+    stats=("$log")
+    if (( jobs > 1 )); then stats=(fuzz-*.log); fi
+    execs=$(grep -h 'stat::number_of_executed_units' "${stats[@]}" 2>/dev/null | awk '{s+=$2} END {print s+0}')
     # Over the time it really ran (a crash ends it early).
     elapsed=$(( SECONDS - start ))
     rate=$(( execs / (elapsed > 0 ? elapsed : 1) ))
     result=ok
     interrupted=0
-    # 72: libFuzzer's exit after SIGINT/SIGTERM (a Ctrl-C): its executions
-    # count, it found nothing, and the script stops.
-    if (( rc == 72 )); then result=interrupted; interrupted=1
+    # Stopped (on_signal, or 72: libFuzzer's exit on its own SIGINT/SIGTERM):
+    # its executions count, it found nothing, and the script stops.
+    if (( stop_requested || rc == 72 )); then result=interrupted; interrupted=1
     elif (( rc != 0 )); then result="FAILED (exit $rc, see $log)"; failed=1; fi
     printf '%-14s %12s %10s %8s %s\n' "$h" "$execs" "$rate" "$elapsed" "$result"
     if (( ! smoke )); then

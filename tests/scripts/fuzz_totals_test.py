@@ -1,16 +1,25 @@
-"""`scripts/fuzz.sh --totals` adds up a fuzzing campaign's runs per harness.
+"""`scripts/fuzz.sh`: the campaign's totals, and how a long run is cut up.
 
-Each run of scripts/fuzz.sh appends a line to the campaign log (date, harness,
-executions, seconds, result, commit); the runs of a campaign resume from the
-corpus the earlier ones left, so their executions add up toward issue 12's
-10^7 per harness. Here a made-up log (FUZZ_CAMPAIGN) is totalled: sums, failed
-runs (an interrupted run is not one), "done" at 10^7, and every harness of fuzz/*_fuzz.cc listed even with no run.
+Each process scripts/fuzz.sh runs appends a line to the campaign log (date,
+harness, executions, seconds, result, commit); the runs of a campaign resume
+from the corpus the earlier ones left, so their executions add up toward issue
+12's 10^7 per harness. Here a made-up log (FUZZ_CAMPAIGN) is totalled: sums,
+failed runs (an interrupted run is not one), "done" at 10^7, and every harness
+of fuzz/*_fuzz.cc listed even with no run.
+
+The run loop is driven against a stand-in for a libFuzzer binary (FUZZ_DIR, a
+bash script that prints libFuzzer's statistics line): processes of at most
+FUZZ_CHUNK executions until FUZZ_RUNS, the executions of -jobs workers counted
+once, a crash ending the harness, and Ctrl-C recorded as interrupted with the
+fuzzer stopped.
 Run: python3 tests/scripts/fuzz_totals_test.py
 """
 import glob
 import os
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -57,6 +66,126 @@ class FuzzTotalsTest(unittest.TestCase):
         self.assertEqual(harnesses, set(rows))
         for name in harnesses:
             self.assertEqual((0, 0, 0, "10000000"), rows[name], name)
+
+
+# A libFuzzer stand-in: records its arguments, prints the statistics line for
+# -runs executions (FAKE_EXECS instead, when set), per worker with -jobs (each
+# in ./fuzz-N.log, copied to stderr as libFuzzer's parent does); FAKE_EXIT is
+# its exit code; FAKE_HANG: waits for SIGTERM, then prints 7 executions and
+# exits 72 as libFuzzer does.
+FAKE = r"""#!/usr/bin/env bash
+runs=0; jobs=0
+for a in "$@"; do
+  case $a in -runs=*) runs=${a#-runs=} ;; -jobs=*) jobs=${a#-jobs=} ;; esac
+done
+echo "$$ $*" >> "$FAKE_ARGS"
+n=${FAKE_EXECS:-$runs}
+if [[ -n "${FAKE_HANG:-}" ]]; then
+  trap 'echo "stat::number_of_executed_units: 7" >&2; exit 72' TERM
+  sleep 60 & wait
+  exit 3
+fi
+if (( jobs > 1 )); then
+  for ((i = 0; i < jobs; i++)); do
+    echo "stat::number_of_executed_units: $n" > fuzz-$i.log
+    cat fuzz-$i.log >&2
+  done
+else
+  echo "stat::number_of_executed_units: $n" >&2
+fi
+exit ${FAKE_EXIT:-0}
+"""
+
+
+class FuzzRunTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.campaign = os.path.join(self.dir, "campaign.tsv")
+        self.args = os.path.join(self.dir, "args")
+        fake = os.path.join(self.dir, "time_fuzz")
+        with open(fake, "w", encoding="utf-8") as f:
+            f.write(FAKE)
+        os.chmod(fake, 0o755)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def env(self, **extra):
+        return dict(os.environ, FUZZ_DIR=self.dir, FUZZ_CAMPAIGN=self.campaign,
+                    FAKE_ARGS=self.args, FUZZ_SECONDS="60", **extra)
+
+    def run_script(self, **extra):
+        return subprocess.run(["bash", SCRIPT, "time"], capture_output=True, text=True,
+                              env=self.env(**extra), timeout=60)
+
+    def rows(self):
+        with open(self.campaign, encoding="utf-8") as f:
+            return [line.split("\t")[1:5] for line in f.read().splitlines()]
+
+    def processes(self):
+        with open(self.args, encoding="utf-8") as f:
+            return f.read().splitlines()
+
+    def test_a_long_run_is_processes_of_at_most_the_chunk(self):
+        r = self.run_script(FUZZ_RUNS="1000", FUZZ_CHUNK="400")
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        self.assertEqual([["time", "400", "ok"], ["time", "400", "ok"], ["time", "200", "ok"]],
+                         [[h, n, res] for h, n, _, res in self.rows()])
+        self.assertEqual(["-runs=400", "-runs=400", "-runs=200"],
+                         [next(a for a in p.split() if a.startswith("-runs="))
+                          for p in self.processes()])
+        with open(self.campaign, encoding="utf-8") as f:
+            _, totals_rows = totals(f.read())
+        self.assertEqual((3, 1000, 0, "9999000"), totals_rows["time"])
+
+    def test_the_workers_of_jobs_are_counted_once(self):
+        r = self.run_script(FUZZ_RUNS="1000", FUZZ_JOBS="2")
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        self.assertEqual([["time", "1000", "ok"]], [[h, n, res] for h, n, _, res in self.rows()])
+        self.assertIn("-runs=500", self.processes()[0].split())
+
+    def test_time_up_before_the_runs_ends_the_harness(self):
+        r = self.run_script(FUZZ_RUNS="1000", FUZZ_CHUNK="400", FAKE_EXECS="150")
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        self.assertEqual([["time", "150", "ok"]], [[h, n, res] for h, n, _, res in self.rows()])
+
+    def test_a_crash_ends_the_harness_and_fails(self):
+        r = self.run_script(FUZZ_RUNS="1000", FUZZ_CHUNK="400", FAKE_EXIT="1")
+        self.assertEqual(1, r.returncode, r.stdout + r.stderr)
+        self.assertEqual([["time", "400", "failed-1"]], [[h, n, res] for h, n, _, res in self.rows()])
+        self.assertEqual(1, len(self.processes()))
+
+    def test_ctrl_c_stops_the_fuzzer_and_is_recorded_as_interrupted(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=sig.name):
+                for path in (self.campaign, self.args):
+                    if os.path.exists(path):
+                        os.remove(path)
+                p = subprocess.Popen(["bash", SCRIPT, "time"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True,
+                                     env=self.env(FUZZ_RUNS="1000", FAKE_HANG="1"))
+                deadline = time.monotonic() + 30
+                while not os.path.exists(self.args) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.assertTrue(os.path.exists(self.args), "the fuzzer never started")
+                time.sleep(0.3)  # its trap is set
+                p.send_signal(sig)
+                out, _ = p.communicate(timeout=30)
+                self.assertEqual(130, p.returncode, out)
+                self.assertEqual([["time", "7", "interrupted"]],
+                                 [[h, n, res] for h, n, _, res in self.rows()])
+                self.assertEqual(1, len(self.processes()), "no second process after a stop")
+                pid = int(self.processes()[0].split()[0])
+                gone = False
+                for _ in range(100):
+                    try:
+                        os.kill(pid, 0)
+                    except ProcessLookupError:
+                        gone = True
+                        break
+                    time.sleep(0.05)
+                self.assertTrue(gone, "the fuzzer is still running")
 
 
 if __name__ == "__main__":
