@@ -695,8 +695,8 @@ void ControllerLoop::DecisionThread() {
     if (options_.decision_gap > Duration::zero()) {
       // At least three times as long as the decision took: decisions take at
       // most a quarter of the time (and of the API rate the drains share), however
-      // large the cluster; capped, so one very slow decision does not hold the
-      // next for three times as long. The wait is on the condition variable,
+      // large the cluster; capped (max_decision_gap), so one very slow decision
+      // does not hold the next for three times as long. The wait is on the condition variable,
       // so a stop ends it.
       const Duration gap =
           std::max(options_.decision_gap, std::min(3 * took, options_.max_decision_gap));

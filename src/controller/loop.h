@@ -88,9 +88,10 @@ struct LoopOptions {
   // stop cuts it short; 0: no wait). A decision reads the whole cluster:
   // during a burst, back-to-back decisions would spend the account's ECS API
   // rate (and a shared endpoint's time) that the drains need; so decisions
-  // take at most a quarter of it, and the drains never wait. The cap: after a
-  // decision slowed by a throttling spell (minutes), on-demand cover and
-  // lifecycle answers must not wait three times as long.
+  // take at most a quarter of it (those under 40 s: longer ones more), and
+  // the drains never wait. The cap: after a decision slowed by a throttling
+  // spell (minutes), on-demand cover and lifecycle answers must not wait
+  // three times as long; they are worth more than the API rate then.
   Duration decision_gap = std::chrono::seconds(1);
   Duration max_decision_gap = std::chrono::minutes(2);
   // Each receive asks for this visibility timeout (2 s to 12 h); a message

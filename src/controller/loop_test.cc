@@ -845,10 +845,10 @@ TEST_F(ThreadedLoopTest, ADecisionStuckInFlightMakesTheLoopUnhealthyThoughDrains
 }
 
 TEST_F(ThreadedLoopTest, AVerySlowDecisionHoldsTheNextOnlyForTheCappedGap) {
-  // Three times an hour-long decision would be three hours; the cap (50 ms
-  // here, 2 minutes by default) bounds it.
+  // Three times an hour-long decision would be three hours; the cap (3 s
+  // here, 2 minutes by default) bounds it, and it is still a wait.
   options.decision_gap = std::chrono::milliseconds(1);
-  options.max_decision_gap = std::chrono::milliseconds(50);
+  options.max_decision_gap = std::chrono::seconds(3);
   Handler drains(drain_view, config, clock);
   Handler decider(decision_view, config, clock);
   ControllerLoop loop(drain_queue, drains, clock, metrics, options,
@@ -868,9 +868,12 @@ TEST_F(ThreadedLoopTest, AVerySlowDecisionHoldsTheNextOnlyForTheCappedGap) {
   EXPECT_EQ(metrics.Value("spotkeeper_decision_duration_seconds"), 2);
   EXPECT_NE(metrics.Render().find("spotkeeper_decision_duration_seconds_bucket{le=\"+Inf\"} 2"),
             std::string::npos);
-  // A notice now asks for a decision: it runs after the capped gap.
+  // A notice now asks for a decision: it waits for the capped gap (not the
+  // 1 ms decision_gap), then runs.
   SendNotices(1, 2);
   loop.RunOnce();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(loop.decisions(), 2) << "ran before the gap of 3 x took, capped at 3 s, was over";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (loop.decisions() < 3 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -273,8 +273,9 @@ const char* EventColor(std::string_view kind) {
   if (kind == "spot-interruption") return "#d62728";
   if (kind == "mass-reclaim") return "#7b0d0d";
   if (kind == "rebalance-recommendation") return "#e0a100";
-  if (kind == "rebalance-replacement") return "#1f77b4";
-  if (kind == "rebalance-termination") return "#9467bd";
+  // Colours no pool, policy or series uses.
+  if (kind == "rebalance-replacement") return "#b5179e";
+  if (kind == "rebalance-termination") return "#6b4423";
   if (kind == "pool-dry") return "#ff7f0e";
   if (kind == "pool-restored") return "#2ca02c";
   return "#777777";

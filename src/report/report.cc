@@ -652,7 +652,8 @@ Result<std::string> RenderHtmlReport(const nlohmann::json& result) {
       "Failed requests: sent to a target that died before its health checks took it out, in "
       "flight on a target that died, shed by too few tasks, or with no target. Markers on the "
       "time "
-      "axis: spot interruptions (red), rebalance recommendations (amber), pool-wide events "
+      "axis: spot interruptions (red), rebalance recommendations (amber), capacity "
+      "rebalancing's replacements (magenta) and terminations (brown), pool-wide events "
       "(dashed: mass reclaim, pool dry, pool restored); hover a marker above the capacity chart "
       "for the events it stands for. At most {} spot, {} on-demand pools are drawn apart; the rest "
       "are summed.</p>\n",
