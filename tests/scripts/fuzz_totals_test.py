@@ -78,10 +78,12 @@ runs=0; jobs=0
 for a in "$@"; do
   case $a in -runs=*) runs=${a#-runs=} ;; -jobs=*) jobs=${a#-jobs=} ;; esac
 done
-echo "$$ $*" >> "$FAKE_ARGS"
-n=${FAKE_EXECS:-$runs}
 if [[ -n "${FAKE_HANG:-}" ]]; then
   trap 'echo "stat::number_of_executed_units: 7" >&2; exit 72' TERM
+fi
+echo "$$ $*" >> "$FAKE_ARGS"  # started (and its trap set)
+n=${FAKE_EXECS:-$runs}
+if [[ -n "${FAKE_HANG:-}" ]]; then
   sleep 60 & wait
   exit 3
 fi
@@ -169,7 +171,6 @@ class FuzzRunTest(unittest.TestCase):
                 while not os.path.exists(self.args) and time.monotonic() < deadline:
                     time.sleep(0.05)
                 self.assertTrue(os.path.exists(self.args), "the fuzzer never started")
-                time.sleep(0.3)  # its trap is set
                 p.send_signal(sig)
                 out, _ = p.communicate(timeout=30)
                 self.assertEqual(130, p.returncode, out)
