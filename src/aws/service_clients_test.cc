@@ -18,6 +18,7 @@
 #include "aws/endpoint.h"
 #include "aws/fake_client_test_util.h"
 #include "aws/service_util.h"
+#include "aws/sns.h"
 #include "aws/sqs.h"
 #include "base/clock.h"
 #include "base/env.h"
@@ -831,6 +832,55 @@ TEST(ServiceUtilTest, NumbersAndBatches) {
   EXPECT_THAT(internal::Batches({"a", "b", "c"}, 2),
               ElementsAre(ElementsAre("a", "b"), ElementsAre("c")));
   EXPECT_THAT(internal::Batches({}, 10), SizeIs(0));
+}
+
+TEST(QueueRegionTest, TheRegionOfAnAwsQueueUrl) {
+  for (const auto& [url, region] : std::vector<std::pair<std::string, std::string>>{
+           {"https://sqs.eu-west-1.amazonaws.com/123456789012/notices", "eu-west-1"},
+           {"HTTPS://SQS.US-WEST-2.AMAZONAWS.COM/123456789012/Notices", "us-west-2"},
+           {"https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q", "cn-north-1"},
+           {"https://sqs-fips.us-gov-west-1.amazonaws.com/123456789012/q", "us-gov-west-1"},
+           {"https://ap-south-1.queue.amazonaws.com/123456789012/q", "ap-south-1"},
+           {"https://queue.amazonaws.com/123456789012/q", "us-east-1"},
+           {"http://sqs.us-east-1.amazonaws.com:443/123456789012/q", "us-east-1"},
+           // Not an AWS queue host: not checked.
+           {"http://127.0.0.1:5000/123456789012/q", ""},
+           {"https://vpce-0abc.sqs.us-east-1.vpce.amazonaws.com/123456789012/q", ""},
+           {"https://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/q", ""},
+           {"https://amazonaws.com/q", ""},
+           {"https://sqs..amazonaws.com/q", ""},
+           {"https://sqs.us_east_1.amazonaws.com/q", ""},
+           {"sqs.us-east-1.amazonaws.com/123456789012/q", ""},
+           {"", ""},
+       }) {
+    EXPECT_EQ(QueueUrlRegion(url), region) << url;
+  }
+  EXPECT_TRUE(CheckQueueRegion("https://sqs.eu-west-1.amazonaws.com/1/q", "eu-west-1").ok());
+  EXPECT_TRUE(CheckQueueRegion("http://127.0.0.1:5000/1/q", "eu-west-1").ok());
+  Status other = CheckQueueRegion("https://sqs.eu-west-1.amazonaws.com/1/q", "us-east-1");
+  EXPECT_EQ(other.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.message(),
+            "names a queue in eu-west-1, but the AWS region is us-east-1: SQS answers for a queue "
+            "only at its own region's endpoint (set the region to eu-west-1, or use a queue of "
+            "us-east-1)");
+}
+
+TEST(TopicRegionTest, TheRegionOfATopicArn) {
+  EXPECT_EQ(TopicArnRegion("arn:aws:sns:us-west-2:123456789012:notices"), "us-west-2");
+  EXPECT_EQ(TopicArnRegion("arn:aws-cn:sns:cn-north-1:123456789012:t"), "cn-north-1");
+  for (const char* bad : {"", "topic", "arn:aws:sns:us-west-2:123456789012:",
+                          "arn:aws:sqs:us-west-2:123456789012:q", "arn:aws:sns::123456789012:t",
+                          "arn:aws:sns:US-WEST-2:123456789012:t", "arn:aws:sns:us-west-2"}) {
+    EXPECT_EQ(TopicArnRegion(bad), "") << bad;
+  }
+  EXPECT_TRUE(CheckTopicRegion("arn:aws:sns:us-east-1:123456789012:t", "us-east-1").ok());
+  EXPECT_TRUE(CheckTopicRegion("not an arn", "us-east-1").ok());
+  Status other = CheckTopicRegion("arn:aws:sns:us-west-2:123456789012:t", "us-east-1");
+  EXPECT_EQ(other.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.message(),
+            "names a topic in us-west-2, but the AWS region is us-east-1: SNS publishes to a "
+            "topic only at its own region's endpoint (set the region to us-west-2, or use a topic "
+            "of us-east-1)");
 }
 
 TEST(QueueUrlFromArnTest, BuildsTheUrlOnTheResolvedEndpoint) {

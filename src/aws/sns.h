@@ -25,6 +25,15 @@ struct PublishOptions {
   std::string message_deduplication_id;  // FIFO topics only
 };
 
+// The region field of an SNS topic ARN ("arn:PARTITION:sns:REGION:ACCOUNT:NAME");
+// "" when `topic_arn` is not one.
+std::string TopicArnRegion(const std::string& topic_arn);
+
+// kInvalidArgument ("names a topic in R1, but the AWS region is R2: ...") when
+// the topic's region is not `region`: SNS publishes to a topic only at its own
+// region's endpoint, so every publish would fail.
+Status CheckTopicRegion(const std::string& topic_arn, const std::string& region);
+
 class SnsClient {
  public:
   // `client` must outlive this object.

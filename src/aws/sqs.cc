@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -205,6 +206,64 @@ Result<SendMessageResult> SqsClient::SendMessage(const std::string& queue_url,
     return InternalError("sqs SendMessage: MD5OfMessageBody does not match the body sent");
   }
   return r;
+}
+
+namespace {
+
+// A region's name as AWS spells them: lower-case letters, digits and dashes,
+// beginning with a letter (us-east-1, cn-north-1, us-gov-west-1).
+bool IsRegionName(const std::string& s) {
+  if (s.empty() || s.size() > 32 || s[0] < 'a' || s[0] > 'z') return false;
+  return s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+}
+
+}  // namespace
+
+std::string QueueUrlRegion(const std::string& queue_url) {
+  std::string lower;
+  lower.reserve(std::min<size_t>(queue_url.size(), 300));
+  for (size_t i = 0; i < queue_url.size() && i < 300; ++i) {
+    const char c = queue_url[i];
+    lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  std::string rest;
+  for (const std::string scheme : {"https://", "http://"}) {
+    if (lower.compare(0, scheme.size(), scheme) == 0) {
+      rest = lower.substr(scheme.size());
+      break;
+    }
+  }
+  const std::string host = rest.substr(0, rest.find_first_of("/:?#"));
+  std::string name;  // the host without its AWS domain
+  for (const std::string domain : {".amazonaws.com.cn", ".amazonaws.com"}) {
+    if (host.size() > domain.size() &&
+        host.compare(host.size() - domain.size(), domain.size(), domain) == 0) {
+      name = host.substr(0, host.size() - domain.size());
+      break;
+    }
+  }
+  if (name.empty()) return "";
+  if (name == "queue") return "us-east-1";
+  std::string region;
+  for (const std::string prefix : {"sqs.", "sqs-fips."}) {
+    if (name.compare(0, prefix.size(), prefix) == 0) region = name.substr(prefix.size());
+  }
+  const std::string legacy = ".queue";
+  if (region.empty() && name.size() > legacy.size() &&
+      name.compare(name.size() - legacy.size(), legacy.size(), legacy) == 0) {
+    region = name.substr(0, name.size() - legacy.size());
+  }
+  return IsRegionName(region) ? region : "";
+}
+
+Status CheckQueueRegion(const std::string& queue_url, const std::string& region) {
+  const std::string queue_region = QueueUrlRegion(queue_url);
+  if (queue_region.empty() || region.empty() || queue_region == region) return Status::Ok();
+  return InvalidArgumentError("names a queue in " + queue_region + ", but the AWS region is " +
+                              region +
+                              ": SQS answers for a queue only at its own region's endpoint "
+                              "(set the region to " +
+                              queue_region + ", or use a queue of " + region + ")");
 }
 
 Result<std::string> QueueUrlFromArn(const std::string& arn, const EndpointResolver& endpoints) {

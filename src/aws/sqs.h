@@ -114,6 +114,18 @@ class SqsClient {
 // reads only queues in its function's region).
 Result<std::string> QueueUrlFromArn(const std::string& arn, const EndpointResolver& endpoints);
 
+// The region an AWS SQS queue URL names by its host: https://sqs.REGION.
+// amazonaws.com[.cn]/... (also sqs-fips.REGION...), https://REGION.queue.
+// amazonaws.com/... (the legacy form), https://queue.amazonaws.com/...
+// (us-east-1). "" for any other URL (an endpoint override, a VPC endpoint's
+// own name, moto): nothing to check then.
+std::string QueueUrlRegion(const std::string& queue_url);
+
+// kInvalidArgument ("names a queue in R1, but the AWS region is R2: ...") when
+// `queue_url` is an AWS queue URL of a region other than `region`: SQS answers
+// for a queue only at its own region's endpoint, so every call would fail.
+Status CheckQueueRegion(const std::string& queue_url, const std::string& region);
+
 // Lower-case hex MD5 of `data` (SQS's body checksum).
 std::string Md5Hex(const std::string& data);
 

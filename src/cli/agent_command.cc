@@ -15,6 +15,8 @@
 #include "agent/watch_plan.h"
 #include "agent/watcher.h"
 #include "aws/session.h"
+#include "aws/sns.h"
+#include "aws/sqs.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/redact.h"
@@ -318,6 +320,14 @@ int RunAgent(const AgentOptions& o, const Env& env, net::HttpTransport& http, Cl
     }
     log::Warn("no AWS session: the lifecycle attribute will not be set",
               {{"error", session.status().message()}});
+  } else {
+    const std::string& region = (*session)->region().region;
+    if (Status s = aws::CheckTopicRegion(o.sns_topic_arn, region); !s.ok()) {
+      return UsageError(cmd, "--sns-topic-arn (SPOTKEEPER_SNS_TOPIC_ARN) " + s.message());
+    }
+    if (Status s = aws::CheckQueueRegion(o.sqs_queue_url, region); !s.ok()) {
+      return UsageError(cmd, "--sqs-queue-url (SPOTKEEPER_SQS_QUEUE_URL) " + s.message());
+    }
   }
 
   std::vector<cloud::SinkSpec> specs;

@@ -346,6 +346,9 @@ int RunController(const ControllerRunOptions& options, const Env& env, net::Http
     return usage("no AWS region: set AWS_REGION (or --region / SPOTKEEPER_REGION): " +
                  session.status().message());
   }
+  if (Status s = aws::CheckQueueRegion(options.queue_url, (*session)->region().region); !s.ok()) {
+    return usage("--queue-url (SPOTKEEPER_QUEUE_URL) " + s.message());
+  }
   aws::AwsClient& client = (*session)->client();
   config.self_instance_id = options.self_instance_id;
   const std::string metadata_uri = env.GetOr("ECS_CONTAINER_METADATA_URI_V4", "");

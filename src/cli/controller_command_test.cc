@@ -21,7 +21,7 @@ struct Ran {
   size_t requests = 0;
 };
 Ran RunStopped(ControllerRunOptions options) {
-  options.queue_url = "http://127.0.0.1:1/123456789012/notices";
+  if (options.queue_url.empty()) options.queue_url = "http://127.0.0.1:1/123456789012/notices";
   MapEnv env(std::map<std::string, std::string>{{"AWS_REGION", "us-east-1"}});
   net::FakeTransport http;
   ManualClock clock;
@@ -60,6 +60,22 @@ TEST(ControllerCommandTest, ABadVisibilityTimeoutIsAUsageErrorBeforeAnyAwsCall) 
     EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
     EXPECT_EQ(r.requests, 0u);
   }
+}
+
+TEST(ControllerCommandTest, AQueueOfAnotherRegionIsAUsageErrorBeforeAnyAwsCall) {
+  ControllerRunOptions options;  // AWS_REGION=us-east-1
+  options.queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/notices";
+  Ran r = RunStopped(options);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.err,
+            "spotkeeper controller: --queue-url (SPOTKEEPER_QUEUE_URL) names a queue in "
+            "eu-west-1, but the AWS region is us-east-1: SQS answers for a queue only at its own "
+            "region's endpoint (set the region to eu-west-1, or use a queue of us-east-1)\n");
+  EXPECT_EQ(r.requests, 0u);
+  options.controller.region = "eu-west-1";  // --region
+  options.metrics_listen = "off";
+  r = RunStopped(options);
+  EXPECT_EQ(r.rc, 0) << r.err;
 }
 
 TEST(ControllerCommandTest, ParseListenAddress) {

@@ -702,6 +702,11 @@ TEST_F(AgentTest, WrongOrMissingSettingsExitTwoNamingTheSetting) {
       {{"agent", "--webhook-url", "http://127.0.0.1:9/", "--webhook-header", "nocolon"},
        "--webhook-header"},
       {{"metadata", "--imds-timeout", "-1"}, "--imds-timeout"},
+      // AWS_REGION is us-east-1: a topic or queue of another region.
+      {{"agent", "--sns-topic-arn", "arn:aws:sns:us-west-2:123456789012:notices"},
+       "--sns-topic-arn (SPOTKEEPER_SNS_TOPIC_ARN) names a topic in us-west-2"},
+      {{"agent", "--sqs-queue-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/q"},
+       "--sqs-queue-url (SPOTKEEPER_SQS_QUEUE_URL) names a queue in eu-west-1"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {SpotkeeperBinary()};
