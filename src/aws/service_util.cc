@@ -294,4 +294,30 @@ void AddList(QueryParams& params, const std::string& prefix,
   }
 }
 
+bool SplitArn(const std::string& arn, std::vector<std::string>* fields, std::string* resource) {
+  fields->clear();
+  size_t start = 0;
+  while (fields->size() < 5) {
+    const size_t colon = arn.find(':', start);
+    if (colon == std::string::npos) return false;
+    fields->push_back(arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  *resource = arn.substr(start);
+  return true;
+}
+
+bool IsRegionName(const std::string& s) {
+  if (s.empty() || s.size() > 32 || s[0] < 'a' || s[0] > 'z') return false;
+  return s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+}
+
+Status CheckSameRegion(const std::string& kind, const std::string& found, const std::string& region,
+                       const std::string& why) {
+  if (found.empty() || region.empty() || found == region) return Status::Ok();
+  return InvalidArgumentError("names a " + kind + " in " + found + ", but the AWS region is " +
+                              region + ": " + why + " (set the region to " + found + ", or use a " +
+                              kind + " of " + region + ")");
+}
+
 }  // namespace spk::aws::internal

@@ -121,4 +121,20 @@ std::vector<std::vector<std::string>> Batches(const std::vector<std::string>& it
 void AddList(QueryParams& params, const std::string& prefix,
              const std::vector<std::string>& values);
 
+// An ARN, "arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE", split at its
+// first five colons into `fields` (the resource, colons and all, is the
+// rest); false when it has fewer than five.
+bool SplitArn(const std::string& arn, std::vector<std::string>* fields, std::string* resource);
+
+// A region's name as AWS spells them: lower-case letters, digits and dashes,
+// beginning with a letter, at most 32 (us-east-1, cn-north-1, us-gov-west-1).
+bool IsRegionName(const std::string& s);
+
+// Ok when `found` (the region a queue URL or topic ARN names; "" for none) is
+// empty or `region`; else kInvalidArgument: "names a KIND in FOUND, but the
+// AWS region is REGION: WHY (set the region to FOUND, or use a KIND of
+// REGION)".
+Status CheckSameRegion(const std::string& kind, const std::string& found, const std::string& region,
+                       const std::string& why);
+
 }  // namespace spk::aws::internal

@@ -32,30 +32,15 @@ Result<std::string> SnsClient::Publish(const std::string& topic_arn, const std::
 
 std::string TopicArnRegion(const std::string& topic_arn) {
   std::vector<std::string> fields;
-  size_t start = 0;
-  while (fields.size() < 5) {
-    const size_t colon = topic_arn.find(':', start);
-    if (colon == std::string::npos) return "";
-    fields.push_back(topic_arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  if (fields[0] != "arn" || fields[2] != "sns" || start >= topic_arn.size()) return "";
-  const std::string& region = fields[3];
-  if (region.empty() || region.size() > 32 ||
-      region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
-    return "";
-  }
-  return region;
+  std::string name;
+  if (!internal::SplitArn(topic_arn, &fields, &name)) return "";
+  if (fields[0] != "arn" || fields[2] != "sns" || name.empty()) return "";
+  return internal::IsRegionName(fields[3]) ? fields[3] : "";
 }
 
 Status CheckTopicRegion(const std::string& topic_arn, const std::string& region) {
-  const std::string topic_region = TopicArnRegion(topic_arn);
-  if (topic_region.empty() || region.empty() || topic_region == region) return Status::Ok();
-  return InvalidArgumentError("names a topic in " + topic_region + ", but the AWS region is " +
-                              region +
-                              ": SNS publishes to a topic only at its own region's endpoint "
-                              "(set the region to " +
-                              topic_region + ", or use a topic of " + region + ")");
+  return internal::CheckSameRegion("topic", TopicArnRegion(topic_arn), region,
+                                   "SNS publishes to a topic only at its own region's endpoint");
 }
 
 }  // namespace spk::aws

@@ -2,12 +2,13 @@
 
 #include <openssl/evp.h>
 
-#include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aws/service_util.h"
 #include "base/redact.h"
+#include "base/strings.h"
 
 namespace spk::aws {
 
@@ -208,24 +209,8 @@ Result<SendMessageResult> SqsClient::SendMessage(const std::string& queue_url,
   return r;
 }
 
-namespace {
-
-// A region's name as AWS spells them: lower-case letters, digits and dashes,
-// beginning with a letter (us-east-1, cn-north-1, us-gov-west-1).
-bool IsRegionName(const std::string& s) {
-  if (s.empty() || s.size() > 32 || s[0] < 'a' || s[0] > 'z') return false;
-  return s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
-}
-
-}  // namespace
-
 std::string QueueUrlRegion(const std::string& queue_url) {
-  std::string lower;
-  lower.reserve(std::min<size_t>(queue_url.size(), 300));
-  for (size_t i = 0; i < queue_url.size() && i < 300; ++i) {
-    const char c = queue_url[i];
-    lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
+  const std::string lower = AsciiLower(std::string_view(queue_url).substr(0, 300));
   std::string rest;
   for (const std::string scheme : {"https://", "http://"}) {
     if (lower.compare(0, scheme.size(), scheme) == 0) {
@@ -253,17 +238,12 @@ std::string QueueUrlRegion(const std::string& queue_url) {
       name.compare(name.size() - legacy.size(), legacy.size(), legacy) == 0) {
     region = name.substr(0, name.size() - legacy.size());
   }
-  return IsRegionName(region) ? region : "";
+  return internal::IsRegionName(region) ? region : "";
 }
 
 Status CheckQueueRegion(const std::string& queue_url, const std::string& region) {
-  const std::string queue_region = QueueUrlRegion(queue_url);
-  if (queue_region.empty() || region.empty() || queue_region == region) return Status::Ok();
-  return InvalidArgumentError("names a queue in " + queue_region + ", but the AWS region is " +
-                              region +
-                              ": SQS answers for a queue only at its own region's endpoint "
-                              "(set the region to " +
-                              queue_region + ", or use a queue of " + region + ")");
+  return internal::CheckSameRegion("queue", QueueUrlRegion(queue_url), region,
+                                   "SQS answers for a queue only at its own region's endpoint");
 }
 
 Result<std::string> QueueUrlFromArn(const std::string& arn, const EndpointResolver& endpoints) {
@@ -272,14 +252,8 @@ Result<std::string> QueueUrlFromArn(const std::string& arn, const EndpointResolv
                                 "\"");
   };
   std::vector<std::string> parts;
-  size_t start = 0;
-  while (parts.size() < 5) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return bad("too few fields");
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  const std::string name = arn.substr(start);
+  std::string name;
+  if (!internal::SplitArn(arn, &parts, &name)) return bad("too few fields");
   if (parts[0] != "arn" || parts[1].empty()) return bad("no arn:PARTITION prefix");
   if (parts[2] != "sqs") return bad("service is not sqs");
   if (parts[3] != endpoints.region()) {
