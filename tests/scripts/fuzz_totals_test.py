@@ -71,7 +71,7 @@ class FuzzTotalsTest(unittest.TestCase):
 # A libFuzzer stand-in: records its arguments, prints the statistics line for
 # -runs executions (FAKE_EXECS instead, when set), per worker with -jobs (each
 # in ./fuzz-N.log, copied to stderr as libFuzzer's parent does); FAKE_EXIT is
-# its exit code; FAKE_HANG: waits for SIGTERM, then prints 7 executions and
+# its exit code; it records the ASAN_OPTIONS it got and its directory; FAKE_HANG: waits for SIGTERM, then prints 7 executions and
 # exits 72 as libFuzzer does.
 FAKE = r"""#!/usr/bin/env bash
 runs=0; jobs=0
@@ -81,6 +81,8 @@ done
 if [[ -n "${FAKE_HANG:-}" ]]; then
   trap 'echo "stat::number_of_executed_units: 7" >&2; exit 72' TERM
 fi
+echo "${ASAN_OPTIONS-(unset)}" > "$FAKE_ARGS.asan"
+echo "$PWD" > "$FAKE_ARGS.cwd"
 echo "$$ $*" >> "$FAKE_ARGS"  # started (and its trap set)
 n=${FAKE_EXECS:-$runs}
 if [[ -n "${FAKE_HANG:-}" ]]; then
@@ -146,6 +148,30 @@ class FuzzRunTest(unittest.TestCase):
         self.assertEqual(0, r.returncode, r.stdout + r.stderr)
         self.assertEqual([["time", "1000", "ok"]], [[h, n, res] for h, n, _, res in self.rows()])
         self.assertIn("-runs=500", self.processes()[0].split())
+        # The workers' fuzz-N.log went to a directory of the run's own, not
+        # the checkout, where another run (make test's) would count or remove
+        # them; it is gone after the run.
+        with open(self.args + ".cwd", encoding="utf-8") as f:
+            cwd = f.read().strip()
+        self.assertNotEqual(ROOT, cwd)
+        self.assertFalse(os.path.exists(cwd), cwd)
+
+    def test_asan_keeps_no_allocation_stacks_unless_asked(self):
+        # The default (the stacks cost a sixth of the time, and memory that
+        # grows with every execution), and ASAN_OPTIONS as given when set,
+        # even empty.
+        for given, seen in ((None, "malloc_context_size=0"), ("", ""),
+                            ("malloc_context_size=30", "malloc_context_size=30")):
+            with self.subTest(asan_options=given):
+                env = self.env(FUZZ_RUNS="10")
+                env.pop("ASAN_OPTIONS", None)
+                if given is not None:
+                    env["ASAN_OPTIONS"] = given
+                r = subprocess.run(["bash", SCRIPT, "time"], capture_output=True, text=True,
+                                   env=env, timeout=60)
+                self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+                with open(self.args + ".asan", encoding="utf-8") as f:
+                    self.assertEqual(seen, f.read().rstrip("\n"))
 
     def test_time_up_before_the_runs_ends_the_harness(self):
         r = self.run_script(FUZZ_RUNS="1000", FUZZ_CHUNK="400", FAKE_EXECS="150")
