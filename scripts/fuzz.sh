@@ -112,6 +112,7 @@ trap on_signal INT TERM
 printf '%-14s %12s %10s %8s %s\n' harness executions exec/s seconds result
 for h in "${harnesses[@]}"; do
   work=$out/corpus/$h
+  seeds=$PWD/fuzz/corpus/$h
   mkdir -p "$work"
   log=$out/$h.log
   # -jobs only for more than one: with -jobs=1 libFuzzer still forks a worker
@@ -139,7 +140,7 @@ for h in "${harnesses[@]}"; do
     # In a session of its own, so that on_signal reaches the -jobs workers too.
     (cd "$rundir" && exec setsid -w "$out/${h}_fuzz" -max_total_time="$time_left" -print_final_stats=1 \
       -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -runs=$(( (want + jobs - 1) / jobs )) \
-      -artifact_prefix="$out/artifacts/$h-" "$work" "$PWD/fuzz/corpus/$h") >"$log" 2>&1 &
+      -artifact_prefix="$out/artifacts/$h-" "$work" "$seeds") >"$log" 2>&1 &
     child=$!
     wait "$child"
     rc=$?

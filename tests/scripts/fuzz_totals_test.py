@@ -68,7 +68,8 @@ class FuzzTotalsTest(unittest.TestCase):
             self.assertEqual((0, 0, 0, "10000000"), rows[name], name)
 
 
-# A libFuzzer stand-in: records its arguments, prints the statistics line for
+# A libFuzzer stand-in: records its arguments, fails as libFuzzer does when a
+# corpus directory is not there, prints the statistics line for
 # -runs executions (FAKE_EXECS instead, when set), per worker with -jobs (each
 # in ./fuzz-N.log, copied to stderr as libFuzzer's parent does); FAKE_EXIT is
 # its exit code; it records the ASAN_OPTIONS it got and its directory; FAKE_HANG: waits for SIGTERM, then prints 7 executions and
@@ -76,7 +77,12 @@ class FuzzTotalsTest(unittest.TestCase):
 FAKE = r"""#!/usr/bin/env bash
 runs=0; jobs=0
 for a in "$@"; do
-  case $a in -runs=*) runs=${a#-runs=} ;; -jobs=*) jobs=${a#-jobs=} ;; esac
+  case $a in
+    -runs=*) runs=${a#-runs=} ;;
+    -jobs=*) jobs=${a#-jobs=} ;;
+    -*) ;;
+    *) [[ -d $a ]] || { echo "No such file or directory: $a; exiting" >&2; exit 1; } ;;
+  esac
 done
 if [[ -n "${FAKE_HANG:-}" ]]; then
   trap 'echo "stat::number_of_executed_units: 7" >&2; exit 72' TERM
