@@ -9,9 +9,11 @@
 # longer run is several processes, one after another, each resuming from the
 # corpus (with ASan's allocation stacks on, its memory grows with every
 # execution).
-# ASAN_OPTIONS: malloc_context_size=0 unless set (no allocation and free
-# stacks in a report: about a sixth faster, and flat memory; run the crash
-# file again with build-fuzz/fuzz/NAME_fuzz FILE for the stacks).
+# ASAN_OPTIONS: malloc_context_size=0 comes first, before what the caller
+# set (a later flag wins: ASAN_OPTIONS=malloc_context_size=30 keeps the
+# stacks). No allocation and free stacks in a report: about a sixth faster,
+# and flat memory; run the crash file again with build-fuzz/fuzz/NAME_fuzz
+# FILE for the stacks.
 # Each process is added to the campaign log build-fuzz/fuzz/campaign.tsv (or
 # FUZZ_CAMPAIGN; date, harness, executions, seconds, result (ok, interrupted,
 # failed-EXIT), commit): the runs of a campaign start from the corpus the
@@ -19,8 +21,9 @@
 # logs it as interrupted and ends the script.
 # Usage: scripts/fuzz.sh [--smoke] [HARNESS...]
 #        scripts/fuzz.sh --totals   the campaign's executions per harness
-#   --smoke  only if clang++ is installed; otherwise say so and exit 0
-#            (what `make test` runs, FUZZ_SECONDS=3).
+#   --smoke  a short check (with FUZZ_SECONDS=3, say), not logged in the
+#            campaign; without clang++ it says so and exits 0. (`make test`
+#            runs its short runs with ctest in build-asan/: make fuzz-smoke.)
 # A crash stops that harness and leaves crash-*/leak-*/timeout-* files in
 # build-fuzz/fuzz/artifacts/; the script then exits 1.
 set -uo pipefail
@@ -55,7 +58,7 @@ if [[ "${1:-}" == "--totals" ]]; then
 fi
 # Recording a stack for every malloc and free was the harnesses' largest
 # cost (perf on scenario_fuzz: 18% in the stack depot and unwinding).
-export ASAN_OPTIONS="${ASAN_OPTIONS-malloc_context_size=0}"
+export ASAN_OPTIONS="malloc_context_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 smoke=0
 if [[ "${1:-}" == "--smoke" ]]; then smoke=1; shift; fi
 if [[ -z "${FUZZ_DIR:-}" ]] && ! command -v clang++ >/dev/null; then
@@ -91,10 +94,10 @@ if [[ -z "${FUZZ_DIR:-}" ]]; then
   ninja -C build-fuzz -j2 $(printf '%s_fuzz ' "${harnesses[@]}") >/dev/null || exit 2
 fi
 mkdir -p "$out/artifacts"
-out=$(cd "$out" && pwd)
+out=$(CDPATH='' cd -- "$out" && pwd)
 # The fuzzer runs in a directory of this run's own: with -jobs, libFuzzer
 # writes each worker's output to ./fuzz-N.log, and two runs from one checkout
-# (a campaign and `make test`'s short runs) must not read or remove each
+# (a campaign and the script's own test) must not read or remove each
 # other's.
 rundir=$(mktemp -d "${TMPDIR:-/tmp}/spk-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$rundir"' EXIT
@@ -146,6 +149,13 @@ for h in "${harnesses[@]}"; do
     rc=$?
     # A signal ends the first wait early: the second gives the fuzzer's exit.
     if (( stop_requested )); then wait "$child"; rc=$?; fi
+    # A stopped libFuzzer parent can exit before its -jobs workers have
+    # written their statistics: wait (10 s at most) for its process group
+    # to be gone.
+    for ((i = 0; i < 100; i++)); do
+      kill -0 -- "-$child" 2>/dev/null || break
+      sleep 0.1
+    done
     child=0
     # With -jobs each worker's statistics are in its fuzz-N.log, which the
     # parent also copies into $log: count them once.

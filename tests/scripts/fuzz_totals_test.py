@@ -68,12 +68,14 @@ class FuzzTotalsTest(unittest.TestCase):
             self.assertEqual((0, 0, 0, "10000000"), rows[name], name)
 
 
-# A libFuzzer stand-in: records its arguments, fails as libFuzzer does when a
-# corpus directory is not there, prints the statistics line for
-# -runs executions (FAKE_EXECS instead, when set), per worker with -jobs (each
-# in ./fuzz-N.log, copied to stderr as libFuzzer's parent does); FAKE_EXIT is
-# its exit code; it records the ASAN_OPTIONS it got and its directory; FAKE_HANG: waits for SIGTERM, then prints 7 executions and
-# exits 72 as libFuzzer does.
+# A libFuzzer stand-in: records its arguments, the ASAN_OPTIONS it got and its
+# directory; fails as libFuzzer does when a corpus directory is not there;
+# prints the statistics line for -runs executions (FAKE_EXECS instead, when
+# set), per worker with -jobs (each in ./fuzz-N.log, copied to stderr as
+# libFuzzer's parent does); FAKE_EXIT is its exit code. FAKE_HANG: waits for
+# SIGTERM, then prints 7 executions and exits 72 as libFuzzer does; with
+# -jobs, as libFuzzer's parent does, it dies of the SIGTERM at once, and its
+# one worker writes 7 executions to ./fuzz-0.log half a second later.
 FAKE = r"""#!/usr/bin/env bash
 runs=0; jobs=0
 for a in "$@"; do
@@ -85,7 +87,16 @@ for a in "$@"; do
   esac
 done
 if [[ -n "${FAKE_HANG:-}" ]]; then
-  trap 'echo "stat::number_of_executed_units: 7" >&2; exit 72' TERM
+  if (( jobs > 1 )); then
+    (
+      trap 'sleep 0.5; echo "stat::number_of_executed_units: 7" > fuzz-0.log; exit 72' TERM
+      touch "$FAKE_ARGS.worker"
+      sleep 60 & wait
+    ) &
+    while [[ ! -e "$FAKE_ARGS.worker" ]]; do sleep 0.01; done
+  else
+    trap 'echo "stat::number_of_executed_units: 7" >&2; exit 72' TERM
+  fi
 fi
 echo "${ASAN_OPTIONS-(unset)}" > "$FAKE_ARGS.asan"
 echo "$PWD" > "$FAKE_ARGS.cwd"
@@ -122,8 +133,10 @@ class FuzzRunTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def env(self, **extra):
-        return dict(os.environ, FUZZ_DIR=self.dir, FUZZ_CAMPAIGN=self.campaign,
-                    FAKE_ARGS=self.args, FUZZ_SECONDS="60", **extra)
+        env = dict(os.environ, FUZZ_DIR=self.dir, FUZZ_CAMPAIGN=self.campaign,
+                   FAKE_ARGS=self.args, FUZZ_SECONDS="60")
+        env.update(extra)
+        return env
 
     def run_script(self, **extra):
         return subprocess.run(["bash", SCRIPT, "time"], capture_output=True, text=True,
@@ -163,11 +176,13 @@ class FuzzRunTest(unittest.TestCase):
         self.assertFalse(os.path.exists(cwd), cwd)
 
     def test_asan_keeps_no_allocation_stacks_unless_asked(self):
-        # The default (the stacks cost a sixth of the time, and memory that
-        # grows with every execution), and ASAN_OPTIONS as given when set,
-        # even empty.
-        for given, seen in ((None, "malloc_context_size=0"), ("", ""),
-                            ("malloc_context_size=30", "malloc_context_size=30")):
+        # No stacks (they cost a sixth of the time, and memory that grows
+        # with every execution), then what the caller set: ASan takes the
+        # last value of a flag, so malloc_context_size=30 brings them back.
+        for given, seen in ((None, "malloc_context_size=0"), ("", "malloc_context_size=0"),
+                            ("abort_on_error=1", "malloc_context_size=0:abort_on_error=1"),
+                            ("malloc_context_size=30",
+                             "malloc_context_size=0:malloc_context_size=30")):
             with self.subTest(asan_options=given):
                 env = self.env(FUZZ_RUNS="10")
                 env.pop("ASAN_OPTIONS", None)
@@ -178,6 +193,16 @@ class FuzzRunTest(unittest.TestCase):
                 self.assertEqual(0, r.returncode, r.stdout + r.stderr)
                 with open(self.args + ".asan", encoding="utf-8") as f:
                     self.assertEqual(seen, f.read().rstrip("\n"))
+
+    def test_a_relative_fuzz_dir_works_from_the_private_directory(self):
+        # The default build-fuzz/fuzz is relative to the checkout; the fuzzer
+        # runs elsewhere, so the script must hand it absolute paths.
+        r = self.run_script(FUZZ_RUNS="1000", FUZZ_JOBS="2",
+                            FUZZ_DIR=os.path.relpath(self.dir, ROOT))
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        self.assertEqual([["time", "1000", "ok"]], [[h, n, res] for h, n, _, res in self.rows()])
+        prefix = next(a for a in self.processes()[0].split() if a.startswith("-artifact_prefix="))
+        self.assertTrue(os.path.isabs(prefix[len("-artifact_prefix="):]), prefix)
 
     def test_time_up_before_the_runs_ends_the_harness(self):
         r = self.run_script(FUZZ_RUNS="1000", FUZZ_CHUNK="400", FAKE_EXECS="150")
@@ -191,14 +216,17 @@ class FuzzRunTest(unittest.TestCase):
         self.assertEqual(1, len(self.processes()))
 
     def test_ctrl_c_stops_the_fuzzer_and_is_recorded_as_interrupted(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with self.subTest(signal=sig.name):
-                for path in (self.campaign, self.args):
+        # With -jobs the parent dies first and the worker's statistics come
+        # later: the script waits for them.
+        for sig, jobs in ((signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGTERM, "2")):
+            with self.subTest(signal=sig.name, jobs=jobs):
+                for path in (self.campaign, self.args, self.args + ".worker"):
                     if os.path.exists(path):
                         os.remove(path)
                 p = subprocess.Popen(["bash", SCRIPT, "time"], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True,
-                                     env=self.env(FUZZ_RUNS="1000", FAKE_HANG="1"))
+                                     env=self.env(FUZZ_RUNS="1000", FAKE_HANG="1",
+                                                  FUZZ_JOBS=jobs))
                 deadline = time.monotonic() + 30
                 while not os.path.exists(self.args) and time.monotonic() < deadline:
                     time.sleep(0.05)
