@@ -9,6 +9,7 @@
 #include "aws/service_util.h"
 #include "base/redact.h"
 #include "base/strings.h"
+#include "net/http.h"
 
 namespace spk::aws {
 
@@ -210,33 +211,24 @@ Result<SendMessageResult> SqsClient::SendMessage(const std::string& queue_url,
 }
 
 std::string QueueUrlRegion(const std::string& queue_url) {
-  const std::string lower = AsciiLower(std::string_view(queue_url).substr(0, 300));
-  std::string rest;
-  for (const std::string scheme : {"https://", "http://"}) {
-    if (lower.compare(0, scheme.size(), scheme) == 0) {
-      rest = lower.substr(scheme.size());
-      break;
-    }
-  }
-  const std::string host = rest.substr(0, rest.find_first_of("/:?#"));
+  net::Url url;
+  if (!net::ParseUrl(queue_url, &url)) return "";
+  const std::string host = AsciiLower(url.host);
   std::string name;  // the host without its AWS domain
-  for (const std::string domain : {".amazonaws.com.cn", ".amazonaws.com"}) {
-    if (host.size() > domain.size() &&
-        host.compare(host.size() - domain.size(), domain.size(), domain) == 0) {
+  for (const std::string_view domain : {".amazonaws.com.cn", ".amazonaws.com"}) {
+    if (host.size() > domain.size() && host.ends_with(domain)) {
       name = host.substr(0, host.size() - domain.size());
       break;
     }
   }
-  if (name.empty()) return "";
   if (name == "queue") return "us-east-1";
   std::string region;
-  for (const std::string prefix : {"sqs.", "sqs-fips."}) {
-    if (name.compare(0, prefix.size(), prefix) == 0) region = name.substr(prefix.size());
+  for (const std::string_view prefix : {"sqs.", "sqs-fips."}) {
+    if (name.starts_with(prefix)) region = name.substr(prefix.size());
   }
-  const std::string legacy = ".queue";
-  if (region.empty() && name.size() > legacy.size() &&
-      name.compare(name.size() - legacy.size(), legacy.size(), legacy) == 0) {
-    region = name.substr(0, name.size() - legacy.size());
+  constexpr std::string_view kLegacy = ".queue";  // REGION.queue.amazonaws.com
+  if (region.empty() && name.ends_with(kLegacy)) {
+    region = name.substr(0, name.size() - kLegacy.size());
   }
   return internal::IsRegionName(region) ? region : "";
 }
